@@ -1,0 +1,186 @@
+import { z } from 'zod';
+import { normalizeSenderPhone } from './phone';
+
+export type InboundFormat = 'sns-envelope' | 'raw' | 'bridge';
+
+export interface InboundReply {
+  /** E.164 sender (normalizeSenderPhone). */
+  from: string;
+  /** messageBody as received (not trimmed). */
+  body: string;
+  /** destinationNumber when present. */
+  to?: string;
+  /** messageKeyword. */
+  keyword?: string;
+  inboundMessageId?: string;
+  /** The SNS envelope's MessageId. */
+  snsMessageId?: string;
+  previousPublishedMessageId?: string;
+  /** Dedupe key: inboundMessageId, else SNS MessageId, else SQS MessageId. */
+  dedupeKey: string;
+  format: InboundFormat;
+}
+
+export type InboundParseResult = { ok: true; reply: InboundReply } | { ok: false; reason: string };
+
+// Blank ids count as absent: a shared "" dedupe key would drop every later reply.
+const optionalText = z
+  .string()
+  .nullish()
+  .transform((v) => (v == null || v.trim() === '' ? undefined : v.trim()));
+
+const TwoWayPayloadSchema = z.object({
+  originationNumber: z.string(),
+  messageBody: z.string(),
+  destinationNumber: optionalText,
+  messageKeyword: optionalText,
+  inboundMessageId: optionalText,
+  previousPublishedMessageId: optionalText,
+});
+
+const SnsEnvelopeSchema = z.object({
+  Type: z.string(),
+  MessageId: optionalText,
+  Message: z.string(),
+});
+
+type JsonObject = Record<string, unknown>;
+
+const MAX_KEYS_LISTED = 10;
+const MAX_VALUE_SHOWN = 40;
+
+function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
+}
+
+function clip(text: string): string {
+  return text.length > MAX_VALUE_SHOWN ? `${text.slice(0, MAX_VALUE_SHOWN)}…` : text;
+}
+
+function listKeys(obj: JsonObject): string {
+  const keys = Object.keys(obj);
+  if (keys.length === 0) return 'none';
+  const shown = keys.slice(0, MAX_KEYS_LISTED).map(clip).join(', ');
+  return keys.length > MAX_KEYS_LISTED ? `${shown}, …` : shown;
+}
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function fail(reason: string): InboundParseResult {
+  return { ok: false, reason };
+}
+
+function looksLikeTwoWayPayload(obj: JsonObject): boolean {
+  return 'originationNumber' in obj || 'messageBody' in obj;
+}
+
+/** Names the first field that is missing or of the wrong type. */
+function describePayloadProblem(obj: JsonObject, field: PropertyKey | undefined): string {
+  if (typeof field !== 'string') return 'two-way payload is malformed';
+  const value = obj[field];
+  if (value === undefined) return `two-way payload has no ${field}`;
+  return `${field} must be a string (got ${typeName(value)})`;
+}
+
+function parseTwoWayPayload(
+  obj: JsonObject,
+  sqsMessageId: string,
+  envelope: { snsMessageId: string | undefined } | undefined,
+): InboundParseResult {
+  const parsed = TwoWayPayloadSchema.safeParse(obj);
+  if (!parsed.success) return fail(describePayloadProblem(obj, parsed.error.issues[0]?.path[0]));
+  const p = parsed.data;
+
+  const from = normalizeSenderPhone(p.originationNumber);
+  if (from === undefined) {
+    return fail(`originationNumber "${clip(p.originationNumber)}" is not a phone number`);
+  }
+
+  let format: InboundFormat = 'raw';
+  if (envelope !== undefined) {
+    // A bridge relays only sender and text; AWS always adds both of these.
+    format = p.inboundMessageId === undefined && p.destinationNumber === undefined ? 'bridge' : 'sns-envelope';
+  }
+  const snsMessageId = envelope?.snsMessageId;
+
+  const reply: InboundReply = {
+    from,
+    body: p.messageBody,
+    dedupeKey: p.inboundMessageId ?? snsMessageId ?? sqsMessageId,
+    format,
+  };
+  if (p.destinationNumber !== undefined) {
+    // Short codes and sender IDs are not E.164; keep them as AWS gave them.
+    reply.to = normalizeSenderPhone(p.destinationNumber) ?? p.destinationNumber;
+  }
+  if (p.messageKeyword !== undefined) reply.keyword = p.messageKeyword;
+  if (p.inboundMessageId !== undefined) reply.inboundMessageId = p.inboundMessageId;
+  if (snsMessageId !== undefined) reply.snsMessageId = snsMessageId;
+  if (p.previousPublishedMessageId !== undefined) {
+    reply.previousPublishedMessageId = p.previousPublishedMessageId;
+  }
+  return { ok: true, reply };
+}
+
+function parseEnvelope(obj: JsonObject, sqsMessageId: string): InboundParseResult {
+  const type = obj['Type'];
+  if (typeof type !== 'string') return fail(`SNS envelope's Type must be a string (got ${typeName(type)})`);
+  if (type === 'SubscriptionConfirmation') {
+    return fail(
+      'SNS envelope is a subscription confirmation, not a reply: confirm the subscription with its SubscribeURL',
+    );
+  }
+  if (type === 'UnsubscribeConfirmation') {
+    return fail('SNS envelope is an unsubscribe confirmation, not a reply');
+  }
+  if (type !== 'Notification') return fail(`SNS envelope has Type "${clip(type)}", not "Notification"`);
+
+  const envelope = SnsEnvelopeSchema.safeParse(obj);
+  if (!envelope.success) {
+    const message = obj['Message'];
+    if (message === undefined) return fail('SNS envelope has no Message');
+    if (typeof message !== 'string') return fail(`SNS envelope's Message must be a string (got ${typeName(message)})`);
+    return fail(`SNS envelope's MessageId must be a string (got ${typeName(obj['MessageId'])})`);
+  }
+
+  const inner = parseJson(envelope.data.Message);
+  if (!inner.ok) return fail("SNS envelope's Message is not JSON");
+  if (!isJsonObject(inner.value)) {
+    return fail(`SNS envelope's Message is not a JSON object (got ${typeName(inner.value)})`);
+  }
+  if (!looksLikeTwoWayPayload(inner.value)) {
+    return fail(`SNS envelope's Message is not a two-way SMS payload (keys: ${listKeys(inner.value)})`);
+  }
+  return parseTwoWayPayload(inner.value, sqsMessageId, { snsMessageId: envelope.data.MessageId });
+}
+
+/**
+ * Reads one SQS message body. Never throws: a bad message gets a reason to log,
+ * and stays on the queue so redrive moves it to the DLQ.
+ */
+export function parseInboundMessage(body: string, sqsMessageId: string): InboundParseResult {
+  // Some HTTP bridges prepend a byte-order mark, which JSON.parse rejects.
+  const text = body.replace(/^\uFEFF/, '');
+  if (text.trim() === '') return fail('body is empty');
+
+  const parsed = parseJson(text);
+  if (!parsed.ok) return fail('body is not JSON');
+  if (!isJsonObject(parsed.value)) return fail(`body is JSON but not an object (got ${typeName(parsed.value)})`);
+
+  const obj = parsed.value;
+  if ('Type' in obj) return parseEnvelope(obj, sqsMessageId);
+  if (looksLikeTwoWayPayload(obj)) return parseTwoWayPayload(obj, sqsMessageId, undefined);
+  return fail(`not an SNS notification nor a two-way SMS payload (keys: ${listKeys(obj)})`);
+}

@@ -1,0 +1,92 @@
+/** SNS rejects an SMS Publish whose message is larger than this many bytes. */
+export const SNS_SMS_MAX_BYTES = 1600;
+
+export interface OptionCode {
+  label: string;
+  code: string;
+}
+
+/** "Question\nYes (4821) or No (7302)": the XSOAR pack's format, so people see what they know. */
+export function composeAskSms(question: string, options: readonly OptionCode[]): string {
+  const choices = options.map(({ label, code }) => `${label.trim()} (${code})`);
+  const last = choices.pop();
+  if (last === undefined) return question.trim();
+  const list = choices.length === 0 ? last : `${choices.join(', ')} or ${last}`;
+  return `${question.trim()}\n${list}`;
+}
+
+/** UTF-8 size without Buffer or TextEncoder, which workflow code cannot use. */
+export function utf8ByteLength(text: string): number {
+  let bytes = 0;
+  for (const char of text) {
+    const cp = char.codePointAt(0) ?? 0;
+    // A lone surrogate is encoded as U+FFFD, which is 3 bytes like the rest of the BMP.
+    bytes += cp <= 0x7f ? 1 : cp <= 0x7ff ? 2 : cp <= 0xffff ? 3 : 4;
+  }
+  return bytes;
+}
+
+export type SmsEncoding = 'GSM-7' | 'UCS-2';
+
+/** units: septets for GSM-7 (extension chars count 2), UTF-16 code units for UCS-2. */
+export interface SmsSegmentInfo {
+  encoding: SmsEncoding;
+  segments: number;
+  units: number;
+}
+
+// GSM 03.38 default alphabet (ESC at 0x1B left out: it is not a character).
+const GSM_BASIC = new Set(
+  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?' +
+    '¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà',
+);
+// Extension table: each costs an ESC septet plus its own.
+const GSM_EXTENSION = new Set('\f^{}\\[~]|€');
+
+const LIMITS: Readonly<Record<SmsEncoding, { single: number; multipart: number }>> = {
+  // Multipart segments lose room to the concatenation header.
+  'GSM-7': { single: 160, multipart: 153 },
+  'UCS-2': { single: 70, multipart: 67 },
+};
+
+/** How many SMS segments (and so how many billed messages) a text becomes. */
+export function smsSegmentInfo(text: string): SmsSegmentInfo {
+  const chars = [...text];
+  const gsm = chars.every((c) => GSM_BASIC.has(c) || GSM_EXTENSION.has(c));
+  const encoding: SmsEncoding = gsm ? 'GSM-7' : 'UCS-2';
+  // Per character so an escape pair or a surrogate pair is never split across segments.
+  const widths = chars.map((c) => (gsm ? (GSM_EXTENSION.has(c) ? 2 : 1) : c.length));
+  const units = widths.reduce((sum, w) => sum + w, 0);
+
+  const { single, multipart } = LIMITS[encoding];
+  if (units <= single) return { encoding, segments: 1, units };
+  let segments = 1;
+  let used = 0;
+  for (const w of widths) {
+    if (used + w > multipart) {
+      segments += 1;
+      used = 0;
+    }
+    used += w;
+  }
+  return { encoding, segments, units };
+}
+
+/** Thrown before sending when a message is over SNS's SMS size limit. */
+export class MessageTooLongError extends Error {
+  readonly bytes: number;
+  readonly limit: number;
+
+  constructor(bytes: number, limit: number) {
+    super(`The SMS is ${bytes} bytes; SNS accepts at most ${limit}. Shorten the question or the option labels.`);
+    this.name = 'MessageTooLongError';
+    this.bytes = bytes;
+    this.limit = limit;
+  }
+}
+
+/** Fails before Publish, where SNS would reject the message anyway with a vaguer error. */
+export function assertSmsFits(text: string): void {
+  const bytes = utf8ByteLength(text);
+  if (bytes > SNS_SMS_MAX_BYTES) throw new MessageTooLongError(bytes, SNS_SMS_MAX_BYTES);
+}
