@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
-/** The task queue that every sms-ask entrypoint uses unless configured otherwise. */
-export const DEFAULT_TASK_QUEUE = 'sms-ask';
+import { DEFAULT_TASK_QUEUE } from './task-queue';
+
+export { DEFAULT_TASK_QUEUE };
 
 const boolean = z
   .union([z.boolean(), z.enum(['true', 'false', 'on', 'off', '1', '0', 'yes', 'no'])])

@@ -1,0 +1,106 @@
+import type { Message } from '@aws-sdk/client-sqs';
+import { Context } from '@temporalio/activity';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { Consumer } from 'sqs-consumer';
+import { parseInboundMessage } from '../domain/inbound-message';
+import { maskPhone } from '../domain/phone';
+import { inboundSignal, recipientWorkflowId } from '../workflows/definitions';
+import type { ActivityDeps } from './index';
+
+export interface PollInboundInput {
+  queueUrl: string;
+  /** Return after this long, so the workflow can keep its history short. */
+  leaseMs: number;
+}
+
+export interface PollStats {
+  received: number;
+  routed: number;
+  bad: number;
+  failed: number;
+}
+
+const HEARTBEAT_EVERY_MS = 5_000;
+
+export function createInboundActivities({ sqs, client, settings, logger }: ActivityDeps) {
+  /**
+   * Signals each parsed reply to its phone's recipient workflow. Only messages whose signal Temporal
+   * accepted are returned, and so deleted; the rest go back to the queue, and bad ones reach the DLQ.
+   */
+  async function routeBatch(messages: Message[], taskQueue: string, stats: PollStats): Promise<Message[]> {
+    stats.received += messages.length;
+    const outcomes = await Promise.all(
+      messages.map(async (message): Promise<Message | undefined> => {
+        const messageId = message.MessageId ?? '';
+        const parsed = parseInboundMessage(message.Body ?? '', messageId);
+        if (!parsed.ok) {
+          stats.bad++;
+          logger.warn(
+            { messageId, receiveCount: message.Attributes?.ApproximateReceiveCount, reason: parsed.reason },
+            'bad inbound message left on the queue for the dead-letter queue: %s',
+            parsed.reason,
+          );
+          return undefined;
+        }
+        const { reply } = parsed;
+        try {
+          await client.workflow.getHandle(recipientWorkflowId(taskQueue, reply.from)).signal(inboundSignal, reply);
+          stats.routed++;
+          return message;
+        } catch (err) {
+          if (err instanceof WorkflowNotFoundError) {
+            // No ask was ever sent to this phone (or its last one ended long ago): nothing to answer.
+            logger.info({ messageId, from: maskPhone(reply.from) }, 'reply from a phone with no asks; dropped');
+            stats.routed++;
+            return message;
+          }
+          stats.failed++;
+          logger.warn({ messageId, err }, 'could not signal the reply to Temporal; it stays on the queue');
+          return undefined;
+        }
+      }),
+    );
+    return outcomes.filter((m): m is Message => m !== undefined);
+  }
+
+  return {
+    /** Long-polls the inbound queue until cancelled, the worker shuts down, or the lease ends. */
+    async pollInbound({ queueUrl, leaseMs }: PollInboundInput): Promise<PollStats> {
+      const ctx = Context.current();
+      const stats: PollStats = { received: 0, routed: 0, bad: 0, failed: 0 };
+      const consumer = Consumer.create({
+        queueUrl,
+        sqs,
+        batchSize: settings.pollBatchSize,
+        waitTimeSeconds: settings.pollWaitSeconds,
+        pollingWaitTimeMs: settings.pollIntervalMs,
+        pollingCompleteWaitTimeMs: 30_000,
+        messageSystemAttributeNames: ['ApproximateReceiveCount'],
+        handleMessageBatch: (messages) => routeBatch(messages, ctx.info.taskQueue, stats),
+      });
+      let stopping = false;
+      consumer.on('error', (err) => {
+        // Stopping aborts the long poll on purpose; that is not worth a warning.
+        if (!stopping) logger.warn({ err: err.message, queueUrl }, 'SQS receive failed; retrying');
+      });
+      consumer.on('processing_error', (err) => logger.warn({ err: err.message }, 'reply batch failed; it stays on the queue'));
+
+      const stopped = new Promise<void>((resolve) => consumer.once('stopped', () => resolve()));
+      const heartbeat = setInterval(() => ctx.heartbeat(stats), HEARTBEAT_EVERY_MS);
+      const leaseTimer = new Promise<void>((resolve) => setTimeout(resolve, leaseMs).unref());
+      logger.info({ queueUrl }, 'inbound poller started');
+      consumer.start();
+      try {
+        await Promise.race([leaseTimer, ctx.cancelled]);
+        return stats;
+      } finally {
+        clearInterval(heartbeat);
+        stopping = true;
+        // Lets the in-flight batch finish signalling and deleting before the activity ends.
+        consumer.stop({ abort: true });
+        await stopped;
+        logger.info({ queueUrl, ...stats }, 'inbound poller stopped');
+      }
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import { CheckIfPhoneNumberIsOptedOutCommand, PublishCommand } from '@aws-sdk/client-sns';
+import type { MessageAttributeValue, SNSClient } from '@aws-sdk/client-sns';
+import type { Settings } from '../config';
+import { assertSmsFits, smsSegmentInfo } from '../domain/sms-text';
+import { SmsSendError, classifySnsError } from './sns-errors';
+
+export interface SentSms {
+  messageId: string;
+  segments: number;
+  encoding: string;
+}
+
+type SmsSettings = Pick<Settings, 'smsType' | 'senderId' | 'originationNumber' | 'maxPrice'>;
+
+function attributesFor(settings: SmsSettings): Record<string, MessageAttributeValue> {
+  const attr = (StringValue: string, DataType = 'String'): MessageAttributeValue => ({ DataType, StringValue });
+  return {
+    'AWS.SNS.SMS.SMSType': attr(settings.smsType),
+    ...(settings.senderId && { 'AWS.SNS.SMS.SenderID': attr(settings.senderId) }),
+    ...(settings.originationNumber && { 'AWS.MM.SMS.OriginationNumber': attr(settings.originationNumber) }),
+    ...(settings.maxPrice !== undefined && { 'AWS.SNS.SMS.MaxPrice': attr(settings.maxPrice.toFixed(5), 'Number') }),
+  };
+}
+
+/**
+ * Sends one SMS through SNS Publish. Checks the size first, and, when asked, whether the number
+ * opted out, since SNS accepts a publish to an opted-out number and then silently drops it.
+ */
+export async function publishSms(
+  sns: SNSClient,
+  settings: SmsSettings,
+  to: string,
+  message: string,
+  options: { checkOptOut?: boolean } = {},
+): Promise<SentSms> {
+  assertSmsFits(message);
+  try {
+    if (options.checkOptOut) {
+      const { isOptedOut } = await sns.send(new CheckIfPhoneNumberIsOptedOutCommand({ phoneNumber: to }));
+      if (isOptedOut) throw Object.assign(new Error(`${to} has opted out of SMS`), { name: 'OptedOut' });
+    }
+    const out = await sns.send(
+      new PublishCommand({ PhoneNumber: to, Message: message, MessageAttributes: attributesFor(settings) }),
+    );
+    const info = smsSegmentInfo(message);
+    return { messageId: out.MessageId ?? '', segments: info.segments, encoding: info.encoding };
+  } catch (err) {
+    if (err instanceof SmsSendError) throw err;
+    throw classifySnsError(err, to);
+  }
+}

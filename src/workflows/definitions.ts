@@ -1,0 +1,180 @@
+/**
+ * Names and shapes shared by the workflows, the activities and the client. Deterministic code only:
+ * this module is bundled into the workflow sandbox.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { NormalizedAsk } from '../domain/ask-request';
+import type { InboundReply } from '../domain/inbound-message';
+import type { CodeMode } from '../domain/reply-codes';
+
+// ---- ask workflow -------------------------------------------------------------------------------
+
+/** The validated, normalized input of one ask (built by domain/ask-request.ts). */
+export type AskInput = NormalizedAsk;
+
+export type AskStatus = 'waiting' | 'answered' | 'timed_out' | 'cancelled' | 'unreachable';
+export type AnswerSource = 'sms' | 'manual' | 'default';
+
+export interface AskAnswer {
+  option: string;
+  optionIndex: number;
+  via: AnswerSource;
+  /** The phone (E.164) for sms, the operator's name for manual, "default" for default. */
+  by: string;
+  at: string;
+  code?: string;
+}
+
+export interface OptionCode {
+  option: string;
+  code: string;
+}
+
+export interface RecipientState {
+  phone: string;
+  codes: OptionCode[];
+  /** SNS MessageId of the question SMS. */
+  messageId?: string;
+  segments?: number;
+  encoding?: string;
+  sentAt?: string;
+  sendError?: string;
+  optedOut?: boolean;
+}
+
+export type AskEventType =
+  | 'sent'
+  | 'send_failed'
+  | 'reply_received'
+  | 'reply_ignored'
+  | 'feedback_sent'
+  | 'answered'
+  | 'opted_out'
+  | 'timed_out'
+  | 'cancelled';
+
+export interface AskEvent {
+  at: string;
+  type: AskEventType;
+  phone?: string;
+  detail?: string;
+}
+
+/** Live status (query) and final result of an ask. */
+export interface AskState {
+  askId: string;
+  entitlement: string;
+  question: string;
+  options: string[];
+  recipients: RecipientState[];
+  status: AskStatus;
+  answer?: AskAnswer;
+  defaultAnswer?: string;
+  startedAt: string;
+  deadline: string;
+  endedAt?: string;
+  cancelReason?: string;
+  context: Record<string, unknown>;
+  events: AskEvent[];
+}
+
+/** A reply that a recipient workflow matched to this ask. */
+export interface RoutedReply {
+  phone: string;
+  optionIndex: number;
+  code?: string;
+  body: string;
+  dedupeKey: string;
+  receivedAt: string;
+}
+
+export interface ManualAnswer {
+  /** An option label (case-insensitive) or its 1-based number. */
+  option: string;
+  /** Who answered: an operator name. */
+  by: string;
+  reason?: string;
+}
+
+export interface CancelRequest {
+  by?: string;
+  reason?: string;
+}
+
+export const replySignal = defineSignal<[RoutedReply]>('reply');
+export const optedOutSignal = defineSignal<[{ phone: string; at: string }]>('optedOut');
+export const answerUpdate = defineUpdate<AskState, [ManualAnswer]>('answer');
+export const cancelUpdate = defineUpdate<AskState, [CancelRequest]>('cancel');
+export const statusQuery = defineQuery<AskState>('status');
+
+/** Search-free listing of pending asks reads this memo. */
+export interface AskMemo {
+  entitlement: string;
+  question: string;
+  recipients: string[];
+  codes: Record<string, OptionCode[]>;
+  deadline: string;
+  context: Record<string, unknown>;
+}
+
+// ---- recipient workflow -------------------------------------------------------------------------
+
+export interface Registration {
+  askId: string;
+  question: string;
+  options: string[];
+  codeMode: CodeMode;
+  codeLength: number;
+}
+
+export interface PendingAskEntry {
+  askId: string;
+  question: string;
+  options: string[];
+  codes: OptionCode[];
+}
+
+export interface EndedAskEntry extends PendingAskEntry {
+  endedAt: string;
+}
+
+/** Carried across continue-as-new. */
+export interface RecipientWorkflowState {
+  pending: PendingAskEntry[];
+  recentlyEnded: EndedAskEntry[];
+  recentDedupeKeys: string[];
+  nextSequential: number;
+  optedOut: boolean;
+}
+
+export interface RecipientInput {
+  phone: string;
+  state?: RecipientWorkflowState;
+}
+
+export const registerUpdate = defineUpdate<OptionCode[], [Registration]>('register');
+export const inboundSignal = defineSignal<[InboundReply]>('inbound');
+export const askEndedSignal = defineSignal<[{ askId: string }]>('askEnded');
+export const pendingAsksQuery = defineQuery<PendingAskEntry[]>('pendingAsks');
+
+// ---- inbound poller workflow --------------------------------------------------------------------
+
+export interface InboundPollerInput {
+  queueUrl: string;
+}
+
+// ---- workflow ids -------------------------------------------------------------------------------
+
+/** Asks are addressed by entitlement, so an XSOAR playbook can find its ask again. */
+export function askWorkflowId(entitlement: string): string {
+  return `ask/${entitlement}`;
+}
+
+/** Scoped by task queue so that two sms-ask deployments can share a namespace. */
+export function recipientWorkflowId(taskQueue: string, phone: string): string {
+  return `${taskQueue}/recipient/${phone}`;
+}
+
+export function inboundPollerWorkflowId(taskQueue: string, queueUrl: string): string {
+  return `${taskQueue}/inbound-poller/${queueUrl}`;
+}

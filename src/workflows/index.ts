@@ -1,0 +1,4 @@
+// The workflow bundle's entry point: only workflow functions are exported here.
+export { askWorkflow } from './ask';
+export { recipientWorkflow } from './recipient';
+export { inboundPollerWorkflow } from './inbound-poller';
