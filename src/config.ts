@@ -16,7 +16,8 @@ const feedbackSchema = (template: string) =>
     enabled: boolean.default(true),
     /** Template; placeholders in braces. */
     template: z.string().min(1).default(template),
-  });
+  })
+  .prefault({});
 
 /**
  * sms-ask's own settings. AWS and Temporal use their standard variables (AWS_REGION, AWS_PROFILE,
@@ -65,7 +66,7 @@ export const settingsSchema = z.object({
       /** Placeholders: {available_codes}. */
       help: feedbackSchema('Reply with the number shown next to your answer. Open codes: {available_codes}. Text STOP to opt out.'),
     })
-    .prefault({ success: {}, failure: {}, expired: {}, help: {} }),
+    .prefault({}),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
