@@ -1,0 +1,231 @@
+import { Command, Option } from 'commander';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { createAwsClients } from '../aws/clients';
+import { publishSms } from '../aws/sms-publisher';
+import { SmsAskClient } from '../client/sms-ask-client';
+import { loadSettings } from '../config';
+import type { Settings } from '../config';
+import { normalizeRecipientPhone } from '../domain/phone';
+import { LOCAL_QUEUE_NAME, provisionInboundResources } from '../local-stack/local-stack';
+import { publishPhoneReply } from '../local-stack/phone-simulator';
+import { connectClient } from '../temporal';
+import { describeError } from './errors';
+import { formatPending, formatStatus } from './format';
+import { runStack, stopBackgroundStack } from './stack';
+import { runWorker } from './worker';
+
+interface GlobalOptions {
+  json?: boolean;
+}
+
+/** Prints a result as JSON or as text, then exits; errors exit non-zero with what to do. */
+function action<A extends unknown[]>(body: (settings: Settings, ...args: A) => Promise<{ json: unknown; text: string } | void>) {
+  return async (...args: A) => {
+    const command = args[args.length - 1] as Command;
+    const json = Boolean((command.optsWithGlobals() as GlobalOptions).json);
+    try {
+      const out = await body(loadSettings(), ...args);
+      if (out) console.log(json ? JSON.stringify(out.json, null, 2) : out.text);
+      process.exit(0);
+    } catch (err) {
+      const message = describeError(err);
+      if (json) console.log(JSON.stringify({ error: message }, null, 2));
+      else console.error(`error: ${message}`);
+      process.exit(1);
+    }
+  };
+}
+
+async function withClient<T>(settings: Settings, body: (client: SmsAskClient) => Promise<T>): Promise<T> {
+  const temporal = await connectClient();
+  try {
+    return await body(
+      new SmsAskClient(temporal, { taskQueue: settings.taskQueue, defaultCountry: settings.defaultCountry, maxCodeLength: settings.codeLength }),
+    );
+  } finally {
+    await temporal.connection.close();
+  }
+}
+
+function parseContext(value: string): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(value);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  } catch {
+    // fall through to the error below
+  }
+  throw new Error(`--context must be a JSON object, e.g. '{"incident":"1042"}'; got ${value}`);
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function buildProgram(): Command {
+  const program = new Command('sms-ask')
+    .description('Ask people questions by SMS and wait, durably, for their answers.')
+    .option('--json', 'print machine-readable JSON')
+    .showHelpAfterError();
+
+  program
+    .command('worker')
+    .description('run the worker: workflows, activities and the inbound SQS poller')
+    .action(action(async (settings) => runWorker(settings)));
+
+  program
+    .command('ask')
+    .description('send a question and (with --wait) wait for the answer')
+    .argument('<question>', 'the question text')
+    .requiredOption('--to <phone>', 'recipient phone number (repeat for several)', collect)
+    .option('--option <label>', 'an answer option, 2 to 9 (repeat; default Yes and No)', collect)
+    .option('--timeout <duration>', 'how long to wait, e.g. 90s, 15m, 4h, 2d', '24h')
+    .option('--default <label>', 'answer to use when the timeout fires')
+    .option('--entitlement <id>', 'your own ask identity, e.g. XSOAR GUID@incident|task')
+    .option('--context <json>', 'JSON object returned with the result', parseContext)
+    .option('--wait', 'wait for the ask to end and print the result')
+    .action(
+      action(async (settings, question: string, opts: { to: string[]; option?: string[]; timeout: string; default?: string; entitlement?: string; context?: Record<string, unknown>; wait?: boolean }) =>
+        withClient(settings, async (client) => {
+          const started = await client.start({
+            to: opts.to,
+            question,
+            options: opts.option,
+            timeout: opts.timeout,
+            defaultAnswer: opts.default,
+            entitlement: opts.entitlement,
+            context: opts.context,
+          });
+          if (!opts.wait) return { json: started, text: `Ask started: ${started.askId}` };
+          const result = await client.result(started.askId);
+          return { json: result, text: formatStatus(result) };
+        }),
+      ),
+    );
+
+  program
+    .command('send')
+    .description('send a one-way SMS (no reply expected)')
+    .requiredOption('--to <phone>', 'recipient phone number')
+    .argument('<message...>', 'the text to send')
+    .action(
+      action(async (settings, words: string[], opts: { to: string }) => {
+        const to = normalizeRecipientPhone(opts.to, settings.defaultCountry as never);
+        const sent = await publishSms(createAwsClients(settings).sns, settings, to, words.join(' '));
+        return { json: { to, ...sent }, text: `Sent to ${to}: SNS message ${sent.messageId} (${sent.segments} segment(s), ${sent.encoding})` };
+      }),
+    );
+
+  program
+    .command('pending')
+    .description('list the asks still waiting for an answer')
+    .option('--recipient <phone>', 'only asks sent to this phone')
+    .action(
+      action(async (settings, opts: { recipient?: string }) =>
+        withClient(settings, async (client) => {
+          const recipient = opts.recipient ? normalizeRecipientPhone(opts.recipient, settings.defaultCountry as never) : undefined;
+          const rows = await client.listPending({ recipient });
+          return { json: rows, text: formatPending(rows) };
+        }),
+      ),
+    );
+
+  program
+    .command('status')
+    .description('show an ask\'s live state and event log')
+    .argument('<id>', 'ask id or entitlement')
+    .action(
+      action(async (settings, id: string) =>
+        withClient(settings, async (client) => {
+          const state = await client.status(id);
+          return { json: state, text: formatStatus(state) };
+        }),
+      ),
+    );
+
+  program
+    .command('answer')
+    .description('answer an ask by hand, as an operator')
+    .argument('<id>', 'ask id or entitlement')
+    .argument('<option>', 'option label or its number')
+    .option('--by <name>', 'who is answering', process.env.USER ?? 'operator')
+    .option('--reason <text>', 'why, for the event log')
+    .action(
+      action(async (settings, id: string, option: string, opts: { by: string; reason?: string }) =>
+        withClient(settings, async (client) => {
+          const state = await client.answer(id, option, opts.by, opts.reason);
+          return { json: state, text: `Answered ${state.askId}: ${state.answer?.option}` };
+        }),
+      ),
+    );
+
+  program
+    .command('cancel')
+    .description('cancel an ask')
+    .argument('<id>', 'ask id or entitlement')
+    .option('--reason <text>', 'why, for the event log')
+    .option('--by <name>', 'who is cancelling', process.env.USER ?? 'operator')
+    .action(
+      action(async (settings, id: string, opts: { reason?: string; by: string }) =>
+        withClient(settings, async (client) => {
+          const state = await client.cancel(id, opts.by, opts.reason);
+          return { json: state, text: `Cancelled ${state.askId}` };
+        }),
+      ),
+    );
+
+  program
+    .command('reply')
+    .description('local stack only: play the phone, publishing a reply to the inbound topic as AWS does')
+    .requiredOption('--from <phone>', 'the phone that replies')
+    .argument('<text...>', 'the reply text')
+    .action(
+      action(async (settings, words: string[], opts: { from: string }) => {
+        if (!process.env.AWS_ENDPOINT_URL && !process.env.AWS_ENDPOINT_URL_SNS) {
+          throw new Error('reply only runs against the local stack (AWS_ENDPOINT_URL is not set). Start it with `sms-ask stack up` and load .stack/env.');
+        }
+        if (!settings.inboundTopicArn) throw new Error('SMS_ASK_INBOUND_TOPIC_ARN is not set; load the local stack settings from .stack/env.');
+        const from = normalizeRecipientPhone(opts.from, settings.defaultCountry as never);
+        const inboundMessageId = await publishPhoneReply(new SNSClient({}), settings.inboundTopicArn, { from, body: words.join(' ') });
+        return { json: { from, inboundMessageId }, text: `Reply from ${from} published (inboundMessageId ${inboundMessageId})` };
+      }),
+    );
+
+  const stack = program.command('stack').description('the embedded local stack: Temporal dev server and AWS emulator');
+  stack
+    .command('up')
+    .description('start the local stack (and a worker) until Ctrl-C; writes its settings to an env file')
+    .option('--env-file <path>', 'where to write the settings', '.stack/env')
+    .addOption(new Option('--no-worker', 'do not run a worker in the stack process'))
+    .action(action(async (_settings, opts: { envFile: string; worker: boolean }) => runStack(opts)));
+  stack
+    .command('provision')
+    .description('create the inbound topic, queue, DLQ and subscription on an AWS emulator (AWS_ENDPOINT_URL)')
+    .option('--name <name>', 'name of the topic and queue', LOCAL_QUEUE_NAME)
+    .action(
+      action(async (_settings, opts: { name: string }) => {
+        if (!process.env.AWS_ENDPOINT_URL) throw new Error('stack provision only runs against an AWS emulator: set AWS_ENDPOINT_URL.');
+        const { sns, sqs } = createAwsClients({ pollWaitSeconds: 20 });
+        const made = await provisionInboundResources({ sns, sqs, queueName: opts.name, topicName: opts.name, visibilityTimeoutSeconds: 30, maxReceiveCount: 5 });
+        return { json: made, text: Object.entries(made).map(([k, v]) => `${k}: ${v}`).join('\n') };
+      }),
+    );
+  stack
+    .command('down')
+    .description('stop a local stack started in the background')
+    .option('--env-file <path>', 'the env file the stack wrote', '.stack/env')
+    .action(
+      action(async (_settings, opts: { envFile: string }) => {
+        const pid = await stopBackgroundStack(opts.envFile);
+        return { json: { stopped: pid }, text: `Local stack (pid ${pid}) stopped.` };
+      }),
+    );
+
+  return program;
+}
+
+if (require.main === module) {
+  buildProgram()
+    .parseAsync(process.argv)
+    .catch((err) => {
+      console.error(`error: ${describeError(err)}`);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,23 @@
+import { Runtime, DefaultLogger } from '@temporalio/worker';
+import { createAwsClients } from '../aws/clients';
+import type { Settings } from '../config';
+import { createLogger } from '../logger';
+import { connectClient, connectWorker } from '../temporal';
+import { createSmsAskWorker, ensureInboundPoller } from '../worker/worker';
+
+/** Runs the worker until SIGINT/SIGTERM; the poller stops cleanly and its messages stay safe. */
+export async function runWorker(settings: Settings, until?: Promise<unknown>): Promise<void> {
+  const logger = createLogger(settings.logLevel);
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: ['SIGINT', 'SIGTERM'] });
+  const client = await connectClient();
+  const { connection, namespace } = await connectWorker();
+  try {
+    const worker = await createSmsAskWorker({ connection, namespace, client, aws: createAwsClients(settings), settings, logger });
+    const pollerId = await ensureInboundPoller(client, settings);
+    logger.info({ taskQueue: settings.taskQueue, namespace, poller: pollerId }, 'sms-ask worker running');
+    await (until ? worker.runUntil(until) : worker.run());
+  } finally {
+    await connection.close();
+    await client.connection.close();
+  }
+}

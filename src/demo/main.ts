@@ -1,0 +1,102 @@
+/**
+ * The whole job on the embedded local stack: start Temporal and the AWS emulator, run a worker,
+ * ask a question by SMS, read the SMS the emulator got, reply from the "phone" through the
+ * inbound SNS topic as AWS does, print the answer the workflow received, and shut down.
+ */
+import { SNSClient } from '@aws-sdk/client-sns';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { createAwsClients } from '../aws/clients';
+import { SmsAskClient } from '../client/sms-ask-client';
+import { loadSettings } from '../config';
+import { startLocalStack } from '../local-stack/local-stack';
+import type { LocalStack } from '../local-stack/local-stack';
+import { publishPhoneReply, waitForSms } from '../local-stack/phone-simulator';
+import { createLogger } from '../logger';
+import { connectClient, connectWorker } from '../temporal';
+import { createSmsAskWorker, ensureInboundPoller } from '../worker/worker';
+
+const PHONE = '+12065550142';
+const started = Date.now();
+const say = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${line}`);
+
+async function run(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  say('starting the local stack: Temporal dev server + moto (AWS emulator)…');
+  let stack: LocalStack | undefined;
+  try {
+    stack = await startLocalStack({ log: (line) => say(`  ${line}`) });
+    const running = stack;
+    // Temporal's runtime takes over SIGINT; make Ctrl-C still stop the servers and exit.
+    process.once('SIGINT', () => void running.stop().finally(() => process.exit(130)));
+    Object.assign(process.env, stack.env);
+    say(`stack up: Temporal ${stack.temporalAddress}, AWS ${stack.awsEndpoint}`);
+    say(`  inbound: topic ${stack.topicArn} -> queue ${stack.queueUrl} (DLQ ${stack.dlqUrl})`);
+    await demo(stack);
+  } finally {
+    say('shutting down…');
+    await stack?.stop();
+    say('done.');
+  }
+}
+
+async function demo(stack: LocalStack): Promise<void> {
+  const settings = loadSettings({ ...process.env, SMS_ASK_LOG_LEVEL: process.env.SMS_ASK_LOG_LEVEL ?? 'warn' });
+  const client = await connectClient();
+  const { connection, namespace } = await connectWorker();
+  const worker = await createSmsAskWorker({
+    connection,
+    namespace,
+    client,
+    aws: createAwsClients(settings),
+    settings,
+    logger: createLogger(settings.logLevel),
+  });
+  const asks = new SmsAskClient(client, { taskQueue: settings.taskQueue });
+
+  try {
+    await worker.runUntil(async () => {
+      await ensureInboundPoller(client, settings);
+      say(`worker running on task queue "${settings.taskQueue}", inbound poller started`);
+
+      const { askId } = await asks.start({
+        to: PHONE,
+        question: 'Isolate host WS-042 from the network? (incident 1042)',
+        options: ['Yes', 'No'],
+        timeout: '10m',
+        defaultAnswer: 'No',
+        context: { incident: '1042', playbook: 'ransomware-containment' },
+      });
+      say(`ask started: ${askId}`);
+
+      const sms = await waitForSms(stack.awsEndpoint, (m) => m.phoneNumber === PHONE);
+      say(`SMS received by ${sms.phoneNumber} (seen in the emulator):`);
+      for (const line of sms.message.split('\n')) say(`    │ ${line}`);
+
+      const yes = /Yes \((\d+)\)/.exec(sms.message)?.[1];
+      if (!yes) throw new Error(`The SMS has no code for "Yes": ${sms.message}`);
+      const sentAt = Date.now();
+      await publishPhoneReply(new SNSClient({}), stack.topicArn, { from: PHONE, body: `${yes} thanks` });
+      say(`the phone replies "${yes} thanks" (published to the inbound SNS topic, as AWS two-way SMS does)`);
+
+      const result = await asks.result(askId);
+      say(`answer reached the workflow ${Date.now() - sentAt} ms after the reply was published:`);
+      say(`    status ${result.status}: ${result.answer?.option} (via ${result.answer?.via}, by ${result.answer?.by}, at ${result.answer?.at})`);
+      say(`    context returned: ${JSON.stringify(result.context)}`);
+
+      const feedback = await waitForSms(stack.awsEndpoint, (m) => m.phoneNumber === PHONE && m.messageId !== sms.messageId);
+      say(`feedback SMS to the phone: "${feedback.message}"`);
+      say('event log:');
+      for (const e of result.events) say(`    ${e.at}  ${e.type.padEnd(14)} ${e.detail ?? ''}`);
+      if (result.answer?.option !== 'Yes') throw new Error(`Expected the answer Yes, got ${JSON.stringify(result.answer)}`);
+    });
+  } finally {
+    await connection.close();
+    await client.connection.close();
+  }
+}
+
+run().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
+
