@@ -1,0 +1,121 @@
+/** The `sms-ask` command as a user runs it, against the local stack and a real worker. */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { provisionInboundResources } from '../../src/local-stack/local-stack';
+import { waitForSms } from '../../src/local-stack/phone-simulator';
+import type { AskState } from '../../src/workflows/definitions';
+import { ensureInboundPoller } from '../../src/worker/worker';
+import { localAws, newPhone, sharedStack, startTestWorker } from '../support/harness';
+import type { TestWorker } from '../support/harness';
+
+const BIN = path.resolve(__dirname, '../../bin/sms-ask');
+let worker: TestWorker;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  const name = `cli-${randomUUID().slice(0, 8)}`;
+  const inbound = await provisionInboundResources({ ...localAws(), queueName: name, topicName: name, visibilityTimeoutSeconds: 5, maxReceiveCount: 3 });
+  worker = await startTestWorker({ queueUrl: inbound.queueUrl, pollWaitSeconds: 1 });
+  await ensureInboundPoller(worker.client, worker.settings);
+  const stack = sharedStack();
+  env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    TEMPORAL_ADDRESS: stack.temporalAddress,
+    TEMPORAL_NAMESPACE: stack.namespace,
+    AWS_REGION: stack.region,
+    AWS_ENDPOINT_URL: stack.awsEndpoint,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    SMS_ASK_TASK_QUEUE: worker.taskQueue,
+    SMS_ASK_QUEUE_URL: inbound.queueUrl,
+    SMS_ASK_INBOUND_TOPIC_ARN: inbound.topicArn,
+  };
+});
+afterAll(async () => {
+  await worker?.stop();
+});
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(BIN, args, { env, timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+async function cliJson<T>(...args: string[]): Promise<T> {
+  const out = await cli('--json', ...args);
+  if (out.code !== 0) throw new Error(`sms-ask ${args.join(' ')} exited ${out.code}: ${out.stdout}${out.stderr}`);
+  return JSON.parse(out.stdout) as T;
+}
+
+describe('sms-ask CLI', () => {
+  it('refuses a bad phone number, an empty option list and an oversized question before sending anything', async () => {
+    const badPhone = await cli('ask', 'Reboot?', '--to', '12345');
+    expect(badPhone.code).toBe(1);
+    expect(badPhone.stderr).toMatch(/to\[0\]: "12345" is not a valid phone number .*E\.164/);
+
+    const oneOption = await cli('--json', 'ask', 'Reboot?', '--to', newPhone(), '--option', 'Yes');
+    expect(oneOption.code).toBe(1);
+    expect(JSON.parse(oneOption.stdout).error).toMatch(/options: give 2 to 9 options/);
+
+    const huge = await cli('ask', 'x'.repeat(1700), '--to', newPhone());
+    expect(huge.code).toBe(1);
+    expect(huge.stderr).toMatch(/SNS accepts at most 1600/);
+  });
+
+  it('starts an ask, lists it as pending with its codes, and takes an operator answer', async () => {
+    const phone = newPhone();
+    const { askId } = await cliJson<{ askId: string }>('ask', 'Disable account jdoe?', '--to', phone, '--timeout', '1h', '--context', '{"incident":"77"}');
+
+    const pending = await cliJson<{ askId: string; codes: Record<string, { code: string }[]> }[]>('pending', '--recipient', phone);
+    expect(pending.map((p) => p.askId)).toEqual([askId]);
+    expect(pending[0]!.codes[phone]).toHaveLength(2);
+
+    const answered = await cliJson<AskState>('answer', askId, 'no', '--by', 'alice');
+    expect(answered.answer).toMatchObject({ option: 'No', via: 'manual', by: 'alice' });
+
+    const status = await cli('status', askId);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/status:\s+answered/);
+    expect(status.stdout).toMatch(/answered\s+No \(manual by alice\)/);
+
+    const again = await cli('answer', askId, 'yes');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('has already ended (answered)');
+  });
+
+  it('plays the phone with reply, and ask --wait prints the answer that came back by SMS', async () => {
+    const phone = newPhone();
+    const waiting = cli('--json', 'ask', 'Block IP 198.51.100.7?', '--to', phone, '--option', 'Block', '--option', 'Allow', '--wait');
+    const sms = await waitForSms(sharedStack().awsEndpoint, (m) => m.phoneNumber === phone, 30_000);
+    const block = /Block \((\d+)\)/.exec(sms.message)![1]!;
+
+    const replied = await cli('reply', '--from', phone, `${block}`);
+    expect(replied.code).toBe(0);
+    const result = await waiting;
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).answer).toMatchObject({ option: 'Block', via: 'sms', by: phone });
+  });
+
+  it('sends a one-way SMS', async () => {
+    const phone = newPhone();
+    const sent = await cliJson<{ messageId: string; segments: number }>('send', '--to', phone, 'Maintenance', 'tonight', 'at', '22:00');
+    expect(sent.segments).toBe(1);
+    const sms = await waitForSms(sharedStack().awsEndpoint, (m) => m.messageId === sent.messageId);
+    expect(sms).toMatchObject({ phoneNumber: phone, message: 'Maintenance tonight at 22:00' });
+  });
+
+  it('says which ask was not found', async () => {
+    const out = await cli('status', 'no-such-entitlement');
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain('No ask with id ask/no-such-entitlement');
+  });
+});

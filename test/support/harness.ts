@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import type { WorkerOptions } from '@temporalio/worker';
+import pino from 'pino';
+import { inject } from 'vitest';
+import { createActivities } from '../../src/activities';
+import { SmsAskClient } from '../../src/client/sms-ask-client';
+import { loadSettings } from '../../src/config';
+import type { Settings, SettingsInput } from '../../src/config';
+import type { InboundReply } from '../../src/domain/inbound-message';
+import { localAwsClientConfig } from '../../src/local-stack/local-stack';
+import { inboundSignal, recipientWorkflowId } from '../../src/workflows/definitions';
+import type { SharedStack } from './global-setup';
+
+// Worker lifecycle chatter at INFO drowns the test report; warnings and errors still show.
+Runtime.install({ logger: new DefaultLogger('WARN') });
+
+export function sharedStack(): SharedStack {
+  return inject('stack');
+}
+
+export function localAws() {
+  const config = localAwsClientConfig(sharedStack());
+  return { sns: new SNSClient(config), sqs: new SQSClient(config) };
+}
+
+export interface TestWorker {
+  client: Client;
+  asks: SmsAskClient;
+  settings: Settings;
+  taskQueue: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real worker on the shared Temporal dev server with the real activities talking to moto, on a
+ * task queue of its own so that tests never see each other's workflows.
+ */
+export async function startTestWorker(
+  overrides: SettingsInput = {},
+  workerOptions: Partial<Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'>> = {},
+): Promise<TestWorker> {
+  const stack = sharedStack();
+  const settings = loadSettings({}, { taskQueue: `test-${randomUUID()}`, logLevel: 'silent', ...overrides });
+  const connection = await Connection.connect({ address: stack.temporalAddress });
+  const client = new Client({ connection, namespace: stack.namespace });
+  const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
+  const worker = await Worker.create({
+    connection: nativeConnection,
+    namespace: stack.namespace,
+    taskQueue: settings.taskQueue,
+    ...(workerOptions.workflowsPath
+      ? { workflowsPath: workerOptions.workflowsPath }
+      : { workflowBundle: workerOptions.workflowBundle ?? { code: readFileSync(stack.workflowBundlePath, 'utf8') } }),
+    activities: createActivities({ ...localAws(), client, settings, logger: pino({ level: settings.logLevel }) }),
+  });
+  const running = worker.run();
+  return {
+    client,
+    asks: new SmsAskClient(client, { taskQueue: settings.taskQueue }),
+    settings,
+    taskQueue: settings.taskQueue,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await nativeConnection.close();
+      await connection.close();
+    },
+  };
+}
+
+/** A fresh, valid-looking US number, so that parallel tests never share a phone. */
+export function newPhone(): string {
+  return `+1206555${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}`;
+}
+
+/** Delivers a reply straight to the phone's recipient workflow, as the poller would. */
+export async function deliverReply(worker: TestWorker, from: string, body: string, dedupeKey: string = randomUUID()): Promise<void> {
+  const reply: InboundReply = { from, body, dedupeKey, inboundMessageId: dedupeKey, format: 'raw' };
+  await worker.client.workflow.getHandle(recipientWorkflowId(worker.taskQueue, from)).signal(inboundSignal, reply);
+}
+
+/** Polls until the check returns a value (not undefined), or fails with the last value seen. */
+export async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
