@@ -21,6 +21,7 @@ export interface PollStats {
 }
 
 const HEARTBEAT_EVERY_MS = 5_000;
+const MAX_BACKOFF_MS = 30_000;
 
 export function createInboundActivities({ sqs, client, settings, logger }: ActivityDeps) {
   /**
@@ -79,14 +80,29 @@ export function createInboundActivities({ sqs, client, settings, logger }: Activ
         handleMessageBatch: (messages) => routeBatch(messages, ctx.info.taskQueue, stats),
       });
       let stopping = false;
+      let backoffMs = 0;
+      let lastError: string | undefined;
       consumer.on('error', (err) => {
         // Stopping aborts the long poll on purpose; that is not worth a warning.
-        if (!stopping) logger.warn({ err: err.message, queueUrl }, 'SQS receive failed; retrying');
+        if (stopping) return;
+        // Without this, a missing queue or a bad credential would be retried in a tight loop.
+        backoffMs = Math.min(Math.max(backoffMs * 2, 1_000), MAX_BACKOFF_MS);
+        consumer.updateOption('pollingWaitTimeMs', settings.pollIntervalMs + backoffMs);
+        lastError = err.message;
+        logger.warn({ err: err.message, queueUrl, retryInMs: backoffMs }, 'SQS receive failed; retrying');
       });
+      const recovered = () => {
+        if (backoffMs === 0) return;
+        backoffMs = 0;
+        lastError = undefined;
+        consumer.updateOption('pollingWaitTimeMs', settings.pollIntervalMs);
+      };
+      consumer.on('response_processed', recovered);
+      consumer.on('empty', recovered);
       consumer.on('processing_error', (err) => logger.warn({ err: err.message }, 'reply batch failed; it stays on the queue'));
 
       const stopped = new Promise<void>((resolve) => consumer.once('stopped', () => resolve()));
-      const heartbeat = setInterval(() => ctx.heartbeat(stats), HEARTBEAT_EVERY_MS);
+      const heartbeat = setInterval(() => ctx.heartbeat({ ...stats, lastError }), HEARTBEAT_EVERY_MS);
       const leaseTimer = new Promise<void>((resolve) => setTimeout(resolve, leaseMs).unref());
       logger.info({ queueUrl }, 'inbound poller started');
       consumer.start();

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { provisionInboundResources } from '../../src/local-stack/local-stack';
 import { listSentSms, publishPhoneReply, waitForSms } from '../../src/local-stack/phone-simulator';
@@ -140,4 +141,25 @@ describe('SMS round trip on the local stack', () => {
     }
     expect(running).toEqual([first]);
   });
+});
+
+describe('inbound poller on a queue that does not exist', () => {
+  it('backs off between failed receives instead of spinning, and says which queue failed', async () => {
+    const warnings: { msg: string; queueUrl?: string; retryInMs?: number }[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line)) });
+    const missing = `${sharedStack().awsEndpoint}/123456789012/no-such-queue-${randomUUID().slice(0, 8)}`;
+    const lonely = await startTestWorker({ queueUrl: missing, pollWaitSeconds: 1 }, { logger });
+    try {
+      await ensureInboundPoller(lonely.client, lonely.settings);
+      await new Promise((r) => setTimeout(r, 4_000));
+    } finally {
+      await lonely.stop();
+    }
+    const failures = warnings.filter((w) => w.msg === 'SQS receive failed; retrying');
+    expect(failures[0]?.queueUrl).toBe(missing);
+    // 1 s, 2 s, 4 s … between tries: at most 3 in 4 s (a tight loop makes hundreds).
+    expect(failures.length).toBeGreaterThanOrEqual(1);
+    expect(failures.length).toBeLessThanOrEqual(3);
+    expect(failures.map((f) => f.retryInMs)).toEqual([1_000, 2_000, 4_000].slice(0, failures.length));
+  }, 30_000);
 });

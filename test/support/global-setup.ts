@@ -22,6 +22,7 @@ declare module 'vitest' {
 
 /** One Temporal dev server and one moto for the whole run; each test uses its own task queue. */
 export default async function setup(project: TestProject) {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const [stack, bundle] = await Promise.all([startLocalStack(), workflowBundle()]);
   const dir = mkdtempSync(join(tmpdir(), 'sms-ask-test-'));
   const workflowBundlePath = join(dir, 'workflow-bundle.js');

@@ -6,6 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { WorkerOptions } from '@temporalio/worker';
 import pino from 'pino';
+import type { Logger } from 'pino';
 import { inject } from 'vitest';
 import { createActivities } from '../../src/activities';
 import { SmsAskClient } from '../../src/client/sms-ask-client';
@@ -42,7 +43,7 @@ export interface TestWorker {
  */
 export async function startTestWorker(
   overrides: SettingsInput = {},
-  workerOptions: Partial<Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'>> = {},
+  workerOptions: Partial<Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'>> & { logger?: Logger } = {},
 ): Promise<TestWorker> {
   const stack = sharedStack();
   const settings = loadSettings({}, { taskQueue: `test-${randomUUID()}`, logLevel: 'silent', ...overrides });
@@ -56,7 +57,7 @@ export async function startTestWorker(
     ...(workerOptions.workflowsPath
       ? { workflowsPath: workerOptions.workflowsPath }
       : { workflowBundle: workerOptions.workflowBundle ?? { code: readFileSync(stack.workflowBundlePath, 'utf8') } }),
-    activities: createActivities({ ...localAws(), client, settings, logger: pino({ level: settings.logLevel }) }),
+    activities: createActivities({ ...localAws(), client, settings, logger: workerOptions.logger ?? pino({ level: settings.logLevel }) }),
   });
   const running = worker.run();
   return {
