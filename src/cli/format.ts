@@ -22,11 +22,12 @@ export function formatPending(rows: PendingAsk[], now = Date.now()): string {
       phone,
       codesOf(row.codes[phone] ?? []),
       formatDuration(now - Date.parse(row.startedAt)),
+      row.deadline.replace(/\.\d+Z$/, 'Z'),
       formatDuration(Date.parse(row.deadline) - now),
       row.question.length > 40 ? `${row.question.slice(0, 39)}…` : row.question,
     ]),
   );
-  return table(['ASK', 'RECIPIENT', 'CODES', 'AGE', 'TIME LEFT', 'QUESTION'], lines);
+  return table(['ASK', 'RECIPIENT', 'CODES', 'AGE', 'DEADLINE', 'TIME LEFT', 'QUESTION'], lines);
 }
 
 export function formatStatus(state: AskState): string {

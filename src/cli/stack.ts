@@ -3,12 +3,14 @@ import { dirname } from 'node:path';
 import { once } from 'node:events';
 import { loadSettings } from '../config';
 import { startLocalStack } from '../local-stack/local-stack';
+import { installQuietRuntime } from '../worker/runtime';
 import { runWorker } from './worker';
 
 const pidFileOf = (envFile: string) => `${envFile}.pid`;
 
 /** Runs the local stack in this process until SIGINT/SIGTERM, with a worker unless told not to. */
 export async function runStack({ envFile, worker }: { envFile: string; worker: boolean }): Promise<void> {
+  installQuietRuntime();
   const stack = await startLocalStack({ log: (line) => console.error(line) });
   try {
     mkdirSync(dirname(envFile), { recursive: true });

@@ -1,14 +1,14 @@
-import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { createAwsClients } from '../aws/clients';
 import type { Settings } from '../config';
 import { createLogger } from '../logger';
 import { connectClient, connectWorker } from '../temporal';
+import { installQuietRuntime } from '../worker/runtime';
 import { createSmsAskWorker, ensureInboundPoller } from '../worker/worker';
 
 /** Runs the worker until SIGINT/SIGTERM; the poller stops cleanly and its messages stay safe. */
 export async function runWorker(settings: Settings, until?: Promise<unknown>): Promise<void> {
   const logger = createLogger(settings.logLevel);
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: ['SIGINT', 'SIGTERM'] });
+  installQuietRuntime();
   const client = await connectClient();
   const { connection, namespace } = await connectWorker();
   try {

@@ -4,7 +4,6 @@
  * inbound SNS topic as AWS does, print the answer the workflow received, and shut down.
  */
 import { SNSClient } from '@aws-sdk/client-sns';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createAwsClients } from '../aws/clients';
 import { SmsAskClient } from '../client/sms-ask-client';
 import { loadSettings } from '../config';
@@ -13,6 +12,7 @@ import type { LocalStack } from '../local-stack/local-stack';
 import { publishPhoneReply, waitForSms } from '../local-stack/phone-simulator';
 import { createLogger } from '../logger';
 import { connectClient, connectWorker } from '../temporal';
+import { installQuietRuntime } from '../worker/runtime';
 import { createSmsAskWorker, ensureInboundPoller } from '../worker/worker';
 
 const PHONE = '+12065550142';
@@ -20,7 +20,7 @@ const started = Date.now();
 const say = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${line}`);
 
 async function run(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  installQuietRuntime();
   say('starting the local stack: Temporal dev server + moto (AWS emulator)…');
   let stack: LocalStack | undefined;
   try {

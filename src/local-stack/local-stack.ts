@@ -116,7 +116,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
         AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
         SMS_ASK_QUEUE_URL: resources.queueUrl,
-        SMS_ASK_DLQ_URL: resources.dlqUrl,
         SMS_ASK_INBOUND_TOPIC_ARN: resources.topicArn,
       },
       stop,

@@ -79,7 +79,6 @@ describe('local stack', () => {
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
       SMS_ASK_QUEUE_URL: stack.queueUrl,
-      SMS_ASK_DLQ_URL: stack.dlqUrl,
       SMS_ASK_INBOUND_TOPIC_ARN: stack.topicArn,
     });
   });

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import type { WorkerOptions } from '@temporalio/worker';
 import pino from 'pino';
 import type { Logger } from 'pino';
@@ -11,14 +11,14 @@ import { inject } from 'vitest';
 import { createActivities } from '../../src/activities';
 import { SmsAskClient } from '../../src/client/sms-ask-client';
 import { loadSettings } from '../../src/config';
+import { installQuietRuntime } from '../../src/worker/runtime';
 import type { Settings, SettingsInput } from '../../src/config';
 import type { InboundReply } from '../../src/domain/inbound-message';
 import { localAwsClientConfig } from '../../src/local-stack/local-stack';
 import { inboundSignal, recipientWorkflowId } from '../../src/workflows/definitions';
 import type { SharedStack } from './global-setup';
 
-// Worker lifecycle chatter at INFO drowns the test report; warnings and errors still show.
-Runtime.install({ logger: new DefaultLogger('WARN') });
+installQuietRuntime();
 
 export function sharedStack(): SharedStack {
   return inject('stack');
