@@ -192,9 +192,10 @@ export function buildProgram(): Command {
   stack
     .command('up')
     .description('start the local stack (and a worker) until Ctrl-C; writes its settings to an env file')
-    .option('--env-file <path>', 'where to write the settings', '.stack/env')
+    // Not --env-file: Node 20 claims that flag anywhere on the command line.
+    .option('--env-path <path>', 'where to write the settings', '.stack/env')
     .addOption(new Option('--no-worker', 'do not run a worker in the stack process'))
-    .action(action(async (_settings, opts: { envFile: string; worker: boolean }) => runStack(opts)));
+    .action(action(async (_settings, opts: { envPath: string; worker: boolean }) => runStack({ envFile: opts.envPath, worker: opts.worker })));
   stack
     .command('provision')
     .description('create the inbound topic, queue, DLQ and subscription on an AWS emulator (AWS_ENDPOINT_URL)')
@@ -210,10 +211,10 @@ export function buildProgram(): Command {
   stack
     .command('down')
     .description('stop a local stack started in the background')
-    .option('--env-file <path>', 'the env file the stack wrote', '.stack/env')
+    .option('--env-path <path>', 'the settings file the stack wrote', '.stack/env')
     .action(
-      action(async (_settings, opts: { envFile: string }) => {
-        const pid = await stopBackgroundStack(opts.envFile);
+      action(async (_settings, opts: { envPath: string }) => {
+        const pid = await stopBackgroundStack(opts.envPath);
         return { json: { stopped: pid }, text: `Local stack (pid ${pid}) stopped.` };
       }),
     );

@@ -1,5 +1,7 @@
 /** The `sms-ask` command as a user runs it, against the local stack and a real worker. */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -8,7 +10,7 @@ import { provisionInboundResources } from '../../src/local-stack/local-stack';
 import { waitForSms } from '../../src/local-stack/phone-simulator';
 import type { AskState } from '../../src/workflows/definitions';
 import { ensureInboundPoller } from '../../src/worker/worker';
-import { localAws, newPhone, sharedStack, startTestWorker } from '../support/harness';
+import { eventually, localAws, newPhone, sharedStack, startTestWorker } from '../support/harness';
 import type { TestWorker } from '../support/harness';
 
 const BIN = path.resolve(__dirname, '../../bin/sms-ask');
@@ -118,4 +120,35 @@ describe('sms-ask CLI', () => {
     expect(out.code).toBe(1);
     expect(out.stderr).toContain('No ask with id ask/no-such-entitlement');
   });
+});
+
+describe('sms-ask stack up / down', () => {
+  it('runs a stack with a worker in the background, writes its settings, and stops it all', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sms-ask-stack-'));
+    const envFile = path.join(dir, 'env');
+    const up = spawn(BIN, ['stack', 'up', '--env-path', envFile], { env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: 'ignore' });
+    try {
+      const written = await eventually(async () => (existsSync(envFile) ? readFileSync(envFile, 'utf8') : undefined), 'the env file', 60_000);
+      const stackEnv = Object.fromEntries(written.trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2)));
+      expect(Object.keys(stackEnv).sort()).toEqual(
+        ['AWS_ACCESS_KEY_ID', 'AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_SECRET_ACCESS_KEY', 'SMS_ASK_INBOUND_TOPIC_ARN', 'SMS_ASK_QUEUE_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE'],
+      );
+
+      // The stack's own worker answers: ask, play the phone, and wait for the result.
+      const phone = newPhone();
+      const run = (...args: string[]) => promisify(execFile)(BIN, ['--json', ...args], { env: { ...env, ...stackEnv, SMS_ASK_TASK_QUEUE: '' } });
+      const asked = run('ask', 'Background stack?', '--to', phone, '--wait');
+      const sms = await waitForSms(stackEnv.AWS_ENDPOINT_URL!, (m) => m.phoneNumber === phone, 60_000);
+      await run('reply', '--from', phone, /Yes \((\d+)\)/.exec(sms.message)![1]!);
+      expect(JSON.parse((await asked).stdout).answer.option).toBe('Yes');
+
+      const down = await promisify(execFile)(BIN, ['stack', 'down', '--env-path', envFile], { env });
+      expect(down.stdout).toMatch(/stopped/);
+      await eventually(async () => (up.exitCode !== null ? true : undefined), 'the stack process to exit', 30_000);
+      expect(existsSync(envFile)).toBe(false);
+      await expect(fetch(`${stackEnv.AWS_ENDPOINT_URL}/moto-api/data.json`)).rejects.toThrow();
+    } finally {
+      up.kill('SIGKILL');
+    }
+  }, 120_000);
 });
