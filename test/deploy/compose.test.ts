@@ -182,7 +182,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('pins the moto image to the moto version scripts/bootstrap.js installs for the local stack', () => {
-    const pin = /moto\[server\]==([0-9][0-9A-Za-z.]*)/.exec(read('scripts/bootstrap.js'))?.[1];
+    const pin = /moto\[[a-z,]+\]==([0-9][0-9A-Za-z.]*)/.exec(read('scripts/bootstrap.js'))?.[1];
     expect(pin).toBeDefined();
     expect(service('aws').image).toMatch(/^motoserver\/moto:/);
     expect(imageTag('aws')).toBe(pin);
