@@ -16,6 +16,8 @@ import { installQuietRuntime } from '../worker/runtime';
 import { createSmsAskWorker, ensureInboundPoller } from '../worker/worker';
 
 const PHONE = '+12065550142';
+// The AWS SDK's notice that it will drop Node 20 in 2027 is noise in a demo; the CLI still shows it.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const started = Date.now();
 const say = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${line}`);
 

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AskEndedError } from '../../src/client/sms-ask-client';
@@ -50,6 +51,15 @@ describe('ask workflow', () => {
     const result = await worker.asks.result(askId);
     expect(result.status).toBe('answered');
     expect(result.answer).toMatchObject({ option: 'Allow', optionIndex: 1, via: 'default', by: 'default' });
+  });
+
+  it('keeps an XSOAR entitlement as given, and finds the ask by it', async () => {
+    const entitlement = `${crypto.randomUUID()}@1042|7`;
+    const { askId } = await worker.asks.start({ to: newPhone(), question: 'Escalate 1042?', timeout: '1h', entitlement, context: { task: '7' } });
+    expect(askId).toBe(`ask/${entitlement}`);
+    const state = await worker.asks.status(entitlement);
+    expect(state).toMatchObject({ entitlement, context: { task: '7' } });
+    await worker.asks.cancel(entitlement);
   });
 
   it('takes an operator answer, and refuses a second one once the ask has ended', async () => {
