@@ -29,8 +29,10 @@ import type { AskMemo, AskState, ManualAnswer, OptionCode, RoutedReply } from '.
 
 type Activities = ReturnType<typeof createActivities>;
 
+// Bounded, so that an ask whose recipients cannot be reached fails instead of hanging.
 const { registerAsk } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '10m',
   retry: { initialInterval: '1s', maximumInterval: '10s' },
 });
 
