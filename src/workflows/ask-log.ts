@@ -51,7 +51,6 @@ export class AskLog {
   markSendFailed(phone: string, reason: string, at: Date): void {
     this.recipient(phone).sendError = reason;
     this.record(at, 'send_failed', phone, reason);
-    this.endIfUnreachable(at);
   }
 
   everySendFailed(): boolean {

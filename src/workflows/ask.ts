@@ -112,7 +112,9 @@ export async function askWorkflow(request: AskRequest): Promise<AskState> {
     if (!ended) ask.timeOut(new Date());
 
     const answer = ask.state.answer;
-    if (answer?.via === 'sms') await tellAnswerer(ask, answer.by, answer.option);
+    if (answer?.via === 'sms') {
+      await tell(ask, answer.by, 'success', { chosen_option: answer.option, question: input.question, reply_code: answer.code ?? '' });
+    }
   } catch (err) {
     if (isCancellation(err)) ask.cancel({ by: 'workflow cancellation' }, new Date());
     throw err;
@@ -122,7 +124,7 @@ export async function askWorkflow(request: AskRequest): Promise<AskState> {
       await Promise.all(recipientIds.map((id) => signalQuietly(id, { askId: workflowId })));
       // Replies that raced the end get their "expired" feedback before the workflow closes.
       while (lateReplies.length > 0 || !allHandlersFinished()) {
-        for (const reply of lateReplies.splice(0)) await tellTooLate(ask, reply.phone);
+        for (const reply of lateReplies.splice(0)) await tell(ask, reply.phone, 'expired', { question: input.question });
         await condition(() => lateReplies.length > 0 || allHandlersFinished());
       }
     });
@@ -151,20 +153,10 @@ function smsFor(question: string, codes: OptionCode[]): string {
   return text;
 }
 
-async function tellAnswerer(ask: AskLog, phone: string, option: string): Promise<void> {
-  const result = await sendFeedback({
-    to: phone,
-    kind: 'success',
-    values: { chosen_option: option, question: ask.state.question, reply_code: ask.state.answer?.code ?? '' },
-  }).catch(() => ({ sent: false }));
-  if (result.sent) ask.recordFeedback(phone, 'success', new Date());
-}
-
-async function tellTooLate(ask: AskLog, phone: string): Promise<void> {
-  const result = await sendFeedback({ to: phone, kind: 'expired', values: { question: ask.state.question } }).catch(
-    () => ({ sent: false }),
-  );
-  if (result.sent) ask.recordFeedback(phone, 'expired', new Date());
+/** Feedback is a courtesy: a failure to send it is not a failure of the ask. */
+async function tell(ask: AskLog, phone: string, kind: 'success' | 'expired', values: Record<string, string>): Promise<void> {
+  const result = await sendFeedback({ to: phone, kind, values }).catch(() => ({ sent: false }));
+  if (result.sent) ask.recordFeedback(phone, kind, new Date());
 }
 
 async function signalQuietly(recipientId: string, ended: { askId: string }): Promise<void> {

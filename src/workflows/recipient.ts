@@ -24,6 +24,8 @@ const { sendFeedback } = proxyActivities<Activities>({
 /** With no pending ask and no message for this long, the workflow ends (and forgets ended asks). */
 const IDLE_LIFETIME_MS = 24 * 3600 * 1000;
 const MAX_HISTORY_EVENTS = 5_000;
+/** With asks pending, wake this often anyway to re-check the history size. */
+const MAX_WAIT_MS = 3600 * 1000;
 
 /**
  * One per phone number: hands out reply codes unique among that phone's pending asks, and routes
@@ -61,9 +63,6 @@ export async function recipientWorkflow(input: RecipientInput): Promise<void> {
     }
   }
 }
-
-// Re-check the history size now and then even when idle with pending asks.
-const MAX_WAIT_MS = 3600 * 1000;
 
 async function handle(phone: string, book: RecipientBook, reply: InboundReply): Promise<void> {
   const decision = book.route(reply, new Date());

@@ -174,11 +174,14 @@ describe('ask workflow', () => {
     expect((await worker.asks.result(askId)).status).toBe('unreachable');
   });
 
-  it('fails with a message saying what to fix when the number has opted out at SNS', async () => {
+  it('fails with a message saying what to fix, and no default answer, when the number has opted out at SNS', async () => {
     // moto reports numbers ending in 99 as opted out.
-    const { askId } = await worker.asks.start({ to: '+12065550199', question: 'Ping?', timeout: '1h' });
+    const { askId } = await worker.asks.start({ to: '+12065550199', question: 'Ping?', timeout: '1h', defaultAnswer: 'No' });
     const failure = await worker.asks.result(askId).catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     expect(String((failure as WorkflowFailedError).cause?.message)).toMatch(/opted out.*START/s);
+    // A question that never went out is not answered with its default.
+    const types = (await worker.asks.status(askId)).events.map((e) => e.type);
+    expect(types).toEqual(['send_failed']);
   });
 });
