@@ -12,7 +12,7 @@ import { connectClient } from '../temporal';
 import { describeError } from './errors';
 import { formatPending, formatStatus } from './format';
 import { runStack, stopBackgroundStack } from './stack';
-import { runWorker } from './worker';
+import { runWorker } from '../worker/run-worker';
 
 interface GlobalOptions {
   json?: boolean;

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { loadSettings } from '../config';
 import { startLocalStack } from '../local-stack/local-stack';
 import { installQuietRuntime } from '../worker/runtime';
-import { runWorker } from './worker';
+import { runWorker } from '../worker/run-worker';
 
 const pidFileOf = (envFile: string) => `${envFile}.pid`;
 

@@ -4,16 +4,13 @@
  * inbound SNS topic as AWS does, print the answer the workflow received, and shut down.
  */
 import { SNSClient } from '@aws-sdk/client-sns';
-import { createAwsClients } from '../aws/clients';
 import { SmsAskClient } from '../client/sms-ask-client';
 import { loadSettings } from '../config';
 import { startLocalStack } from '../local-stack/local-stack';
 import type { LocalStack } from '../local-stack/local-stack';
 import { publishPhoneReply, waitForSms } from '../local-stack/phone-simulator';
-import { createLogger } from '../logger';
-import { connectClient, connectWorker } from '../temporal';
+import { runWorker } from '../worker/run-worker';
 import { installQuietRuntime } from '../worker/runtime';
-import { createSmsAskWorker, ensureInboundPoller } from '../worker/worker';
 
 const PHONE = '+12065550142';
 // The AWS SDK's notice that it will drop Node 20 in 2027 is noise in a demo; the CLI still shows it.
@@ -43,58 +40,42 @@ async function run(): Promise<void> {
 
 async function demo(stack: LocalStack): Promise<void> {
   const settings = loadSettings({ ...process.env, SMS_ASK_LOG_LEVEL: process.env.SMS_ASK_LOG_LEVEL ?? 'warn' });
-  const client = await connectClient();
-  const { connection, namespace } = await connectWorker();
-  const worker = await createSmsAskWorker({
-    connection,
-    namespace,
-    client,
-    aws: createAwsClients(settings),
-    settings,
-    logger: createLogger(settings.logLevel),
-  });
-  const asks = new SmsAskClient(client, { taskQueue: settings.taskQueue });
+  // The same worker as `sms-ask worker`, run until the story below is told.
+  await runWorker(settings, async (client) => {
+    const asks = new SmsAskClient(client, { taskQueue: settings.taskQueue });
+    say(`worker running on task queue "${settings.taskQueue}", inbound poller started`);
 
-  try {
-    await worker.runUntil(async () => {
-      await ensureInboundPoller(client, settings);
-      say(`worker running on task queue "${settings.taskQueue}", inbound poller started`);
-
-      const { askId } = await asks.start({
-        to: PHONE,
-        question: 'Isolate host WS-042 from the network? (incident 1042)',
-        options: ['Yes', 'No'],
-        timeout: '10m',
-        defaultAnswer: 'No',
-        context: { incident: '1042', playbook: 'ransomware-containment' },
-      });
-      say(`ask started: ${askId}`);
-
-      const sms = await waitForSms(stack.awsEndpoint, (m) => m.phoneNumber === PHONE);
-      say(`SMS received by ${sms.phoneNumber} (seen in the emulator):`);
-      for (const line of sms.message.split('\n')) say(`    │ ${line}`);
-
-      const yes = /Yes \((\d+)\)/.exec(sms.message)?.[1];
-      if (!yes) throw new Error(`The SMS has no code for "Yes": ${sms.message}`);
-      const sentAt = Date.now();
-      await publishPhoneReply(new SNSClient({}), stack.topicArn, { from: PHONE, body: `${yes} thanks` });
-      say(`the phone replies "${yes} thanks" (published to the inbound SNS topic, as AWS two-way SMS does)`);
-
-      const result = await asks.result(askId);
-      say(`answer reached the workflow ${Date.now() - sentAt} ms after the reply was published:`);
-      say(`    status ${result.status}: ${result.answer?.option} (via ${result.answer?.via}, by ${result.answer?.by}, at ${result.answer?.at})`);
-      say(`    context returned: ${JSON.stringify(result.context)}`);
-
-      const feedback = await waitForSms(stack.awsEndpoint, (m) => m.phoneNumber === PHONE && m.messageId !== sms.messageId);
-      say(`feedback SMS to the phone: "${feedback.message}"`);
-      say('event log:');
-      for (const e of result.events) say(`    ${e.at}  ${e.type.padEnd(14)} ${e.detail ?? ''}`);
-      if (result.answer?.option !== 'Yes') throw new Error(`Expected the answer Yes, got ${JSON.stringify(result.answer)}`);
+    const { askId } = await asks.start({
+      to: PHONE,
+      question: 'Isolate host WS-042 from the network? (incident 1042)',
+      options: ['Yes', 'No'],
+      timeout: '10m',
+      defaultAnswer: 'No',
+      context: { incident: '1042', playbook: 'ransomware-containment' },
     });
-  } finally {
-    await connection.close();
-    await client.connection.close();
-  }
+    say(`ask started: ${askId}`);
+
+    const sms = await waitForSms(stack.awsEndpoint, (m) => m.phoneNumber === PHONE);
+    say(`SMS received by ${sms.phoneNumber} (seen in the emulator):`);
+    for (const line of sms.message.split('\n')) say(`    │ ${line}`);
+
+    const yes = /Yes \((\d+)\)/.exec(sms.message)?.[1];
+    if (!yes) throw new Error(`The SMS has no code for "Yes": ${sms.message}`);
+    const sentAt = Date.now();
+    await publishPhoneReply(new SNSClient({}), stack.topicArn, { from: PHONE, body: `${yes} thanks` });
+    say(`the phone replies "${yes} thanks" (published to the inbound SNS topic, as AWS two-way SMS does)`);
+
+    const result = await asks.result(askId);
+    say(`answer reached the workflow ${Date.now() - sentAt} ms after the reply was published:`);
+    say(`    status ${result.status}: ${result.answer?.option} (via ${result.answer?.via}, by ${result.answer?.by}, at ${result.answer?.at})`);
+    say(`    context returned: ${JSON.stringify(result.context)}`);
+
+    const feedback = await waitForSms(stack.awsEndpoint, (m) => m.phoneNumber === PHONE && m.messageId !== sms.messageId);
+    say(`feedback SMS to the phone: "${feedback.message}"`);
+    say('event log:');
+    for (const e of result.events) say(`    ${e.at}  ${e.type.padEnd(14)} ${e.detail ?? ''}`);
+    if (result.answer?.option !== 'Yes') throw new Error(`Expected the answer Yes, got ${JSON.stringify(result.answer)}`);
+  });
 }
 
 run().catch((err) => {

@@ -1,12 +1,16 @@
+import type { Client } from '@temporalio/client';
 import { createAwsClients } from '../aws/clients';
 import type { Settings } from '../config';
 import { createLogger } from '../logger';
 import { connectClient, connectWorker } from '../temporal';
-import { installQuietRuntime } from '../worker/runtime';
-import { createSmsAskWorker, ensureInboundPoller } from '../worker/worker';
+import { installQuietRuntime } from './runtime';
+import { createSmsAskWorker, ensureInboundPoller } from './worker';
 
-/** Runs the worker until SIGINT/SIGTERM; the poller stops cleanly and its messages stay safe. */
-export async function runWorker(settings: Settings, until?: Promise<unknown>): Promise<void> {
+/**
+ * Runs the worker until SIGINT/SIGTERM, or until `until` (given a connected client) settles; the
+ * poller stops cleanly and its messages stay safe.
+ */
+export async function runWorker(settings: Settings, until?: (client: Client) => Promise<unknown>): Promise<void> {
   const logger = createLogger(settings.logLevel);
   installQuietRuntime();
   const client = await connectClient();
@@ -15,7 +19,7 @@ export async function runWorker(settings: Settings, until?: Promise<unknown>): P
     const worker = await createSmsAskWorker({ connection, namespace, client, aws: createAwsClients(settings), settings, logger });
     const pollerId = await ensureInboundPoller(client, settings);
     logger.info({ taskQueue: settings.taskQueue, namespace, poller: pollerId }, 'sms-ask worker running');
-    await (until ? worker.runUntil(until) : worker.run());
+    await (until ? worker.runUntil(until(client)) : worker.run());
   } finally {
     await connection.close();
     await client.connection.close();
