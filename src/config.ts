@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { CountryCode } from 'libphonenumber-js';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
@@ -46,7 +47,11 @@ export const settingsSchema = z.object({
   /** Digits in a random reply code. Default 4. */
   codeLength: z.coerce.number().int().min(3).max(8).default(4),
   /** ISO country (e.g. US) used to read recipient numbers written without a country code. */
-  defaultCountry: z.string().regex(/^[A-Z]{2}$/, 'a two-letter ISO country code such as US').optional(),
+  defaultCountry: z
+    .string()
+    .regex(/^[A-Z]{2}$/, 'a two-letter ISO country code such as US')
+    .transform((code) => code as CountryCode)
+    .optional(),
   /** SQS long-poll wait in seconds (0-20). Default 20. */
   pollWaitSeconds: z.coerce.number().int().min(0).max(20).default(20),
   /** Messages per SQS receive (1-10). Default 10. */

@@ -1,10 +1,12 @@
-import {
-  ServiceError,
-  WorkflowFailedError,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-} from '@temporalio/client';
-import { ZodError } from 'zod';
+import { ServiceError, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+
+/** Temporal's own words for "nothing answers at TEMPORAL_ADDRESS"; AWS connection errors must not match. */
+function isTemporalUnreachable(err: Error): boolean {
+  return (
+    /Failed to connect before the deadline/i.test(err.message) ||
+    (err instanceof ServiceError && /UNAVAILABLE|connect|ECONNREFUSED/i.test(err.message))
+  );
+}
 
 /** One line (or a short list) that says what went wrong and, where we know it, what to do. */
 export function describeError(err: unknown): string {
@@ -14,15 +16,8 @@ export function describeError(err: unknown): string {
   if (err instanceof WorkflowUpdateFailedError || err instanceof WorkflowFailedError) {
     return err.cause?.message ?? err.message;
   }
-  if (err instanceof ServiceError && /connect|UNAVAILABLE|ECONNREFUSED/i.test(err.message)) {
+  if (err instanceof Error && isTemporalUnreachable(err)) {
     return `Cannot reach Temporal at ${process.env.TEMPORAL_ADDRESS ?? 'localhost:7233'} (${err.message}). Start the local stack (\`sms-ask stack up\`) or set TEMPORAL_ADDRESS.`;
   }
-  if (err instanceof ZodError) return err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-  if (err instanceof Error) {
-    if (/ECONNREFUSED|Failed to connect|transport error/i.test(err.message)) {
-      return `Cannot reach Temporal at ${process.env.TEMPORAL_ADDRESS ?? 'localhost:7233'} (${err.message}). Start the local stack (\`sms-ask stack up\`) or set TEMPORAL_ADDRESS.`;
-    }
-    return err.message;
-  }
-  return String(err);
+  return err instanceof Error ? err.message : String(err);
 }

@@ -107,7 +107,7 @@ export function buildProgram(): Command {
     .argument('<message...>', 'the text to send')
     .action(
       action(async (settings, words: string[], opts: { to: string }) => {
-        const to = normalizeRecipientPhone(opts.to, settings.defaultCountry as never);
+        const to = normalizeRecipientPhone(opts.to, settings.defaultCountry);
         const sent = await publishSms(createAwsClients(settings).sns, settings, to, words.join(' '));
         return { json: { to, ...sent }, text: `Sent to ${to}: SNS message ${sent.messageId} (${sent.segments} segment(s), ${sent.encoding})` };
       }),
@@ -120,7 +120,7 @@ export function buildProgram(): Command {
     .action(
       action(async (settings, opts: { recipient?: string }) =>
         withClient(settings, async (client) => {
-          const recipient = opts.recipient ? normalizeRecipientPhone(opts.recipient, settings.defaultCountry as never) : undefined;
+          const recipient = opts.recipient ? normalizeRecipientPhone(opts.recipient, settings.defaultCountry) : undefined;
           const rows = await client.listPending({ recipient });
           return { json: rows, text: formatPending(rows) };
         }),
@@ -182,7 +182,7 @@ export function buildProgram(): Command {
           throw new Error('reply only runs against the local stack (AWS_ENDPOINT_URL is not set). Start it with `sms-ask stack up` and load .stack/env.');
         }
         if (!settings.inboundTopicArn) throw new Error('SMS_ASK_INBOUND_TOPIC_ARN is not set; load the local stack settings from .stack/env.');
-        const from = normalizeRecipientPhone(opts.from, settings.defaultCountry as never);
+        const from = normalizeRecipientPhone(opts.from, settings.defaultCountry);
         const inboundMessageId = await publishPhoneReply(new SNSClient({}), settings.inboundTopicArn, { from, body: words.join(' ') });
         return { json: { from, inboundMessageId }, text: `Reply from ${from} published (inboundMessageId ${inboundMessageId})` };
       }),

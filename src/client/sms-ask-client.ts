@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { CountryCode } from 'libphonenumber-js';
 import { DEFAULT_TASK_QUEUE } from '../config';
 import { normalizeAskRequest } from '../domain/ask-request';
 import type { AskRequest } from '../domain/ask-request';
 import type { askWorkflow } from '../workflows/ask';
-import { answerUpdate, askWorkflowId, cancelUpdate, statusQuery } from '../workflows/definitions';
+import { answerUpdate, askWorkflowId, cancelUpdate, statusQuery, toAskWorkflowId } from '../workflows/definitions';
 import type { AskMemo, AskState, AskStatus, OptionCode } from '../workflows/definitions';
 
 /** Thrown by SmsAskClient.answer and cancel when the ask has already ended. */
@@ -23,7 +24,7 @@ export interface SmsAskClientOptions {
   /** Task queue of the sms-ask worker. Default "sms-ask". */
   taskQueue?: string;
   /** Country used for numbers written without a country code. */
-  defaultCountry?: string;
+  defaultCountry?: CountryCode;
   /** Longest reply code the worker hands out, for the size check before start. Default 8. */
   maxCodeLength?: number;
 }
@@ -138,7 +139,6 @@ export class SmsAskClient {
 
   /** Accepts an ask ID or a bare entitlement. */
   handle(askIdOrEntitlement: string): WorkflowHandle<typeof askWorkflow> {
-    const askId = askIdOrEntitlement.startsWith('ask/') ? askIdOrEntitlement : askWorkflowId(askIdOrEntitlement);
-    return this.client.workflow.getHandle<typeof askWorkflow>(askId);
+    return this.client.workflow.getHandle<typeof askWorkflow>(toAskWorkflowId(askIdOrEntitlement));
   }
 }

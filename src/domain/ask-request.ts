@@ -62,7 +62,7 @@ export class InvalidAskError extends Error {
 
 export interface NormalizeOptions {
   /** Used to read numbers without a country code. */
-  defaultCountry?: string;
+  defaultCountry?: CountryCode;
   /** Reply codes are at most this long; used to check the SMS size before codes exist. Default 8. */
   maxCodeLength?: number;
   /** Makes an entitlement when the request has none. */
@@ -92,7 +92,7 @@ export function normalizeAskRequest(request: unknown, options: NormalizeOptions)
   const recipients: string[] = [];
   for (const [i, raw] of (Array.isArray(req.to) ? req.to : [req.to]).entries()) {
     try {
-      const phone = normalizeRecipientPhone(raw, options.defaultCountry as CountryCode | undefined);
+      const phone = normalizeRecipientPhone(raw, options.defaultCountry);
       if (recipients.includes(phone)) problems.push(`to[${i}]: ${phone} is listed twice`);
       else recipients.push(phone);
     } catch (err) {

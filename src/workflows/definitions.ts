@@ -165,9 +165,16 @@ export interface InboundPollerInput {
 
 // ---- workflow ids -------------------------------------------------------------------------------
 
+const ASK_ID_PREFIX = 'ask/';
+
 /** Asks are addressed by entitlement, so an XSOAR playbook can find its ask again. */
 export function askWorkflowId(entitlement: string): string {
-  return `ask/${entitlement}`;
+  return `${ASK_ID_PREFIX}${entitlement}`;
+}
+
+/** Accepts an ask id or a bare entitlement, as users may give either. */
+export function toAskWorkflowId(askIdOrEntitlement: string): string {
+  return askIdOrEntitlement.startsWith(ASK_ID_PREFIX) ? askIdOrEntitlement : askWorkflowId(askIdOrEntitlement);
 }
 
 /** Scoped by task queue so that two sms-ask deployments can share a namespace. */
