@@ -8,6 +8,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { resolveMotoServer, resolveTemporalExecutable } from './tools';
+import { devServerSearchAttributeArgs } from '../search-attributes';
 
 export interface LocalStackOptions {
   /** Progress lines, default: no output. */
@@ -283,7 +284,7 @@ async function startTemporal(port: number, namespace: string, extraArgs: string[
         namespace,
         ui: false,
         log: { format: 'pretty', level: 'error' },
-        extraArgs: ['--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true', ...extraArgs],
+        extraArgs: ['--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true', ...devServerSearchAttributeArgs(), ...extraArgs],
       },
     });
   } catch (err) {
