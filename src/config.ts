@@ -58,6 +58,11 @@ export const settingsSchema = z.object({
   pollBatchSize: z.coerce.number().int().min(1).max(10).default(10),
   /** Pause between SQS receives in milliseconds. Default 0: poll again at once. */
   pollIntervalMs: z.coerce.number().int().min(0).default(0),
+  /**
+   * SMS published per second, across every worker on this task queue (the server enforces it).
+   * AWS accounts have an SNS SMS rate quota, 20 per second by default. Default 20.
+   */
+  smsPublishRate: z.coerce.number().positive().max(10_000).default(20),
   /** Log level. Default info. */
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   feedback: z
@@ -93,6 +98,7 @@ export const SETTINGS_ENV = {
   pollWaitSeconds: 'SMS_ASK_POLL_WAIT_SECONDS',
   pollBatchSize: 'SMS_ASK_POLL_BATCH_SIZE',
   pollIntervalMs: 'SMS_ASK_POLL_INTERVAL_MS',
+  smsPublishRate: 'SMS_ASK_SMS_PUBLISH_RATE',
   logLevel: 'SMS_ASK_LOG_LEVEL',
   'feedback.success.enabled': 'SMS_ASK_FEEDBACK_SUCCESS_ENABLED',
   'feedback.success.template': 'SMS_ASK_FEEDBACK_SUCCESS_TEMPLATE',

@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Settings } from '../config';
 import { createInboundActivities } from './inbound';
-import { createOutboundActivities } from './outbound';
+import { createRegistrationActivities, createSmsActivities } from './outbound';
 
 export interface ActivityDeps {
   sns: SNSClient;
@@ -14,7 +14,9 @@ export interface ActivityDeps {
   logger: Logger;
 }
 
-/** Every activity of sms-ask, built over injected clients so that tests can swap them. */
+/** The activities of the main task queue, built over injected clients so that tests can swap them. */
 export function createActivities(deps: ActivityDeps) {
-  return { ...createOutboundActivities(deps), ...createInboundActivities(deps) };
+  return { ...createRegistrationActivities(deps), ...createInboundActivities(deps) };
 }
+
+export { createSmsActivities };

@@ -29,7 +29,7 @@ function asActivityFailure(err: unknown): unknown {
   return err;
 }
 
-export function createOutboundActivities({ sns, client, settings, logger }: ActivityDeps) {
+export function createRegistrationActivities({ client, settings }: ActivityDeps) {
   return {
     /** Registers an ask with the phone's recipient workflow, starting it if needed; returns the codes. */
     async registerAsk({ recipientWorkflowId, phone, registration }: RegisterAskInput): Promise<OptionCode[]> {
@@ -52,7 +52,12 @@ export function createOutboundActivities({ sns, client, settings, logger }: Acti
         throw err;
       }
     },
+  };
+}
 
+/** Every SNS publish goes through these, on the SMS task queue, where the publish rate limit holds. */
+export function createSmsActivities({ sns, settings, logger }: ActivityDeps) {
+  return {
     /** Sends the question SMS. Permanent SNS errors fail at once; the rest are retried. */
     async sendSms({ to, message }: { to: string; message: string }): Promise<SentSms> {
       try {

@@ -3,9 +3,10 @@ import type { Client } from '@temporalio/client';
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { NativeConnection, WorkerOptions, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Logger } from 'pino';
-import { createActivities } from '../activities';
+import { createActivities, createSmsActivities } from '../activities';
 import type { AwsClients } from '../aws/clients';
 import type { Settings } from '../config';
+import { smsTaskQueue } from '../task-queue';
 import { inboundPollerWorkflowId } from '../workflows/definitions';
 import type { inboundPollerWorkflow } from '../workflows/inbound-poller';
 
@@ -40,14 +41,72 @@ export interface SmsAskWorkerDeps {
   workflows?: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'>;
 }
 
+/** The two workers of one sms-ask process, run and stopped together. */
+export class SmsAskWorker {
+  constructor(private readonly workers: readonly Worker[]) {}
+
+  async run(): Promise<void> {
+    await this.runAll((worker) => worker.run());
+  }
+
+  /** Runs until `until` settles, then shuts down; rethrows its rejection. */
+  async runUntil<R>(until: Promise<R>): Promise<R> {
+    let settled = false;
+    const running = this.runAll((worker) => worker.run());
+    const stoppedEarly = running.then(() => {
+      if (!settled) throw new Error('the sms-ask worker stopped before its work was done');
+    });
+    try {
+      return await Promise.race([until, stoppedEarly.then(() => until)]);
+    } finally {
+      settled = true;
+      this.shutdown();
+      await running;
+    }
+  }
+
+  shutdown(): void {
+    for (const worker of this.workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+  }
+
+  /** If one worker fails, the others are stopped too, so the process never runs half a worker. */
+  private async runAll(run: (worker: Worker) => Promise<void>): Promise<void> {
+    const results = await Promise.allSettled(
+      this.workers.map((worker) =>
+        run(worker).catch((err: unknown) => {
+          this.shutdown();
+          throw err;
+        }),
+      ),
+    );
+    const failed = results.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+}
+
+/**
+ * The workflows and most activities on the task queue; the SMS-publishing activities on the SMS
+ * task queue, whose dispatch rate the server limits to `smsPublishRate` for all workers together.
+ */
 export async function createSmsAskWorker({ connection, namespace, client, aws, settings, logger, workflows }: SmsAskWorkerDeps) {
-  return Worker.create({
-    connection,
-    namespace,
-    taskQueue: settings.taskQueue,
-    ...(workflows ?? { workflowBundle: await workflowBundle() }),
-    activities: createActivities({ ...aws, client, settings, logger }),
-  });
+  const deps = { ...aws, client, settings, logger };
+  const [main, sms] = await Promise.all([
+    Worker.create({
+      connection,
+      namespace,
+      taskQueue: settings.taskQueue,
+      ...(workflows ?? { workflowBundle: await workflowBundle() }),
+      activities: createActivities(deps),
+    }),
+    Worker.create({
+      connection,
+      namespace,
+      taskQueue: smsTaskQueue(settings.taskQueue),
+      activities: createSmsActivities(deps),
+      maxTaskQueueActivitiesPerSecond: settings.smsPublishRate,
+    }),
+  ]);
+  return new SmsAskWorker([main, sms]);
 }
 
 /** Starts the queue's poller workflow unless it is already running: never two for one queue. */

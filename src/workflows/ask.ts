@@ -16,6 +16,7 @@ import { InvalidAskError, normalizeAskRequest } from '../domain/ask-request';
 import type { AskRequest } from '../domain/ask-request';
 import { MessageTooLongError, assertSmsFits, composeAskSms } from '../domain/sms-text';
 import { AskLog } from './ask-log';
+import { smsActivities } from './sms-activities';
 import {
   answerUpdate,
   askEndedSignal,
@@ -37,10 +38,10 @@ const { registerAsk } = proxyActivities<Activities>({
 });
 
 // Bounded: a permanent SNS error fails fast; a long outage must not keep the ask from timing out.
-const { sendSms, sendFeedback } = proxyActivities<Activities>({
+const smsOptions = {
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 },
-});
+} as const;
 
 /**
  * One question to one or more phones. Registers with each recipient's workflow (which hands out
@@ -50,6 +51,7 @@ const { sendSms, sendFeedback } = proxyActivities<Activities>({
 export async function askWorkflow(request: AskRequest): Promise<AskState> {
   const input = normalizeOrFail(request);
   const { workflowId, taskQueue } = workflowInfo();
+  const { sendSms } = smsActivities(smsOptions);
   const ask = new AskLog(workflowId, input, new Date());
   const lateReplies: RoutedReply[] = [];
 
@@ -155,7 +157,8 @@ function smsFor(question: string, codes: OptionCode[]): string {
 
 /** Feedback is a courtesy: a failure to send it is not a failure of the ask. */
 async function tell(ask: AskLog, phone: string, kind: 'success' | 'expired', values: Record<string, string>): Promise<void> {
-  const result = await sendFeedback({ to: phone, kind, values }).catch(() => ({ sent: false }));
+  const result = await smsActivities(smsOptions)
+    .sendFeedback({ to: phone, kind, values }).catch(() => ({ sent: false }));
   if (result.sent) ask.recordFeedback(phone, kind, new Date());
 }
 

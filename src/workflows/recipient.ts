@@ -4,22 +4,19 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
-  proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
 import type { InboundReply } from '../domain/inbound-message';
 import { askEndedSignal, inboundSignal, optedOutSignal, pendingAsksQuery, registerUpdate, replySignal } from './definitions';
 import type { RecipientInput } from './definitions';
 import { RecipientBook } from './recipient-book';
+import { smsActivities } from './sms-activities';
 
-type Activities = ReturnType<typeof createActivities>;
-
-const { sendFeedback } = proxyActivities<Activities>({
+const feedbackOptions = {
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5 },
-});
+} as const;
 
 /** With no pending ask and no message for this long, the workflow ends (and forgets ended asks). */
 const IDLE_LIFETIME_MS = 24 * 3600 * 1000;
@@ -97,7 +94,7 @@ async function handle(phone: string, book: RecipientBook, reply: InboundReply): 
 
 async function feedback(to: string, kind: 'expired' | 'failure' | 'help', values: Record<string, string>): Promise<void> {
   try {
-    await sendFeedback({ to, kind, values });
+    await smsActivities(feedbackOptions).sendFeedback({ to, kind, values });
   } catch (err) {
     log.warn('feedback SMS not sent', { kind, error: String(err) });
   }
