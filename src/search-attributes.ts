@@ -18,6 +18,11 @@ export interface SearchAttributeRegistration {
   present: string[];
 }
 
+/** The AddSearchAttributes request body for these keys. */
+export function indexedValueTypes(keys: readonly { name: string; type: keyof typeof INDEXED_VALUE_TYPES }[] = SEARCH_ATTRIBUTE_KEYS) {
+  return Object.fromEntries(keys.map((key) => [key.name, INDEXED_VALUE_TYPES[key.type]]));
+}
+
 /** Registers sms-ask's search attributes in the namespace; those already there are left alone. */
 export async function registerSearchAttributes(client: Client, namespace = client.options.namespace): Promise<SearchAttributeRegistration> {
   const { operatorService } = client.connection;
@@ -26,7 +31,7 @@ export async function registerSearchAttributes(client: Client, namespace = clien
   if (missing.length > 0) {
     await operatorService.addSearchAttributes({
       namespace,
-      searchAttributes: Object.fromEntries(missing.map((key) => [key.name, INDEXED_VALUE_TYPES[key.type]])),
+      searchAttributes: indexedValueTypes(missing),
     });
   }
   return {

@@ -66,3 +66,13 @@ export function resolveMotoServer(): string {
   if (!found) throw new Error('moto server is not installed: run `npm run bootstrap`');
   return found;
 }
+
+/**
+ * Temporal's time-skipping test server, for tests: SMS_ASK_TEST_SERVER, then the one that
+ * `bootstrap.js --test-server` installs; otherwise let the Temporal SDK download it (needs internet).
+ */
+export function resolveTestServerExecutable(): TemporalExecutable {
+  const installed = path.join(TOOLS_DIR, 'test-server', WIN ? 'temporal-test-server.cmd' : 'temporal-test-server');
+  const found = fromEnv('SMS_ASK_TEST_SERVER') ?? (isExecutable(installed) ? installed : undefined);
+  return found ? { type: 'existing-path', path: found } : { type: 'cached-download' };
+}
