@@ -9,6 +9,7 @@ import { normalizeRecipientPhone } from '../domain/phone';
 import { LOCAL_QUEUE_NAME, provisionInboundResources } from '../local-stack/local-stack';
 import { publishPhoneReply } from '../local-stack/phone-simulator';
 import { connectClient } from '../temporal';
+import { addDiagnosticCommands } from './diagnostics';
 import { describeError } from './errors';
 import { formatPending, formatStatus } from './format';
 import { runStack, stopBackgroundStack } from './stack';
@@ -187,6 +188,8 @@ export function buildProgram(): Command {
         return { json: { from, inboundMessageId }, text: `Reply from ${from} published (inboundMessageId ${inboundMessageId})` };
       }),
     );
+
+  addDiagnosticCommands(program);
 
   const stack = program.command('stack').description('the embedded local stack: Temporal dev server and AWS emulator');
   stack
