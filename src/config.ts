@@ -63,6 +63,36 @@ export const settingsSchema = z.object({
    * AWS accounts have an SNS SMS rate quota, 20 per second by default. Default 20.
    */
   smsPublishRate: z.coerce.number().positive().max(10_000).default(20),
+  /** Assume this IAM role (through STS) for every AWS call; the base credentials only assume it. */
+  roleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'an IAM role ARN such as arn:aws:iam::123456789012:role/sms-ask').optional(),
+  /** Role session name, shown in CloudTrail. Default "sms-ask". */
+  roleSessionName: z.string().regex(/^[\w+=,.@-]{2,64}$/, '2 to 64 letters, digits or +=,.@_-').default('sms-ask'),
+  /** Role session duration in seconds, 900 (15 min) to 43200 (12 h); the role's MaxSessionDuration must allow it. Default 3600. */
+  roleSessionDurationSeconds: z.coerce.number().int().min(900).max(43_200).default(3600),
+  /** External ID the role's trust policy requires, if any. */
+  roleExternalId: z.string().regex(/^[\w+=,.@:\/-]{2,1224}$/, '2 to 1224 letters, digits or +=,.@:/_-').optional(),
+  /** Explicit access key ID; with awsSecretAccessKey, replaces the default credential chain. */
+  awsAccessKeyId: z.string().regex(/^[A-Z0-9]{16,128}$/i, '16 to 128 letters or digits, such as AKIA…').optional(),
+  /** Explicit secret access key; never logged. */
+  awsSecretAccessKey: z.string().min(1).optional(),
+  /** Session token that goes with temporary explicit keys. */
+  awsSessionToken: z.string().min(1).optional(),
+  /** STS endpoint: regional (sts.REGION.amazonaws.com, the default) or legacy (the global sts.amazonaws.com). */
+  stsEndpointMode: z.enum(['regional', 'legacy']).default('regional'),
+  /** AWS request timeout in milliseconds. Default 15000. The SQS long poll always gets its wait time plus 10 s. */
+  awsRequestTimeoutMs: z.coerce.number().int().min(1000).max(300_000).default(15_000),
+  /** AWS connection timeout in milliseconds. Default 5000. */
+  awsConnectionTimeoutMs: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  /** Attempts per AWS call, first try included (1-10). Default 3. */
+  awsMaxAttempts: z.coerce.number().int().min(1).max(10).default(3),
+  /** AWS SDK retry mode: standard or adaptive (client-side rate limiting). Default standard. */
+  awsRetryMode: z.enum(['standard', 'adaptive']).default('standard'),
+  /** The dead-letter queue, by URL or name. Default: the queue's redrive policy says which. */
+  dlq: z.string().min(1).optional(),
+  /** `setup`: visibility timeout of the inbound queue in seconds. Default 30. */
+  queueVisibilityTimeoutSeconds: z.coerce.number().int().min(0).max(43_200).default(30),
+  /** `setup`: receives of a message before the redrive policy moves it to the DLQ (1-1000). Default 5. */
+  maxReceiveCount: z.coerce.number().int().min(1).max(1000).default(5),
   /** Log level. Default info. */
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   feedback: z
@@ -77,6 +107,15 @@ export const settingsSchema = z.object({
       help: feedbackSchema('Reply with the number shown next to your answer. Open codes: {available_codes}. Text STOP to opt out.'),
     })
     .prefault({}),
+}).superRefine((settings, ctx) => {
+  // One key without the other would silently fall back to the default chain: say so instead.
+  if (Boolean(settings.awsAccessKeyId) !== Boolean(settings.awsSecretAccessKey)) {
+    const missing = settings.awsAccessKeyId ? 'awsSecretAccessKey' : 'awsAccessKeyId';
+    ctx.addIssue({ code: 'custom', path: [missing], message: 'explicit AWS keys need both the access key ID and the secret access key' });
+  }
+  if (settings.awsSessionToken && !settings.awsAccessKeyId) {
+    ctx.addIssue({ code: 'custom', path: ['awsSessionToken'], message: 'a session token needs the explicit access key ID and secret access key it belongs to' });
+  }
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -100,6 +139,21 @@ export const SETTINGS_ENV = {
   pollIntervalMs: 'SMS_ASK_POLL_INTERVAL_MS',
   smsPublishRate: 'SMS_ASK_SMS_PUBLISH_RATE',
   logLevel: 'SMS_ASK_LOG_LEVEL',
+  roleArn: 'SMS_ASK_ROLE_ARN',
+  roleSessionName: 'SMS_ASK_ROLE_SESSION_NAME',
+  roleSessionDurationSeconds: 'SMS_ASK_ROLE_SESSION_DURATION_SECONDS',
+  roleExternalId: 'SMS_ASK_ROLE_EXTERNAL_ID',
+  awsAccessKeyId: 'SMS_ASK_AWS_ACCESS_KEY_ID',
+  awsSecretAccessKey: 'SMS_ASK_AWS_SECRET_ACCESS_KEY',
+  awsSessionToken: 'SMS_ASK_AWS_SESSION_TOKEN',
+  stsEndpointMode: 'SMS_ASK_STS_ENDPOINT_MODE',
+  awsRequestTimeoutMs: 'SMS_ASK_AWS_REQUEST_TIMEOUT_MS',
+  awsConnectionTimeoutMs: 'SMS_ASK_AWS_CONNECTION_TIMEOUT_MS',
+  awsMaxAttempts: 'SMS_ASK_AWS_MAX_ATTEMPTS',
+  awsRetryMode: 'SMS_ASK_AWS_RETRY_MODE',
+  dlq: 'SMS_ASK_DLQ',
+  queueVisibilityTimeoutSeconds: 'SMS_ASK_QUEUE_VISIBILITY_TIMEOUT_SECONDS',
+  maxReceiveCount: 'SMS_ASK_MAX_RECEIVE_COUNT',
   'feedback.success.enabled': 'SMS_ASK_FEEDBACK_SUCCESS_ENABLED',
   'feedback.success.template': 'SMS_ASK_FEEDBACK_SUCCESS_TEMPLATE',
   'feedback.failure.enabled': 'SMS_ASK_FEEDBACK_FAILURE_ENABLED',

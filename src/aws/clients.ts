@@ -1,22 +1,71 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { STSClient } from '@aws-sdk/client-sts';
 import type { Settings } from '../config';
+import { createCredentialProvider, describeCredentialSource } from './credentials';
+import type { AwsCredentialIdentityProvider } from './credentials';
 
+/** The clients the activities use. */
 export interface AwsClients {
   sns: SNSClient;
   sqs: SQSClient;
 }
 
+/** Everything built from the settings: the clients, plus what `setup`, `test` and `doctor` need. */
+export interface AwsConnections extends AwsClients {
+  sts: STSClient;
+  /** Shared by every client; with a role, one assumed session for all of them. */
+  credentials: AwsCredentialIdentityProvider;
+  /** Where the credentials come from, in words; never a secret. */
+  credentialSource: string;
+  /** An SNS client for another region (a topic must be addressed in its own region). */
+  snsIn(region: string): SNSClient;
+  /** An SQS client for another region. */
+  sqsIn(region: string): SQSClient;
+  destroy(): void;
+}
+
+export type AwsClientSettings = Pick<
+  Settings,
+  | 'pollWaitSeconds'
+  | 'roleArn'
+  | 'roleSessionName'
+  | 'roleSessionDurationSeconds'
+  | 'roleExternalId'
+  | 'awsAccessKeyId'
+  | 'awsSecretAccessKey'
+  | 'awsSessionToken'
+  | 'stsEndpointMode'
+  | 'awsRequestTimeoutMs'
+  | 'awsConnectionTimeoutMs'
+  | 'awsMaxAttempts'
+  | 'awsRetryMode'
+>;
+
 /**
- * Builds the SNS and SQS clients from the default AWS credential chain and region. Endpoints for
- * an emulator come from the standard AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_SNS / _SQS variables.
+ * Builds the SNS, SQS and STS clients from the settings. The region comes from AWS_REGION or the
+ * profile; emulator endpoints from the standard AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_SNS / _SQS / _STS.
  */
-export function createAwsClients(settings: Pick<Settings, 'pollWaitSeconds'>): AwsClients {
+export function createAwsClients(settings: AwsClientSettings, options: { now?: () => number } = {}): AwsConnections {
+  const requestHandler = { requestTimeout: settings.awsRequestTimeoutMs, connectionTimeout: settings.awsConnectionTimeoutMs };
+  const retries = { maxAttempts: settings.awsMaxAttempts, retryMode: settings.awsRetryMode };
+  const useGlobalEndpoint = settings.stsEndpointMode === 'legacy';
+  const credentials = createCredentialProvider(settings, { ...retries, requestHandler, useGlobalEndpoint }, options);
+  const common = { ...retries, credentials, requestHandler };
+  // The HTTP timeout must outlast the long poll, or every quiet poll would end in an error.
+  const sqsRequestHandler = { ...requestHandler, requestTimeout: Math.max(settings.awsRequestTimeoutMs, (settings.pollWaitSeconds + 10) * 1000) };
+  const sqsConfig = { ...common, requestHandler: sqsRequestHandler };
+
+  const created: { destroy(): void }[] = [];
+  const keep = <T extends { destroy(): void }>(client: T) => (created.push(client), client);
   return {
-    sns: new SNSClient({ requestHandler: { requestTimeout: 15_000, connectionTimeout: 5_000 } }),
-    // The HTTP timeout must outlast the long poll, or every quiet poll would end in an error.
-    sqs: new SQSClient({
-      requestHandler: { requestTimeout: (settings.pollWaitSeconds + 10) * 1000, connectionTimeout: 5_000 },
-    }),
+    sns: keep(new SNSClient(common)),
+    sqs: keep(new SQSClient(sqsConfig)),
+    sts: keep(new STSClient({ ...common, useGlobalEndpoint })),
+    credentials,
+    credentialSource: describeCredentialSource(settings),
+    snsIn: (region) => keep(new SNSClient({ ...common, region })),
+    sqsIn: (region) => keep(new SQSClient({ ...sqsConfig, region })),
+    destroy: () => created.forEach((client) => client.destroy()),
   };
 }

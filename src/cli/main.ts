@@ -9,6 +9,7 @@ import { normalizeRecipientPhone } from '../domain/phone';
 import { LOCAL_QUEUE_NAME, provisionInboundResources } from '../local-stack/local-stack';
 import { publishPhoneReply } from '../local-stack/phone-simulator';
 import { connectClient } from '../temporal';
+import { addDiagnosticCommands } from './diagnostics';
 import { describeError } from './errors';
 import { formatPending, formatStatus } from './format';
 import { runStack, stopBackgroundStack } from './stack';
@@ -188,6 +189,8 @@ export function buildProgram(): Command {
       }),
     );
 
+  addDiagnosticCommands(program);
+
   const stack = program.command('stack').description('the embedded local stack: Temporal dev server and AWS emulator');
   stack
     .command('up')
@@ -201,9 +204,9 @@ export function buildProgram(): Command {
     .description('create the inbound topic, queue, DLQ and subscription on an AWS emulator (AWS_ENDPOINT_URL)')
     .option('--name <name>', 'name of the topic and queue', LOCAL_QUEUE_NAME)
     .action(
-      action(async (_settings, opts: { name: string }) => {
+      action(async (settings, opts: { name: string }) => {
         if (!process.env.AWS_ENDPOINT_URL) throw new Error('stack provision only runs against an AWS emulator: set AWS_ENDPOINT_URL.');
-        const { sns, sqs } = createAwsClients({ pollWaitSeconds: 20 });
+        const { sns, sqs } = createAwsClients(settings);
         const made = await provisionInboundResources({ sns, sqs, queueName: opts.name, topicName: opts.name, visibilityTimeoutSeconds: 30, maxReceiveCount: 5 });
         return { json: made, text: Object.entries(made).map(([k, v]) => `${k}: ${v}`).join('\n') };
       }),

@@ -5,10 +5,12 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { STSClient } from '@aws-sdk/client-sts';
 import { resolveMotoServer, resolveTemporalExecutable } from './tools';
 import { devServerSearchAttributeArgs } from '../search-attributes';
+import { applySetup, planSetup } from '../setup/reconcile';
 
 export interface LocalStackOptions {
   /** Progress lines, default: no output. */
@@ -87,9 +89,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const clientConfig = localAwsClientConfig({ region, awsEndpoint });
     const sns = new SNSClient(clientConfig);
     const sqs = new SQSClient(clientConfig);
+    const sts = new STSClient(clientConfig);
     const resources = await provisionInboundResources({
       sns,
       sqs,
+      sts,
       queueName: LOCAL_QUEUE_NAME,
       topicName: LOCAL_TOPIC_NAME,
       visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 30,
@@ -97,6 +101,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }).finally(() => {
       sns.destroy();
       sqs.destroy();
+      sts.destroy();
     });
     log(`provisioned topic ${LOCAL_TOPIC_NAME} → queue ${LOCAL_QUEUE_NAME} (DLQ ${LOCAL_QUEUE_NAME}-dlq), local stack up in ${elapsed()}`);
 
@@ -128,72 +133,30 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 }
 
 /**
- * Creates the inbound SMS resources as a real setup does: the DLQ, the queue (visibility timeout,
- * redrive to the DLQ, a policy letting the topic send to it), the topic and its SQS subscription
- * (SNS envelope, not raw delivery). Idempotent when called again with the same settings.
+ * Creates the inbound SMS resources with `setup`'s reconciler: the DLQ, the queue (visibility
+ * timeout, redrive to the DLQ, a policy letting the topic send to it), the topic and its SQS
+ * subscription (SNS envelope, not raw delivery). Idempotent when called again with the same settings.
  */
 export async function provisionInboundResources(params: {
   sns: SNSClient;
   sqs: SQSClient;
+  /** Default: an STS client with the SQS client's region, endpoint and credentials. */
+  sts?: STSClient;
   queueName: string;
   topicName: string;
   visibilityTimeoutSeconds: number;
   maxReceiveCount: number;
 }): Promise<{ queueUrl: string; dlqUrl: string; topicArn: string; queueArn: string; dlqArn: string; subscriptionArn: string }> {
   const { sns, sqs, queueName, topicName } = params;
-  const queueArnOf = async (queueUrl: string) => {
-    const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
-    return required(out.Attributes?.QueueArn, `QueueArn of ${queueUrl}`);
-  };
-
-  const dlqUrl = required((await sqs.send(new CreateQueueCommand({ QueueName: `${queueName}-dlq` }))).QueueUrl, 'DLQ URL');
-  const dlqArn = await queueArnOf(dlqUrl);
-  const topicArn = required((await sns.send(new CreateTopicCommand({ Name: topicName }))).TopicArn, 'topic ARN');
-  // Same account and region as the DLQ: arn:aws:sqs:REGION:ACCOUNT:NAME
-  const expectedQueueArn = `${dlqArn.slice(0, dlqArn.lastIndexOf(':') + 1)}${queueName}`;
-  const policy = {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Sid: 'AllowInboundSmsTopic',
-        Effect: 'Allow',
-        Principal: { Service: 'sns.amazonaws.com' },
-        Action: 'sqs:SendMessage',
-        Resource: expectedQueueArn,
-        Condition: { ArnEquals: { 'aws:SourceArn': topicArn } },
-      },
-    ],
-  };
-  const created = await sqs.send(
-    new CreateQueueCommand({
-      QueueName: queueName,
-      Attributes: {
-        VisibilityTimeout: String(params.visibilityTimeoutSeconds),
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: params.maxReceiveCount }),
-        Policy: JSON.stringify(policy),
-      },
-    }),
-  );
-  const queueUrl = required(created.QueueUrl, 'queue URL');
-  const queueArn = await queueArnOf(queueUrl);
-  if (queueArn !== expectedQueueArn) throw new Error(`queue ARN ${queueArn} is not the expected ${expectedQueueArn}`);
-
-  const subscription = await sns.send(
-    new SubscribeCommand({
-      TopicArn: topicArn,
-      Protocol: 'sqs',
-      Endpoint: queueArn,
-      Attributes: { RawMessageDelivery: 'false' },
-      ReturnSubscriptionArn: true,
-    }),
-  );
-  const subscriptionArn = required(subscription.SubscriptionArn, 'subscription ARN');
-  return { queueUrl, dlqUrl, topicArn, queueArn, dlqArn, subscriptionArn };
-}
-
-function required<T>(value: T | undefined, what: string): T {
-  if (value === undefined || value === null || value === '') throw new Error(`AWS returned no ${what}`);
-  return value;
+  const sts = params.sts ?? new STSClient({ region: sqs.config.region, endpoint: sqs.config.endpoint, credentials: sqs.config.credentials });
+  try {
+    const clients = { sns, sqs, sts };
+    const target = { queueName, topicName, dlqName: `${queueName}-dlq`, visibilityTimeoutSeconds: params.visibilityTimeoutSeconds, maxReceiveCount: params.maxReceiveCount };
+    const made = await applySetup(clients, await planSetup(clients, target));
+    return { queueUrl: made.queueUrl, dlqUrl: made.dlqUrl, topicArn: made.topicArn, queueArn: made.queueArn, dlqArn: made.dlqArn, subscriptionArn: made.subscriptionArn };
+  } finally {
+    if (!params.sts) sts.destroy();
+  }
 }
 
 function freePort(): Promise<number> {

@@ -13,10 +13,13 @@ import { createSmsAskWorker, ensureInboundPoller } from './worker';
 export async function runWorker(settings: Settings, until?: (client: Client) => Promise<unknown>): Promise<void> {
   const logger = createLogger(settings.logLevel);
   installQuietRuntime();
+  const aws = createAwsClients(settings);
+  // Fail at startup, naming the sources tried, rather than at the first SMS.
+  await aws.credentials();
   const client = await connectClient();
   const { connection, namespace } = await connectWorker();
   try {
-    const worker = await createSmsAskWorker({ connection, namespace, client, aws: createAwsClients(settings), settings, logger });
+    const worker = await createSmsAskWorker({ connection, namespace, client, aws, settings, logger });
     const pollerId = await ensureInboundPoller(client, settings);
     logger.info({ taskQueue: settings.taskQueue, namespace, poller: pollerId }, 'sms-ask worker running');
     await (until ? worker.runUntil(until(client)) : worker.run());

@@ -1,0 +1,251 @@
+/**
+ * `setup` as plan → apply: read what exists, list the changes that make it match the target, and
+ * make only those. Running it again on a reconciled account finds nothing to do.
+ */
+import {
+  CreateTopicCommand,
+  GetSubscriptionAttributesCommand,
+  GetTopicAttributesCommand,
+  ListSubscriptionsByTopicCommand,
+  SubscribeCommand,
+} from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import type { STSClient } from '@aws-sdk/client-sts';
+import type { Client } from '@temporalio/client';
+import { registerSearchAttributes } from '../search-attributes';
+import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes';
+import { isNotFound, parseArn, parsePolicy, queuePolicyAllowsTopic, withQueuePolicyStatement } from './resources';
+import type { SetupTarget } from './resources';
+
+export interface SetupClients {
+  sns: SNSClient;
+  sqs: SQSClient;
+  sts: STSClient;
+  /** When given, setup also registers sms-ask's search attributes in its namespace. */
+  temporal?: Client;
+}
+
+export type StepAction = 'create' | 'update' | 'none';
+
+export interface SetupStep {
+  resource: 'dlq' | 'queue' | 'topic' | 'subscription' | 'search-attributes';
+  action: StepAction;
+  /** ARN or name of the resource. */
+  target: string;
+  /** What changes, one item per attribute; for `none`, what was checked. */
+  changes: string[];
+}
+
+export interface InboundResources {
+  accountId: string;
+  partition: string;
+  region: string;
+  queueName: string;
+  queueArn: string;
+  /** Known once the queue exists. */
+  queueUrl?: string;
+  dlqArn: string;
+  dlqUrl?: string;
+  topicArn: string;
+  subscriptionArn?: string;
+}
+
+export interface SetupPlan {
+  target: SetupTarget;
+  resources: InboundResources;
+  steps: SetupStep[];
+  /** Attributes the queue must end up with (only those that differ are sent). */
+  queueAttributes: Record<string, string>;
+  queueAttributeChanges: Record<string, string>;
+  missingSearchAttributes: string[];
+}
+
+interface QueueState {
+  url: string;
+  attributes: Record<string, string>;
+}
+
+async function findQueue(sqs: SQSClient, name: string): Promise<QueueState | undefined> {
+  let url: string | undefined;
+  try {
+    url = (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+  if (!url) return undefined;
+  const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }));
+  return { url, attributes: out.Attributes ?? {} };
+}
+
+async function topicExists(sns: SNSClient, topicArn: string): Promise<boolean> {
+  try {
+    await sns.send(new GetTopicAttributesCommand({ TopicArn: topicArn }));
+    return true;
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  }
+}
+
+/** The topic's subscription that delivers to `queueArn`, if any. */
+export async function findQueueSubscription(sns: SNSClient, topicArn: string, queueArn: string): Promise<{ arn: string } | undefined> {
+  let NextToken: string | undefined;
+  do {
+    const page = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken }));
+    const found = page.Subscriptions?.find((s) => s.Protocol === 'sqs' && s.Endpoint === queueArn);
+    if (found?.SubscriptionArn) return { arn: found.SubscriptionArn };
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return undefined;
+}
+
+function sameRedrive(current: string | undefined, dlqArn: string, maxReceiveCount: number): boolean {
+  const parsed = parsePolicy(current) as { deadLetterTargetArn?: string; maxReceiveCount?: number | string } | undefined;
+  return parsed?.deadLetterTargetArn === dlqArn && Number(parsed.maxReceiveCount) === maxReceiveCount;
+}
+
+/** Reads the account and lists what `applySetup` would change. Changes nothing. */
+export async function planSetup(clients: SetupClients, target: SetupTarget): Promise<SetupPlan> {
+  const { sns, sqs, sts } = clients;
+  const identity = await sts.send(new GetCallerIdentityCommand({}));
+  const accountId = identity.Account ?? '';
+  const partition = parseArn(identity.Arn ?? '')?.partition ?? 'aws';
+  const region = await sqs.config.region();
+  const arn = (service: string, name: string) => `arn:${partition}:${service}:${region}:${accountId}:${name}`;
+  const topicArn = arn('sns', target.topicName);
+
+  const [dlq, queue, topicFound] = await Promise.all([findQueue(sqs, target.dlqName), findQueue(sqs, target.queueName), topicExists(sns, topicArn)]);
+  const dlqArn = dlq?.attributes.QueueArn ?? arn('sqs', target.dlqName);
+  const queueArn = queue?.attributes.QueueArn ?? arn('sqs', target.queueName);
+  const steps: SetupStep[] = [];
+
+  steps.push(dlq ? { resource: 'dlq', action: 'none', target: dlqArn, changes: ['exists'] } : { resource: 'dlq', action: 'create', target: dlqArn, changes: ['create the dead-letter queue'] });
+
+  const current = queue?.attributes ?? {};
+  const policy = parsePolicy(current.Policy);
+  const queueAttributes: Record<string, string> = {
+    VisibilityTimeout: String(target.visibilityTimeoutSeconds),
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: target.maxReceiveCount }),
+    Policy: JSON.stringify(withQueuePolicyStatement(policy, queueArn, topicArn)),
+  };
+  const queueAttributeChanges: Record<string, string> = {};
+  const queueChanges: string[] = [];
+  if (current.VisibilityTimeout !== queueAttributes.VisibilityTimeout) {
+    queueAttributeChanges.VisibilityTimeout = queueAttributes.VisibilityTimeout!;
+    queueChanges.push(`VisibilityTimeout ${current.VisibilityTimeout ?? '(none)'} → ${target.visibilityTimeoutSeconds} s`);
+  }
+  if (!sameRedrive(current.RedrivePolicy, dlqArn, target.maxReceiveCount)) {
+    queueAttributeChanges.RedrivePolicy = queueAttributes.RedrivePolicy!;
+    queueChanges.push(`RedrivePolicy → ${target.dlqName}, maxReceiveCount ${target.maxReceiveCount}`);
+  }
+  if (!queuePolicyAllowsTopic(policy, queueArn, topicArn)) {
+    queueAttributeChanges.Policy = queueAttributes.Policy!;
+    queueChanges.push(`Policy: allow sqs:SendMessage from sns.amazonaws.com where aws:SourceArn is ${topicArn}`);
+  }
+  if (!queue) steps.push({ resource: 'queue', action: 'create', target: queueArn, changes: ['create the queue', ...queueChanges] });
+  else if (queueChanges.length > 0) steps.push({ resource: 'queue', action: 'update', target: queueArn, changes: queueChanges });
+  else steps.push({ resource: 'queue', action: 'none', target: queueArn, changes: ['visibility timeout, redrive policy and queue policy as wanted'] });
+
+  steps.push(topicFound ? { resource: 'topic', action: 'none', target: topicArn, changes: ['exists'] } : { resource: 'topic', action: 'create', target: topicArn, changes: ['create the inbound topic'] });
+
+  const subscription = topicFound && queue ? await findQueueSubscription(sns, topicArn, queueArn) : undefined;
+  steps.push(
+    subscription
+      ? { resource: 'subscription', action: 'none', target: subscription.arn, changes: ['the topic delivers to the queue'] }
+      : { resource: 'subscription', action: 'create', target: `${topicArn} → ${queueArn}`, changes: ['subscribe the queue to the topic (SNS envelope, not raw delivery)'] },
+  );
+
+  let missingSearchAttributes: string[] = [];
+  if (clients.temporal) {
+    const { namespace } = clients.temporal.options;
+    const existing = (await clients.temporal.connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {};
+    missingSearchAttributes = SEARCH_ATTRIBUTE_KEYS.filter((key) => !(key.name in existing)).map((key) => key.name);
+    steps.push(
+      missingSearchAttributes.length > 0
+        ? { resource: 'search-attributes', action: 'create', target: `namespace ${namespace}`, changes: missingSearchAttributes.map((name) => `register ${name}`) }
+        : { resource: 'search-attributes', action: 'none', target: `namespace ${namespace}`, changes: ['all registered'] },
+    );
+  }
+
+  return {
+    target,
+    resources: {
+      accountId,
+      partition,
+      region,
+      queueName: target.queueName,
+      queueArn,
+      queueUrl: queue?.url,
+      dlqArn,
+      dlqUrl: dlq?.url,
+      topicArn,
+      subscriptionArn: subscription?.arn,
+    },
+    steps,
+    queueAttributes,
+    queueAttributeChanges,
+    missingSearchAttributes,
+  };
+}
+
+export const hasChanges = (plan: SetupPlan) => plan.steps.some((step) => step.action !== 'none');
+
+function required<T>(value: T | undefined, what: string): T {
+  if (value === undefined || value === null || value === '') throw new Error(`AWS returned no ${what}`);
+  return value;
+}
+
+/** Makes the plan's changes, in dependency order; returns the resources with every URL and ARN known. */
+export async function applySetup(clients: SetupClients, plan: SetupPlan): Promise<Required<InboundResources>> {
+  const { sns, sqs } = clients;
+  const step = (resource: SetupStep['resource']) => plan.steps.find((s) => s.resource === resource)?.action ?? 'none';
+  const { target, resources } = plan;
+
+  const dlqUrl =
+    step('dlq') === 'create'
+      ? required((await sqs.send(new CreateQueueCommand({ QueueName: target.dlqName }))).QueueUrl, 'DLQ URL')
+      : required(resources.dlqUrl, 'DLQ URL');
+
+  let queueUrl = resources.queueUrl;
+  if (step('queue') === 'create') {
+    queueUrl = required((await sqs.send(new CreateQueueCommand({ QueueName: target.queueName, Attributes: plan.queueAttributes }))).QueueUrl, 'queue URL');
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+    if (Attributes?.QueueArn !== resources.queueArn) throw new Error(`queue ARN ${Attributes?.QueueArn} is not the expected ${resources.queueArn}`);
+  } else if (step('queue') === 'update') {
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: plan.queueAttributeChanges }));
+  }
+
+  if (step('topic') === 'create') {
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: target.topicName }));
+    if (TopicArn !== resources.topicArn) throw new Error(`topic ARN ${TopicArn} is not the expected ${resources.topicArn}`);
+  }
+
+  let subscriptionArn = resources.subscriptionArn;
+  if (step('subscription') === 'create') {
+    const out = await sns.send(
+      new SubscribeCommand({
+        TopicArn: resources.topicArn,
+        Protocol: 'sqs',
+        Endpoint: resources.queueArn,
+        Attributes: { RawMessageDelivery: 'false' },
+        ReturnSubscriptionArn: true,
+      }),
+    );
+    subscriptionArn = out.SubscriptionArn;
+  }
+
+  if (clients.temporal && step('search-attributes') === 'create') await registerSearchAttributes(clients.temporal);
+
+  return { ...resources, queueUrl: required(queueUrl, 'queue URL'), dlqUrl, subscriptionArn: required(subscriptionArn, 'subscription ARN') };
+}
+
+/** Whether a subscription is still waiting for its endpoint to confirm it. */
+export async function subscriptionPending(sns: SNSClient, subscriptionArn: string): Promise<boolean> {
+  if (subscriptionArn === 'PendingConfirmation') return true;
+  const { Attributes } = await sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: subscriptionArn }));
+  return Attributes?.PendingConfirmation === 'true';
+}

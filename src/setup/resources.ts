@@ -1,0 +1,136 @@
+/** Names, ARNs and policies of the inbound resources, shared by `setup` and `doctor`. */
+import type { Settings } from '../config';
+
+export const DEFAULT_INBOUND_NAME = 'sms-ask-inbound';
+export const QUEUE_POLICY_SID = 'AllowInboundSmsTopic';
+
+/** What `setup` creates or reconciles. */
+export interface SetupTarget {
+  queueName: string;
+  dlqName: string;
+  topicName: string;
+  visibilityTimeoutSeconds: number;
+  maxReceiveCount: number;
+}
+
+/** The last path segment of a queue URL, or the name itself. */
+export function queueNameOf(urlOrName: string): string {
+  return urlOrName.replace(/\/+$/, '').split('/').pop() ?? urlOrName;
+}
+
+/** arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE, split; undefined when it is not one. */
+export function parseArn(arn: string): { partition: string; service: string; region: string; accountId: string; resource: string } | undefined {
+  const [prefix, partition, service, region, accountId, ...rest] = arn.split(':');
+  if (prefix !== 'arn' || !partition || !service || region === undefined || accountId === undefined || rest.length === 0) return undefined;
+  return { partition, service, region, accountId, resource: rest.join(':') };
+}
+
+/** The region in a real SQS queue URL (https://sqs.REGION.amazonaws.com/…); undefined for an emulator's URL. */
+export function regionOfQueueUrl(queueUrl: string): string | undefined {
+  return /^https:\/\/sqs[.-]([a-z0-9-]+)\.amazonaws\.com(\.cn)?\//.exec(queueUrl)?.[1];
+}
+
+/** Names from the settings: the configured queue, topic and DLQ, or sms-ask's defaults; `overrides` win. */
+export function setupTargetFrom(settings: Settings, overrides: Partial<Pick<SetupTarget, 'queueName' | 'topicName'>> = {}): SetupTarget {
+  const queueName = overrides.queueName ?? (settings.queueUrl ? queueNameOf(settings.queueUrl) : DEFAULT_INBOUND_NAME);
+  const topicName = overrides.topicName ?? (settings.inboundTopicArn ? (parseArn(settings.inboundTopicArn)?.resource ?? DEFAULT_INBOUND_NAME) : DEFAULT_INBOUND_NAME);
+  return {
+    queueName,
+    topicName,
+    dlqName: settings.dlq ? queueNameOf(settings.dlq) : `${queueName}-dlq`,
+    visibilityTimeoutSeconds: settings.queueVisibilityTimeoutSeconds,
+    maxReceiveCount: settings.maxReceiveCount,
+  };
+}
+
+interface PolicyStatement {
+  Sid?: string;
+  Effect?: string;
+  Principal?: unknown;
+  Action?: string | string[];
+  Resource?: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+export interface PolicyDocument {
+  Version?: string;
+  Statement?: PolicyStatement[] | PolicyStatement;
+}
+
+/** The statement that lets the topic, and only it, send to the queue. */
+export function queuePolicyStatement(queueArn: string, topicArn: string): PolicyStatement {
+  return {
+    Sid: QUEUE_POLICY_SID,
+    Effect: 'Allow',
+    Principal: { Service: 'sns.amazonaws.com' },
+    Action: 'sqs:SendMessage',
+    Resource: queueArn,
+    Condition: { ArnEquals: { 'aws:SourceArn': topicArn } },
+  };
+}
+
+export function parsePolicy(policy: string | undefined): PolicyDocument | undefined {
+  if (!policy) return undefined;
+  try {
+    return JSON.parse(policy) as PolicyDocument;
+  } catch {
+    return undefined;
+  }
+}
+
+const statementsOf = (policy: PolicyDocument | undefined): PolicyStatement[] =>
+  policy?.Statement === undefined ? [] : Array.isArray(policy.Statement) ? policy.Statement : [policy.Statement];
+const asList = (value: unknown): unknown[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
+
+function matchesWildcard(pattern: unknown, value: string): boolean {
+  if (typeof pattern !== 'string') return false;
+  const regex = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  return regex.test(value);
+}
+
+function allowsSnsService(principal: unknown): boolean {
+  if (principal === '*') return true;
+  if (principal && typeof principal === 'object') {
+    const p = principal as Record<string, unknown>;
+    return asList(p.Service).includes('sns.amazonaws.com') || asList(p.AWS).includes('*');
+  }
+  return false;
+}
+
+/** The topic ARN a statement's condition limits the sender to; '*' when it has no such condition. */
+function sourceArnsOf(statement: PolicyStatement): unknown[] {
+  const conditions = statement.Condition ?? {};
+  const found = ['ArnEquals', 'ArnLike', 'StringEquals', 'StringLike'].flatMap((op) => {
+    const block = conditions[op] ?? {};
+    const key = Object.keys(block).find((k) => k.toLowerCase() === 'aws:sourcearn');
+    return key ? asList(block[key]) : [];
+  });
+  return found.length > 0 ? found : ['*'];
+}
+
+/**
+ * Whether the queue policy lets SNS deliver from `topicArn` to `queueArn`: an Allow for
+ * sns.amazonaws.com and sqs:SendMessage on the queue, with a SourceArn that matches the topic,
+ * and no Deny that matches as well.
+ */
+export function queuePolicyAllowsTopic(policy: PolicyDocument | undefined, queueArn: string, topicArn: string): boolean {
+  const matches = (s: PolicyStatement) =>
+    allowsSnsService(s.Principal) &&
+    asList(s.Action).some((a) => matchesWildcard(a, 'sqs:SendMessage')) &&
+    (s.Resource === undefined || asList(s.Resource).some((r) => matchesWildcard(r, queueArn))) &&
+    sourceArnsOf(s).some((arn) => matchesWildcard(arn, topicArn));
+  const statements = statementsOf(policy);
+  return statements.some((s) => s.Effect === 'Allow' && matches(s)) && !statements.some((s) => s.Effect === 'Deny' && matches(s));
+}
+
+/** The policy with sms-ask's statement added or replaced; the owner's other statements are kept. */
+export function withQueuePolicyStatement(policy: PolicyDocument | undefined, queueArn: string, topicArn: string): PolicyDocument {
+  const others = statementsOf(policy).filter((s) => s.Sid !== QUEUE_POLICY_SID);
+  return { Version: policy?.Version ?? '2012-10-17', Statement: [...others, queuePolicyStatement(queueArn, topicArn)] };
+}
+
+/** True when an AWS SDK error says the thing does not exist. */
+export function isNotFound(err: unknown): boolean {
+  const name = (err as { name?: string; Code?: string } | undefined)?.name ?? '';
+  return /NotFound|NonExistentQueue|QueueDoesNotExist/i.test(name);
+}
