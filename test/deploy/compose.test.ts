@@ -9,6 +9,7 @@ import path from 'node:path';
 import { describe, it, expect } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { CONFIG_FILE_ENV, SETTINGS_ENV, loadSettings, settingsSchema } from '../../src/config';
+import { devServerSearchAttributeArgs } from '../../src/search-attributes';
 
 const ROOT = path.resolve(__dirname, '../..');
 const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
@@ -164,6 +165,13 @@ describe('docker-compose.yml', () => {
     expect(values).toContain('frontend.enableExecuteMultiOperation=true');
     // Published ports only reach a dev server that listens on every interface.
     expect(command.join(' ')).toMatch(/--ip[ =]0\.0\.0\.0/);
+  });
+
+  it('registers the search attributes that the pending listing uses, as the local stack does', () => {
+    const command = commandOf('temporal');
+    const registered = command.flatMap((arg, i) => (arg === '--search-attribute' ? [command[i + 1]] : []));
+    const expected = devServerSearchAttributeArgs().filter((arg) => arg !== '--search-attribute');
+    expect(registered.sort()).toEqual(expected.sort());
   });
 
   it('starts the worker only once Temporal is healthy and the AWS resources are provisioned', () => {
