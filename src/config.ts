@@ -63,6 +63,8 @@ export const settingsSchema = z.object({
    * AWS accounts have an SNS SMS rate quota, 20 per second by default. Default 20.
    */
   smsPublishRate: z.coerce.number().positive().max(10_000).default(20),
+  /** JSON or YAML file of named policy presets, `{ presets: { name: policy } }`, read by the client and CLI. */
+  policyFile: z.string().min(1).optional(),
   /** Log level. Default info. */
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   feedback: z
@@ -75,6 +77,10 @@ export const settingsSchema = z.object({
       expired: feedbackSchema('That question has already closed: "{question}". Your reply was not recorded.'),
       /** Placeholders: {available_codes}. */
       help: feedbackSchema('Reply with the number shown next to your answer. Open codes: {available_codes}. Text STOP to opt out.'),
+      /** To everyone who was sent the question, when the ask ends. Placeholders: {question} {outcome}. */
+      outcome: feedbackSchema('Closed: {question}\n{outcome}'),
+      /** To earlier recipients, when the ask escalates. Placeholders: {question} {escalated_to}. */
+      escalated: feedbackSchema('No answer yet, so this was also sent to {escalated_to}: {question}\nYour codes still work.'),
     })
     .prefault({}),
 });
@@ -100,6 +106,7 @@ export const SETTINGS_ENV = {
   pollIntervalMs: 'SMS_ASK_POLL_INTERVAL_MS',
   smsPublishRate: 'SMS_ASK_SMS_PUBLISH_RATE',
   logLevel: 'SMS_ASK_LOG_LEVEL',
+  policyFile: 'SMS_ASK_POLICY_FILE',
   'feedback.success.enabled': 'SMS_ASK_FEEDBACK_SUCCESS_ENABLED',
   'feedback.success.template': 'SMS_ASK_FEEDBACK_SUCCESS_TEMPLATE',
   'feedback.failure.enabled': 'SMS_ASK_FEEDBACK_FAILURE_ENABLED',
@@ -108,6 +115,10 @@ export const SETTINGS_ENV = {
   'feedback.expired.template': 'SMS_ASK_FEEDBACK_EXPIRED_TEMPLATE',
   'feedback.help.enabled': 'SMS_ASK_FEEDBACK_HELP_ENABLED',
   'feedback.help.template': 'SMS_ASK_FEEDBACK_HELP_TEMPLATE',
+  'feedback.outcome.enabled': 'SMS_ASK_FEEDBACK_OUTCOME_ENABLED',
+  'feedback.outcome.template': 'SMS_ASK_FEEDBACK_OUTCOME_TEMPLATE',
+  'feedback.escalated.enabled': 'SMS_ASK_FEEDBACK_ESCALATED_ENABLED',
+  'feedback.escalated.template': 'SMS_ASK_FEEDBACK_ESCALATED_TEMPLATE',
 } as const;
 
 /** Names the variable that points at an optional JSON or YAML settings file. */
@@ -131,18 +142,19 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
   node[keys[keys.length - 1]!] = value;
 }
 
-function readConfigFile(file: string): Record<string, unknown> {
+/** Reads a JSON (by its extension) or YAML file; errors name the setting that points at it. */
+export function readConfigFile(file: string, setting: string = CONFIG_FILE_ENV): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError([`${CONFIG_FILE_ENV}: cannot read ${file} (${(err as Error).message})`]);
+    throw new ConfigError([`${setting}: cannot read ${file} (${(err as Error).message})`]);
   }
   try {
     const parsed: unknown = /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text);
     return (parsed ?? {}) as Record<string, unknown>;
   } catch (err) {
-    throw new ConfigError([`${CONFIG_FILE_ENV}: ${file} is not valid JSON or YAML (${(err as Error).message})`]);
+    throw new ConfigError([`${setting}: ${file} is not valid JSON or YAML (${(err as Error).message})`]);
   }
 }
 

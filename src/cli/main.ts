@@ -165,7 +165,7 @@ export function buildProgram(): Command {
     .action(
       action(async (settings, id: string, opts: { reason?: string; by: string }) =>
         withClient(settings, async (client) => {
-          const state = await client.cancel(id, opts.by, opts.reason);
+          const state = await client.cancel(id, { by: opts.by, reason: opts.reason });
           return { json: state, text: `Cancelled ${state.askId}` };
         }),
       ),
