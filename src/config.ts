@@ -78,9 +78,9 @@ export const settingsSchema = z.object({
       /** Placeholders: {available_codes}. */
       help: feedbackSchema('Reply with the number shown next to your answer. Open codes: {available_codes}. Text STOP to opt out.'),
       /** To everyone who was sent the question, when the ask ends. Placeholders: {question} {outcome}. */
-      outcome: feedbackSchema('Closed: {question}\n{outcome}'),
+      outcome: feedbackSchema('Closed: {question} ({outcome})'),
       /** To earlier recipients, when the ask escalates. Placeholders: {question} {escalated_to}. */
-      escalated: feedbackSchema('No answer yet, so this was also sent to {escalated_to}: {question}\nYour codes still work.'),
+      escalated: feedbackSchema('Escalated to {escalated_to} (no answer yet): {question} Your codes still work.'),
     })
     .prefault({}),
 });

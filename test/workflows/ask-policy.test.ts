@@ -47,7 +47,7 @@ describe('ask policies on the worker', () => {
     expect(result).toMatchObject({ status: 'answered', remindersSent: 2, answer: { option: 'No', via: 'default' } });
     const texts = await inboxOf(phone, 4);
     const question = texts[0]!;
-    expect(texts).toEqual([question, `Reminder: ${question}`, `Reminder: ${question}`, 'Closed: Reboot db-2?\nExpired; answer: No']);
+    expect(texts).toEqual([question, `Reminder: ${question}`, `Reminder: ${question}`, 'Closed: Reboot db-2? (Expired; answer: No)']);
   });
 
   it('escalates in order to the next tier, tells the first tier, and takes the second tier\'s answer', async () => {
@@ -59,12 +59,12 @@ describe('ask policies on the worker', () => {
     });
     const [leadQuestion] = await inboxOf(lead, 1);
     expect(leadQuestion).toMatch(/^Escalated: on-call did not answer\.\nDisable VPN for jdoe\?\nYes \(\d+\) or No \(\d+\)$/);
-    expect((await inboxOf(oncall, 2))[1]).toBe(`No answer yet, so this was also sent to ${masked(lead)}: Disable VPN for jdoe?\nYour codes still work.`);
+    expect((await inboxOf(oncall, 2))[1]).toBe(`Escalated to ${masked(lead)} (no answer yet): Disable VPN for jdoe? Your codes still work.`);
 
     await deliverReply(worker, lead, codeIn(leadQuestion!, 'No'));
     const result = await worker.asks.result(askId);
     expect(result).toMatchObject({ tier: 1, answer: { option: 'No', via: 'sms', by: lead } });
-    expect((await inboxOf(oncall, 3))[2]).toBe(`Closed: Disable VPN for jdoe?\nAnswered by ${masked(lead)}: No`);
+    expect((await inboxOf(oncall, 3))[2]).toBe(`Closed: Disable VPN for jdoe? (Answered by ${masked(lead)}: No)`);
   });
 
   it('starts the next tier at once when a recipient texts STOP', async () => {
@@ -128,7 +128,7 @@ describe('ask policies on the worker', () => {
     await worker.asks.resend(askId, { by: 'bob', reason: 'phone was off' });
     expect((await inboxOf(phones[0]!, 2))[1]).toBe(`Reminder: ${first}`);
     await worker.asks.cancel(askId, { by: 'alice', reason: 'false positive' });
-    for (const phone of phones) expect((await inboxOf(phone, 3))[2]).toBe('Closed: Block ASN 64500?\nCancelled: false positive');
+    for (const phone of phones) expect((await inboxOf(phone, 3))[2]).toBe('Closed: Block ASN 64500? (Cancelled: false positive)');
     const events = (await worker.asks.result(askId)).events;
     expect(events.filter((e) => e.by).map((e) => [e.type, e.by, e.detail])).toEqual([
       ['resent', 'bob', 'phone was off'],

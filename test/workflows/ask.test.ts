@@ -39,7 +39,7 @@ describe('ask workflow', () => {
     expect(result.status).toBe('timed_out');
     expect(result.answer).toBeUndefined();
     expect(result.events.map((e) => e.type)).toEqual(['sent', 'timed_out', 'feedback_sent']);
-    await waitForSms(sharedStack().awsEndpoint, (m) => m.phoneNumber === phone && m.message === 'Closed: Reboot db-1?\nExpired');
+    await waitForSms(sharedStack().awsEndpoint, (m) => m.phoneNumber === phone && m.message === 'Closed: Reboot db-1? (Expired)');
   });
 
   it('answers with the default, and says so, when the timeout fires', async () => {
