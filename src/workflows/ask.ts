@@ -151,18 +151,26 @@ async function deliver(ask: AskLog): Promise<void> {
   );
 }
 
-/** Keeps the search attributes and memo that `pending` reads in step with the ask, writing only changes. */
+/**
+ * Keeps the search attributes and memo that `pending` reads in step with the ask. Each upsert is a
+ * history event, so only what changed is written: the attributes when the tier, reminders or
+ * deadline move, the memo (codes) when a tier joins.
+ */
 class ListingPublisher {
-  private published = '';
+  private attributes = '';
+  private codes = '';
 
   publish(state: AskState): void {
     const pairs = askSearchAttributePairs(state);
+    if (JSON.stringify(pairs) !== this.attributes) {
+      upsertSearchAttributes(pairs);
+      this.attributes = JSON.stringify(pairs);
+    }
     const memo: AskMemo = { question: state.question, codes: Object.fromEntries(state.recipients.map((r) => [r.phone, r.codes])), context: state.context };
-    const key = JSON.stringify([pairs, memo.codes]);
-    if (key === this.published) return;
-    upsertSearchAttributes(pairs);
-    upsertMemo({ ask: memo });
-    this.published = key;
+    if (JSON.stringify(memo.codes) !== this.codes) {
+      upsertMemo({ ask: memo });
+      this.codes = JSON.stringify(memo.codes);
+    }
   }
 }
 
