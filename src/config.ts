@@ -93,6 +93,8 @@ export const settingsSchema = z.object({
   queueVisibilityTimeoutSeconds: z.coerce.number().int().min(0).max(43_200).default(30),
   /** `setup`: receives of a message before the redrive policy moves it to the DLQ (1-1000). Default 5. */
   maxReceiveCount: z.coerce.number().int().min(1).max(1000).default(5),
+  /** JSON or YAML file of named policy presets, `{ presets: { name: policy } }`, read by the client and CLI. */
+  policyFile: z.string().min(1).optional(),
   /** Log level. Default info. */
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   feedback: z
@@ -105,6 +107,10 @@ export const settingsSchema = z.object({
       expired: feedbackSchema('That question has already closed: "{question}". Your reply was not recorded.'),
       /** Placeholders: {available_codes}. */
       help: feedbackSchema('Reply with the number shown next to your answer. Open codes: {available_codes}. Text STOP to opt out.'),
+      /** To everyone who was sent the question, when the ask ends. Placeholders: {question} {outcome}. */
+      outcome: feedbackSchema('Closed: {question} ({outcome})'),
+      /** To earlier recipients, when the ask escalates. Placeholders: {question} {escalated_to}. */
+      escalated: feedbackSchema('Escalated to {escalated_to} (no answer yet): {question} Your codes still work.'),
     })
     .prefault({}),
 }).superRefine((settings, ctx) => {
@@ -154,6 +160,7 @@ export const SETTINGS_ENV = {
   dlq: 'SMS_ASK_DLQ',
   queueVisibilityTimeoutSeconds: 'SMS_ASK_QUEUE_VISIBILITY_TIMEOUT_SECONDS',
   maxReceiveCount: 'SMS_ASK_MAX_RECEIVE_COUNT',
+  policyFile: 'SMS_ASK_POLICY_FILE',
   'feedback.success.enabled': 'SMS_ASK_FEEDBACK_SUCCESS_ENABLED',
   'feedback.success.template': 'SMS_ASK_FEEDBACK_SUCCESS_TEMPLATE',
   'feedback.failure.enabled': 'SMS_ASK_FEEDBACK_FAILURE_ENABLED',
@@ -162,6 +169,10 @@ export const SETTINGS_ENV = {
   'feedback.expired.template': 'SMS_ASK_FEEDBACK_EXPIRED_TEMPLATE',
   'feedback.help.enabled': 'SMS_ASK_FEEDBACK_HELP_ENABLED',
   'feedback.help.template': 'SMS_ASK_FEEDBACK_HELP_TEMPLATE',
+  'feedback.outcome.enabled': 'SMS_ASK_FEEDBACK_OUTCOME_ENABLED',
+  'feedback.outcome.template': 'SMS_ASK_FEEDBACK_OUTCOME_TEMPLATE',
+  'feedback.escalated.enabled': 'SMS_ASK_FEEDBACK_ESCALATED_ENABLED',
+  'feedback.escalated.template': 'SMS_ASK_FEEDBACK_ESCALATED_TEMPLATE',
 } as const;
 
 /** Names the variable that points at an optional JSON or YAML settings file. */
@@ -185,18 +196,19 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
   node[keys[keys.length - 1]!] = value;
 }
 
-function readConfigFile(file: string): Record<string, unknown> {
+/** Reads a JSON (by its extension) or YAML file; errors name the setting that points at it. */
+export function readConfigFile(file: string, setting: string = CONFIG_FILE_ENV): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError([`${CONFIG_FILE_ENV}: cannot read ${file} (${(err as Error).message})`]);
+    throw new ConfigError([`${setting}: cannot read ${file} (${(err as Error).message})`]);
   }
   try {
     const parsed: unknown = /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text);
     return (parsed ?? {}) as Record<string, unknown>;
   } catch (err) {
-    throw new ConfigError([`${CONFIG_FILE_ENV}: ${file} is not valid JSON or YAML (${(err as Error).message})`]);
+    throw new ConfigError([`${setting}: ${file} is not valid JSON or YAML (${(err as Error).message})`]);
   }
 }
 

@@ -1,6 +1,8 @@
 /** Human-readable renderings for the CLI; --json prints the objects themselves. */
 import type { PendingAsk } from '../client/sms-ask-client';
-import type { AskState } from '../workflows/definitions';
+import { formatMs } from '../domain/duration';
+import type { AskPolicy } from '../domain/policy';
+import type { AskState, RecipientState } from '../workflows/definitions';
 
 export function formatDuration(ms: number): string {
   const abs = Math.abs(ms);
@@ -18,18 +20,44 @@ export function formatPending(rows: PendingAsk[], now = Date.now()): string {
   if (rows.length === 0) return 'No pending asks.';
   const lines = rows.flatMap((row) =>
     row.recipients.map((phone) => [
-      row.askId,
+      row.entitlement,
       phone,
       codesOf(row.codes[phone] ?? []),
       formatDuration(now - Date.parse(row.startedAt)),
-      row.deadline.replace(/\.\d+Z$/, 'Z'),
       formatDuration(Date.parse(row.deadline) - now),
+      String(row.tier),
+      String(row.remindersSent),
+      row.policy,
       row.question.length > 40 ? `${row.question.slice(0, 39)}…` : row.question,
     ]),
   );
-  return table(['ASK', 'RECIPIENT', 'CODES', 'AGE', 'DEADLINE', 'TIME LEFT', 'QUESTION'], lines);
+  return table(['ENTITLEMENT', 'RECIPIENT', 'CODES', 'AGE', 'TIME LEFT', 'TIER', 'REMINDERS', 'POLICY', 'QUESTION'], lines);
 }
 
+/** One line: "timeout 1h, reminders every 10m (max 3), tiers at 15m and 45m, any answer". */
+export function describePolicy(policy: AskPolicy): string {
+  const { responders } = policy;
+  return [
+    `timeout ${formatMs(policy.timeout)}`,
+    policy.reminders && `reminders every ${formatMs(policy.reminders.every)} (max ${policy.reminders.max})`,
+    policy.escalation.length > 0 && `tiers at ${policy.escalation.map((tier) => formatMs(tier.after)).join(', ')}`,
+    policy.onTimeout.answer && `on timeout ${policy.onTimeout.answer}`,
+    responders === 'any' ? 'first answer wins' : responders === 'all' ? 'all must agree' : `quorum of ${responders.quorum}`,
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
+
+function recipientLine(r: RecipientState): string {
+  const notes = [
+    r.answer && `answered ${r.answer.option}`,
+    r.optedOut && 'opted out',
+    r.sendError && `not sent: ${r.sendError}`,
+  ].filter(Boolean);
+  return `  ${r.phone}  tier ${r.tier}  ${codesOf(r.codes)}${notes.length ? `  (${notes.join('; ')})` : ''}`;
+}
+
+/** Live state, then the event log as a timeline: offset from the start, event, who, detail. */
 export function formatStatus(state: AskState): string {
   const answer = state.answer
     ? `${state.answer.option} (via ${state.answer.via}${state.answer.via === 'default' ? '' : `, by ${state.answer.by}`}, at ${state.answer.at})`
@@ -39,12 +67,19 @@ export function formatStatus(state: AskState): string {
     `question:  ${state.question}`,
     `status:    ${state.status}`,
     `answer:    ${answer}`,
+    `policy:    ${state.policyName}: ${describePolicy(state.policy)}`,
+    `progress:  tier ${state.tier} of ${state.policy.escalation.length}, reminders ${state.remindersSent} of ${state.policy.reminders?.max ?? 0}`,
     `deadline:  ${state.deadline}`,
-    ...state.recipients.map((r) => `recipient: ${r.phone}  ${codesOf(r.codes)}${r.optedOut ? '  (opted out)' : ''}${r.sendError ? `  (not sent: ${r.sendError})` : ''}`),
-    'events:',
+    'recipients:',
+    ...state.recipients.map(recipientLine),
+    'timeline:',
   ];
-  const events = state.events.map((e) => `  ${e.at}  ${e.type.padEnd(14)} ${e.phone ?? ''}${e.detail ? `  ${e.detail}` : ''}`);
-  return [...head, ...events].join('\n');
+  const start = Date.parse(state.startedAt);
+  const events = table(
+    ['  AFTER', 'EVENT', 'WHO', 'DETAIL'],
+    state.events.map((e) => [`  +${formatMs(Date.parse(e.at) - start)}`, e.type, e.phone ?? e.by ?? '', e.detail ?? '']),
+  );
+  return [...head, events].join('\n');
 }
 
 function table(header: string[], rows: string[][]): string {

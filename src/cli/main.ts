@@ -2,7 +2,10 @@ import { Command, Option } from 'commander';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { createAwsClients } from '../aws/clients';
 import { publishSms } from '../aws/sms-publisher';
+import { readPolicyFile } from '../client/policy-file';
 import { SmsAskClient } from '../client/sms-ask-client';
+import type { AskRequest } from '../domain/ask-request';
+import { mergePolicies } from '../domain/policy';
 import { loadSettings } from '../config';
 import type { Settings } from '../config';
 import { normalizeRecipientPhone } from '../domain/phone';
@@ -41,24 +44,45 @@ async function withClient<T>(settings: Settings, body: (client: SmsAskClient) =>
   const temporal = await connectClient();
   try {
     return await body(
-      new SmsAskClient(temporal, { taskQueue: settings.taskQueue, defaultCountry: settings.defaultCountry, maxCodeLength: settings.codeLength }),
+      new SmsAskClient(temporal, {
+        taskQueue: settings.taskQueue,
+        defaultCountry: settings.defaultCountry,
+        maxCodeLength: settings.codeLength,
+        policyFile: settings.policyFile,
+      }),
     );
   } finally {
     await temporal.connection.close();
   }
 }
 
-function parseContext(value: string): Record<string, unknown> {
-  try {
-    const parsed: unknown = JSON.parse(value);
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
-  } catch {
-    // fall through to the error below
-  }
-  throw new Error(`--context must be a JSON object, e.g. '{"incident":"1042"}'; got ${value}`);
+function jsonObjectOption(option: string, example: string) {
+  return (value: string): Record<string, unknown> => {
+    try {
+      const parsed: unknown = JSON.parse(value);
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    } catch {
+      // fall through to the error below
+    }
+    throw new Error(`${option} must be a JSON object, e.g. '${example}'; got ${value}`);
+  };
+}
+
+/** `--policy` names a preset, or a file holding one policy; `--policy-json` overrides either, field by field. */
+function policyOf(policy: string | undefined, policyJson: Record<string, unknown> | undefined): Pick<AskRequest, 'preset' | 'policy' | 'policyName'> {
+  const fromFile = policy !== undefined && /\.(ya?ml|json)$/i.test(policy);
+  const filePolicy = fromFile ? readPolicyFile(policy) : undefined;
+  const inline = filePolicy && policyJson ? mergePolicies(filePolicy, policyJson) : (filePolicy ?? policyJson);
+  return {
+    ...(policy !== undefined && !fromFile && { preset: policy }),
+    ...(inline && { policy: inline }),
+    ...(fromFile && { policyName: policy.replace(/^.*\/|\.(ya?ml|json)$/gi, '') }),
+  };
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+/** Operator actions are logged with who did them; by default, the logged-in user. */
+const operator = process.env.USER ?? 'operator';
 
 export function buildProgram(): Command {
   const program = new Command('sms-ask')
@@ -77,27 +101,35 @@ export function buildProgram(): Command {
     .argument('<question>', 'the question text')
     .requiredOption('--to <phone>', 'recipient phone number (repeat for several)', collect)
     .option('--option <label>', 'an answer option, 2 to 9 (repeat; default Yes and No)', collect)
-    .option('--timeout <duration>', 'how long to wait, e.g. 90s, 15m, 4h, 2d', '24h')
+    .option('--timeout <duration>', 'how long to wait, e.g. 90s, 15m, 4h, 2d (default 24h, or the policy\'s)')
     .option('--default <label>', 'answer to use when the timeout fires')
+    .option('--policy <preset|file>', 'a preset from SMS_ASK_POLICY_FILE, or a JSON/YAML file holding one policy')
+    .option('--policy-json <json>', 'policy fields that override the preset\'s, e.g. \'{"responders":{"quorum":2}}\'', jsonObjectOption('--policy-json', '{"timeout":"2h"}'))
     .option('--entitlement <id>', 'your own ask identity, e.g. XSOAR GUID@incident|task')
-    .option('--context <json>', 'JSON object returned with the result', parseContext)
+    .option('--context <json>', 'JSON object returned with the result', jsonObjectOption('--context', '{"incident":"1042"}'))
     .option('--wait', 'wait for the ask to end and print the result')
     .action(
-      action(async (settings, question: string, opts: { to: string[]; option?: string[]; timeout: string; default?: string; entitlement?: string; context?: Record<string, unknown>; wait?: boolean }) =>
-        withClient(settings, async (client) => {
-          const started = await client.start({
-            to: opts.to,
-            question,
-            options: opts.option,
-            timeout: opts.timeout,
-            defaultAnswer: opts.default,
-            entitlement: opts.entitlement,
-            context: opts.context,
-          });
-          if (!opts.wait) return { json: started, text: `Ask started: ${started.askId}` };
-          const result = await client.result(started.askId);
-          return { json: result, text: formatStatus(result) };
-        }),
+      action(
+        async (
+          settings,
+          question: string,
+          opts: { to: string[]; option?: string[]; timeout?: string; default?: string; policy?: string; policyJson?: Record<string, unknown>; entitlement?: string; context?: Record<string, unknown>; wait?: boolean },
+        ) =>
+          withClient(settings, async (client) => {
+            const started = await client.start({
+              to: opts.to,
+              question,
+              options: opts.option,
+              timeout: opts.timeout,
+              defaultAnswer: opts.default,
+              ...policyOf(opts.policy, opts.policyJson),
+              entitlement: opts.entitlement,
+              context: opts.context,
+            });
+            if (!opts.wait) return { json: started, text: `Ask started: ${started.askId}` };
+            const result = await client.result(started.askId);
+            return { json: result, text: formatStatus(result) };
+          }),
       ),
     );
 
@@ -116,13 +148,18 @@ export function buildProgram(): Command {
 
   program
     .command('pending')
-    .description('list the asks still waiting for an answer')
-    .option('--recipient <phone>', 'only asks sent to this phone')
+    .description('list the asks still waiting for an answer, soonest deadline first')
+    .option('--to <phone>', 'only asks sent to this phone (in any tier)')
+    .option('--entitlement <id>', 'only the ask with this entitlement')
+    .option('--incident <id>', 'only asks of this incident')
+    .option('--overdue', 'only asks past their deadline (the worker is behind or down)')
+    .option('--escalated', 'only asks that escalated at least one tier')
+    .option('--policy <name>', 'only asks with this policy: a preset, custom or default')
     .action(
-      action(async (settings, opts: { recipient?: string }) =>
+      action(async (settings, { to, ...filter }: { to?: string; entitlement?: string; incident?: string; overdue?: boolean; escalated?: boolean; policy?: string }) =>
         withClient(settings, async (client) => {
-          const recipient = opts.recipient ? normalizeRecipientPhone(opts.recipient, settings.defaultCountry) : undefined;
-          const rows = await client.listPending({ recipient });
+          const recipient = to ? normalizeRecipientPhone(to, settings.defaultCountry) : undefined;
+          const rows = await client.listPending({ ...filter, recipient });
           return { json: rows, text: formatPending(rows) };
         }),
       ),
@@ -146,7 +183,7 @@ export function buildProgram(): Command {
     .description('answer an ask by hand, as an operator')
     .argument('<id>', 'ask id or entitlement')
     .argument('<option>', 'option label or its number')
-    .option('--by <name>', 'who is answering', process.env.USER ?? 'operator')
+    .option('--by <name>', 'who is answering', operator)
     .option('--reason <text>', 'why, for the event log')
     .action(
       action(async (settings, id: string, option: string, opts: { by: string; reason?: string }) =>
@@ -159,15 +196,48 @@ export function buildProgram(): Command {
 
   program
     .command('cancel')
-    .description('cancel an ask')
+    .description('cancel an ask; its recipients are told')
     .argument('<id>', 'ask id or entitlement')
-    .option('--reason <text>', 'why, for the event log')
-    .option('--by <name>', 'who is cancelling', process.env.USER ?? 'operator')
+    .option('--reason <text>', 'why, for the event log and the recipients')
+    .option('--by <name>', 'who is cancelling', operator)
     .action(
       action(async (settings, id: string, opts: { reason?: string; by: string }) =>
         withClient(settings, async (client) => {
-          const state = await client.cancel(id, opts.by, opts.reason);
+          const state = await client.cancel(id, { by: opts.by, reason: opts.reason });
           return { json: state, text: `Cancelled ${state.askId}` };
+        }),
+      ),
+    );
+
+  program
+    .command('extend')
+    .description('move an ask\'s deadline later')
+    .argument('<id>', 'ask id or entitlement')
+    .option('--by <duration>', 'add this to the current deadline, e.g. 2h')
+    .option('--until <time>', 'the new deadline, ISO 8601')
+    .option('--reason <text>', 'why, for the event log')
+    .option('--as <name>', 'who is extending', operator)
+    .action(
+      action(async (settings, id: string, opts: { by?: string; until?: string; reason?: string; as: string }) =>
+        withClient(settings, async (client) => {
+          if ((opts.by === undefined) === (opts.until === undefined)) throw new Error('give either --by <duration> or --until <time>');
+          const state = await client.extend(id, { extendBy: opts.by, until: opts.until, by: opts.as, reason: opts.reason });
+          return { json: state, text: `Extended ${state.askId}: deadline ${state.deadline}` };
+        }),
+      ),
+    );
+
+  program
+    .command('resend')
+    .description('send the question again now, with the same codes, to everyone who has not answered')
+    .argument('<id>', 'ask id or entitlement')
+    .option('--reason <text>', 'why, for the event log')
+    .option('--by <name>', 'who is asking for it', operator)
+    .action(
+      action(async (settings, id: string, opts: { reason?: string; by: string }) =>
+        withClient(settings, async (client) => {
+          const state = await client.resend(id, { by: opts.by, reason: opts.reason });
+          return { json: state, text: `Re-sending ${state.askId} to ${state.recipients.filter((r) => !r.answer && !r.optedOut).length} recipient(s)` };
         }),
       ),
     );

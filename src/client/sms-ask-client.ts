@@ -5,9 +5,21 @@ import type { CountryCode } from 'libphonenumber-js';
 import { DEFAULT_TASK_QUEUE } from '../config';
 import { normalizeAskRequest } from '../domain/ask-request';
 import type { AskRequest } from '../domain/ask-request';
+import { duration } from '../domain/duration';
+import type { PolicyPresets } from '../domain/policy';
 import type { askWorkflow } from '../workflows/ask';
-import { answerUpdate, askWorkflowId, cancelUpdate, statusQuery, toAskWorkflowId } from '../workflows/definitions';
-import type { AskMemo, AskState, AskStatus, OptionCode } from '../workflows/definitions';
+import {
+  answerUpdate,
+  askWorkflowId,
+  cancelUpdate,
+  extendUpdate,
+  resendUpdate,
+  statusQuery,
+  toAskWorkflowId,
+} from '../workflows/definitions';
+import type { AskMemo, AskState, AskStatus, CancelRequest, OperatorAction, OptionCode } from '../workflows/definitions';
+import { askSearchAttributes } from '../workflows/search-attributes';
+import { loadPolicyPresets } from './policy-file';
 
 /** Thrown by SmsAskClient.answer and cancel when the ask has already ended. */
 export class AskEndedError extends Error {
@@ -27,6 +39,30 @@ export interface SmsAskClientOptions {
   defaultCountry?: CountryCode;
   /** Longest reply code the worker hands out, for the size check before start. Default 8. */
   maxCodeLength?: number;
+  /** The policy presets that `start({ preset })` may name. Default: read from `policyFile`. */
+  policyPresets?: PolicyPresets;
+  /** JSON or YAML file of presets, `{ presets: { name: policy } }` (the policyFile setting). Read once, when first needed. */
+  policyFile?: string;
+}
+
+/** Which running asks `listPending` returns; every filter given must match. */
+export interface PendingFilter {
+  /** Sent to this phone (E.164), in any tier. */
+  recipient?: string;
+  entitlement?: string;
+  incident?: string;
+  /** Past the deadline and still running: the worker is behind or down. */
+  overdue?: boolean;
+  /** Escalated at least one tier. */
+  escalated?: boolean;
+  /** Its policy's name: a preset, "custom" or "default". */
+  policy?: string;
+}
+
+/** Moves an ask's deadline later, by a duration (e.g. "2h") from the current one, or to a time. */
+export interface ExtendOptions extends OperatorAction {
+  extendBy?: string | number;
+  until?: string | Date;
 }
 
 export interface StartedAsk {
@@ -37,17 +73,42 @@ export interface StartedAsk {
 export interface PendingAsk {
   askId: string;
   entitlement: string;
+  incident?: string;
   question: string;
   recipients: string[];
   codes: Record<string, OptionCode[]>;
   startedAt: string;
   deadline: string;
+  /** Escalation tiers started so far. */
+  tier: number;
+  remindersSent: number;
+  policy: string;
   context: Record<string, unknown>;
+}
+
+/** The visibility query behind listPending. Values are quoted, so a filter cannot change the query. */
+export function pendingAsksQuery(taskQueue: string, filter: PendingFilter, now: Date): string {
+  const quote = (value: string) => `'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`;
+  const { recipients, entitlement, incident, deadline, tier, policy } = askSearchAttributes;
+  return [
+    `WorkflowType = 'askWorkflow'`,
+    `ExecutionStatus = 'Running'`,
+    `TaskQueue = ${quote(taskQueue)}`,
+    filter.recipient && `${recipients.name} = ${quote(filter.recipient)}`,
+    filter.entitlement && `${entitlement.name} = ${quote(filter.entitlement)}`,
+    filter.incident && `${incident.name} = ${quote(filter.incident)}`,
+    filter.policy && `${policy.name} = ${quote(filter.policy)}`,
+    filter.overdue && `${deadline.name} < ${quote(now.toISOString())}`,
+    filter.escalated && `${tier.name} > 0`,
+  ]
+    .filter(Boolean)
+    .join(' AND ');
 }
 
 /** What a playbook needs: start an ask, read its status or result, list what is pending, answer, cancel. */
 export class SmsAskClient {
   private readonly taskQueue: string;
+  private presets?: PolicyPresets;
 
   constructor(
     private readonly client: Client,
@@ -56,12 +117,16 @@ export class SmsAskClient {
     this.taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
   }
 
-  /** Validates the request (throws InvalidAskError with every problem) and starts the ask. */
+  /**
+   * Validates the request, its policy and preset included (throws InvalidAskError with every
+   * problem), and starts the ask. The workflow gets the resolved policy, never a preset name to look up.
+   */
   async start(request: AskRequest): Promise<StartedAsk> {
     const input = normalizeAskRequest(request, {
       defaultCountry: this.options.defaultCountry,
       maxCodeLength: this.options.maxCodeLength,
       newEntitlement: randomUUID,
+      presets: request.preset === undefined ? undefined : this.policyPresets(),
     });
     const askId = askWorkflowId(input.entitlement);
     await this.client.workflow.start<typeof askWorkflow>('askWorkflow', {
@@ -72,8 +137,8 @@ export class SmsAskClient {
           to: input.recipients,
           question: input.question,
           options: input.options,
-          timeout: input.timeoutMs,
-          defaultAnswer: input.defaultAnswer,
+          policy: input.policy,
+          policyName: input.policyName,
           entitlement: input.entitlement,
           context: input.context,
         },
@@ -97,9 +162,26 @@ export class SmsAskClient {
     return this.whileOpen(askId, (handle) => handle.executeUpdate(answerUpdate, { args: [{ option, by, reason }] }));
   }
 
-  /** Ends the ask as cancelled. Rejected once the ask has ended. */
-  cancel(askId: string, by?: string, reason?: string): Promise<AskState> {
-    return this.whileOpen(askId, (handle) => handle.executeUpdate(cancelUpdate, { args: [{ by, reason }] }));
+  /** Ends the ask as cancelled; its recipients are told. Rejected once the ask has ended. */
+  cancel(askId: string, request: CancelRequest = {}): Promise<AskState> {
+    return this.whileOpen(askId, (handle) => handle.executeUpdate(cancelUpdate, { args: [request] }));
+  }
+
+  /** Moves the deadline later. Rejected with the reason once the ask has ended, or for an earlier time. */
+  extend(askId: string, { extendBy, until, by, reason }: ExtendOptions): Promise<AskState> {
+    let extendByMs: number | undefined;
+    if (extendBy !== undefined) {
+      const parsed = duration.safeParse(extendBy);
+      if (!parsed.success) throw new Error(`extend by: ${parsed.error.issues[0]?.message}`);
+      extendByMs = parsed.data;
+    }
+    const untilIso = until instanceof Date ? until.toISOString() : until;
+    return this.whileOpen(askId, (handle) => handle.executeUpdate(extendUpdate, { args: [{ extendByMs, until: untilIso, by, reason }] }));
+  }
+
+  /** Sends the question again now, with the same codes, to everyone who has not answered. */
+  resend(askId: string, action: OperatorAction): Promise<AskState> {
+    return this.whileOpen(askId, (handle) => handle.executeUpdate(resendUpdate, { args: [action] }));
   }
 
   /** Temporal reports an update to a closed workflow as "not found"; say what really happened. */
@@ -115,26 +197,39 @@ export class SmsAskClient {
     }
   }
 
-  /** Running asks on this task queue, soonest deadline first (from Temporal visibility). */
-  async listPending(filter: { recipient?: string } = {}): Promise<PendingAsk[]> {
+  /**
+   * Running asks on this task queue, soonest deadline first, from Temporal visibility: eventually
+   * consistent, so an ask shows up (and drops out) within moments, not at once.
+   */
+  async listPending(filter: PendingFilter = {}): Promise<PendingAsk[]> {
     const rows: PendingAsk[] = [];
-    const query = `WorkflowType = 'askWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${this.taskQueue}'`;
+    const query = pendingAsksQuery(this.taskQueue, filter, new Date());
     for await (const execution of this.client.workflow.list({ query })) {
       const memo = execution.memo?.ask as AskMemo | undefined;
-      if (!memo) continue; // registered in a moment; the next listing shows it
-      if (filter.recipient && !memo.recipients.includes(filter.recipient)) continue;
+      const attributes = execution.typedSearchAttributes;
+      const deadline = attributes.get(askSearchAttributes.deadline);
+      if (!memo || !deadline) continue; // started a moment ago; the next listing shows it
       rows.push({
         askId: execution.workflowId,
-        entitlement: memo.entitlement,
+        entitlement: attributes.get(askSearchAttributes.entitlement) ?? '',
+        incident: attributes.get(askSearchAttributes.incident),
         question: memo.question,
-        recipients: memo.recipients,
+        recipients: [...(attributes.get(askSearchAttributes.recipients) ?? [])],
         codes: memo.codes,
         startedAt: execution.startTime.toISOString(),
-        deadline: memo.deadline,
+        deadline: deadline.toISOString(),
+        tier: attributes.get(askSearchAttributes.tier) ?? 0,
+        remindersSent: attributes.get(askSearchAttributes.remindersSent) ?? 0,
+        policy: attributes.get(askSearchAttributes.policy) ?? '',
         context: memo.context,
       });
     }
     return rows.sort((a, b) => a.deadline.localeCompare(b.deadline));
+  }
+
+  private policyPresets(): PolicyPresets | undefined {
+    this.presets ??= this.options.policyPresets ?? (this.options.policyFile ? loadPolicyPresets(this.options.policyFile) : undefined);
+    return this.presets;
   }
 
   /** Accepts an ask ID or a bare entitlement. */

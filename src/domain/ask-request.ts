@@ -3,32 +3,16 @@
  * client before anything starts, and by the ask workflow itself when a user's workflow starts it
  * as a child. Deterministic: no I/O, no clock, no randomness.
  */
-import { msToNumber } from '@temporalio/common';
 import type { CountryCode } from 'libphonenumber-js';
 import { z } from 'zod';
+import { duration } from './duration';
 import { normalizeRecipientPhone } from './phone';
-import { SNS_SMS_MAX_BYTES, composeAskSms, utf8ByteLength } from './sms-text';
+import { formatIssuePath, mergePolicies, resolvePolicy } from './policy';
+import type { AskPolicy, PolicyInput, PolicyOverride, PolicyPresets } from './policy';
+import { SNS_SMS_MAX_BYTES, composeQuestionSms, utf8ByteLength } from './sms-text';
 
 export const MIN_OPTIONS = 2;
 export const MAX_OPTIONS = 9;
-/** XSOAR's entitlementTTL default, but here the ask always ends. */
-export const DEFAULT_TIMEOUT = '24h';
-const MAX_TIMEOUT_MS = 366 * 24 * 3600 * 1000;
-
-const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
-  try {
-    const ms = typeof value === 'number' ? value : msToNumber(value as Parameters<typeof msToNumber>[0]);
-    if (!Number.isFinite(ms) || ms < 1000 || ms > MAX_TIMEOUT_MS) throw new Error('out of range');
-    return ms;
-  } catch {
-    ctx.addIssue({
-      code: 'custom',
-      message: `"${value}" is not a duration between 1s and 366d; use e.g. 90s, 15m, 4h or 2d`,
-    });
-    return z.NEVER;
-  }
-});
-
 /** What a playbook passes to start an ask. */
 export const askRequestSchema = z
   .object({
@@ -41,10 +25,18 @@ export const askRequestSchema = z
       .min(MIN_OPTIONS, `give ${MIN_OPTIONS} to ${MAX_OPTIONS} options`)
       .max(MAX_OPTIONS, `give ${MIN_OPTIONS} to ${MAX_OPTIONS} options`)
       .default(['Yes', 'No']),
-    /** How long to wait. Default 24h. */
-    timeout: duration.default(msToNumber(DEFAULT_TIMEOUT)),
-    /** An option label to answer with when the timeout fires. */
+    /** Shorthand for policy.timeout. Default 24h. */
+    timeout: duration.optional(),
+    /** Shorthand for policy.onTimeout.answer: an option label to answer with when the timeout fires. */
     defaultAnswer: z.string().trim().min(1).optional(),
+    /** A preset from the policy file (SMS_ASK_POLICY_FILE); resolved by the client. */
+    preset: z.string().trim().min(1).optional(),
+    /** The policy, or the fields that override the preset's; checked once merged with the preset. */
+    policy: z
+      .custom<PolicyOverride>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), 'the policy must be an object')
+      .optional(),
+    /** The policy's name in listings (`pending --policy`). Default: the preset, else "custom" or "default". */
+    policyName: z.string().trim().min(1).max(100).optional(),
     entitlement: z.string().trim().min(1).max(400).optional(),
     context: z.record(z.string(), z.unknown()).default({}),
   })
@@ -67,6 +59,8 @@ export interface NormalizeOptions {
   maxCodeLength?: number;
   /** Makes an entitlement when the request has none. */
   newEntitlement: () => string;
+  /** The presets a request may name; read from the policy file by the client. */
+  presets?: PolicyPresets;
 }
 
 export interface NormalizedAsk {
@@ -74,8 +68,8 @@ export interface NormalizedAsk {
   recipients: string[];
   question: string;
   options: string[];
-  timeoutMs: number;
-  defaultAnswer?: string;
+  policy: AskPolicy;
+  policyName: string;
   context: Record<string, unknown>;
 }
 
@@ -83,7 +77,7 @@ export function normalizeAskRequest(request: unknown, options: NormalizeOptions)
   const parsed = askRequestSchema.safeParse(request);
   if (!parsed.success) {
     throw new InvalidAskError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.') || 'request'}: ${issue.message}`),
+      parsed.error.issues.map((issue) => `${formatIssuePath(issue.path) || 'request'}: ${issue.message}`),
     );
   }
   const req = parsed.data;
@@ -105,32 +99,58 @@ export function normalizeAskRequest(request: unknown, options: NormalizeOptions)
     if (folded.indexOf(label) !== i) problems.push(`options[${i}]: "${req.options[i]}" is listed twice`);
   });
 
-  let defaultAnswer: string | undefined;
-  if (req.defaultAnswer !== undefined) {
-    const wanted = req.defaultAnswer.toLowerCase();
-    defaultAnswer = req.options.find((o) => o.toLowerCase() === wanted);
-    if (!defaultAnswer) {
-      problems.push(`defaultAnswer: "${req.defaultAnswer}" is not one of the options (${req.options.join(', ')})`);
-    }
-  }
+  const policy = resolvePolicy(
+    mergePolicies(presetOf(req.preset, options.presets, problems), inlinePolicy(req, problems)),
+    { options: req.options, recipients, defaultCountry: options.defaultCountry },
+    problems,
+  );
 
   const worstCode = '9'.repeat(options.maxCodeLength ?? 8);
-  const worstSms = composeAskSms(req.question, req.options.map((label) => ({ label, code: worstCode })));
-  const bytes = utf8ByteLength(worstSms);
+  const worstCodes = req.options.map((label) => ({ label, code: worstCode }));
+  const bytes = Math.max(
+    ...[undefined, ...(policy?.escalation ?? []).map((tier) => tier.message)].map((lead) =>
+      utf8ByteLength(composeQuestionSms(req.question, worstCodes, { lead, reminder: true })),
+    ),
+  );
   if (bytes > SNS_SMS_MAX_BYTES) {
     problems.push(
-      `question: the SMS would be up to ${bytes} bytes; SNS accepts at most ${SNS_SMS_MAX_BYTES}. Shorten the question or the option labels`,
+      `question: the SMS would be up to ${bytes} bytes; SNS accepts at most ${SNS_SMS_MAX_BYTES}. Shorten the question, the option labels or the escalation messages`,
     );
   }
 
-  if (problems.length) throw new InvalidAskError(problems);
+  if (problems.length || !policy) throw new InvalidAskError(problems);
   return {
     entitlement: req.entitlement ?? options.newEntitlement(),
     recipients,
     question: req.question,
     options: req.options,
-    timeoutMs: req.timeout,
-    defaultAnswer,
+    policy,
+    policyName: req.policyName ?? req.preset ?? (req.policy || req.timeout || req.defaultAnswer ? 'custom' : 'default'),
     context: req.context,
   };
+}
+
+function presetOf(name: string | undefined, presets: PolicyPresets | undefined, problems: string[]): PolicyInput {
+  if (name === undefined) return {};
+  const preset = presets?.[name];
+  if (preset) return preset;
+  const known = Object.keys(presets ?? {});
+  problems.push(
+    `preset: unknown preset "${name}"; ${known.length ? `the policy file defines ${known.join(', ')}` : 'no policy file with presets is configured (SMS_ASK_POLICY_FILE)'}`,
+  );
+  return {};
+}
+
+/** The request's policy with its shorthands folded in; a field given both ways is refused. */
+function inlinePolicy(req: z.output<typeof askRequestSchema>, problems: string[]): PolicyOverride {
+  const policy: PolicyOverride = { ...req.policy };
+  if (req.timeout !== undefined) {
+    if (policy.timeout !== undefined) problems.push('timeout: give timeout or policy.timeout, not both');
+    policy.timeout = req.timeout;
+  }
+  if (req.defaultAnswer !== undefined) {
+    if (policy.onTimeout?.answer !== undefined) problems.push('defaultAnswer: give defaultAnswer or policy.onTimeout.answer, not both');
+    policy.onTimeout = { ...policy.onTimeout, answer: req.defaultAnswer };
+  }
+  return policy;
 }

@@ -15,6 +15,15 @@ export function composeAskSms(question: string, options: readonly OptionCode[]):
   return `${question.trim()}\n${list}`;
 }
 
+/** Put before a question sent again, by a reminder or an operator's re-send. */
+export const REMINDER_PREFIX = 'Reminder: ';
+
+/** One recipient's question SMS: an escalation tier's lead line, if any, then the question and codes. */
+export function composeQuestionSms(question: string, options: readonly OptionCode[], { lead, reminder }: { lead?: string; reminder?: boolean } = {}): string {
+  const text = composeAskSms(lead ? `${lead}\n${question.trim()}` : question, options);
+  return reminder ? `${REMINDER_PREFIX}${text}` : text;
+}
+
 /** UTF-8 size without Buffer or TextEncoder, which workflow code cannot use. */
 export function utf8ByteLength(text: string): number {
   let bytes = 0;

@@ -1,17 +1,27 @@
 /**
- * The state of one ask and every rule about how it changes. Deterministic: the workflow passes in
- * the time, so this class never reads a clock.
+ * The state of one ask and every rule about how it changes: votes, reminders, tiers, the deadline,
+ * operators' actions. The SMS those rules call for go to `outbox`; the workflow sends them and
+ * reports back. Deterministic: the workflow passes in the time, so this class never reads a clock.
  */
-import type { AskInput } from './definitions';
+import { MAX_DURATION_MS, formatMs } from '../domain/duration';
+import { maskPhone } from '../domain/phone';
+import { composeQuestionSms } from '../domain/sms-text';
 import type {
   AskEventType,
+  AskInput,
   AskState,
   CancelRequest,
+  ExtendRequest,
   ManualAnswer,
+  OperatorAction,
   OptionCode,
+  OutgoingSms,
   RecipientState,
   RoutedReply,
+  SentSmsInfo,
 } from './definitions';
+import { nextDue } from './policy-clock';
+import type { DueEvent } from './policy-clock';
 
 /** Thrown (and so rejected to the caller) when an operator update cannot apply. */
 export class AskUpdateRejectedError extends Error {
@@ -20,6 +30,9 @@ export class AskUpdateRejectedError extends Error {
 
 export class AskLog {
   readonly state: AskState;
+  /** SMS decided on and not yet handed to the workflow. */
+  readonly outbox: OutgoingSms[] = [];
+  private readonly firstRecipients: readonly string[];
 
   constructor(askId: string, input: AskInput, startedAt: Date) {
     this.state = {
@@ -27,51 +40,119 @@ export class AskLog {
       entitlement: input.entitlement,
       question: input.question,
       options: input.options,
-      recipients: input.recipients.map((phone) => ({ phone, codes: [] })),
+      recipients: [],
       status: 'waiting',
-      defaultAnswer: input.defaultAnswer,
+      policy: input.policy,
+      policyName: input.policyName,
+      tier: 0,
+      remindersSent: 0,
       startedAt: startedAt.toISOString(),
-      deadline: new Date(startedAt.getTime() + input.timeoutMs).toISOString(),
+      deadline: new Date(startedAt.getTime() + input.policy.timeout).toISOString(),
       context: input.context,
       events: [],
     };
+    this.firstRecipients = input.recipients;
   }
 
-  setCodes(codesPerRecipient: OptionCode[][]): void {
-    this.state.recipients.forEach((recipient, i) => {
-      recipient.codes = codesPerRecipient[i] ?? [];
+  /** The phones of a tier: 0 is `to`, then each escalation tier. */
+  tierPhones(tier: number): string[] {
+    return tier === 0 ? [...this.firstRecipients] : (this.state.policy.escalation[tier - 1]?.to ?? []);
+  }
+
+  /** What the policy wants next, and when. */
+  nextDue(): DueEvent {
+    const { startedAt, deadline, tier, remindersSent, tierJumpAt, policy } = this.state;
+    return nextDue(policy, {
+      startedAt: Date.parse(startedAt),
+      deadline: Date.parse(deadline),
+      tier,
+      remindersSent,
+      tierJumpAt: tierJumpAt === undefined ? undefined : Date.parse(tierJumpAt),
     });
   }
 
-  markSent(phone: string, sent: { messageId: string; segments: number; encoding: string }, at: Date): void {
-    Object.assign(this.recipient(phone), { ...sent, sentAt: at.toISOString() });
-    this.record(at, 'sent', phone, `SNS message ${sent.messageId}, ${sent.segments} segment(s) ${sent.encoding}`);
+  /**
+   * Adds a tier's recipients with the codes their recipient workflows handed out, and asks them.
+   * Recipients are added even if the ask ended meanwhile, so that their codes are freed. `at` is
+   * the tier's time on the policy's clock (the start, its `after`, or the opt-out).
+   */
+  startTier(tier: number, codes: OptionCode[][], at: Date): void {
+    const phones = this.tierPhones(tier);
+    const earlier = this.waitingRecipients();
+    const added = phones.map((phone, i): RecipientState => ({ phone, tier, codes: codes[i] ?? [] }));
+    this.state.recipients.push(...added);
+    this.state.tier = tier;
+    delete this.state.tierJumpAt;
+    if (this.state.status !== 'waiting') return;
+    if (tier > 0) {
+      this.record(at, 'escalated', { detail: `tier ${tier}: ${phones.join(', ')}` });
+      if (this.state.policy.notify.escalation) {
+        const values = { question: this.state.question, escalated_to: phones.map(maskPhone).join(', ') };
+        for (const r of earlier) this.outbox.push({ kind: 'feedback', to: r.phone, feedback: 'escalated', values });
+      }
+    }
+    for (const r of added) this.ask(r, at);
   }
 
-  markSendFailed(phone: string, reason: string, at: Date): void {
-    this.recipient(phone).sendError = reason;
-    this.record(at, 'send_failed', phone, reason);
+  /** A reminder round: whoever has not answered, and was last asked at least `every` ago. */
+  remind(round: number, dueAt: Date): void {
+    this.state.remindersSent = round;
+    const every = this.state.policy.reminders?.every ?? 0;
+    const due = this.waitingRecipients().filter((r) => dueAt.getTime() - Date.parse(r.lastAskedAt!) >= every);
+    for (const r of due) this.ask(r, dueAt, `reminder ${round} of ${this.state.policy.reminders?.max}`);
+  }
+
+  resend(action: OperatorAction, at: Date): void {
+    this.record(at, 'resent', { by: action.by, detail: action.reason });
+    for (const r of this.waitingRecipients()) this.ask(r, at, `re-sent by ${action.by}`);
+  }
+
+  /** Records what happened to an SMS from the outbox. */
+  delivered(sms: OutgoingSms, at: Date, sent?: SentSmsInfo): void {
+    if (sms.kind === 'feedback') {
+      this.record(at, 'feedback_sent', { phone: sms.to, detail: sms.feedback });
+    } else if (sms.again) {
+      this.record(at, 'reminded', { phone: sms.to, detail: sms.again });
+    } else if (sent) {
+      Object.assign(this.recipient(sms.to), { ...sent, sentAt: at.toISOString() });
+      this.record(at, 'sent', { phone: sms.to, detail: `SNS message ${sent.messageId}, ${sent.segments} segment(s) ${sent.encoding}` });
+    }
+  }
+
+  /** A question that never went out makes its recipient unreachable; a lost reminder or feedback does not. */
+  notDelivered(sms: OutgoingSms, reason: string, at: Date): void {
+    if (sms.kind === 'feedback') return; // a courtesy: its failure is not the ask's
+    if (!sms.again) this.recipient(sms.to).sendError = reason;
+    this.record(at, 'send_failed', { phone: sms.to, detail: sms.again ? `${sms.again}: ${reason}` : reason });
   }
 
   everySendFailed(): boolean {
     return this.state.recipients.every((r) => r.sendError !== undefined);
   }
 
-  /** Returns false when the ask has already ended, so the caller can tell the sender it was too late. */
-  acceptReply(reply: RoutedReply, at: Date): boolean {
+  acceptReply(reply: RoutedReply, at: Date): void {
     const option = this.state.options[reply.optionIndex];
-    this.record(at, 'reply_received', reply.phone, `"${reply.body}"${reply.code ? ` (code ${reply.code})` : ''}`);
+    this.record(at, 'reply_received', { phone: reply.phone, detail: `"${reply.body}"${reply.code ? ` (code ${reply.code})` : ''}` });
     if (this.state.status !== 'waiting') {
-      this.record(at, 'reply_ignored', reply.phone, `the ask is already ${this.state.status}`);
-      return false;
+      this.record(at, 'reply_ignored', { phone: reply.phone, detail: `the ask is already ${this.state.status}` });
+      this.outbox.push({ kind: 'feedback', to: reply.phone, feedback: 'expired', values: { question: this.state.question } });
+      return;
     }
-    if (option === undefined || !this.state.recipients.some((r) => r.phone === reply.phone)) {
+    const recipient = this.state.recipients.find((r) => r.phone === reply.phone);
+    if (option === undefined || !recipient) {
       // The recipient workflow only routes what it registered; this guards against a bad signal.
-      this.record(at, 'reply_ignored', reply.phone, 'not a recipient of this ask, or no such option');
-      return true;
+      this.record(at, 'reply_ignored', { phone: reply.phone, detail: 'not a recipient of this ask, or no such option' });
+      return;
     }
-    this.answer(at, { option, optionIndex: reply.optionIndex, via: 'sms', by: reply.phone, code: reply.code });
-    return true;
+    if (recipient.answer) {
+      this.record(at, 'reply_ignored', { phone: reply.phone, detail: `already answered ${recipient.answer.option}` });
+      return;
+    }
+    recipient.answer = { option, optionIndex: reply.optionIndex, at: at.toISOString(), ...(reply.code && { code: reply.code }) };
+    const values = { chosen_option: option, question: this.state.question, reply_code: reply.code ?? '' };
+    this.outbox.push({ kind: 'feedback', to: reply.phone, feedback: 'success', values });
+    if (this.state.policy.responders !== 'any') this.record(at, 'voted', { phone: reply.phone, detail: option });
+    this.settle(at);
   }
 
   checkStillWaiting(action: string): void {
@@ -90,54 +171,148 @@ export class AskLog {
     this.answer(at, { option: this.state.options[optionIndex]!, optionIndex, via: 'manual', by: manual.by }, manual.reason);
   }
 
-  cancel(req: CancelRequest, at: Date): void {
-    if (this.state.status !== 'waiting') return;
-    this.state.status = 'cancelled';
-    this.state.cancelReason = req.reason;
-    this.state.endedAt = at.toISOString();
-    this.record(at, 'cancelled', undefined, [req.by && `by ${req.by}`, req.reason].filter(Boolean).join(': '));
+  /** Only later: to end an ask sooner, answer or cancel it. */
+  checkExtend(req: ExtendRequest): void {
+    this.checkStillWaiting('extend');
+    this.extendedDeadline(req);
   }
 
+  extend(req: ExtendRequest, at: Date): void {
+    const before = this.state.deadline;
+    this.state.deadline = this.extendedDeadline(req).toISOString();
+    this.record(at, 'extended', { by: req.by, detail: [`deadline ${before} -> ${this.state.deadline}`, req.reason].filter(Boolean).join(': ') });
+  }
+
+  cancel(req: CancelRequest, at: Date): void {
+    if (this.state.status !== 'waiting') return;
+    this.state.cancelReason = req.reason;
+    this.record(at, 'cancelled', { by: req.by, detail: req.reason });
+    this.end('cancelled', at, req.reason ? `Cancelled: ${req.reason}` : 'Cancelled');
+  }
+
+  /** An opted-out recipient cannot answer: the next tier starts now, or the ask may end unreachable. */
   markOptedOut(phone: string, at: Date): void {
     const recipient = this.state.recipients.find((r) => r.phone === phone);
     if (!recipient || recipient.optedOut) return;
     recipient.optedOut = true;
-    this.record(at, 'opted_out', phone, 'texted an opt-out keyword; no longer reachable by SMS');
-    this.endIfUnreachable(at);
+    const jump = this.state.status === 'waiting' && this.state.tier < this.state.policy.escalation.length;
+    if (jump) this.state.tierJumpAt ??= at.toISOString();
+    this.record(at, 'opted_out', { phone, detail: `texted an opt-out keyword${jump ? '; the next tier starts now' : ''}` });
+    this.settle(at);
   }
 
   timeOut(at: Date): void {
     if (this.state.status !== 'waiting') return;
-    this.record(at, 'timed_out', undefined, `no answer by ${this.state.deadline}`);
-    this.fallToDefault(at, 'timed_out');
+    this.record(at, 'timed_out', { detail: `no answer by ${this.state.deadline}` });
+    this.fallToDefault(at, 'timed_out', 'Expired');
   }
 
-  recordFeedback(phone: string, kind: string, at: Date): void {
-    this.record(at, 'feedback_sent', phone, kind);
+  /** Recipients who were asked and can still answer. */
+  private waitingRecipients(): RecipientState[] {
+    return this.state.recipients.filter((r) => r.lastAskedAt !== undefined && this.canStillAnswer(r));
   }
 
-  private endIfUnreachable(at: Date): void {
-    const reachable = this.state.recipients.some((r) => !r.optedOut && r.sendError === undefined);
-    if (!reachable && this.state.status === 'waiting') this.fallToDefault(at, 'unreachable');
+  private canStillAnswer(r: RecipientState): boolean {
+    return !r.answer && !r.optedOut && r.sendError === undefined;
   }
 
-  private fallToDefault(at: Date, otherwise: 'timed_out' | 'unreachable'): void {
-    const label = this.state.defaultAnswer;
+  private ask(r: RecipientState, at: Date, again?: string): void {
+    r.lastAskedAt = at.toISOString();
+    const lead = r.tier > 0 ? this.state.policy.escalation[r.tier - 1]?.message : undefined;
+    const codes = r.codes.map(({ option, code }) => ({ label: option, code }));
+    const text = composeQuestionSms(this.state.question, codes, { lead, reminder: again !== undefined });
+    this.outbox.push({ kind: 'question', to: r.phone, text, ...(again && { again }) });
+  }
+
+  /**
+   * Ends the ask once the answers decide it, or once they no longer can. `any`: one answer.
+   * `{ quorum: N }`: the first option N recipients chose; over when no option can reach N, counting
+   * everyone still able to answer and the tiers to come. `all`: everyone asked who can still answer
+   * chose the same option; over as soon as two answers differ.
+   */
+  private settle(at: Date): void {
+    if (this.state.status !== 'waiting') return;
+    const { responders, escalation } = this.state.policy;
+    const answers = this.state.recipients.flatMap((r) => (r.answer ? [r.answer] : []));
+    const counts = this.state.options.map((_, i) => answers.filter((a) => a.optionIndex === i).length);
+    const best = Math.max(...counts);
+    const open = this.state.recipients.filter((r) => this.canStillAnswer(r)).length;
+    const toCome = escalation.slice(this.state.tier).reduce((sum, tier) => sum + tier.to.length, 0);
+
+    const decided = responders === 'all' ? answers.length > 0 && open === 0 && best === answers.length : best >= (responders === 'any' ? 1 : responders.quorum);
+    if (decided) {
+      const optionIndex = counts.indexOf(best);
+      const last = this.state.recipients.filter((r) => r.answer?.optionIndex === optionIndex).sort((a, b) => a.answer!.at.localeCompare(b.answer!.at)).pop()!;
+      this.answer(at, { option: this.state.options[optionIndex]!, optionIndex, via: 'sms', by: last.phone, code: last.answer!.code });
+      return;
+    }
+    if (answers.length + open + toCome === 0) {
+      this.fallToDefault(at, 'unreachable', 'Nobody could be reached');
+      return;
+    }
+    const hopeless = responders === 'all' ? best < answers.length : best + open + toCome < (responders === 'any' ? 1 : responders.quorum);
+    if (hopeless) {
+      const tally = this.state.options.map((o, i) => `${o} ${counts[i]}`).join(', ');
+      this.record(at, 'undecided', { detail: `${tally}: the answers can no longer agree` });
+      this.fallToDefault(at, 'undecided', 'No agreement');
+    }
+  }
+
+  private fallToDefault(at: Date, otherwise: 'timed_out' | 'unreachable' | 'undecided', outcome: string): void {
+    const label = this.state.policy.onTimeout.answer;
     if (label === undefined) {
-      this.state.status = otherwise;
-      this.state.endedAt = at.toISOString();
+      this.end(otherwise, at, outcome);
       return;
     }
     const optionIndex = this.state.options.indexOf(label);
-    this.answer(at, { option: label, optionIndex, via: 'default', by: 'default' }, otherwise);
+    this.answer(at, { option: label, optionIndex, via: 'default', by: 'default' }, otherwise, `${outcome}; answer: ${label}`);
   }
 
-  private answer(at: Date, answer: Omit<NonNullable<AskState['answer']>, 'at'>, detail?: string): void {
-    this.state.status = 'answered';
+  private answer(at: Date, answer: Omit<NonNullable<AskState['answer']>, 'at'>, detail?: string, outcome?: string): void {
     this.state.answer = { ...answer, at: at.toISOString() };
-    this.state.endedAt = at.toISOString();
     const how = `${answer.option} (${answer.via}${answer.via === 'default' ? '' : ` by ${answer.by}`})`;
-    this.record(at, 'answered', answer.via === 'sms' ? answer.by : undefined, detail ? `${how}: ${detail}` : how);
+    this.record(at, 'answered', {
+      ...(answer.via === 'sms' && { phone: answer.by }),
+      ...(answer.via === 'manual' && { by: answer.by }),
+      detail: detail ? `${how}: ${detail}` : how,
+    });
+    const by = answer.via === 'sms' ? this.voters(answer.optionIndex).map(maskPhone).join(', ') : answer.by;
+    this.end('answered', at, outcome ?? `Answered by ${by}: ${answer.option}`);
+  }
+
+  /** Everyone who was asked and did not opt out hears the outcome, but the one whose reply decided it. */
+  private end(status: AskState['status'], at: Date, outcome: string): void {
+    this.state.status = status;
+    this.state.endedAt = at.toISOString();
+    if (!this.state.policy.notify.outcome) return;
+    const decider = this.state.answer?.via === 'sms' ? this.state.answer.by : undefined;
+    const values = { question: this.state.question, outcome };
+    for (const r of this.state.recipients) {
+      if (r.lastAskedAt === undefined || r.optedOut || r.sendError !== undefined || r.phone === decider) continue;
+      this.outbox.push({ kind: 'feedback', to: r.phone, feedback: 'outcome', values });
+    }
+  }
+
+  private voters(optionIndex: number): string[] {
+    return this.state.recipients.filter((r) => r.answer?.optionIndex === optionIndex).map((r) => r.phone);
+  }
+
+  private extendedDeadline(req: ExtendRequest): Date {
+    const current = Date.parse(this.state.deadline);
+    if ((req.extendByMs === undefined) === (req.until === undefined)) {
+      throw new AskUpdateRejectedError('Cannot extend: give either a duration to add or a new deadline.');
+    }
+    const wanted = req.until === undefined ? current + req.extendByMs! : Date.parse(req.until);
+    if (Number.isNaN(wanted)) throw new AskUpdateRejectedError(`Cannot extend: "${req.until}" is not an ISO 8601 time.`);
+    if (wanted <= current) {
+      throw new AskUpdateRejectedError(
+        `Cannot extend: ${new Date(wanted).toISOString()} is not later than the current deadline ${this.state.deadline}; to end the ask sooner, answer or cancel it.`,
+      );
+    }
+    if (wanted - Date.parse(this.state.startedAt) > MAX_DURATION_MS) {
+      throw new AskUpdateRejectedError(`Cannot extend: an ask lasts at most ${formatMs(MAX_DURATION_MS)} from its start.`);
+    }
+    return new Date(wanted);
   }
 
   private optionIndexOf(option: string): number {
@@ -156,7 +331,7 @@ export class AskLog {
     return found;
   }
 
-  private record(at: Date, type: AskEventType, phone?: string, detail?: string): void {
-    this.state.events.push({ at: at.toISOString(), type, ...(phone && { phone }), ...(detail && { detail }) });
+  private record(at: Date, type: AskEventType, { phone, by, detail }: { phone?: string; by?: string; detail?: string } = {}): void {
+    this.state.events.push({ at: at.toISOString(), type, ...(phone && { phone }), ...(by && { by }), ...(detail && { detail }) });
   }
 }

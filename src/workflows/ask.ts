@@ -8,25 +8,28 @@ import {
   proxyActivities,
   setHandler,
   upsertMemo,
+  upsertSearchAttributes,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import { InvalidAskError, normalizeAskRequest } from '../domain/ask-request';
 import type { AskRequest } from '../domain/ask-request';
-import { MessageTooLongError, assertSmsFits, composeAskSms } from '../domain/sms-text';
 import { AskLog } from './ask-log';
 import { smsActivities } from './sms-activities';
 import {
   answerUpdate,
   askEndedSignal,
   cancelUpdate,
+  extendUpdate,
   optedOutSignal,
   recipientWorkflowId,
   replySignal,
+  resendUpdate,
   statusQuery,
 } from './definitions';
-import type { AskMemo, AskState, ManualAnswer, OptionCode, RoutedReply } from './definitions';
+import type { AskMemo, AskState } from './definitions';
+import { askSearchAttributePairs } from './search-attributes';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -44,64 +47,53 @@ const smsOptions = {
 } as const;
 
 /**
- * One question to one or more phones. Registers with each recipient's workflow (which hands out
- * reply codes), sends the SMS, then waits for a reply, an operator, a cancel or the timeout.
+ * One question to one or more phones, carried out by its policy: registers with each recipient's
+ * workflow (which hands out reply codes), sends the SMS, then waits for replies, operators, and
+ * whatever the policy has due next (a reminder round, an escalation tier, the deadline).
  * Accepts the user-facing request so that it can run as a child of a user's workflow.
  */
 export async function askWorkflow(request: AskRequest): Promise<AskState> {
   const input = normalizeOrFail(request);
   const { workflowId, taskQueue } = workflowInfo();
-  const { sendSms } = smsActivities(smsOptions);
   const ask = new AskLog(workflowId, input, new Date());
-  const lateReplies: RoutedReply[] = [];
+  const registered = new Set<string>();
 
   setHandler(statusQuery, () => ask.state);
-  setHandler(replySignal, (reply) => {
-    if (!ask.acceptReply(reply, new Date())) lateReplies.push(reply);
-  });
+  setHandler(replySignal, (reply) => ask.acceptReply(reply, new Date()));
   setHandler(optedOutSignal, ({ phone }) => ask.markOptedOut(phone, new Date()));
-  setHandler(
-    answerUpdate,
-    (manual: ManualAnswer) => {
-      ask.answerManually(manual, new Date());
-      return ask.state;
-    },
-    { validator: (manual) => ask.checkManualAnswer(manual) },
-  );
-  setHandler(
-    cancelUpdate,
-    (req) => {
-      ask.cancel(req, new Date());
-      return ask.state;
-    },
-    { validator: (_req) => ask.checkStillWaiting('cancel') },
-  );
+  const thenState = (change: () => void) => {
+    change();
+    return ask.state;
+  };
+  setHandler(answerUpdate, (manual) => thenState(() => ask.answerManually(manual, new Date())), {
+    validator: (manual) => ask.checkManualAnswer(manual),
+  });
+  setHandler(cancelUpdate, (req) => thenState(() => ask.cancel(req, new Date())), { validator: (_req) => ask.checkStillWaiting('cancel') });
+  setHandler(extendUpdate, (req) => thenState(() => ask.extend(req, new Date())), { validator: (req) => ask.checkExtend(req) });
+  setHandler(resendUpdate, (req) => thenState(() => ask.resend(req, new Date())), { validator: (_req) => ask.checkStillWaiting('re-send') });
 
-  const recipientIds = input.recipients.map((phone) => recipientWorkflowId(taskQueue, phone));
-  try {
+  /**
+   * Registers a tier's phones with their recipient workflows, then lets the log ask them. `dueAt` is
+   * the tier's time on the policy's clock, which reminders are spaced from.
+   */
+  const startTier = async (tier: number, dueAt: Date) => {
+    const phones = ask.tierPhones(tier);
+    phones.forEach((phone) => registered.add(phone));
     const codes = await Promise.all(
-      input.recipients.map((phone, i) =>
+      phones.map((phone) =>
         registerAsk({
-          recipientWorkflowId: recipientIds[i]!,
+          recipientWorkflowId: recipientWorkflowId(taskQueue, phone),
           phone,
           registration: { askId: workflowId, question: input.question, options: input.options },
         }),
       ),
     );
-    const texts = codes.map((optionCodes) => smsFor(input.question, optionCodes));
-    ask.setCodes(codes);
-    upsertMemo(memoOf(ask.state));
+    ask.startTier(tier, codes, dueAt);
+  };
 
-    await Promise.all(
-      input.recipients.map(async (phone, i) => {
-        try {
-          const sent = await sendSms({ to: phone, message: texts[i]! });
-          ask.markSent(phone, sent, new Date());
-        } catch (err) {
-          ask.markSendFailed(phone, causeMessage(err), new Date());
-        }
-      }),
-    );
+  try {
+    await startTier(0, new Date(ask.state.startedAt));
+    await deliver(ask);
     if (ask.everySendFailed()) {
       throw ApplicationFailure.nonRetryable(
         `Could not send the question to any recipient: ${ask.state.recipients.map((r) => `${r.phone}: ${r.sendError}`).join('; ')}`,
@@ -109,29 +101,77 @@ export async function askWorkflow(request: AskRequest): Promise<AskState> {
       );
     }
 
-    const remainingMs = Date.parse(ask.state.deadline) - Date.now();
-    const ended = await condition(() => ask.state.status !== 'waiting', Math.max(remainingMs, 0));
-    if (!ended) ask.timeOut(new Date());
-
-    const answer = ask.state.answer;
-    if (answer?.via === 'sms') {
-      await tell(ask, answer.by, 'success', { chosen_option: answer.option, question: input.question, reply_code: answer.code ?? '' });
+    const listing = new ListingPublisher();
+    while (ask.state.status === 'waiting') {
+      listing.publish(ask.state);
+      const due = ask.nextDue();
+      const waitMs = due.at - Date.now();
+      // Wake early for anything a handler changed: the end, an SMS to send, a new schedule.
+      if (waitMs > 0 && (await condition(() => ask.state.status !== 'waiting' || ask.outbox.length > 0 || ask.nextDue().at !== due.at, waitMs))) {
+        await deliver(ask);
+        continue;
+      }
+      if (due.kind === 'deadline') ask.timeOut(new Date());
+      else if (due.kind === 'reminder') ask.remind(due.round, new Date(due.at));
+      else await startTier(due.tier, new Date(due.at));
+      await deliver(ask);
     }
   } catch (err) {
     if (isCancellation(err)) ask.cancel({ by: 'workflow cancellation' }, new Date());
     throw err;
   } finally {
-    // Runs even when cancelled: the recipients must free this ask's codes.
+    // Runs even when cancelled: the recipients must free this ask's codes, and hear the outcome.
     await CancellationScope.nonCancellable(async () => {
-      await Promise.all(recipientIds.map((id) => signalQuietly(id, { askId: workflowId })));
+      await Promise.all([...registered].map((phone) => signalQuietly(recipientWorkflowId(taskQueue, phone), { askId: workflowId })));
       // Replies that raced the end get their "expired" feedback before the workflow closes.
-      while (lateReplies.length > 0 || !allHandlersFinished()) {
-        for (const reply of lateReplies.splice(0)) await tell(ask, reply.phone, 'expired', { question: input.question });
-        await condition(() => lateReplies.length > 0 || allHandlersFinished());
+      while (ask.outbox.length > 0 || !allHandlersFinished()) {
+        await deliver(ask);
+        await condition(() => ask.outbox.length > 0 || allHandlersFinished());
       }
     });
   }
   return ask.state;
+}
+
+/** Sends what the ask's rules queued, and records how each send went. */
+async function deliver(ask: AskLog): Promise<void> {
+  const { sendSms, sendFeedback } = smsActivities(smsOptions);
+  await Promise.all(
+    ask.outbox.splice(0).map(async (sms) => {
+      try {
+        if (sms.kind === 'question') {
+          ask.delivered(sms, new Date(), await sendSms({ to: sms.to, message: sms.text }));
+        } else if ((await sendFeedback({ to: sms.to, kind: sms.feedback, values: sms.values })).sent) {
+          ask.delivered(sms, new Date());
+        }
+      } catch (err) {
+        ask.notDelivered(sms, causeMessage(err), new Date());
+      }
+    }),
+  );
+}
+
+/**
+ * Keeps the search attributes and memo that `pending` reads in step with the ask. Each upsert is a
+ * history event, so only what changed is written: the attributes when the tier, reminders or
+ * deadline move, the memo (codes) when a tier joins.
+ */
+class ListingPublisher {
+  private attributes = '';
+  private codes = '';
+
+  publish(state: AskState): void {
+    const pairs = askSearchAttributePairs(state);
+    if (JSON.stringify(pairs) !== this.attributes) {
+      upsertSearchAttributes(pairs);
+      this.attributes = JSON.stringify(pairs);
+    }
+    const memo: AskMemo = { question: state.question, codes: Object.fromEntries(state.recipients.map((r) => [r.phone, r.codes])), context: state.context };
+    if (JSON.stringify(memo.codes) !== this.codes) {
+      upsertMemo({ ask: memo });
+      this.codes = JSON.stringify(memo.codes);
+    }
+  }
 }
 
 function normalizeOrFail(request: AskRequest) {
@@ -144,43 +184,12 @@ function normalizeOrFail(request: AskRequest) {
   }
 }
 
-function smsFor(question: string, codes: OptionCode[]): string {
-  const text = composeAskSms(question, codes.map(({ option, code }) => ({ label: option, code })));
-  try {
-    assertSmsFits(text);
-  } catch (err) {
-    if (err instanceof MessageTooLongError) throw ApplicationFailure.nonRetryable(err.message, 'MessageTooLong');
-    throw err;
-  }
-  return text;
-}
-
-/** Feedback is a courtesy: a failure to send it is not a failure of the ask. */
-async function tell(ask: AskLog, phone: string, kind: 'success' | 'expired', values: Record<string, string>): Promise<void> {
-  const result = await smsActivities(smsOptions)
-    .sendFeedback({ to: phone, kind, values }).catch(() => ({ sent: false }));
-  if (result.sent) ask.recordFeedback(phone, kind, new Date());
-}
-
 async function signalQuietly(recipientId: string, ended: { askId: string }): Promise<void> {
   try {
     await getExternalWorkflowHandle(recipientId).signal(askEndedSignal, ended);
   } catch {
     // The recipient workflow may have been terminated by an operator; nothing is left to free.
   }
-}
-
-function memoOf(state: AskState): { ask: AskMemo } {
-  return {
-    ask: {
-      entitlement: state.entitlement,
-      question: state.question,
-      recipients: state.recipients.map((r) => r.phone),
-      codes: Object.fromEntries(state.recipients.map((r) => [r.phone, r.codes])),
-      deadline: state.deadline,
-      context: state.context,
-    },
-  };
 }
 
 function causeMessage(err: unknown): string {

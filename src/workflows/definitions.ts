@@ -3,7 +3,9 @@
  * this module is bundled into the workflow sandbox.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { FeedbackKind } from '../config';
 import type { NormalizedAsk } from '../domain/ask-request';
+import type { AskPolicy } from '../domain/policy';
 import type { InboundReply } from '../domain/inbound-message';
 import type { CodeMode } from '../domain/reply-codes';
 
@@ -12,7 +14,8 @@ import type { CodeMode } from '../domain/reply-codes';
 /** The validated, normalized input of one ask (built by domain/ask-request.ts). */
 export type AskInput = NormalizedAsk;
 
-export type AskStatus = 'waiting' | 'answered' | 'timed_out' | 'cancelled' | 'unreachable';
+/** `undecided`: with `all` or a quorum, the answers can no longer agree and there is no default. */
+export type AskStatus = 'waiting' | 'answered' | 'timed_out' | 'cancelled' | 'unreachable' | 'undecided';
 export type AnswerSource = 'sms' | 'manual' | 'default';
 
 export interface AskAnswer {
@@ -30,9 +33,22 @@ export interface OptionCode {
   code: string;
 }
 
+/** One recipient's own answer; with `all` or a quorum, every recipient's answer is kept. */
+export interface RecipientAnswer {
+  option: string;
+  optionIndex: number;
+  at: string;
+  code?: string;
+}
+
 export interface RecipientState {
   phone: string;
+  /** 0 for `to`, then 1, 2 … for each escalation tier. */
+  tier: number;
   codes: OptionCode[];
+  answer?: RecipientAnswer;
+  /** When this recipient was last asked (question or reminder), on the policy's clock. */
+  lastAskedAt?: string;
   /** SNS MessageId of the question SMS. */
   messageId?: string;
   segments?: number;
@@ -47,16 +63,24 @@ export type AskEventType =
   | 'send_failed'
   | 'reply_received'
   | 'reply_ignored'
+  | 'voted'
   | 'feedback_sent'
+  | 'reminded'
+  | 'escalated'
+  | 'resent'
+  | 'extended'
   | 'answered'
   | 'opted_out'
   | 'timed_out'
+  | 'undecided'
   | 'cancelled';
 
 export interface AskEvent {
   at: string;
   type: AskEventType;
   phone?: string;
+  /** The operator who acted (answer, cancel, extend, re-send). */
+  by?: string;
   detail?: string;
 }
 
@@ -69,7 +93,15 @@ export interface AskState {
   recipients: RecipientState[];
   status: AskStatus;
   answer?: AskAnswer;
-  defaultAnswer?: string;
+  policy: AskPolicy;
+  /** The preset's name, "custom" or "default"; for listings. */
+  policyName: string;
+  /** Escalation tiers started so far (0: only `to`). */
+  tier: number;
+  /** Reminder rounds due so far, of the policy's `max`. */
+  remindersSent: number;
+  /** Set when a recipient opted out: the next tier starts then, not at its `after`. */
+  tierJumpAt?: string;
   startedAt: string;
   deadline: string;
   endedAt?: string;
@@ -101,19 +133,43 @@ export interface CancelRequest {
   reason?: string;
 }
 
+/** Who did it and why, for the event log. */
+export interface OperatorAction {
+  by: string;
+  reason?: string;
+}
+
+/** Moves the deadline later: by a duration from the current deadline, or to a time. */
+export interface ExtendRequest extends OperatorAction {
+  extendByMs?: number;
+  /** ISO 8601. */
+  until?: string;
+}
+
+/** What SNS said about a question SMS it accepted. */
+export interface SentSmsInfo {
+  messageId: string;
+  segments: number;
+  encoding: string;
+}
+
+/** An SMS the ask's rules decided to send; the workflow sends it and reports back. */
+export type OutgoingSms =
+  | { kind: 'question'; to: string; text: string; /** Set for a reminder or a re-send: what the log says. */ again?: string }
+  | { kind: 'feedback'; to: string; feedback: FeedbackKind; values: Record<string, string> };
+
 export const replySignal = defineSignal<[RoutedReply]>('reply');
 export const optedOutSignal = defineSignal<[{ phone: string; at: string }]>('optedOut');
 export const answerUpdate = defineUpdate<AskState, [ManualAnswer]>('answer');
 export const cancelUpdate = defineUpdate<AskState, [CancelRequest]>('cancel');
+export const extendUpdate = defineUpdate<AskState, [ExtendRequest]>('extend');
+export const resendUpdate = defineUpdate<AskState, [OperatorAction]>('resend');
 export const statusQuery = defineQuery<AskState>('status');
 
-/** Search-free listing of pending asks reads this memo. */
+/** What the pending listing shows beyond the search attributes. */
 export interface AskMemo {
-  entitlement: string;
   question: string;
-  recipients: string[];
   codes: Record<string, OptionCode[]>;
-  deadline: string;
   context: Record<string, unknown>;
 }
 

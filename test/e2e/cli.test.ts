@@ -10,10 +10,10 @@ import { provisionInboundResources } from '../../src/local-stack/local-stack';
 import { waitForSms } from '../../src/local-stack/phone-simulator';
 import type { AskState } from '../../src/workflows/definitions';
 import { ensureInboundPoller } from '../../src/worker/worker';
+import { BIN, cliEnv, runCli, runCliJson } from '../support/cli';
 import { eventually, localAws, newPhone, sharedStack, startTestWorker } from '../support/harness';
 import type { TestWorker } from '../support/harness';
 
-const BIN = path.resolve(__dirname, '../../bin/sms-ask');
 let worker: TestWorker;
 let env: NodeJS.ProcessEnv;
 
@@ -22,41 +22,14 @@ beforeAll(async () => {
   const inbound = await provisionInboundResources({ ...localAws(), queueName: name, topicName: name, visibilityTimeoutSeconds: 5, maxReceiveCount: 3 });
   worker = await startTestWorker({ queueUrl: inbound.queueUrl, pollWaitSeconds: 1 });
   await ensureInboundPoller(worker.client, worker.settings);
-  const stack = sharedStack();
-  env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    TEMPORAL_ADDRESS: stack.temporalAddress,
-    TEMPORAL_NAMESPACE: stack.namespace,
-    AWS_REGION: stack.region,
-    AWS_ENDPOINT_URL: stack.awsEndpoint,
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    SMS_ASK_TASK_QUEUE: worker.taskQueue,
-    SMS_ASK_QUEUE_URL: inbound.queueUrl,
-    SMS_ASK_INBOUND_TOPIC_ARN: inbound.topicArn,
-  };
+  env = cliEnv(worker, inbound);
 });
 afterAll(async () => {
   await worker?.stop();
 });
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(BIN, args, { env, timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
-
-async function cliJson<T>(...args: string[]): Promise<T> {
-  const out = await cli('--json', ...args);
-  if (out.code !== 0) throw new Error(`sms-ask ${args.join(' ')} exited ${out.code}: ${out.stdout}${out.stderr}`);
-  return JSON.parse(out.stdout) as T;
-}
+const cli = (...args: string[]) => runCli(env, ...args);
+const cliJson = <T>(...args: string[]) => runCliJson<T>(env, ...args);
 
 describe('sms-ask CLI', () => {
   it('refuses a bad phone number, an empty option list and an oversized question before sending anything', async () => {
@@ -77,7 +50,7 @@ describe('sms-ask CLI', () => {
     const phone = newPhone();
     const { askId } = await cliJson<{ askId: string }>('ask', 'Disable account jdoe?', '--to', phone, '--timeout', '1h', '--context', '{"incident":"77"}');
 
-    const pending = await cliJson<{ askId: string; codes: Record<string, { code: string }[]> }[]>('pending', '--recipient', phone);
+    const pending = await cliJson<{ askId: string; codes: Record<string, { code: string }[]> }[]>('pending', '--to', phone);
     expect(pending.map((p) => p.askId)).toEqual([askId]);
     expect(pending[0]!.codes[phone]).toHaveLength(2);
 
@@ -87,7 +60,7 @@ describe('sms-ask CLI', () => {
     const status = await cli('status', askId);
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/status:\s+answered/);
-    expect(status.stdout).toMatch(/answered\s+No \(manual by alice\)/);
+    expect(status.stdout).toMatch(/answered\s+alice\s+No \(manual by alice\)/);
 
     const again = await cli('answer', askId, 'yes');
     expect(again.code).toBe(1);

@@ -32,12 +32,14 @@ function codeFor(state: AskState, phone: string, option: string): string {
 }
 
 describe('ask workflow', () => {
-  it('ends as timed_out, with no answer, when nobody replies and there is no default', async () => {
-    const { askId } = await worker.asks.start({ to: newPhone(), question: 'Reboot db-1?', timeout: '2s' });
+  it('ends as timed_out, with no answer, when nobody replies and there is no default, and tells the recipient', async () => {
+    const phone = newPhone();
+    const { askId } = await worker.asks.start({ to: phone, question: 'Reboot db-1?', timeout: '2s' });
     const result = await worker.asks.result(askId);
     expect(result.status).toBe('timed_out');
     expect(result.answer).toBeUndefined();
-    expect(result.events.map((e) => e.type)).toEqual(['sent', 'timed_out']);
+    expect(result.events.map((e) => e.type)).toEqual(['sent', 'timed_out', 'feedback_sent']);
+    await waitForSms(sharedStack().awsEndpoint, (m) => m.phoneNumber === phone && m.message === 'Closed: Reboot db-1? (Expired)');
   });
 
   it('answers with the default, and says so, when the timeout fires', async () => {
@@ -84,7 +86,7 @@ describe('ask workflow', () => {
     const phone = newPhone();
     const { askId } = await worker.asks.start({ to: phone, question: 'Quarantine laptop-7?', timeout: '1h' });
     await sentAsk(askId);
-    const state = await worker.asks.cancel(askId, 'alice', 'false positive');
+    const state = await worker.asks.cancel(askId, { by: 'alice', reason: 'false positive' });
     expect(state).toMatchObject({ status: 'cancelled', cancelReason: 'false positive' });
     await worker.asks.result(askId);
     const recipient = worker.client.workflow.getHandle(recipientWorkflowId(worker.taskQueue, phone));
