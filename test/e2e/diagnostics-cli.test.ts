@@ -1,14 +1,12 @@
 /** `sms-ask setup`, `test` and `doctor` as a user runs them, against the shared stack. */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { runCli as cli } from '../support/cli';
 import { sharedStack } from '../support/harness';
 
-const BIN = path.resolve(__dirname, '../../bin/sms-ask');
 const SECRET = 'sEcReT-never-printed-7f3a9c';
 
 /** A clean environment: no ~/.aws, no instance metadata, only what the test gives. */
@@ -26,16 +24,6 @@ function baseEnv(): NodeJS.ProcessEnv {
   };
 }
 const withKeys = (env: NodeJS.ProcessEnv) => ({ ...env, AWS_ACCESS_KEY_ID: 'AKIATESTTEST00000001', AWS_SECRET_ACCESS_KEY: SECRET });
-
-async function cli(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(BIN, args, { env, timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
 
 describe('sms-ask setup / test / doctor', () => {
   it('sets up from nothing, says so when run again, then test and doctor pass on what it made', async () => {
