@@ -1,4 +1,15 @@
+import { inspect } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type { LogEntry } from '@temporalio/worker';
+
+/** The SMS worker polls activities only, by design; the SDK warns about that on every start. */
+const EXPECTED_NOTICES = [/^No workflows registered, not polling for workflow tasks/];
+
+function writeUnlessExpected({ level, message, meta, timestampNanos }: LogEntry): void {
+  if (EXPECTED_NOTICES.some((notice) => notice.test(message))) return;
+  const at = new Date(Number(timestampNanos / 1_000_000n)).toISOString();
+  process.stderr.write(`${at} [${level}] ${message}${meta ? ` ${inspect(meta, { breakLength: Infinity })}` : ''}\n`);
+}
 
 /**
  * Keeps the Temporal core's own logging to warnings and errors (our logs go through pino).
@@ -7,7 +18,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
  */
 export function installQuietRuntime(): void {
   try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({ logger: new DefaultLogger('WARN', writeUnlessExpected) });
   } catch {
     // Already instantiated (e.g. by the local stack's dev server): keep the one in place.
   }
