@@ -78,7 +78,8 @@ async function runScenarios(options: BenchOptions, stack: LocalStack, client: Cl
   };
   const startWorker = async (name: string, env: Record<string, string>) => {
     const progress = new Progress(`worker ${name}`);
-    const worker = await WorkerProcess.start(name, { ...stack.env, ...env }, path.join(outDir, `worker-${name}.log`));
+    const profileArgs = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(outDir, 'profiles')}`] : [];
+    const worker = await WorkerProcess.start(name, { ...stack.env, ...env }, path.join(outDir, `worker-${name}.log`), profileArgs);
     workers.add(worker);
     progress.done(`pid ${worker.pid}, ${mib(worker.usage().rssBytes)} MiB resident`);
     return worker;

@@ -17,13 +17,15 @@ export interface BenchOptions {
   publishRate: number;
   floorSamples: number;
   xsoar: boolean;
+  /** Write a CPU profile of each worker process. */
+  profile: boolean;
   /** Replies in each XSOAR-style run; it handles about one a second. */
   xsoarReplies: number;
   /** Seconds an XSOAR-style run waits for answers before it reports what it has. */
   xsoarCap: number;
 }
 
-const DEFAULTS: Omit<BenchOptions, 'quick' | 'out' | 'xsoar'> = {
+const DEFAULTS: Omit<BenchOptions, 'quick' | 'out' | 'xsoar' | 'profile'> = {
   rate: 20,
   duration: 30,
   burst: 2000,
@@ -71,6 +73,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     .option('--quick', 'a small run for CI: checks that every scenario completes')
     .option('--out <dir>', 'where the JSON report and chart go', 'bench-results')
     .option('--no-xsoar', 'skip the XSOAR-style runs')
+    .option('--profile', 'write a V8 CPU profile of each worker to <out>/profiles')
     .addOption(new Option('--rate <n>', `replies per second (default ${DEFAULTS.rate})`).argParser(positiveNumber))
     .addOption(new Option('--duration <s>', `seconds of steady replies (default ${DEFAULTS.duration}, quick ${QUICK.duration})`).argParser(positiveNumber))
     .addOption(new Option('--burst <n>', `replies in the burst (default ${DEFAULTS.burst}, quick ${QUICK.burst})`).argParser(positiveInteger))
@@ -84,6 +87,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     .parse(argv);
   const given = program.opts<Partial<BenchOptions>>();
   const explicit = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
-  return { ...DEFAULTS, ...(given.quick ? QUICK : {}), ...explicit, quick: Boolean(given.quick), out: given.out!, xsoar: given.xsoar !== false };
+  return { ...DEFAULTS, ...(given.quick ? QUICK : {}), ...explicit, quick: Boolean(given.quick), out: given.out!, xsoar: given.xsoar !== false, profile: Boolean(given.profile) };
 }
 
