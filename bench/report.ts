@@ -82,6 +82,14 @@ export function checkTargets(results: BenchResults): TargetCheck[] {
       met: mib(last.rssBytes) < 512,
     });
   }
+  const outbound = results.outbound;
+  if (outbound) {
+    checks.push({
+      target: `SMS publish rate limit (${outbound.limitPerSecond}/s) holds and no ask is dropped`,
+      measured: `${outbound.sustainedPerSecond.toFixed(1)}/s sustained, busiest second ${outbound.maxInOneSecond}; ${outbound.smsRecorded} SMS for ${outbound.asks} asks`,
+      met: outbound.limitHeld && outbound.nothingDropped,
+    });
+  }
   return checks;
 }
 
@@ -136,7 +144,7 @@ export function markdownSummary(results: BenchResults): string {
   if (outbound) {
     rows.push([
       `outbound: ${outbound.asks} asks at once, limit ${outbound.limitPerSecond}/s`,
-      `${outbound.sustainedPerSecond.toFixed(1)} SMS/s, busiest second ${outbound.maxInOneSecond}, ${outbound.sent}/${outbound.asks} sent, ${outbound.smsRecorded} SMS recorded`,
+      `${outbound.sustainedPerSecond.toFixed(1)} SMS/s, busiest second ${outbound.maxInOneSecond} (allowed ${outbound.allowedInOneSecond}), ${outbound.sent}/${outbound.asks} sent, ${outbound.smsRecorded} SMS recorded`,
       'same (polling does not affect sending)',
       '—',
       '',
