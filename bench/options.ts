@@ -43,7 +43,7 @@ const QUICK: Partial<BenchOptions> = {
   burst: 50,
   sizes: [10, 50],
   samples: 10,
-  outbound: 20,
+  outbound: 40,
   floorSamples: 10,
   xsoarReplies: 5,
   xsoarCap: 12,

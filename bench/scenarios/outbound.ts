@@ -22,7 +22,7 @@ export interface OutboundResult {
   maxInOneSecond: number;
   /** Most a window may hold: the limit, plus a second's worth of saved-up tokens. */
   allowedInOneSecond: number;
-  /** Sent per second from the first send to the last. */
+  /** Dispatched per second once the first second's worth is out (NaN when nothing is left to time). */
   sustainedPerSecond: number;
   seconds: number;
   /** The busiest second within the allowance, and the sustained rate within the limit. */
@@ -33,7 +33,7 @@ export interface OutboundResult {
 
 /** The server's limiter may let a second's worth of saved-up tokens through on top of the steady rate. */
 const BURST_ALLOWANCE_SECONDS = 1;
-/** From first to last dispatch, the rate may not exceed the limit by more than timer jitter. */
+/** After that, the rate may not exceed the limit by more than timer jitter. */
 const SUSTAINED_TOLERANCE = 1.05;
 
 export async function measureOutbound(params: { fleet: Fleet; count: number; limitPerSecond: number; progress: Progress }): Promise<OutboundResult> {
@@ -46,7 +46,10 @@ export async function measureOutbound(params: { fleet: Fleet; count: number; lim
   const maxInOneSecond = busiestWindow(times, 1_000);
   const allowedInOneSecond = Math.ceil(limitPerSecond * (1 + BURST_ALLOWANCE_SECONDS));
   const seconds = times.length > 1 ? (times[times.length - 1]! - times[0]!) / 1000 : 0;
-  const sustainedPerSecond = seconds > 0 ? (times.length - 1) / seconds : NaN;
+  // After the saved-up tokens are spent, the limit alone sets the pace.
+  const steady = times.slice(Math.ceil(limitPerSecond * BURST_ALLOWANCE_SECONDS));
+  const steadySeconds = steady.length > 1 ? (steady[steady.length - 1]! - steady[0]!) / 1000 : 0;
+  const sustainedPerSecond = steadySeconds > 0 ? (steady.length - 1) / steadySeconds : NaN;
   const result: OutboundResult = {
     limitPerSecond,
     asks: count,
