@@ -22,7 +22,7 @@ export default tseslint.config(
   },
   {
     // Workflow code is replayed; it must not touch the outside world.
-    files: ['src/workflows/**/*.ts', 'src/domain/**/*.ts', 'examples/**/*.ts'],
+    files: ['src/workflows/**/*.ts', 'src/domain/**/*.ts', 'examples/**/*.ts', 'bench/workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { paths: [], patterns: [{ group: nodeBuiltins, message: 'Workflow and domain code must stay deterministic: no Node built-ins.' }] }],
       'no-restricted-syntax': [

@@ -45,20 +45,44 @@ export interface PhoneReply {
   inboundMessageId?: string;
 }
 
+/** The JSON payload that AWS two-way SMS publishes for a reply (a random inboundMessageId when not given). */
+export function twoWayReplyPayload(reply: PhoneReply) {
+  return {
+    originationNumber: reply.from,
+    destinationNumber: reply.to ?? '+18885550100',
+    messageKeyword: 'KEYWORD_123456789012',
+    messageBody: reply.body,
+    inboundMessageId: reply.inboundMessageId ?? randomUUID(),
+    previousPublishedMessageId: randomUUID(),
+  };
+}
+
 /**
  * Publishes a reply to the inbound topic exactly as AWS two-way SMS does (the two-way JSON payload as the
  * SNS message). Returns the inboundMessageId used (a random UUID when not given).
  */
 export async function publishPhoneReply(sns: SNSClient, topicArn: string, reply: PhoneReply): Promise<string> {
-  const inboundMessageId = reply.inboundMessageId ?? randomUUID();
-  const payload = {
-    originationNumber: reply.from,
-    destinationNumber: reply.to ?? '+18885550100',
-    messageKeyword: 'KEYWORD_123456789012',
-    messageBody: reply.body,
-    inboundMessageId,
-    previousPublishedMessageId: randomUUID(),
-  };
+  const payload = twoWayReplyPayload(reply);
   await sns.send(new PublishCommand({ TopicArn: topicArn, Message: JSON.stringify(payload) }));
-  return inboundMessageId;
+  return payload.inboundMessageId;
+}
+
+/**
+ * The SQS message body that an SNS topic delivers to a subscribed queue (no raw delivery) for a
+ * reply: the notification envelope with the two-way payload as its Message. The signature is a
+ * placeholder: sms-ask reads it from a queue that only the topic may send to, and does not verify it.
+ */
+export function snsDeliveredReplyBody(topicArn: string, reply: PhoneReply, at: Date = new Date()): string {
+  const region = topicArn.split(':')[3];
+  return JSON.stringify({
+    Type: 'Notification',
+    MessageId: randomUUID(),
+    TopicArn: topicArn,
+    Message: JSON.stringify(twoWayReplyPayload(reply)),
+    Timestamp: at.toISOString(),
+    SignatureVersion: '1',
+    Signature: 'EXAMPLE',
+    SigningCertURL: `https://sns.${region}.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem`,
+    UnsubscribeURL: `https://sns.${region}.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=${topicArn}:${randomUUID()}`,
+  });
 }

@@ -1,0 +1,92 @@
+/** The benchmark's knobs: defaults sized for a run under 10 minutes on 2 cores, and a --quick set for CI. */
+import { Command, InvalidArgumentError, Option } from 'commander';
+
+export interface BenchOptions {
+  quick: boolean;
+  out: string;
+  /** Replies per second in the latency and scale scenarios. */
+  rate: number;
+  /** Seconds of replies at `rate` in the latency scenario. */
+  duration: number;
+  burst: number;
+  sizes: number[];
+  /** Replies per size in the scale scenario. */
+  samples: number;
+  /** Asks started at once in the outbound scenario. */
+  outbound: number;
+  publishRate: number;
+  floorSamples: number;
+  xsoar: boolean;
+  /** Write a CPU profile of each worker process. */
+  profile: boolean;
+  /** Replies in each XSOAR-style run; it handles about one a second. */
+  xsoarReplies: number;
+  /** Seconds an XSOAR-style run waits for answers before it reports what it has. */
+  xsoarCap: number;
+}
+
+const DEFAULTS: Omit<BenchOptions, 'quick' | 'out' | 'xsoar' | 'profile'> = {
+  rate: 20,
+  duration: 30,
+  burst: 2000,
+  sizes: [100, 1000, 10000],
+  samples: 100,
+  outbound: 300,
+  publishRate: 20,
+  floorSamples: 100,
+  xsoarReplies: 30,
+  xsoarCap: 45,
+};
+
+const QUICK: Partial<BenchOptions> = {
+  duration: 2,
+  burst: 50,
+  sizes: [10, 50],
+  samples: 10,
+  outbound: 40,
+  floorSamples: 10,
+  xsoarReplies: 5,
+  xsoarCap: 12,
+};
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a positive number');
+  return n;
+}
+
+function positiveInteger(value: string): number {
+  const n = positiveNumber(value);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError('a whole number');
+  return n;
+}
+
+function sizeList(value: string): number[] {
+  const sizes = value.split(',').map((s) => positiveInteger(s.trim()));
+  if (sizes.some((s, i) => i > 0 && s <= sizes[i - 1]!)) throw new InvalidArgumentError('sizes in increasing order, e.g. 100,1000,10000');
+  return sizes;
+}
+
+export function parseOptions(argv: string[]): BenchOptions {
+  const program = new Command('bench')
+    .description('Benchmark sms-ask on the local stack, side by side with XSOAR-style polling.')
+    .option('--quick', 'a small run for CI: checks that every scenario completes')
+    .option('--out <dir>', 'where the JSON report and chart go', 'bench-results')
+    .option('--no-xsoar', 'skip the XSOAR-style runs')
+    .option('--profile', 'write a V8 CPU profile of each worker to <out>/profiles')
+    .addOption(new Option('--rate <n>', `replies per second (default ${DEFAULTS.rate})`).argParser(positiveNumber))
+    .addOption(new Option('--duration <s>', `seconds of steady replies (default ${DEFAULTS.duration}, quick ${QUICK.duration})`).argParser(positiveNumber))
+    .addOption(new Option('--burst <n>', `replies in the burst (default ${DEFAULTS.burst}, quick ${QUICK.burst})`).argParser(positiveInteger))
+    .addOption(new Option('--sizes <list>', `pending asks for the scale scenario (default ${DEFAULTS.sizes.join(',')})`).argParser(sizeList))
+    .addOption(new Option('--samples <n>', `replies per size (default ${DEFAULTS.samples}, quick ${QUICK.samples})`).argParser(positiveInteger))
+    .addOption(new Option('--outbound <n>', `asks started at once (default ${DEFAULTS.outbound}, quick ${QUICK.outbound})`).argParser(positiveInteger))
+    .addOption(new Option('--publish-rate <n>', `SMS_ASK_SMS_PUBLISH_RATE in the outbound scenario (default ${DEFAULTS.publishRate})`).argParser(positiveNumber))
+    .addOption(new Option('--floor-samples <n>', `samples of each floor primitive (default ${DEFAULTS.floorSamples})`).argParser(positiveInteger))
+    .addOption(new Option('--xsoar-replies <n>', `replies per XSOAR-style run (default ${DEFAULTS.xsoarReplies})`).argParser(positiveInteger))
+    .addOption(new Option('--xsoar-cap <s>', `seconds an XSOAR-style run waits for answers (default ${DEFAULTS.xsoarCap})`).argParser(positiveNumber))
+    .parse(argv);
+  const given = program.opts<Partial<BenchOptions>>();
+  const explicit = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
+  return { ...DEFAULTS, ...(given.quick ? QUICK : {}), ...explicit, quick: Boolean(given.quick), out: given.out!, xsoar: given.xsoar !== false, profile: Boolean(given.profile) };
+}
+

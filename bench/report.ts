@@ -1,0 +1,176 @@
+/** The run's results: bench.json, the scale chart beside it, and the Markdown summary. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { scaleChartSvg } from './chart';
+import type { BenchOptions } from './options';
+import type { FloorResult } from './scenarios/floor';
+import type { LatencyResult } from './scenarios/latency';
+import type { OutboundResult } from './scenarios/outbound';
+import type { ScalePoint } from './scenarios/scale';
+import type { ThroughputResult } from './scenarios/throughput';
+
+export interface BenchResults {
+  startedAt: string;
+  runSeconds: number;
+  machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string };
+  options: BenchOptions;
+  floor?: FloorResult;
+  latency?: { ours: LatencyResult; xsoar?: LatencyResult };
+  throughput?: { ours: ThroughputResult; xsoar?: ThroughputResult };
+  scale?: { ours: ScalePoint[]; xsoar?: ScalePoint[] };
+  outbound?: OutboundResult;
+  targets?: TargetCheck[];
+}
+
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+export const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
+
+/** Milliseconds for people: "48 ms", "7.2 s"; a sample that never completed reads "> cap". */
+export function formatMs(ms: number, capSeconds?: number): string {
+  if (!Number.isFinite(ms)) return capSeconds === undefined ? 'not answered' : `> ${capSeconds} s (capped)`;
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/**
+ * How many times `larger` is `smaller`, e.g. "12×". A larger side that never completed (Infinity)
+ * is at least its cap, so the ratio reads "> N×"; "—" when there is nothing to compare.
+ */
+export function formatRatio(smaller: number | undefined, larger: number | undefined, capSeconds?: number): string {
+  if (smaller === undefined || larger === undefined || !(smaller > 0)) return '—';
+  if (!Number.isFinite(larger)) return capSeconds === undefined ? '—' : `> ${times((capSeconds * 1000) / smaller)}`;
+  return times(larger / smaller);
+}
+
+const times = (ratio: number) => `${ratio >= 10 ? Math.round(ratio) : ratio.toFixed(1)}×`;
+
+export function checkTargets(results: BenchResults): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const latency = results.latency?.ours;
+  if (latency) {
+    checks.push({
+      target: `p99 reply-to-resume latency under 500 ms at ${latency.perSecond} replies/s`,
+      measured: formatMs(latency.latency.p99),
+      met: latency.latency.p99 < 500,
+    });
+  }
+  const burst = results.throughput?.ours;
+  if (burst) {
+    checks.push({
+      target: 'at least 200 replies/s sustained on a burst',
+      measured: `${burst.perSecond.toFixed(0)} replies/s (${burst.answered} in ${burst.seconds.toFixed(1)} s)`,
+      met: burst.perSecond >= 200 && burst.answered === burst.replies,
+    });
+  }
+  const scale = results.scale?.ours ?? [];
+  const first = scale[0];
+  const last = scale[scale.length - 1];
+  if (first && last && scale.length > 1) {
+    const growth = last.latency.p50 / first.latency.p50;
+    checks.push({
+      target: `routing latency within 2× from ${first.pending} to ${last.pending} pending asks`,
+      measured: `p50 ${formatMs(first.latency.p50)} → ${formatMs(last.latency.p50)} (${growth.toFixed(2)}×)`,
+      met: growth <= 2,
+    });
+    checks.push({
+      target: `worker memory under 512 MiB with ${last.pending} asks pending`,
+      measured: `${mib(last.rssBytes)} MiB resident (peak ${mib(last.peakRssBytes)} MiB)`,
+      met: mib(last.rssBytes) < 512,
+    });
+  }
+  const outbound = results.outbound;
+  if (outbound) {
+    checks.push({
+      target: `SMS publish rate limit (${outbound.limitPerSecond}/s) holds and no ask is dropped`,
+      measured: `${outbound.sustainedPerSecond.toFixed(1)}/s sustained, busiest second ${outbound.maxInOneSecond}; ${outbound.smsRecorded} SMS for ${outbound.asks} asks`,
+      met: outbound.limitHeld && outbound.nothingDropped,
+    });
+  }
+  return checks;
+}
+
+/** The summary table: one row per measure, sms-ask next to XSOAR-style polling and the floor. */
+export function markdownSummary(results: BenchResults): string {
+  const rows: string[][] = [];
+  const floor = results.floor;
+  const floorCell = floor ? `${formatMs(floor.p50Sum)} (SQS ${formatMs(floor.sqsHandoff.p50)} + signal ${formatMs(floor.temporalSignal.p50)})` : '—';
+  const { ours: latency, xsoar: xsoarLatency } = results.latency ?? {};
+  if (latency) {
+    const xsoarCap = xsoarLatency?.cappedAfterSeconds;
+    const label = `reply latency at ${latency.perSecond}/s`;
+    for (const p of ['p50', 'p95', 'p99', 'max'] as const) {
+      rows.push([
+        `${label}, ${p}`,
+        formatMs(latency.latency[p]),
+        xsoarLatency ? formatMs(xsoarLatency.latency[p], xsoarCap) : '—',
+        xsoarLatency ? `${formatRatio(latency.latency[p], xsoarLatency.latency[p], xsoarCap)} faster` : '—',
+        p === 'p50' ? floorCell : '',
+      ]);
+    }
+    if (floor) rows.push(['reply latency p50 ÷ floor', `${(latency.latency.p50 / floor.p50Sum).toFixed(1)}×`, xsoarLatency ? `${(xsoarLatency.latency.p50 / floor.p50Sum).toFixed(0)}×` : '—', '', '1×']);
+  }
+  const { ours: burst, xsoar: xsoarBurst } = results.throughput ?? {};
+  if (burst) {
+    const describe = (t: ThroughputResult) =>
+      `${t.perSecond.toFixed(t.perSecond >= 10 ? 0 : 1)} replies/s (${t.answered}/${t.replies} in ${t.seconds.toFixed(1)} s${t.cappedAfterSeconds ? ', capped' : ''})`;
+    rows.push([
+      `burst of ${burst.replies} replies`,
+      describe(burst),
+      xsoarBurst ? describe(xsoarBurst) : '—',
+      xsoarBurst ? `${formatRatio(xsoarBurst.perSecond, burst.perSecond)} more` : '—',
+      '',
+    ]);
+  }
+  const scale = results.scale?.ours ?? [];
+  const xsoarScale = results.scale?.xsoar?.[0];
+  for (const point of scale) {
+    const xsoarHere = xsoarScale && point === scale[scale.length - 1] ? xsoarScale : undefined;
+    rows.push([
+      `routing p50 / p99, ${point.pending} pending`,
+      `${formatMs(point.latency.p50)} / ${formatMs(point.latency.p99)}`,
+      xsoarHere ? `${formatMs(xsoarHere.latency.p50, xsoarHere.cappedAfterSeconds)} / ${formatMs(xsoarHere.latency.p99, xsoarHere.cappedAfterSeconds)}` : '—',
+      xsoarHere ? `${formatRatio(point.latency.p50, xsoarHere.latency.p50, xsoarHere.cappedAfterSeconds)} faster` : '—',
+      floorCell,
+    ]);
+  }
+  for (const point of scale) {
+    rows.push([`worker memory, ${point.pending} pending`, `${mib(point.rssBytes)} MiB (${point.cpuMsPerReply.toFixed(1)} ms CPU/reply)`, '—', '—', '']);
+  }
+  const outbound = results.outbound;
+  if (outbound) {
+    rows.push([
+      `outbound: ${outbound.asks} asks at once, limit ${outbound.limitPerSecond}/s`,
+      `${outbound.sustainedPerSecond.toFixed(1)} SMS/s, busiest second ${outbound.maxInOneSecond} (allowed ${outbound.allowedInOneSecond}), ${outbound.sent}/${outbound.asks} sent, ${outbound.smsRecorded} SMS recorded`,
+      'same (polling does not affect sending)',
+      '—',
+      '',
+    ]);
+  }
+  const table = markdownTable(['scenario', 'sms-ask', 'XSOAR-style polling', 'ratio', 'floor'], rows);
+  const targets = markdownTable(
+    ['target', 'measured', 'met'],
+    (results.targets ?? []).map((t) => [t.target, t.measured, t.met ? 'yes' : '**no**']),
+  );
+  const { machine } = results;
+  const footer = `${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}; whole run ${(results.runSeconds / 60).toFixed(1)} min${results.options.quick ? ' (--quick)' : ''}.`;
+  return `${table}\n${targets}\n${footer}\n`;
+}
+
+export function markdownTable(header: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n') + '\n';
+}
+
+/** Writes bench.json and scale.svg into `outDir`; returns the Markdown summary. */
+export function writeReport(results: BenchResults, outDir: string): string {
+  results.targets = checkTargets(results);
+  fs.writeFileSync(path.join(outDir, 'bench.json'), JSON.stringify(results, (_key, value: unknown) => (value === Infinity ? null : value), 2) + '\n');
+  fs.writeFileSync(path.join(outDir, 'scale.svg'), scaleChartSvg(results.scale?.ours ?? [], results.floor?.p50Sum));
+  const markdown = markdownSummary(results);
+  fs.writeFileSync(path.join(outDir, 'bench.md'), markdown);
+  return markdown;
+}

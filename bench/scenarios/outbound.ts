@@ -1,0 +1,87 @@
+/**
+ * Asks started all at once on a worker whose SNS publish rate is limited: every question SMS goes
+ * out, exactly once, and no second dispatches more publishes than the limit allows. A publish is
+ * timed when the server hands its activity to the worker (the ActivityTaskStarted event of the
+ * ask's sendSms), which is what the server-side rate limit governs; SNS is called at once.
+ */
+import { tsToMs } from '@temporalio/common/lib/time';
+import { listSentSms } from '../../src/local-stack/phone-simulator';
+import { createPendingAsks } from '../fleet';
+import type { Fleet } from '../fleet';
+import { mapConcurrently } from '../pool';
+import type { Progress } from '../progress';
+
+export interface OutboundResult {
+  limitPerSecond: number;
+  asks: number;
+  /** Asks whose question publish was dispatched. */
+  sent: number;
+  /** SMS the emulator recorded to those asks' phones (more than one per ask would be a duplicate send). */
+  smsRecorded: number;
+  /** Publishes dispatched in the busiest 1-second window. */
+  maxInOneSecond: number;
+  /** Most a window may hold: the limit, plus a second's worth of saved-up tokens. */
+  allowedInOneSecond: number;
+  /** Dispatched per second once the first second's worth is out (NaN when nothing is left to time). */
+  sustainedPerSecond: number;
+  seconds: number;
+  /** The busiest second within the allowance, and the sustained rate within the limit. */
+  limitHeld: boolean;
+  /** Every ask sent its question exactly once. */
+  nothingDropped: boolean;
+}
+
+/** The server's limiter may let a second's worth of saved-up tokens through on top of the steady rate. */
+const BURST_ALLOWANCE_SECONDS = 1;
+/** After that, the rate may not exceed the limit by more than timer jitter. */
+const SUSTAINED_TOLERANCE = 1.05;
+
+export async function measureOutbound(params: { fleet: Fleet; count: number; limitPerSecond: number; progress: Progress }): Promise<OutboundResult> {
+  const { fleet, count, limitPerSecond, progress } = params;
+  const asks = await createPendingAsks(fleet, count, (status) => progress.update(status));
+  const sentTimes = await mapConcurrently(asks, 32, (ask) => publishDispatchedAt(fleet, ask.askId));
+  const phones = new Set(asks.map((ask) => ask.phone));
+  const smsRecorded = (await listSentSms(fleet.awsEndpoint)).filter((sms) => phones.has(sms.phoneNumber)).length;
+  const times = sentTimes.filter((t): t is number => t !== undefined).sort((a, b) => a - b);
+  const maxInOneSecond = busiestWindow(times, 1_000);
+  const allowedInOneSecond = Math.ceil(limitPerSecond * (1 + BURST_ALLOWANCE_SECONDS));
+  const seconds = times.length > 1 ? (times[times.length - 1]! - times[0]!) / 1000 : 0;
+  // After the saved-up tokens are spent, the limit alone sets the pace.
+  const steady = times.slice(Math.ceil(limitPerSecond * BURST_ALLOWANCE_SECONDS));
+  const steadySeconds = steady.length > 1 ? (steady[steady.length - 1]! - steady[0]!) / 1000 : 0;
+  const sustainedPerSecond = steadySeconds > 0 ? (steady.length - 1) / steadySeconds : NaN;
+  const result: OutboundResult = {
+    limitPerSecond,
+    asks: count,
+    sent: times.length,
+    smsRecorded,
+    maxInOneSecond,
+    allowedInOneSecond,
+    sustainedPerSecond,
+    seconds,
+    limitHeld: maxInOneSecond <= allowedInOneSecond && !(sustainedPerSecond > limitPerSecond * SUSTAINED_TOLERANCE),
+    nothingDropped: times.length === count && smsRecorded === count,
+  };
+  progress.done(`${result.sent}/${count} sent at ${result.sustainedPerSecond.toFixed(1)}/s; busiest second ${maxInOneSecond} (limit ${limitPerSecond})`);
+  return result;
+}
+
+/** When the server dispatched the ask's question publish (its sendSms activity), from the ask's history. */
+async function publishDispatchedAt(fleet: Fleet, askId: string): Promise<number | undefined> {
+  const events = (await fleet.client.workflow.getHandle(askId).fetchHistory()).events ?? [];
+  const scheduled = events.find((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'sendSms');
+  if (!scheduled) return undefined;
+  const started = events.find((event) => String(event.activityTaskStartedEventAttributes?.scheduledEventId ?? '') === String(scheduled.eventId));
+  return started ? tsToMs(started.eventTime) : undefined;
+}
+
+/** The most timestamps in any window [t, t + windowMs) that starts at one of them. */
+export function busiestWindow(sortedTimes: readonly number[], windowMs: number): number {
+  let most = 0;
+  let end = 0;
+  for (let start = 0; start < sortedTimes.length; start++) {
+    while (end < sortedTimes.length && sortedTimes[end]! < sortedTimes[start]! + windowMs) end++;
+    most = Math.max(most, end - start);
+  }
+  return most;
+}

@@ -1,0 +1,97 @@
+/**
+ * The worker under test, as `sms-ask worker` in a child process: its resident memory is its own,
+ * and the benchmark driver never competes with it for an event loop.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const CLI = path.resolve(__dirname, '..', 'bin', 'sms-ask');
+const READY_MESSAGE = 'sms-ask worker running';
+const START_TIMEOUT_MS = 120_000;
+const STOP_TIMEOUT_MS = 20_000;
+
+export interface ProcessUsage {
+  /** Resident memory now (VmRSS). */
+  rssBytes: number;
+  /** Peak resident memory so far (VmHWM). */
+  peakRssBytes: number;
+  /** User + system CPU time so far. */
+  cpuMs: number;
+}
+
+export class WorkerProcess {
+  private constructor(
+    readonly name: string,
+    private readonly child: ChildProcess,
+    private readonly exited: Promise<void>,
+  ) {}
+
+  /** Starts `sms-ask worker` with the given environment (and Node flags, e.g. --cpu-prof); resolves once it reports that it runs. */
+  static async start(name: string, env: Record<string, string>, logFile: string, nodeArgs: readonly string[] = []): Promise<WorkerProcess> {
+    const log = fs.createWriteStream(logFile, { flags: 'a' });
+    const child = spawn(process.execPath, [...nodeArgs, CLI, 'worker'], {
+      env: { ...process.env, SMS_ASK_LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    const exited = new Promise<void>((resolve) => child.once('exit', () => {
+      process.off('exit', killOnExit);
+      log.end();
+      resolve();
+    }));
+    child.stdout?.pipe(log, { end: false });
+    const ready = new Promise<void>((resolve, reject) => {
+      let pending = '';
+      const timer = setTimeout(() => reject(new Error(`worker ${name} did not start within ${START_TIMEOUT_MS / 1000} s; see ${logFile}`)), START_TIMEOUT_MS);
+      child.stderr?.on('data', (chunk: Buffer) => {
+        log.write(chunk);
+        pending += chunk.toString();
+        if (pending.includes(READY_MESSAGE)) {
+          clearTimeout(timer);
+          resolve();
+        }
+        pending = pending.slice(-READY_MESSAGE.length);
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`worker ${name} exited (${code ?? signal}) before it was ready; see ${logFile}`));
+      });
+    });
+    const worker = new WorkerProcess(name, child, exited);
+    try {
+      await ready;
+    } catch (err) {
+      await worker.stop();
+      throw err;
+    }
+    return worker;
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  /** Memory and CPU from /proc (Linux), where the benchmark is meant to run. */
+  usage(): ProcessUsage {
+    const status = fs.readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+    const stat = fs.readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+    // Fields after the command name: state is field 3, utime and stime are fields 14 and 15, in clock ticks (100 Hz on Linux).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return { rssBytes: kib('VmRSS'), peakRssBytes: kib('VmHWM'), cpuMs: ticks * 10 };
+  }
+
+  /** SIGTERM, which the worker takes as a graceful shutdown; SIGKILL if it hangs. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      await this.exited;
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { niceCeiling } from '../../bench/chart';
+import { checkTargets, formatMs, formatRatio, markdownTable } from '../../bench/report';
+import type { BenchResults } from '../../bench/report';
+import { busiestWindow } from '../../bench/scenarios/outbound';
+import { percentile, summarize } from '../../bench/stats';
+
+describe('bench statistics', () => {
+  it('takes nearest-rank percentiles', () => {
+    const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(percentile(sorted, 50)).toBe(50);
+    expect(percentile(sorted, 95)).toBe(95);
+    expect(percentile(sorted, 99)).toBe(99);
+    expect(percentile([7], 99)).toBe(7);
+    expect(percentile([], 50)).toBeNaN();
+  });
+
+  it('counts a sample that never completed as slower than all the others', () => {
+    const summary = summarize([30, 10, Infinity, 20]);
+    expect(summary).toMatchObject({ count: 4, completed: 3, p50: 20, max: Infinity });
+    expect(summary.p99).toBe(Infinity);
+  });
+
+  it('finds the busiest one-second window of send times', () => {
+    expect(busiestWindow([0, 100, 999, 1000, 1500, 1999, 2000], 1000)).toBe(3);
+    expect(busiestWindow([0, 10, 20, 30], 1000)).toBe(4);
+    expect(busiestWindow([], 1000)).toBe(0);
+  });
+});
+
+describe('bench report', () => {
+  it('formats durations, capped samples and ratios', () => {
+    expect(formatMs(48.4)).toBe('48 ms');
+    expect(formatMs(7250)).toBe('7.3 s');
+    expect(formatMs(Infinity, 45)).toBe('> 45 s (capped)');
+    expect(formatRatio(50, 7000)).toBe('140×');
+    expect(formatRatio(50, 120)).toBe('2.4×');
+    expect(formatRatio(50, Infinity, 45)).toBe('> 900×');
+    expect(formatRatio(undefined, 10)).toBe('—');
+  });
+
+  it('checks each target against the measured numbers', () => {
+    const latency = { count: 600, completed: 600, p50: 40, p95: 90, p99: 480, max: 700 };
+    const results = {
+      latency: { ours: { perSecond: 20, latency } },
+      throughput: { ours: { replies: 2000, answered: 2000, seconds: 8, injectSeconds: 2, perSecond: 250 } },
+      scale: {
+        ours: [
+          { pending: 100, latency: { ...latency, p50: 40 }, rssBytes: 300 * 2 ** 20, peakRssBytes: 310 * 2 ** 20, cpuMsPerReply: 5 },
+          { pending: 10_000, latency: { ...latency, p50: 90 }, rssBytes: 600 * 2 ** 20, peakRssBytes: 650 * 2 ** 20, cpuMsPerReply: 6 },
+        ],
+      },
+    } as unknown as BenchResults;
+    expect(checkTargets(results).map((t) => t.met)).toEqual([true, true, false, false]);
+  });
+
+  it('writes a Markdown table', () => {
+    expect(markdownTable(['a', 'b'], [['1', '2']])).toBe('| a | b |\n| --- | --- |\n| 1 | 2 |\n');
+  });
+
+  it('rounds chart axes up to 1, 2 or 5 times a power of ten', () => {
+    expect([niceCeiling(0.7), niceCeiling(130), niceCeiling(480), niceCeiling(512)]).toEqual([1, 200, 500, 1000]);
+  });
+});
