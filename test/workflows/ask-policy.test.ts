@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatMs } from '../../src/domain/duration';
+import { smsSegmentInfo } from '../../src/domain/sms-text';
 import { listSentSms } from '../../src/local-stack/phone-simulator';
 import type { AskEventType, AskState } from '../../src/workflows/definitions';
 import { deliverReply, eventually, newPhone, sharedStack, startTestWorker } from '../support/harness';
@@ -56,7 +57,7 @@ function codeIn(sms: string, option: string): string {
   return code;
 }
 
-const masked = (phone: string) => `…${phone.slice(-4)}`;
+const masked = (phone: string) => `...${phone.slice(-4)}`;
 const questionSms = (question: string) => new RegExp(`^${question.replace(/[?.]/g, '\\$&')}\\nYes \\(\\d+\\) or No \\(\\d+\\)$`);
 
 describe('ask policies over days, on the time-skipping server', () => {
@@ -109,6 +110,8 @@ describe('ask policies over days, on the time-skipping server', () => {
     expect(leadTexts[0]).toMatch(/^Escalated: on-call did not answer\.\nDisable VPN for jdoe\?\nYes \(\d+\) or No \(\d+\)$/);
     expect(leadTexts.slice(1)).toEqual([toManager, outcome]);
     expect(await smsAbout(manager, question, 2)).toEqual([managerQuestion, `Got it: Yes for ${question}`]);
+    // Masked numbers included, every one stays in GSM-7: one SMS of up to 160 characters, not 70.
+    for (const text of [...oncallTexts, ...leadTexts]) expect(smsSegmentInfo(text)).toMatchObject({ encoding: 'GSM-7', segments: 1 });
   });
 
   it('starts the next tier at once when a recipient texts STOP, and the later tier keeps its time', async () => {
