@@ -18,7 +18,7 @@ import {
   toAskWorkflowId,
 } from '../workflows/definitions';
 import type { AskMemo, AskState, AskStatus, CancelRequest, OperatorAction, OptionCode } from '../workflows/definitions';
-import { askSearchAttributes } from '../workflows/search-attributes';
+import { askSearchAttributes, initialAskSearchAttributePairs } from '../workflows/search-attributes';
 import { loadPolicyPresets } from './policy-file';
 
 /** Thrown by SmsAskClient.answer and cancel when the ask has already ended. */
@@ -129,9 +129,13 @@ export class SmsAskClient {
       presets: request.preset === undefined ? undefined : this.policyPresets(),
     });
     const askId = askWorkflowId(input.entitlement);
+    // Listed by `pending` from the start; the codes join the memo once the recipients hand them out.
+    const memo: AskMemo = { question: input.question, codes: {}, context: input.context };
     await this.client.workflow.start<typeof askWorkflow>('askWorkflow', {
       workflowId: askId,
       taskQueue: this.taskQueue,
+      memo: { ask: memo },
+      typedSearchAttributes: initialAskSearchAttributePairs(input, new Date()),
       args: [
         {
           to: input.recipients,

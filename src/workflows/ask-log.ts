@@ -4,7 +4,7 @@
  * reports back. Deterministic: the workflow passes in the time, so this class never reads a clock.
  */
 import { MAX_DURATION_MS, formatMs } from '../domain/duration';
-import { maskPhone } from '../domain/phone';
+import { maskPhoneForSms } from '../domain/phone';
 import { composeQuestionSms } from '../domain/sms-text';
 import type {
   AskEventType,
@@ -87,7 +87,7 @@ export class AskLog {
     if (tier > 0) {
       this.record(at, 'escalated', { detail: `tier ${tier}: ${phones.join(', ')}` });
       if (this.state.policy.notify.escalation) {
-        const values = { question: this.state.question, escalated_to: phones.map(maskPhone).join(', ') };
+        const values = { question: this.state.question, escalated_to: phones.map(maskPhoneForSms).join(', ') };
         for (const r of earlier) this.outbox.push({ kind: 'feedback', to: r.phone, feedback: 'escalated', values });
       }
     }
@@ -276,7 +276,7 @@ export class AskLog {
       ...(answer.via === 'manual' && { by: answer.by }),
       detail: detail ? `${how}: ${detail}` : how,
     });
-    const by = answer.via === 'sms' ? this.voters(answer.optionIndex).map(maskPhone).join(', ') : answer.by;
+    const by = answer.via === 'sms' ? this.voters(answer.optionIndex).map(maskPhoneForSms).join(', ') : answer.by;
     this.end('answered', at, outcome ?? `Answered by ${by}: ${answer.option}`);
   }
 

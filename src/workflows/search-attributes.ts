@@ -4,7 +4,7 @@
  */
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
 import type { SearchAttributePair } from '@temporalio/common';
-import type { AskState } from './definitions';
+import type { AskInput, AskState, RecipientState } from './definitions';
 
 export const askSearchAttributes = {
   entitlement: defineSearchAttributeKey('SmsAskEntitlement', SearchAttributeType.KEYWORD),
@@ -25,8 +25,13 @@ export function incidentOf(state: Pick<AskState, 'entitlement' | 'context'>): st
   return /^[^@]+@([^|]+)\|/.exec(state.entitlement)?.[1];
 }
 
+/** What the search attributes show of an ask: its state, or at the start, what it will start as. */
+export type AskListing = Pick<AskState, 'entitlement' | 'context' | 'deadline' | 'tier' | 'remindersSent' | 'policyName'> & {
+  recipients: readonly Pick<RecipientState, 'phone'>[];
+};
+
 /** The search attribute values of an ask; upserted whenever its tier, reminders or deadline change. */
-export function askSearchAttributePairs(state: AskState): SearchAttributePair[] {
+export function askSearchAttributePairs(state: AskListing): SearchAttributePair[] {
   const incident = incidentOf(state);
   return [
     { key: askSearchAttributes.entitlement, value: state.entitlement },
@@ -37,4 +42,18 @@ export function askSearchAttributePairs(state: AskState): SearchAttributePair[] 
     { key: askSearchAttributes.remindersSent, value: state.remindersSent },
     { key: askSearchAttributes.policy, value: state.policyName },
   ];
+}
+
+/**
+ * The values an ask starts with, set by the client that starts it: `pending` then lists the ask
+ * before its first workflow task runs. The workflow upserts its own as soon as it runs.
+ */
+export function initialAskSearchAttributePairs(input: AskInput, now: Date): SearchAttributePair[] {
+  return askSearchAttributePairs({
+    ...input,
+    recipients: input.recipients.map((phone) => ({ phone })),
+    deadline: new Date(now.getTime() + input.policy.timeout).toISOString(),
+    tier: 0,
+    remindersSent: 0,
+  });
 }

@@ -2,9 +2,11 @@ import { describe, it, expect } from 'vitest';
 import {
   InvalidPhoneNumberError,
   maskPhone,
+  maskPhoneForSms,
   normalizeRecipientPhone,
   normalizeSenderPhone,
 } from '../../src/domain/phone';
+import { smsSegmentInfo } from '../../src/domain/sms-text';
 
 function rejection(fn: () => unknown): InvalidPhoneNumberError {
   try {
@@ -108,5 +110,12 @@ describe('maskPhone', () => {
 
   it('never reveals more than four digits of the number', () => {
     expect(maskPhone('+12065550142')).not.toContain('555');
+  });
+});
+
+describe('maskPhoneForSms', () => {
+  it('shows the last four digits after dots that keep an SMS in GSM-7', () => {
+    expect(maskPhoneForSms('+12065550142')).toBe('...0142');
+    expect(smsSegmentInfo(`Answered by ${maskPhoneForSms('+12065550142')}: Yes`).encoding).toBe('GSM-7');
   });
 });

@@ -63,7 +63,7 @@ describe('an escalated ask on the local stack', () => {
     expect(mine(waiting)).toMatchObject({ recipients: [oncall], tier: 0, policy: 'critical-approval', incident });
 
     const escalated = await smsTo(lead, (t) => t.startsWith('Escalated: on-call has not answered.\nIsolate host WS-042?'));
-    await smsTo(oncall, (t) => t.startsWith(`Escalated to …${lead.slice(-4)} (no answer yet): Isolate host WS-042?`));
+    await smsTo(oncall, (t) => t.startsWith(`Escalated to ...${lead.slice(-4)} (no answer yet): Isolate host WS-042?`));
     const viaCli = await listingUntil((rows) => mine(rows)?.tier === 1, 'the escalation in pending', () =>
       runCliJson<PendingAsk[]>(env, 'pending', '--escalated', '--to', lead),
     );
@@ -73,7 +73,7 @@ describe('an escalated ask on the local stack', () => {
     await publishPhoneReply(aws.sns, inbound.topicArn, { from: lead, body: codeIn(escalated.message, 'Yes') });
     const result = await worker.asks.result(askId);
     expect(result).toMatchObject({ status: 'answered', tier: 1, answer: { option: 'Yes', via: 'sms', by: lead } });
-    await smsTo(oncall, (t) => t === `Closed: Isolate host WS-042? (Answered by …${lead.slice(-4)}: Yes)`);
+    await smsTo(oncall, (t) => t === `Closed: Isolate host WS-042? (Answered by ...${lead.slice(-4)}: Yes)`);
 
     await publishPhoneReply(aws.sns, inbound.topicArn, { from: oncall, body: codeIn(question.message, 'No') });
     await smsTo(oncall, (t) => t.startsWith('That question has already closed: "Isolate host WS-042?"'));

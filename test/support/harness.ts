@@ -84,8 +84,11 @@ export function newPhone(): string {
   return line.endsWith('99') ? newPhone() : `+1206555${line}`;
 }
 
+/** Where a reply goes: a worker on the dev server or on the time-skipping test server. */
+export type ReplyTarget = Pick<TestWorker, 'client' | 'taskQueue'>;
+
 /** Delivers a reply straight to the phone's recipient workflow, as the poller would. */
-export async function deliverReply(worker: TestWorker, from: string, body: string, dedupeKey: string = randomUUID()): Promise<void> {
+export async function deliverReply(worker: ReplyTarget, from: string, body: string, dedupeKey: string = randomUUID()): Promise<void> {
   const reply: InboundReply = { from, body, dedupeKey, inboundMessageId: dedupeKey, format: 'raw' };
   await worker.client.workflow.getHandle(recipientWorkflowId(worker.taskQueue, from)).signal(inboundSignal, reply);
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import pino from 'pino';
 import { SmsAskClient } from '../../src/client/sms-ask-client';
@@ -8,12 +9,16 @@ import { resolveTestServerExecutable } from '../../src/local-stack/tools';
 import { indexedValueTypes } from '../../src/search-attributes';
 import { createSmsAskWorker } from '../../src/worker/worker';
 import { localAws, sharedStack } from './harness';
+import type { ReplyTarget } from './harness';
 
-export interface TimeSkippingWorker {
+export interface TimeSkippingWorker extends ReplyTarget {
   env: TestWorkflowEnvironment;
+  /** The environment's client (`env.client`), for signals such as `deliverReply`. */
+  client: Client;
   /** Waiting on a result through this client lets the server skip time while nothing else runs. */
   asks: SmsAskClient;
   settings: Settings;
+  taskQueue: string;
   stop(): Promise<void>;
 }
 
@@ -38,8 +43,10 @@ export async function startTimeSkippingWorker(overrides: SettingsInput = {}): Pr
   const running = worker.run();
   return {
     env,
+    client: env.client,
     asks: new SmsAskClient(env.client, { taskQueue: settings.taskQueue }),
     settings,
+    taskQueue: settings.taskQueue,
     async stop() {
       worker.shutdown();
       await running;

@@ -107,14 +107,14 @@ describe('ask rules over days, on a fake clock', () => {
     ask.reply(MANAGER, 'Yes');
     expect(ask.texts()).toEqual([
       '+0h 0142 Isolate WS-042?',
-      '+24h 0142 escalated: Isolate WS-042? | …0188',
+      '+24h 0142 escalated: Isolate WS-042? | ...0188',
       '+24h 0188 Escalated: on-call has not answered.',
-      '+48h 0142 escalated: Isolate WS-042? | …0177',
-      '+48h 0188 escalated: Isolate WS-042? | …0177',
+      '+48h 0142 escalated: Isolate WS-042? | ...0177',
+      '+48h 0188 escalated: Isolate WS-042? | ...0177',
       '+48h 0177 Isolate WS-042?',
       '+49h 0177 success: Yes | Isolate WS-042? | 201',
-      '+49h 0142 outcome: Isolate WS-042? | Answered by …0177: Yes',
-      '+49h 0188 outcome: Isolate WS-042? | Answered by …0177: Yes',
+      '+49h 0142 outcome: Isolate WS-042? | Answered by ...0177: Yes',
+      '+49h 0188 outcome: Isolate WS-042? | Answered by ...0177: Yes',
     ]);
     expect(ask.log.state.answer).toMatchObject({ option: 'Yes', via: 'sms', by: MANAGER });
   });
@@ -153,7 +153,7 @@ describe('ask rules over days, on a fake clock', () => {
     ask.reply(MANAGER, 'Yes');
     expect(ask.log.state.answer).toMatchObject({ option: 'Yes', via: 'sms', by: MANAGER });
     expect(ask.log.state.recipients.map((r) => r.answer?.option)).toEqual(['No', 'Yes', 'Yes']);
-    expect(ask.texts(ONCALL).at(-1)).toBe('+0h 0142 outcome: Isolate WS-042? | Answered by …0188, …0177: Yes');
+    expect(ask.texts(ONCALL).at(-1)).toBe('+0h 0142 outcome: Isolate WS-042? | Answered by ...0188, ...0177: Yes');
   });
 
   it('with a quorum, ends undecided as soon as no option can reach it', () => {
@@ -183,7 +183,7 @@ describe('ask rules over days, on a fake clock', () => {
 
   it('with any, the first answer wins, and its sender gets the success feedback instead of the outcome', () => {
     const ask = new SimulatedAsk({ to: [ONCALL, LEAD] }).reply(LEAD, 'No');
-    expect(ask.texts().slice(2)).toEqual(['+0h 0188 success: No | Isolate WS-042? | 012', '+0h 0142 outcome: Isolate WS-042? | Answered by …0188: No']);
+    expect(ask.texts().slice(2)).toEqual(['+0h 0188 success: No | Isolate WS-042? | 012', '+0h 0142 outcome: Isolate WS-042? | Answered by ...0188: No']);
   });
 
   it('extends the deadline, refusing an earlier one and any change once ended', () => {
