@@ -7,7 +7,9 @@ const EXPECTED_NOTICES = [/^No workflows registered, not polling for workflow ta
 
 function writeUnlessExpected({ level, message, meta, timestampNanos }: LogEntry): void {
   if (EXPECTED_NOTICES.some((notice) => notice.test(message))) return;
-  const at = new Date(Number(timestampNanos / 1_000_000n)).toISOString();
+  // Number() takes a bigint or a number; dividing by 1_000_000n threw on entries that carry a number,
+  // and a logger that throws breaks the worker it logs for.
+  const at = new Date(Number(timestampNanos) / 1e6).toISOString();
   process.stderr.write(`${at} [${level}] ${message}${meta ? ` ${inspect(meta, { breakLength: Infinity })}` : ''}\n`);
 }
 
