@@ -3,7 +3,7 @@ import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { Consumer } from 'sqs-consumer';
 import { parseInboundMessage } from '../domain/inbound-message';
-import { maskPhone } from '../domain/phone';
+import { maskPhone } from '../domain/phone-mask';
 import { inboundSignal, recipientWorkflowId } from '../workflows/definitions';
 import type { ActivityDeps } from './index';
 

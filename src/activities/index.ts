@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Settings } from '../config';
 import { createInboundActivities } from './inbound';
 import { createRegistrationActivities, createSmsActivities } from './outbound';
+import { createValidationActivities } from './validation';
 
 export interface ActivityDeps {
   sns: SNSClient;
@@ -16,7 +17,7 @@ export interface ActivityDeps {
 
 /** The activities of the main task queue, built over injected clients so that tests can swap them. */
 export function createActivities(deps: ActivityDeps) {
-  return { ...createRegistrationActivities(deps), ...createInboundActivities(deps) };
+  return { ...createRegistrationActivities(deps), ...createInboundActivities(deps), ...createValidationActivities(deps) };
 }
 
 export { createSmsActivities };

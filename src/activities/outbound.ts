@@ -5,7 +5,7 @@ import { publishSms } from '../aws/sms-publisher';
 import type { SentSms } from '../aws/sms-publisher';
 import { SmsSendError } from '../aws/sns-errors';
 import { MessageTooLongError } from '../domain/sms-text';
-import { maskPhone } from '../domain/phone';
+import { maskPhone } from '../domain/phone-mask';
 import { renderTemplate } from '../domain/templates';
 import { registerUpdate } from '../workflows/definitions';
 import type { OptionCode, Registration } from '../workflows/definitions';

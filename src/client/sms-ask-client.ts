@@ -5,7 +5,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import { DEFAULT_TASK_QUEUE } from '../config';
 import { normalizeAskRequest } from '../domain/ask-request';
 import type { AskRequest } from '../domain/ask-request';
-import { duration } from '../domain/duration';
+import { duration } from '../domain/duration-schema';
 import type { PolicyPresets } from '../domain/policy';
 import type { askWorkflow } from '../workflows/ask';
 import {
@@ -136,17 +136,7 @@ export class SmsAskClient {
       taskQueue: this.taskQueue,
       memo: { ask: memo },
       typedSearchAttributes: initialAskSearchAttributePairs(input, new Date()),
-      args: [
-        {
-          to: input.recipients,
-          question: input.question,
-          options: input.options,
-          policy: input.policy,
-          policyName: input.policyName,
-          entitlement: input.entitlement,
-          context: input.context,
-        },
-      ],
+      args: [{ validated: input }],
     });
     return { askId, entitlement: input.entitlement };
   }

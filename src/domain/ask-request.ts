@@ -5,7 +5,7 @@
  */
 import type { CountryCode } from 'libphonenumber-js';
 import { z } from 'zod';
-import { duration } from './duration';
+import { duration } from './duration-schema';
 import { normalizeRecipientPhone } from './phone';
 import { formatIssuePath, mergePolicies, resolvePolicy } from './policy';
 import type { AskPolicy, PolicyInput, PolicyOverride, PolicyPresets } from './policy';

@@ -77,20 +77,3 @@ export function normalizeSenderPhone(input: string): string | undefined {
   }
   return E164.test(text) ? text : undefined;
 }
-
-/** Last 4 digits only, so logs and third parties never see a full number. */
-export function maskPhone(e164: string): string {
-  return `…${lastFourDigits(e164)}`;
-}
-
-/**
- * The same mask inside an SMS: "..." is in the GSM-7 alphabet, whereas "…" would turn the whole
- * SMS into UCS-2, with 70 characters a segment instead of 160.
- */
-export function maskPhoneForSms(e164: string): string {
-  return `...${lastFourDigits(e164)}`;
-}
-
-function lastFourDigits(e164: string): string {
-  return e164.replace(/\D/g, '').slice(-4);
-}

@@ -5,7 +5,8 @@
  */
 import type { CountryCode } from 'libphonenumber-js';
 import { z } from 'zod';
-import { duration, formatMs } from './duration';
+import { formatMs } from './duration';
+import { duration } from './duration-schema';
 import { normalizeRecipientPhone } from './phone';
 
 /** XSOAR's entitlementTTL default, but here the ask always ends. */

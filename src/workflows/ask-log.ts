@@ -4,7 +4,7 @@
  * reports back. Deterministic: the workflow passes in the time, so this class never reads a clock.
  */
 import { MAX_DURATION_MS, formatMs } from '../domain/duration';
-import { maskPhoneForSms } from '../domain/phone';
+import { maskPhoneForSms } from '../domain/phone-mask';
 import { composeQuestionSms } from '../domain/sms-text';
 import type {
   AskEventType,

@@ -1,4 +1,5 @@
 import {
+  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   allHandlersFinished,
@@ -6,15 +7,13 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
-  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import { InvalidAskError, normalizeAskRequest } from '../domain/ask-request';
-import type { AskRequest } from '../domain/ask-request';
 import { AskLog } from './ask-log';
 import { smsActivities } from './sms-activities';
 import {
@@ -28,7 +27,7 @@ import {
   resendUpdate,
   statusQuery,
 } from './definitions';
-import type { AskMemo, AskState } from './definitions';
+import type { AskMemo, AskRequest, AskState, AskWorkflowInput, NormalizedAsk } from './definitions';
 import { askSearchAttributePairs } from './search-attributes';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -40,6 +39,9 @@ const { registerAsk } = proxyActivities<Activities>({
   retry: { initialInterval: '1s', maximumInterval: '10s' },
 });
 
+// Checking a child ask's request is pure computation in the worker process.
+const { validateAsk } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s', retry: { maximumAttempts: 3 } });
+
 // Bounded: a permanent SNS error fails fast; a long outage must not keep the ask from timing out.
 const smsOptions = {
   startToCloseTimeout: '30s',
@@ -50,10 +52,11 @@ const smsOptions = {
  * One question to one or more phones, carried out by its policy: registers with each recipient's
  * workflow (which hands out reply codes), sends the SMS, then waits for replies, operators, and
  * whatever the policy has due next (a reminder round, an escalation tier, the deadline).
- * Accepts the user-facing request so that it can run as a child of a user's workflow.
+ * Takes the client's validated ask, or the user-facing request when it runs as a child of a user's
+ * workflow; a request that does not validate fails the ask before anything is sent.
  */
-export async function askWorkflow(request: AskRequest): Promise<AskState> {
-  const input = normalizeOrFail(request);
+export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> {
+  const input = 'validated' in request ? request.validated : await validateOrFail(request);
   const { workflowId, taskQueue } = workflowInfo();
   const ask = new AskLog(workflowId, input, new Date());
   const registered = new Set<string>();
@@ -174,12 +177,14 @@ class ListingPublisher {
   }
 }
 
-function normalizeOrFail(request: AskRequest) {
+async function validateOrFail(request: AskRequest): Promise<NormalizedAsk> {
   try {
-    // A client-started ask arrives normalized; normalizing again is a no-op. Child asks may not be.
-    return normalizeAskRequest(request, { newEntitlement: uuid4 });
+    return await validateAsk(request);
   } catch (err) {
-    if (err instanceof InvalidAskError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidAsk');
+    // The request's problems, not "activity failed", are what the parent workflow must see.
+    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
+      throw ApplicationFailure.nonRetryable(err.cause.message, err.cause.type ?? 'InvalidAsk');
+    }
     throw err;
   }
 }

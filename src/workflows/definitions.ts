@@ -4,7 +4,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { FeedbackKind } from '../config';
-import type { NormalizedAsk } from '../domain/ask-request';
+import type { AskRequest, NormalizedAsk } from '../domain/ask-request';
 import type { AskPolicy } from '../domain/policy';
 import type { InboundReply } from '../domain/inbound-message';
 import type { CodeMode } from '../domain/reply-codes';
@@ -13,6 +13,14 @@ import type { CodeMode } from '../domain/reply-codes';
 
 /** The validated, normalized input of one ask (built by domain/ask-request.ts). */
 export type AskInput = NormalizedAsk;
+
+export type { AskRequest, NormalizedAsk };
+
+/**
+ * What askWorkflow takes: an ask the client has already validated, or, from a user's workflow
+ * that starts it as a child, the request as a playbook writes it.
+ */
+export type AskWorkflowInput = AskRequest | { validated: NormalizedAsk };
 
 /** `undecided`: with `all` or a quorum, the answers can no longer agree and there is no default. */
 export type AskStatus = 'waiting' | 'answered' | 'timed_out' | 'cancelled' | 'unreachable' | 'undecided';

@@ -1,11 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import {
-  InvalidPhoneNumberError,
-  maskPhone,
-  maskPhoneForSms,
-  normalizeRecipientPhone,
-  normalizeSenderPhone,
-} from '../../src/domain/phone';
+import { InvalidPhoneNumberError, normalizeRecipientPhone, normalizeSenderPhone } from '../../src/domain/phone';
+import { maskPhone, maskPhoneForSms } from '../../src/domain/phone-mask';
 import { smsSegmentInfo } from '../../src/domain/sms-text';
 
 function rejection(fn: () => unknown): InvalidPhoneNumberError {
