@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SmsAskClient } from '../../src/client/sms-ask-client';
-import { eventually, newPhone, sharedStack } from '../support/harness';
+import { eventually, newPhone, sharedStackClient } from '../support/harness';
 
 describe('SmsAskClient on the dev server', () => {
   let client: Client;
   beforeAll(async () => {
-    const stack = sharedStack();
-    client = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }), namespace: stack.namespace });
+    client = await sharedStackClient();
   });
   afterAll(async () => {
     await client?.connection.close();

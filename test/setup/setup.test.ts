@@ -3,17 +3,17 @@ import { randomUUID } from 'node:crypto';
 import { GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localAwsClientConfig } from '../../src/local-stack/local-stack';
 import { runSetup } from '../../src/setup/setup';
 import type { SetupTarget } from '../../src/setup/resources';
-import { localAws, sharedStack } from '../support/harness';
+import { localAws, sharedStack, sharedStackClient } from '../support/harness';
 
 const aws = { ...localAws(), sts: new STSClient(localAwsClientConfig(sharedStack())) };
 let temporal: Client;
 beforeAll(async () => {
-  temporal = new Client({ connection: await Connection.connect({ address: sharedStack().temporalAddress }), namespace: sharedStack().namespace });
+  temporal = await sharedStackClient();
 });
 afterAll(async () => {
   await temporal?.connection.close();

@@ -29,6 +29,12 @@ export function localAws() {
   return { sns: new SNSClient(config), sqs: new SQSClient(config) };
 }
 
+/** A Temporal client of the shared dev server; close its connection when done. */
+export async function sharedStackClient(): Promise<Client> {
+  const stack = sharedStack();
+  return new Client({ connection: await Connection.connect({ address: stack.temporalAddress }), namespace: stack.namespace });
+}
+
 export interface TestWorker {
   client: Client;
   asks: SmsAskClient;
@@ -47,8 +53,7 @@ export async function startTestWorker(
 ): Promise<TestWorker> {
   const stack = sharedStack();
   const settings = loadSettings({}, { taskQueue: `test-${randomUUID()}`, logLevel: 'silent', ...overrides });
-  const connection = await Connection.connect({ address: stack.temporalAddress });
-  const client = new Client({ connection, namespace: stack.namespace });
+  const client = await sharedStackClient();
   const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
   const { logger, ...workflows } = workerOptions;
   const worker = await createSmsAskWorker({
@@ -70,7 +75,7 @@ export async function startTestWorker(
       worker.shutdown();
       await running;
       await nativeConnection.close();
-      await connection.close();
+      await client.connection.close();
     },
   };
 }

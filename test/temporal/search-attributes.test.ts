@@ -1,14 +1,13 @@
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerSearchAttributes } from '../../src/search-attributes';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../src/workflows/search-attributes';
-import { sharedStack } from '../support/harness';
+import { sharedStackClient } from '../support/harness';
 
 describe('search attributes', () => {
   let client: Client;
   beforeAll(async () => {
-    const stack = sharedStack();
-    client = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }), namespace: stack.namespace });
+    client = await sharedStackClient();
   });
   afterAll(async () => {
     await client.connection.close();
