@@ -30,12 +30,6 @@ export function workerIamPolicy(r: Pick<InboundResources, 'queueArn' | 'dlqArn' 
   };
 }
 
-/** The actions `setup` itself needs (run by an administrator, once). */
-export const SETUP_ACTIONS = {
-  sqs: ['sqs:CreateQueue', 'sqs:GetQueueUrl', 'sqs:GetQueueAttributes', 'sqs:SetQueueAttributes'],
-  sns: ['sns:CreateTopic', 'sns:GetTopicAttributes', 'sns:ListSubscriptionsByTopic', 'sns:Subscribe'],
-} as const;
-
 /**
  * Trust policy of the role the worker assumes (SMS_ASK_ROLE_ARN): who may assume it. The principal
  * defaults to this account; narrow it to the worker's own identity (its instance or task role, or user).

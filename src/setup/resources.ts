@@ -25,11 +25,6 @@ export function parseArn(arn: string): { partition: string; service: string; reg
   return { partition, service, region, accountId, resource: rest.join(':') };
 }
 
-/** The region in a real SQS queue URL (https://sqs.REGION.amazonaws.com/…); undefined for an emulator's URL. */
-export function regionOfQueueUrl(queueUrl: string): string | undefined {
-  return /^https:\/\/sqs[.-]([a-z0-9-]+)\.amazonaws\.com(\.cn)?\//.exec(queueUrl)?.[1];
-}
-
 /** Names from the settings: the configured queue, topic and DLQ, or sms-ask's defaults; `overrides` win. */
 export function setupTargetFrom(settings: Settings, overrides: Partial<Pick<SetupTarget, 'queueName' | 'topicName'>> = {}): SetupTarget {
   const queueName = overrides.queueName ?? (settings.queueUrl ? queueNameOf(settings.queueUrl) : DEFAULT_INBOUND_NAME);
