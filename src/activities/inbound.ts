@@ -3,9 +3,10 @@ import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { Consumer } from 'sqs-consumer';
 import { parseInboundMessage } from '../domain/inbound-message';
+import type { InboundReply } from '../domain/inbound-message';
 import { maskPhone } from '../domain/phone-mask';
 import { inboundSignal, recipientWorkflowId } from '../workflows/definitions';
-import type { ActivityDeps } from './index';
+import type { ActivityDeps } from './deps';
 
 export interface PollInboundInput {
   queueUrl: string;
@@ -23,47 +24,69 @@ export interface PollStats {
 const HEARTBEAT_EVERY_MS = 5_000;
 const MAX_BACKOFF_MS = 30_000;
 
-export function createInboundActivities({ sqs, client, settings, logger }: ActivityDeps) {
-  /**
-   * Signals each parsed reply to its phone's recipient workflow. Only messages whose signal Temporal
-   * accepted are returned, and so deleted; the rest go back to the queue, and bad ones reach the DLQ.
-   */
-  async function routeBatch(messages: Message[], taskQueue: string, stats: PollStats): Promise<Message[]> {
-    stats.received += messages.length;
-    const outcomes = await Promise.all(
-      messages.map(async (message): Promise<Message | undefined> => {
-        const messageId = message.MessageId ?? '';
-        const parsed = parseInboundMessage(message.Body ?? '', messageId);
-        if (!parsed.ok) {
-          stats.bad++;
-          logger.warn(
-            { messageId, receiveCount: message.Attributes?.ApproximateReceiveCount, reason: parsed.reason },
-            'bad inbound message left on the queue for the dead-letter queue: %s',
-            parsed.reason,
-          );
-          return undefined;
-        }
-        const { reply } = parsed;
-        try {
-          await client.workflow.getHandle(recipientWorkflowId(taskQueue, reply.from)).signal(inboundSignal, reply);
-          stats.routed++;
-          return message;
-        } catch (err) {
-          if (err instanceof WorkflowNotFoundError) {
-            // No ask was ever sent to this phone (or its last one ended long ago): nothing to answer.
-            logger.info({ messageId, from: maskPhone(reply.from) }, 'reply from a phone with no asks; dropped');
-            stats.routed++;
-            return message;
-          }
-          stats.failed++;
-          logger.warn({ messageId, err }, 'could not signal the reply to Temporal; it stays on the queue');
-          return undefined;
-        }
-      }),
-    );
-    return outcomes.filter((m): m is Message => m !== undefined);
-  }
+/** What happens to one parsed reply: Temporal took it, or it stays on the queue to be retried. */
+export type RouteOutcome = 'routed' | 'no_asks' | 'failed';
 
+/**
+ * Hands one parsed reply to its phone's recipient workflow. The one way in for replies, whatever
+ * carried them (the SQS poller, a webhook): the recipient workflow dedupes and routes it.
+ */
+export async function routeReply(
+  { client, logger }: Pick<ActivityDeps, 'client' | 'logger'>,
+  taskQueue: string,
+  reply: InboundReply,
+): Promise<RouteOutcome> {
+  try {
+    await client.workflow.getHandle(recipientWorkflowId(taskQueue, reply.from)).signal(inboundSignal, reply);
+    return 'routed';
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) {
+      // No ask was ever sent to this phone (or its last one ended long ago): nothing to answer.
+      logger.info({ dedupeKey: reply.dedupeKey, from: maskPhone(reply.from) }, 'reply from a phone with no asks; dropped');
+      return 'no_asks';
+    }
+    logger.warn({ dedupeKey: reply.dedupeKey, err }, 'could not signal the reply to Temporal');
+    return 'failed';
+  }
+}
+
+/**
+ * Routes a batch received from SQS. Only messages that Temporal took are returned, and so deleted;
+ * the rest go back to the queue, and bad ones reach the DLQ through the redrive policy.
+ */
+export async function routeBatch(
+  deps: Pick<ActivityDeps, 'client' | 'logger'>,
+  messages: Message[],
+  taskQueue: string,
+  stats: PollStats,
+): Promise<Message[]> {
+  stats.received += messages.length;
+  const outcomes = await Promise.all(
+    messages.map(async (message): Promise<Message | undefined> => {
+      const messageId = message.MessageId ?? '';
+      const parsed = parseInboundMessage(message.Body ?? '', messageId);
+      if (!parsed.ok) {
+        stats.bad++;
+        deps.logger.warn(
+          { messageId, receiveCount: message.Attributes?.ApproximateReceiveCount, reason: parsed.reason },
+          'bad inbound message left on the queue for the dead-letter queue: %s',
+          parsed.reason,
+        );
+        return undefined;
+      }
+      const outcome = await routeReply(deps, taskQueue, parsed.reply);
+      if (outcome === 'failed') {
+        stats.failed++;
+        return undefined;
+      }
+      stats.routed++;
+      return message;
+    }),
+  );
+  return outcomes.filter((m): m is Message => m !== undefined);
+}
+
+export function createInboundActivities({ sqs, client, settings, logger }: ActivityDeps) {
   return {
     /** Long-polls the inbound queue until cancelled, the worker shuts down, or the lease ends. */
     async pollInbound({ queueUrl, leaseMs }: PollInboundInput): Promise<PollStats> {
@@ -77,7 +100,7 @@ export function createInboundActivities({ sqs, client, settings, logger }: Activ
         pollingWaitTimeMs: settings.pollIntervalMs,
         pollingCompleteWaitTimeMs: 30_000,
         messageSystemAttributeNames: ['ApproximateReceiveCount'],
-        handleMessageBatch: (messages) => routeBatch(messages, ctx.info.taskQueue, stats),
+        handleMessageBatch: (messages) => routeBatch({ client, logger }, messages, ctx.info.taskQueue, stats),
       });
       let stopping = false;
       let backoffMs = 0;

@@ -1,23 +1,18 @@
-import type { SNSClient } from '@aws-sdk/client-sns';
-import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { Client } from '@temporalio/client';
-import type { Logger } from 'pino';
-import type { Settings } from '../config';
+import type { ActivityDeps } from './deps';
 import { createInboundActivities } from './inbound';
 import { createRegistrationActivities, createSmsActivities } from './outbound';
 import { createValidationActivities } from './validation';
 
-export interface ActivityDeps {
-  sns: SNSClient;
-  sqs: SQSClient;
-  client: Client;
-  settings: Settings;
-  logger: Logger;
-}
+export type { ActivityDeps };
 
 /** The activities of the main task queue, built over injected clients so that tests can swap them. */
 export function createActivities(deps: ActivityDeps) {
   return { ...createRegistrationActivities(deps), ...createInboundActivities(deps), ...createValidationActivities(deps) };
 }
+
+/** The main task queue's activities, as the workflows see them through proxyActivities. */
+export type MainActivities = ReturnType<typeof createActivities>;
+/** The SMS task queue's activities. */
+export type SmsActivities = ReturnType<typeof createSmsActivities>;
 
 export { createSmsActivities };

@@ -9,7 +9,7 @@ import { maskPhone } from '../domain/phone-mask';
 import { renderTemplate } from '../domain/templates';
 import { registerUpdate } from '../workflows/definitions';
 import type { OptionCode, Registration } from '../workflows/definitions';
-import type { ActivityDeps } from './index';
+import type { ActivityDeps } from './deps';
 
 export interface RegisterAskInput {
   recipientWorkflowId: string;

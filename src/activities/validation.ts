@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { InvalidAskError, normalizeAskRequest } from '../domain/ask-request';
 import type { AskRequest, NormalizedAsk } from '../domain/ask-request';
-import type { ActivityDeps } from './index';
+import type { ActivityDeps } from './deps';
 
 /**
  * Validation of asks that a user's workflow starts as children (the client validates its own).

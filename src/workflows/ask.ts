@@ -13,7 +13,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
+import type { MainActivities } from '../activities';
 import { AskLog } from './ask-log';
 import { smsActivities } from './sms-activities';
 import {
@@ -30,17 +30,16 @@ import {
 import type { AskMemo, AskRequest, AskState, AskWorkflowInput, NormalizedAsk } from './definitions';
 import { askSearchAttributePairs } from './search-attributes';
 
-type Activities = ReturnType<typeof createActivities>;
 
 // Bounded, so that an ask whose recipients cannot be reached fails instead of hanging.
-const { registerAsk } = proxyActivities<Activities>({
+const { registerAsk } = proxyActivities<MainActivities>({
   startToCloseTimeout: '30s',
   scheduleToCloseTimeout: '10m',
   retry: { initialInterval: '1s', maximumInterval: '10s' },
 });
 
 // Checking a child ask's request is pure computation in the worker process.
-const { validateAsk } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s', retry: { maximumAttempts: 3 } });
+const { validateAsk } = proxyLocalActivities<MainActivities>({ startToCloseTimeout: '10s', retry: { maximumAttempts: 3 } });
 
 // Bounded: a permanent SNS error fails fast; a long outage must not keep the ask from timing out.
 const smsOptions = {

@@ -1,9 +1,8 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { ActivityOptions } from '@temporalio/workflow';
-import type { createSmsActivities } from '../activities/outbound';
+import type { SmsActivities } from '../activities';
 import { smsTaskQueue } from '../task-queue';
 
-type SmsActivities = ReturnType<typeof createSmsActivities>;
 
 /** The SMS-publishing activities, on the rate-limited SMS task queue that belongs to this workflow's queue. */
 export function smsActivities(options: Omit<ActivityOptions, 'taskQueue'>) {

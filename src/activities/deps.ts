@@ -1,0 +1,14 @@
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { Settings } from '../config';
+
+/** What every activity factory is built over; injected so that tests can swap the clients. */
+export interface ActivityDeps {
+  sns: SNSClient;
+  sqs: SQSClient;
+  client: Client;
+  settings: Settings;
+  logger: Logger;
+}
