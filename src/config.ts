@@ -3,6 +3,8 @@ import type { CountryCode } from 'libphonenumber-js';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
+import { DEFAULT_MAX_REPLY_BODY_BYTES } from './domain/input-limits';
+import type { ReplyRules } from './domain/reply-guard';
 import { DEFAULT_TASK_QUEUE } from './task-queue';
 
 export { DEFAULT_TASK_QUEUE };
@@ -93,6 +95,22 @@ export const settingsSchema = z.object({
   queueVisibilityTimeoutSeconds: z.coerce.number().int().min(0).max(43_200).default(30),
   /** `setup`: receives of a message before the redrive policy moves it to the DLQ (1-1000). Default 5. */
   maxReceiveCount: z.coerce.number().int().min(1).max(1000).default(5),
+  /** Wrong reply codes from one phone within replyGuessWindowSeconds that make its SMS answers refused for a cool-down. Default 5. */
+  replyGuessLimit: z.coerce.number().int().min(1).max(1000).default(5),
+  /** The window in which replyGuessLimit wrong codes lock a phone, in seconds. Default 900 (15 minutes). */
+  replyGuessWindowSeconds: z.coerce.number().int().min(1).max(7 * 86_400).default(900),
+  /** How long a locked phone's SMS answers are refused, in seconds. Default 3600 (1 hour). */
+  replyGuessCooldownSeconds: z.coerce.number().int().min(1).max(7 * 86_400).default(3600),
+  /** Failure, help and expired feedback SMS per phone within replyFeedbackWindowSeconds; more are not sent. Default 5. */
+  replyFeedbackLimit: z.coerce.number().int().min(0).max(1000).default(5),
+  /** The window of replyFeedbackLimit, in seconds. Default 3600 (1 hour). */
+  replyFeedbackWindowSeconds: z.coerce.number().int().min(1).max(7 * 86_400).default(3600),
+  /** How long a STOP waits for SNS to list the number as opted out before it is logged as unconfirmed, in seconds. Default 60. */
+  optOutConfirmSeconds: z.coerce.number().int().min(0).max(3600).default(60),
+  /** Largest reply body accepted, in UTF-8 bytes; a longer message is a bad message (logged, left for the DLQ). Default 1600, SMS's limit. */
+  maxReplyBytes: z.coerce.number().int().min(160).max(65_536).default(DEFAULT_MAX_REPLY_BODY_BYTES),
+  /** `setup`: an IAM role that may publish replies to the inbound topic besides AWS's SMS service (a bridge, e.g. a Twilio relay). Default: none. */
+  inboundBridgeRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'an IAM role ARN such as arn:aws:iam::123456789012:role/sms-bridge').optional(),
   /** JSON or YAML file of named policy presets, `{ presets: { name: policy } }`, read by the client and CLI. */
   policyFile: z.string().min(1).optional(),
   /** Log level. Default info. */
@@ -161,6 +179,14 @@ export const SETTINGS_ENV = {
   queueVisibilityTimeoutSeconds: 'SMS_ASK_QUEUE_VISIBILITY_TIMEOUT_SECONDS',
   maxReceiveCount: 'SMS_ASK_MAX_RECEIVE_COUNT',
   policyFile: 'SMS_ASK_POLICY_FILE',
+  replyGuessLimit: 'SMS_ASK_REPLY_GUESS_LIMIT',
+  replyGuessWindowSeconds: 'SMS_ASK_REPLY_GUESS_WINDOW_SECONDS',
+  replyGuessCooldownSeconds: 'SMS_ASK_REPLY_GUESS_COOLDOWN_SECONDS',
+  replyFeedbackLimit: 'SMS_ASK_REPLY_FEEDBACK_LIMIT',
+  replyFeedbackWindowSeconds: 'SMS_ASK_REPLY_FEEDBACK_WINDOW_SECONDS',
+  optOutConfirmSeconds: 'SMS_ASK_OPT_OUT_CONFIRM_SECONDS',
+  maxReplyBytes: 'SMS_ASK_MAX_REPLY_BYTES',
+  inboundBridgeRoleArn: 'SMS_ASK_INBOUND_BRIDGE_ROLE_ARN',
   'feedback.success.enabled': 'SMS_ASK_FEEDBACK_SUCCESS_ENABLED',
   'feedback.success.template': 'SMS_ASK_FEEDBACK_SUCCESS_TEMPLATE',
   'feedback.failure.enabled': 'SMS_ASK_FEEDBACK_FAILURE_ENABLED',
@@ -174,6 +200,18 @@ export const SETTINGS_ENV = {
   'feedback.escalated.enabled': 'SMS_ASK_FEEDBACK_ESCALATED_ENABLED',
   'feedback.escalated.template': 'SMS_ASK_FEEDBACK_ESCALATED_TEMPLATE',
 } as const;
+
+/** The reply rules that each phone's workflow applies, from the settings. */
+export function replyRulesFrom(settings: Settings): ReplyRules {
+  return {
+    guessLimit: settings.replyGuessLimit,
+    guessWindowMs: settings.replyGuessWindowSeconds * 1000,
+    guessCooldownMs: settings.replyGuessCooldownSeconds * 1000,
+    feedbackLimit: settings.replyFeedbackLimit,
+    feedbackWindowMs: settings.replyFeedbackWindowSeconds * 1000,
+    optOutConfirmMs: settings.optOutConfirmSeconds * 1000,
+  };
+}
 
 /** Names the variable that points at an optional JSON or YAML settings file. */
 export const CONFIG_FILE_ENV = 'SMS_ASK_CONFIG';

@@ -55,7 +55,7 @@ export async function routeReply(
  * the rest go back to the queue, and bad ones reach the DLQ through the redrive policy.
  */
 export async function routeBatch(
-  deps: Pick<ActivityDeps, 'client' | 'logger'>,
+  deps: Pick<ActivityDeps, 'client' | 'logger'> & Partial<Pick<ActivityDeps, 'settings'>>,
   messages: Message[],
   taskQueue: string,
   stats: PollStats,
@@ -64,7 +64,7 @@ export async function routeBatch(
   const outcomes = await Promise.all(
     messages.map(async (message): Promise<Message | undefined> => {
       const messageId = message.MessageId ?? '';
-      const parsed = parseInboundMessage(message.Body ?? '', messageId);
+      const parsed = parseInboundMessage(message.Body ?? '', messageId, { maxBodyBytes: deps.settings?.maxReplyBytes });
       if (!parsed.ok) {
         stats.bad++;
         deps.logger.warn(
@@ -100,7 +100,7 @@ export function createInboundActivities({ sqs, client, settings, logger }: Activ
         pollingWaitTimeMs: settings.pollIntervalMs,
         pollingCompleteWaitTimeMs: 30_000,
         messageSystemAttributeNames: ['ApproximateReceiveCount'],
-        handleMessageBatch: (messages) => routeBatch({ client, logger }, messages, ctx.info.taskQueue, stats),
+        handleMessageBatch: (messages) => routeBatch({ client, logger, settings }, messages, ctx.info.taskQueue, stats),
       });
       let stopping = false;
       let backoffMs = 0;

@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { FeedbackKind } from '../config';
+import { replyRulesFrom } from '../config';
 import { publishSms } from '../aws/sms-publisher';
 import type { SentSms } from '../aws/sms-publisher';
 import { SmsSendError } from '../aws/sns-errors';
@@ -14,7 +15,7 @@ import type { ActivityDeps } from './deps';
 export interface RegisterAskInput {
   recipientWorkflowId: string;
   phone: string;
-  registration: Omit<Registration, 'codeMode' | 'codeLength'>;
+  registration: Omit<Registration, 'codeMode' | 'codeLength' | 'rules'>;
 }
 
 export interface FeedbackInput {
@@ -36,7 +37,7 @@ export function createRegistrationActivities({ client, settings }: ActivityDeps)
       const { taskQueue } = Context.current().info;
       try {
         return await client.workflow.executeUpdateWithStart(registerUpdate, {
-          args: [{ ...registration, codeMode: settings.codeMode, codeLength: settings.codeLength }],
+          args: [{ ...registration, codeMode: settings.codeMode, codeLength: settings.codeLength, rules: replyRulesFrom(settings) }],
           updateId: `register/${registration.askId}`,
           startWorkflowOperation: new WithStartWorkflowOperation('recipientWorkflow', {
             workflowId: recipientWorkflowId,

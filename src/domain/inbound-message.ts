@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_MAX_REPLY_BODY_BYTES, MAX_ADDRESS_LENGTH, MAX_MESSAGE_ID_LENGTH, utf8ByteLength } from './input-limits';
 import { normalizeSenderPhone } from './phone';
 
 export type InboundFormat = 'sns-envelope' | 'raw' | 'bridge';
@@ -22,6 +23,31 @@ export interface InboundReply {
 }
 
 export type InboundParseResult = { ok: true; reply: InboundReply } | { ok: false; reason: string };
+
+export interface InboundLimits {
+  /** Largest messageBody, in UTF-8 bytes. Default 1,600 (the maxReplyBytes setting). */
+  maxBodyBytes?: number;
+}
+
+/**
+ * Why a reply is too big to route, or undefined when it is within the limits: the body's size, the
+ * length of every id (they become dedupe keys kept in workflow state) and of the address fields.
+ * Every way in for replies checks it, so that none can make the worker store or scan unbounded text.
+ */
+export function replyOverLimits(
+  fields: { body: string; ids: Record<string, string | undefined>; addresses: Record<string, string | undefined> },
+  limits: InboundLimits = {},
+): string | undefined {
+  const maxBodyBytes = limits.maxBodyBytes ?? DEFAULT_MAX_REPLY_BODY_BYTES;
+  if (utf8ByteLength(fields.body, maxBodyBytes) > maxBodyBytes) return `messageBody is longer than ${maxBodyBytes} bytes`;
+  for (const [name, id] of Object.entries(fields.ids)) {
+    if (id !== undefined && id.length > MAX_MESSAGE_ID_LENGTH) return `${name} is longer than ${MAX_MESSAGE_ID_LENGTH} characters`;
+  }
+  for (const [name, value] of Object.entries(fields.addresses)) {
+    if (value !== undefined && value.length > MAX_ADDRESS_LENGTH) return `${name} is longer than ${MAX_ADDRESS_LENGTH} characters`;
+  }
+  return undefined;
+}
 
 // Blank ids count as absent: a shared "" dedupe key would drop every later reply.
 const optionalText = z
@@ -98,10 +124,20 @@ function parseTwoWayPayload(
   obj: JsonObject,
   sqsMessageId: string,
   envelope: { snsMessageId: string | undefined } | undefined,
+  limits: InboundLimits,
 ): InboundParseResult {
   const parsed = TwoWayPayloadSchema.safeParse(obj);
   if (!parsed.success) return fail(describePayloadProblem(obj, parsed.error.issues[0]?.path[0]));
   const p = parsed.data;
+  const tooBig = replyOverLimits(
+    {
+      body: p.messageBody,
+      ids: { 'SQS MessageId': sqsMessageId, 'SNS MessageId': envelope?.snsMessageId, inboundMessageId: p.inboundMessageId, previousPublishedMessageId: p.previousPublishedMessageId },
+      addresses: { originationNumber: p.originationNumber, destinationNumber: p.destinationNumber, messageKeyword: p.messageKeyword },
+    },
+    limits,
+  );
+  if (tooBig) return fail(tooBig);
 
   const from = normalizeSenderPhone(p.originationNumber);
   if (from === undefined) {
@@ -134,7 +170,7 @@ function parseTwoWayPayload(
   return { ok: true, reply };
 }
 
-function parseEnvelope(obj: JsonObject, sqsMessageId: string): InboundParseResult {
+function parseEnvelope(obj: JsonObject, sqsMessageId: string, limits: InboundLimits): InboundParseResult {
   const type = obj['Type'];
   if (typeof type !== 'string') return fail(`SNS envelope's Type must be a string (got ${typeName(type)})`);
   if (type === 'SubscriptionConfirmation') {
@@ -163,14 +199,14 @@ function parseEnvelope(obj: JsonObject, sqsMessageId: string): InboundParseResul
   if (!looksLikeTwoWayPayload(inner.value)) {
     return fail(`SNS envelope's Message is not a two-way SMS payload (keys: ${listKeys(inner.value)})`);
   }
-  return parseTwoWayPayload(inner.value, sqsMessageId, { snsMessageId: envelope.data.MessageId });
+  return parseTwoWayPayload(inner.value, sqsMessageId, { snsMessageId: envelope.data.MessageId }, limits);
 }
 
 /**
- * Reads one SQS message body. Never throws: a bad message gets a reason to log,
- * and stays on the queue so redrive moves it to the DLQ.
+ * Reads one SQS message body. Never throws: a bad message (malformed, or over the limits) gets a
+ * reason to log, and stays on the queue so redrive moves it to the DLQ. Linear in the body's size.
  */
-export function parseInboundMessage(body: string, sqsMessageId: string): InboundParseResult {
+export function parseInboundMessage(body: string, sqsMessageId: string, limits: InboundLimits = {}): InboundParseResult {
   // Some HTTP bridges prepend a byte-order mark, which JSON.parse rejects.
   const text = body.replace(/^\uFEFF/, '');
   if (text.trim() === '') return fail('body is empty');
@@ -180,7 +216,7 @@ export function parseInboundMessage(body: string, sqsMessageId: string): Inbound
   if (!isJsonObject(parsed.value)) return fail(`body is JSON but not an object (got ${typeName(parsed.value)})`);
 
   const obj = parsed.value;
-  if ('Type' in obj) return parseEnvelope(obj, sqsMessageId);
-  if (looksLikeTwoWayPayload(obj)) return parseTwoWayPayload(obj, sqsMessageId, undefined);
+  if ('Type' in obj) return parseEnvelope(obj, sqsMessageId, limits);
+  if (looksLikeTwoWayPayload(obj)) return parseTwoWayPayload(obj, sqsMessageId, undefined, limits);
   return fail(`not an SNS notification nor a two-way SMS payload (keys: ${listKeys(obj)})`);
 }

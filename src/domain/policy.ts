@@ -45,6 +45,11 @@ export const policySchema = z
     responders: z.union([z.enum(['any', 'all']), z.object({ quorum: z.number().int().min(1) }).strict()]).optional(),
     /** Tell recipients the outcome when the ask ends, and earlier tiers when it escalates. Default true, true. */
     notify: z.object({ outcome: z.boolean().optional(), escalation: z.boolean().optional() }).strict().optional(),
+    /**
+     * Let a bare option label ("Yes") answer when it is the recipient's only pending ask. Default
+     * false: only the reply code answers, since a label is easy to forge. For low-risk asks.
+     */
+    acceptLabels: z.boolean().optional(),
   })
   .strict();
 
@@ -61,6 +66,7 @@ export interface AskPolicy {
   onTimeout: { answer?: string };
   responders: Responders;
   notify: { outcome: boolean; escalation: boolean };
+  acceptLabels: boolean;
 }
 
 /** Named presets, as read from the policy file (`{ presets: { name: policy } }`). */
@@ -167,6 +173,7 @@ export function resolvePolicy(input: unknown, context: PolicyContext, problems: 
     onTimeout: answer === undefined ? {} : { answer },
     responders,
     notify: { outcome: raw.notify?.outcome ?? true, escalation: raw.notify?.escalation ?? true },
+    acceptLabels: raw.acceptLabels ?? false,
   };
 }
 

@@ -71,6 +71,21 @@ export function allocateCodes(req: CodeAllocationRequest): { codes: string[]; ne
     : allocateSequential(req);
 }
 
+/**
+ * Throws CodeSpaceExhaustedError when `count` new codes cannot be handed out: the check that
+ * allocation makes, without drawing random numbers, so that an update's validator can run it.
+ * Returns how many codes of the random space are in use.
+ */
+export function assertCodesAvailable(req: Pick<CodeAllocationRequest, 'count' | 'mode' | 'length' | 'inUse'>): number {
+  if (req.mode !== 'random') return req.inUse.size;
+  let inUseInSpace = 0;
+  for (const code of req.inUse) if (isInSpace(code, req.length)) inUseInSpace += 1;
+  if (codeSpaceSize(req.length) - inUseInSpace < req.count) {
+    throw new CodeSpaceExhaustedError('random', req.length, inUseInSpace, req.count);
+  }
+  return inUseInSpace;
+}
+
 function allocateRandom(req: CodeAllocationRequest): string[] {
   // First digit 1–9: people drop a leading zero when they type a number back.
   const min = 10 ** (req.length - 1);
@@ -78,11 +93,7 @@ function allocateRandom(req: CodeAllocationRequest): string[] {
   const avoid = req.avoid ?? new Set<string>();
   const taken = new Set(req.inUse);
 
-  let inUseInSpace = 0;
-  for (const code of req.inUse) if (isInSpace(code, req.length)) inUseInSpace += 1;
-  if (size - inUseInSpace < req.count) {
-    throw new CodeSpaceExhaustedError('random', req.length, inUseInSpace, req.count);
-  }
+  const inUseInSpace = assertCodesAvailable(req);
 
   const codeAt = (index: number): string => String(min + index);
   const draw = (): number => {

@@ -4,6 +4,7 @@
  * reports back. Deterministic: the workflow passes in the time, so this class never reads a clock.
  */
 import { MAX_DURATION_MS, formatMs } from '../domain/duration';
+import { MAX_LOGGED_REPLY_CHARS, clipText } from '../domain/input-limits';
 import { maskPhoneForSms } from '../domain/phone-mask';
 import { composeQuestionSms } from '../domain/sms-text';
 import type {
@@ -16,6 +17,7 @@ import type {
   OperatorAction,
   OptionCode,
   OutgoingSms,
+  RecipientNotice,
   RecipientState,
   RoutedReply,
   SentSmsInfo,
@@ -132,7 +134,8 @@ export class AskLog {
 
   acceptReply(reply: RoutedReply, at: Date): void {
     const option = this.state.options[reply.optionIndex];
-    this.record(at, 'reply_received', { phone: reply.phone, detail: `"${reply.body}"${reply.code ? ` (code ${reply.code})` : ''}` });
+    const body = clipText(reply.body, MAX_LOGGED_REPLY_CHARS);
+    this.record(at, 'reply_received', { phone: reply.phone, detail: `"${body}"${reply.code ? ` (code ${reply.code})` : ''}` });
     if (this.state.status !== 'waiting') {
       this.record(at, 'reply_ignored', { phone: reply.phone, detail: `the ask is already ${this.state.status}` });
       this.outbox.push({ kind: 'feedback', to: reply.phone, feedback: 'expired', values: { question: this.state.question } });
@@ -197,8 +200,14 @@ export class AskLog {
     recipient.optedOut = true;
     const jump = this.state.status === 'waiting' && this.state.tier < this.state.policy.escalation.length;
     if (jump) this.state.tierJumpAt ??= at.toISOString();
-    this.record(at, 'opted_out', { phone, detail: `texted an opt-out keyword${jump ? '; the next tier starts now' : ''}` });
+    this.record(at, 'opted_out', { phone, detail: `texted an opt-out keyword, and SNS lists the number as opted out${jump ? '; the next tier starts now' : ''}` });
     this.settle(at);
+  }
+
+  /** What the recipient's phone workflow saw and decided nothing on: an unconfirmed STOP, a throttled guesser. */
+  recordNotice(notice: RecipientNotice): void {
+    if (!this.state.recipients.some((r) => r.phone === notice.phone)) return;
+    this.record(new Date(notice.at), notice.kind, { phone: notice.phone, detail: notice.detail });
   }
 
   timeOut(at: Date): void {

@@ -6,6 +6,7 @@ import {
   condition,
   getExternalWorkflowHandle,
   isCancellation,
+  log,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -22,6 +23,7 @@ import {
   cancelUpdate,
   extendUpdate,
   optedOutSignal,
+  recipientNoticeSignal,
   recipientWorkflowId,
   replySignal,
   resendUpdate,
@@ -61,10 +63,16 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
   const registered = new Set<string>();
 
   setHandler(statusQuery, () => ask.state);
-  setHandler(replySignal, (reply) => ask.acceptReply(reply, new Date()));
-  setHandler(optedOutSignal, ({ phone }) => ask.markOptedOut(phone, new Date()));
+  setHandler(replySignal, (reply) => logOnError('reply', () => ask.acceptReply(reply, new Date())));
+  setHandler(optedOutSignal, ({ phone }) => logOnError('opt-out', () => ask.markOptedOut(phone, new Date())));
+  setHandler(recipientNoticeSignal, (notice) => logOnError('notice', () => ask.recordNotice(notice)));
   const thenState = (change: () => void) => {
-    change();
+    try {
+      change();
+    } catch (err) {
+      // A handler's error must reject the update, never fail the workflow task.
+      throw err instanceof ApplicationFailure ? err : ApplicationFailure.nonRetryable(err instanceof Error ? err.message : String(err), 'AskUpdateRejected');
+    }
     return ask.state;
   };
   setHandler(answerUpdate, (manual) => thenState(() => ask.answerManually(manual, new Date())), {
@@ -86,7 +94,7 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
         registerAsk({
           recipientWorkflowId: recipientWorkflowId(taskQueue, phone),
           phone,
-          registration: { askId: workflowId, question: input.question, options: input.options },
+          registration: { askId: workflowId, question: input.question, options: input.options, acceptLabels: input.policy.acceptLabels },
         }),
       ),
     );
@@ -193,6 +201,15 @@ async function signalQuietly(recipientId: string, ended: { askId: string }): Pro
     await getExternalWorkflowHandle(recipientId).signal(askEndedSignal, ended);
   } catch {
     // The recipient workflow may have been terminated by an operator; nothing is left to free.
+  }
+}
+
+/** A signal handler's error is logged, never a failed workflow task that would retry forever. */
+function logOnError(signal: string, handle: () => void): void {
+  try {
+    handle();
+  } catch (err) {
+    log.error(`${signal} signal not applied`, { error: String(err) });
   }
 }
 

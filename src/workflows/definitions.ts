@@ -8,6 +8,7 @@ import type { AskRequest, NormalizedAsk } from '../domain/ask-request';
 import type { AskPolicy } from '../domain/policy';
 import type { InboundReply } from '../domain/inbound-message';
 import type { CodeMode } from '../domain/reply-codes';
+import type { ReplyGuardState, ReplyRules } from '../domain/reply-guard';
 
 // ---- ask workflow -------------------------------------------------------------------------------
 
@@ -79,6 +80,8 @@ export type AskEventType =
   | 'extended'
   | 'answered'
   | 'opted_out'
+  | 'opt_out_unconfirmed'
+  | 'guessing_throttled'
   | 'timed_out'
   | 'undecided'
   | 'cancelled';
@@ -166,7 +169,16 @@ export type OutgoingSms =
   | { kind: 'question'; to: string; text: string; /** Set for a reminder or a re-send: what the log says. */ again?: string }
   | { kind: 'feedback'; to: string; feedback: FeedbackKind; values: Record<string, string> };
 
+/** What a recipient workflow tells the phone's pending asks for their event logs; it decides nothing. */
+export interface RecipientNotice {
+  phone: string;
+  at: string;
+  kind: 'opt_out_unconfirmed' | 'guessing_throttled';
+  detail: string;
+}
+
 export const replySignal = defineSignal<[RoutedReply]>('reply');
+export const recipientNoticeSignal = defineSignal<[RecipientNotice]>('recipientNotice');
 export const optedOutSignal = defineSignal<[{ phone: string; at: string }]>('optedOut');
 export const answerUpdate = defineUpdate<AskState, [ManualAnswer]>('answer');
 export const cancelUpdate = defineUpdate<AskState, [CancelRequest]>('cancel');
@@ -189,6 +201,10 @@ export interface Registration {
   options: string[];
   codeMode: CodeMode;
   codeLength: number;
+  /** The ask's policy lets a bare option label answer it (policy.acceptLabels). */
+  acceptLabels?: boolean;
+  /** The worker's reply rules (guess throttle, feedback limit, STOP confirmation); the latest wins. */
+  rules?: ReplyRules;
 }
 
 export interface PendingAskEntry {
@@ -196,6 +212,7 @@ export interface PendingAskEntry {
   question: string;
   options: string[];
   codes: OptionCode[];
+  acceptLabels?: boolean;
 }
 
 export interface EndedAskEntry extends PendingAskEntry {
@@ -209,6 +226,9 @@ export interface RecipientWorkflowState {
   recentDedupeKeys: string[];
   nextSequential: number;
   optedOut: boolean;
+  /** Wrong codes, lock and feedback counts of this phone. */
+  guard?: ReplyGuardState;
+  rules?: ReplyRules;
 }
 
 export interface RecipientInput {

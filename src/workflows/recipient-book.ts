@@ -1,10 +1,15 @@
 /**
- * What one phone has pending, and how an inbound reply from it is routed. Deterministic: the
- * workflow passes in the time, and randomness comes from the workflow's seeded Math.random.
+ * What one phone has pending, and how an inbound reply from it is routed: codes required, guesses
+ * throttled, feedback limited, STOP confirmed before it counts. Deterministic: the workflow passes
+ * in the time, and randomness comes from the workflow's seeded Math.random.
  */
 import type { InboundReply } from '../domain/inbound-message';
-import { allocateCodes } from '../domain/reply-codes';
+import { MAX_LOGGED_REPLY_CHARS, clipText } from '../domain/input-limits';
+import { maskPhone } from '../domain/phone-mask';
+import { allocateCodes, assertCodesAvailable } from '../domain/reply-codes';
 import { interpretReply } from '../domain/reply-grammar';
+import { DEFAULT_REPLY_RULES, ReplyGuard, emptyGuardState, optOutCheckDelays } from '../domain/reply-guard';
+import type { ReplyRules } from '../domain/reply-guard';
 import type {
   EndedAskEntry,
   OptionCode,
@@ -20,35 +25,48 @@ const MAX_ENDED = 100;
 /** SQS redelivers within minutes; a thousand keys per phone is far more than enough. */
 const MAX_DEDUPE_KEYS = 1_000;
 
+export type FeedbackDecision = 'expired' | 'failure' | 'help';
+
 export type RouteDecision =
   | { kind: 'duplicate' }
   | { kind: 'answer'; askId: string; reply: RoutedReply }
-  | { kind: 'opt_out'; askIds: string[] }
-  | { kind: 'feedback'; feedback: 'expired' | 'failure' | 'help'; values: Record<string, string> }
-  | { kind: 'ignore' };
+  /** A STOP: it counts only once SNS lists the number as opted out (see optOutCheckDelays). */
+  | { kind: 'confirm_opt_out'; keyword: string; checkDelaysMs: number[] }
+  | { kind: 'feedback'; feedback: FeedbackDecision; values: Record<string, string> }
+  /** This reply just locked the phone: its pending asks log it, and the worker logs a warning. */
+  | { kind: 'throttled'; askIds: string[]; detail: string }
+  /** Nothing to do but log why (a locked phone, the feedback limit, no asks). */
+  | { kind: 'ignore'; why: string };
 
 export class RecipientBook {
   private readonly state: RecipientWorkflowState;
   private readonly seen: Set<string>;
+  private readonly guard: ReplyGuard;
 
   constructor(state?: RecipientWorkflowState) {
     this.state = state ?? { pending: [], recentlyEnded: [], recentDedupeKeys: [], nextSequential: 1, optedOut: false };
+    this.state.guard ??= emptyGuardState();
     this.seen = new Set(this.state.recentDedupeKeys);
+    this.guard = new ReplyGuard(this.state.guard, () => this.rules());
   }
 
+  /** Runs in the update's validator: a registration that cannot be honoured is rejected, not failed. */
   checkRegistration(registration: Registration): void {
     if (registration.options.length < 2) throw new Error('an ask needs at least two options');
+    if (this.state.pending.some((p) => p.askId === registration.askId)) return;
+    assertCodesAvailable({ count: registration.options.length, mode: registration.codeMode, length: registration.codeLength, inUse: this.codesInUse() });
   }
 
   /** Idempotent per ask, so a retried registration gets the same codes. */
   register(registration: Registration): OptionCode[] {
+    if (registration.rules) this.state.rules = registration.rules;
     const existing = this.state.pending.find((p) => p.askId === registration.askId);
     if (existing) return existing.codes;
     const { codes, nextSequential } = allocateCodes({
       count: registration.options.length,
       mode: registration.codeMode,
       length: registration.codeLength,
-      inUse: new Set(this.state.pending.flatMap((p) => p.codes.map((c) => c.code))),
+      inUse: this.codesInUse(),
       avoid: new Set(this.state.recentlyEnded.flatMap((p) => p.codes.map((c) => c.code))),
       nextSequential: this.state.nextSequential,
       random: Math.random,
@@ -59,6 +77,7 @@ export class RecipientBook {
       question: registration.question,
       options: registration.options,
       codes: registration.options.map((option, i) => ({ option, code: codes[i]! })),
+      ...(registration.acceptLabels && { acceptLabels: true }),
     };
     this.state.pending.push(entry);
     return entry.codes;
@@ -87,38 +106,64 @@ export class RecipientBook {
         askId: p.askId,
         options: p.options,
         codes: p.codes.map((c, optionIndex) => ({ code: c.code, optionIndex })),
+        acceptLabels: p.acceptLabels === true,
       })),
     );
-    switch (meaning.kind) {
-      case 'answer':
+    const now = at.getTime();
+    // An opt-out is always heard (SNS confirms it); help is harmless. Anything else waits out a lock.
+    if (meaning.kind === 'opt_out') {
+      return { kind: 'confirm_opt_out', keyword: meaning.keyword, checkDelaysMs: optOutCheckDelays(this.rules().optOutConfirmMs) };
+    }
+    if (meaning.kind === 'help') return this.limitedFeedback('help', { available_codes: this.availableCodes() }, now);
+    if (this.guard.lockedAt(now)) {
+      return { kind: 'ignore', why: `too many wrong codes: SMS answers refused until ${new Date(this.guard.lockedUntil()!).toISOString()}` };
+    }
+    if (meaning.kind === 'answer') {
+      return {
+        kind: 'answer',
+        askId: meaning.askId,
+        reply: {
+          phone: reply.from,
+          optionIndex: meaning.optionIndex,
+          code: meaning.code,
+          body: clipText(reply.body, MAX_LOGGED_REPLY_CHARS),
+          dedupeKey: reply.dedupeKey,
+          receivedAt: at.toISOString(),
+        },
+      };
+    }
+
+    const [onlyNumber] = meaning.numberTokens;
+    if (meaning.reason === 'unknown_code' && onlyNumber !== undefined) {
+      const ended = this.state.recentlyEnded.find((e) => e.codes.some((c) => c.code === onlyNumber));
+      if (ended) return this.limitedFeedback('expired', { question: ended.question }, now);
+    }
+    if (!this.hasPending()) return { kind: 'ignore', why: 'no open asks for this phone' };
+    if (meaning.reason === 'unknown_code' || meaning.reason === 'several_numbers') {
+      const verdict = this.guard.wrongGuess(now);
+      if (verdict.locked) {
+        const { guessWindowMs } = this.rules();
         return {
-          kind: 'answer',
-          askId: meaning.askId,
-          reply: {
-            phone: reply.from,
-            optionIndex: meaning.optionIndex,
-            code: meaning.code,
-            body: reply.body,
-            dedupeKey: reply.dedupeKey,
-            receivedAt: at.toISOString(),
-          },
+          kind: 'throttled',
+          askIds: this.pendingAskIds(),
+          detail:
+            `${maskPhone(reply.from)} sent ${verdict.wrongGuesses} wrong codes within ${Math.round(guessWindowMs / 60_000)} min; ` +
+            `its SMS answers are refused until ${new Date(verdict.until).toISOString()}`,
         };
-      case 'opt_out':
-        this.state.optedOut = true;
-        return { kind: 'opt_out', askIds: this.state.pending.map((p) => p.askId) };
-      case 'help':
-        return { kind: 'feedback', feedback: 'help', values: { available_codes: this.availableCodes() } };
-      case 'unmatched': {
-        const ended = this.state.recentlyEnded.find((e) =>
-          e.codes.some((c) => meaning.codeLikeTokens.includes(c.code)),
-        );
-        if (ended) return { kind: 'feedback', feedback: 'expired', values: { question: ended.question } };
-        if (this.hasPending()) {
-          return { kind: 'feedback', feedback: 'failure', values: { available_codes: this.availableCodes() } };
-        }
-        return { kind: 'ignore' };
       }
     }
+    return this.limitedFeedback('failure', { available_codes: this.availableCodes() }, now);
+  }
+
+  /** SNS listed the number as opted out: the phone's pending asks are told; returns them. */
+  confirmOptOut(): string[] {
+    this.state.optedOut = true;
+    return this.pendingAskIds();
+  }
+
+  /** Whether one more failure, help or expired SMS may go to this phone now (and counts it). */
+  takeFeedback(at: Date): boolean {
+    return this.guard.takeFeedback(at.getTime());
   }
 
   hasPending(): boolean {
@@ -129,8 +174,25 @@ export class RecipientBook {
     return this.state.pending;
   }
 
+  pendingAskIds(): string[] {
+    return this.state.pending.map((p) => p.askId);
+  }
+
   snapshot(): RecipientWorkflowState {
     return { ...this.state, recentDedupeKeys: [...this.seen] };
+  }
+
+  private rules(): ReplyRules {
+    return this.state.rules ?? DEFAULT_REPLY_RULES;
+  }
+
+  private limitedFeedback(feedback: FeedbackDecision, values: Record<string, string>, now: number): RouteDecision {
+    if (!this.guard.takeFeedback(now)) return { kind: 'ignore', why: `${feedback} feedback not sent: this phone's feedback limit is reached` };
+    return { kind: 'feedback', feedback, values };
+  }
+
+  private codesInUse(): Set<string> {
+    return new Set(this.state.pending.flatMap((p) => p.codes.map((c) => c.code)));
   }
 
   private availableCodes(): string {

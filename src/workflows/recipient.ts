@@ -1,22 +1,42 @@
 import {
+  ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  proxyActivities,
   setHandler,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { MainActivities } from '../activities';
 import type { InboundReply } from '../domain/inbound-message';
-import { askEndedSignal, inboundSignal, optedOutSignal, pendingAsksQuery, registerUpdate, replySignal } from './definitions';
-import type { RecipientInput } from './definitions';
+import { maskPhone } from '../domain/phone-mask';
+import {
+  askEndedSignal,
+  inboundSignal,
+  optedOutSignal,
+  pendingAsksQuery,
+  recipientNoticeSignal,
+  registerUpdate,
+  replySignal,
+} from './definitions';
+import type { RecipientInput, RecipientNotice } from './definitions';
 import { RecipientBook } from './recipient-book';
+import type { FeedbackDecision, RouteDecision } from './recipient-book';
 import { smsActivities } from './sms-activities';
 
 const feedbackOptions = {
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5 },
 } as const;
+
+// One SNS read; a failed check counts as "not listed yet", and the next check comes anyway.
+const { isPhoneOptedOut } = proxyActivities<MainActivities>({
+  startToCloseTimeout: '20s',
+  retry: { initialInterval: '1s', maximumInterval: '5s', maximumAttempts: 3 },
+});
 
 /** With no pending ask and no message for this long, the workflow ends (and forgets ended asks). */
 const IDLE_LIFETIME_MS = 24 * 3600 * 1000;
@@ -31,8 +51,9 @@ const MAX_WAIT_MS = 3600 * 1000;
 export async function recipientWorkflow(input: RecipientInput): Promise<void> {
   const book = new RecipientBook(input.state);
   const inbox: InboundReply[] = [];
+  const phone = new PhoneActions(input.phone, book);
 
-  setHandler(registerUpdate, (registration) => book.register(registration), {
+  setHandler(registerUpdate, (registration) => rejectOnError(() => book.register(registration)), {
     validator: (registration) => book.checkRegistration(registration),
   });
   setHandler(inboundSignal, (reply) => {
@@ -43,59 +64,135 @@ export async function recipientWorkflow(input: RecipientInput): Promise<void> {
   });
   setHandler(pendingAsksQuery, () => book.pending());
 
+  const settled = () => allHandlersFinished() && !phone.confirming();
   for (;;) {
     const woke = await condition(
       () => inbox.length > 0 || workflowInfo().continueAsNewSuggested,
       book.hasPending() ? MAX_WAIT_MS : IDLE_LIFETIME_MS,
     );
-    while (inbox.length > 0) await handle(input.phone, book, inbox.shift()!);
+    while (inbox.length > 0) await phone.handle(inbox.shift()!);
 
     if (!woke && !book.hasPending()) {
-      await condition(allHandlersFinished);
+      await condition(settled);
       if (inbox.length === 0 && !book.hasPending()) return;
     }
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS) {
-      await condition(allHandlersFinished);
+      await condition(settled);
       if (inbox.length === 0) await continueAsNew<typeof recipientWorkflow>({ phone: input.phone, state: book.snapshot() });
     }
   }
 }
 
-async function handle(phone: string, book: RecipientBook, reply: InboundReply): Promise<void> {
-  const decision = book.route(reply, new Date());
-  switch (decision.kind) {
-    case 'duplicate':
-      log.info('duplicate reply dropped', { dedupeKey: reply.dedupeKey });
-      return;
-    case 'answer':
-      try {
-        await getExternalWorkflowHandle(decision.askId).signal(replySignal, decision.reply);
-      } catch {
-        // The ask closed between its last word to us and this reply.
-        const ended = book.end(decision.askId, new Date());
-        if (ended) await feedback(phone, 'expired', { question: ended.question });
-      }
-      return;
-    case 'opt_out':
-      for (const askId of decision.askIds) {
-        await getExternalWorkflowHandle(askId)
-          .signal(optedOutSignal, { phone, at: new Date().toISOString() })
-          .catch(() => undefined);
-      }
-      return;
-    case 'feedback':
-      await feedback(phone, decision.feedback, decision.values);
-      return;
-    case 'ignore':
-      log.info('reply from a phone with no open asks ignored', { dedupeKey: reply.dedupeKey });
-      return;
+/** An update handler's error becomes the update's rejection, never a failed workflow task. */
+function rejectOnError<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (err) {
+    if (err instanceof ApplicationFailure) throw err;
+    const error = err instanceof Error ? err : new Error(String(err));
+    throw ApplicationFailure.nonRetryable(error.message, error.name);
   }
 }
 
-async function feedback(to: string, kind: 'expired' | 'failure' | 'help', values: Record<string, string>): Promise<void> {
+/** Carries out the book's decisions for one phone: signals to asks, feedback SMS, STOP checks, logs. */
+class PhoneActions {
+  private optOutCheck: Promise<void> | undefined;
+
+  constructor(
+    private readonly phone: string,
+    private readonly book: RecipientBook,
+  ) {}
+
+  confirming(): boolean {
+    return this.optOutCheck !== undefined;
+  }
+
+  async handle(reply: InboundReply): Promise<void> {
+    let decision: RouteDecision;
+    try {
+      decision = this.book.route(reply, new Date());
+    } catch (err) {
+      // A reply must never fail the workflow task; this one is logged and dropped.
+      log.error('reply could not be routed; dropped', { dedupeKey: reply.dedupeKey, error: String(err) });
+      return;
+    }
+    switch (decision.kind) {
+      case 'duplicate':
+        log.info('duplicate reply dropped', { dedupeKey: reply.dedupeKey });
+        return;
+      case 'answer':
+        try {
+          await getExternalWorkflowHandle(decision.askId).signal(replySignal, decision.reply);
+        } catch {
+          // The ask closed between its last word to us and this reply.
+          const ended = this.book.end(decision.askId, new Date());
+          if (ended && this.book.takeFeedback(new Date())) await this.feedback('expired', { question: ended.question });
+        }
+        return;
+      case 'confirm_opt_out':
+        if (this.optOutCheck) {
+          log.info('a STOP is already being confirmed with SNS; this one adds nothing', { dedupeKey: reply.dedupeKey });
+          return;
+        }
+        // Runs beside the inbox: a STOP that SNS has not listed yet must not hold up other replies.
+        this.optOutCheck = this.confirmOptOut(decision.keyword, decision.checkDelaysMs).finally(() => {
+          this.optOutCheck = undefined;
+        });
+        return;
+      case 'throttled':
+        log.warn('reply guessing throttled: too many wrong codes from one phone', { phone: maskPhone(this.phone), detail: decision.detail });
+        await this.notify(decision.askIds, 'guessing_throttled', decision.detail);
+        return;
+      case 'feedback':
+        await this.feedback(decision.feedback, decision.values);
+        return;
+      case 'ignore':
+        log.info(`reply not routed: ${decision.why}`, { dedupeKey: reply.dedupeKey });
+        return;
+    }
+  }
+
+  /** A STOP counts only once SNS lists the number as opted out; a forged one decides nothing. */
+  private async confirmOptOut(keyword: string, checkDelaysMs: number[]): Promise<void> {
+    for (const delay of checkDelaysMs) {
+      if (delay > 0) await sleep(delay);
+      let listed = false;
+      try {
+        listed = await isPhoneOptedOut({ phone: this.phone });
+      } catch (err) {
+        log.warn('could not read the SNS opt-out list; will check again', { phone: maskPhone(this.phone), error: String(err) });
+      }
+      if (listed) {
+        const at = new Date().toISOString();
+        await Promise.all(this.book.confirmOptOut().map((askId) => signalQuietly(askId, (h) => h.signal(optedOutSignal, { phone: this.phone, at }))));
+        return;
+      }
+    }
+    const waitedS = Math.round(checkDelaysMs.reduce((sum, d) => sum + d, 0) / 1000);
+    const detail = `texted ${keyword}, but SNS did not list the number as opted out within ${waitedS} s: not counted`;
+    log.warn('unconfirmed opt-out ignored', { phone: maskPhone(this.phone), keyword });
+    await this.notify(this.book.pendingAskIds(), 'opt_out_unconfirmed', detail);
+  }
+
+  private async notify(askIds: string[], kind: RecipientNotice['kind'], detail: string): Promise<void> {
+    const notice: RecipientNotice = { phone: this.phone, at: new Date().toISOString(), kind, detail };
+    await Promise.all(askIds.map((askId) => signalQuietly(askId, (h) => h.signal(recipientNoticeSignal, notice))));
+  }
+
+  private async feedback(kind: FeedbackDecision, values: Record<string, string>): Promise<void> {
+    try {
+      await smsActivities(feedbackOptions).sendFeedback({ to: this.phone, kind, values });
+    } catch (err) {
+      log.warn('feedback SMS not sent', { kind, error: String(err) });
+    }
+  }
+}
+
+/** The ask may have closed meanwhile; there is nothing left to tell it. */
+async function signalQuietly(askId: string, send: (handle: ReturnType<typeof getExternalWorkflowHandle>) => Promise<void>): Promise<void> {
   try {
-    await smsActivities(feedbackOptions).sendFeedback({ to, kind, values });
-  } catch (err) {
-    log.warn('feedback SMS not sent', { kind, error: String(err) });
+    await send(getExternalWorkflowHandle(askId));
+  } catch {
+    // Closed or gone.
   }
 }

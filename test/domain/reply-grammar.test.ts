@@ -50,13 +50,27 @@ describe('interpretReply: codes', () => {
   it('refuses to choose between two different active codes', () => {
     expect(interpretReply('4821 or 7302', [isolate])).toEqual({
       kind: 'unmatched',
-      reason: 'ambiguous',
-      codeLikeTokens: ['4821', '7302'],
+      reason: 'several_numbers',
+      numberTokens: ['4821', '7302'],
     });
   });
 
   it('refuses two codes even when they belong to different asks', () => {
-    expect(interpretReply('4821, 1150', [isolate, reboot])).toMatchObject({ kind: 'unmatched', reason: 'ambiguous' });
+    expect(interpretReply('4821, 1150', [isolate, reboot])).toMatchObject({ kind: 'unmatched', reason: 'several_numbers' });
+  });
+
+  it('never answers a spray of numbers, even with the right code among them', () => {
+    const spray = Array.from({ length: 300 }, (_, i) => String(1000 + i * 13)).concat('4821').join(' ');
+    expect(interpretReply(spray, [isolate])).toMatchObject({ kind: 'unmatched', reason: 'several_numbers' });
+  });
+
+  it('counts a number in another script, or a code next to a stray number, as several numbers', () => {
+    expect(interpretReply('4821 ٧', [isolate])).toMatchObject({ kind: 'unmatched', reason: 'several_numbers' });
+    expect(interpretReply('4821 at 10 pm', [isolate])).toMatchObject({ kind: 'unmatched', reason: 'several_numbers' });
+  });
+
+  it('reads full-width digits as the code they spell', () => {
+    expect(interpretReply('４８２１', [isolate])).toMatchObject({ kind: 'answer', code: '4821' });
   });
 
   it('refuses a code that two pending asks hold, rather than guessing', () => {
@@ -72,7 +86,7 @@ describe('interpretReply: codes', () => {
     expect(interpretReply('48210', [isolate])).toEqual({
       kind: 'unmatched',
       reason: 'unknown_code',
-      codeLikeTokens: ['48210'],
+      numberTokens: ['48210'],
     });
   });
 
@@ -80,27 +94,37 @@ describe('interpretReply: codes', () => {
     expect(interpretReply('1150', [isolate])).toEqual({
       kind: 'unmatched',
       reason: 'unknown_code',
-      codeLikeTokens: ['1150'],
+      numberTokens: ['1150'],
     });
   });
 });
 
 describe('interpretReply: option labels', () => {
-  it.each(['yes', 'YES', ' Yes! ', 'yes.'])('selects the option labelled Yes for %j when one ask is pending', (body) => {
-    expect(interpretReply(body, [isolate])).toEqual({ kind: 'answer', askId: 'isolate', optionIndex: 0 });
+  const labelled = (ask: PendingAskView): PendingAskView => ({ ...ask, acceptLabels: true });
+
+  it('does not answer with a bare label by default: only the code answers', () => {
+    expect(interpretReply('Yes', [isolate])).toEqual({ kind: 'unmatched', reason: 'no_code', numberTokens: [] });
+  });
+
+  it.each(['yes', 'YES', ' Yes! ', 'yes.'])('selects the option labelled Yes for %j when the one pending ask accepts labels', (body) => {
+    expect(interpretReply(body, [labelled(isolate)])).toEqual({ kind: 'answer', askId: 'isolate', optionIndex: 0 });
   });
 
   it('matches a multi-word label with different spacing and case', () => {
-    const only = [reboot];
-    expect(interpretReply('reboot   NOW', only)).toEqual({ kind: 'answer', askId: 'reboot', optionIndex: 0 });
+    expect(interpretReply('reboot   NOW', [labelled(reboot)])).toEqual({ kind: 'answer', askId: 'reboot', optionIndex: 0 });
   });
 
   it('does not match a label when several asks are pending', () => {
-    expect(interpretReply('Yes', [isolate, reboot])).toEqual({ kind: 'unmatched', reason: 'no_code', codeLikeTokens: [] });
+    expect(interpretReply('Yes', [labelled(isolate), labelled(reboot)])).toEqual({ kind: 'unmatched', reason: 'no_code', numberTokens: [] });
   });
 
   it('does not match a label that is only part of the body', () => {
-    expect(interpretReply('yes please', [isolate])).toEqual({ kind: 'unmatched', reason: 'no_code', codeLikeTokens: [] });
+    expect(interpretReply('yes please', [labelled(isolate)])).toEqual({ kind: 'unmatched', reason: 'no_code', numberTokens: [] });
+  });
+
+  it('refuses a label that two options share', () => {
+    const twice: PendingAskView = { askId: 't', options: ['Go', 'go!'], codes: [], acceptLabels: true };
+    expect(interpretReply('GO', [twice])).toMatchObject({ kind: 'unmatched', reason: 'ambiguous' });
   });
 });
 
@@ -138,26 +162,30 @@ describe('interpretReply: keywords', () => {
 
 describe('interpretReply: failures', () => {
   it.each(['', '   ', '\n'])('calls %j an empty reply', (body) => {
-    expect(interpretReply(body, [isolate])).toEqual({ kind: 'unmatched', reason: 'empty', codeLikeTokens: [] });
+    expect(interpretReply(body, [isolate])).toEqual({ kind: 'unmatched', reason: 'empty', numberTokens: [] });
   });
 
-  it('reports digits that are not active codes so the caller can check ended asks', () => {
+  it('reports the one number that is no active code, so the caller can check ended asks', () => {
+    expect(interpretReply('9999, 9999', [isolate])).toEqual({ kind: 'unmatched', reason: 'unknown_code', numberTokens: ['9999'] });
+  });
+
+  it('reports several numbers that are not active codes as several numbers', () => {
     expect(interpretReply('9999 or 12, 9999', [isolate])).toEqual({
       kind: 'unmatched',
-      reason: 'unknown_code',
-      codeLikeTokens: ['9999', '12'],
+      reason: 'several_numbers',
+      numberTokens: ['9999', '12'],
     });
   });
 
   it('reports unknown codes even with nothing pending', () => {
-    expect(interpretReply('4821', [])).toEqual({ kind: 'unmatched', reason: 'unknown_code', codeLikeTokens: ['4821'] });
+    expect(interpretReply('4821', [])).toEqual({ kind: 'unmatched', reason: 'unknown_code', numberTokens: ['4821'] });
   });
 
   it('says no_code when the body has neither a code nor a label', () => {
     expect(interpretReply('what is this?', [isolate])).toEqual({
       kind: 'unmatched',
       reason: 'no_code',
-      codeLikeTokens: [],
+      numberTokens: [],
     });
   });
 });

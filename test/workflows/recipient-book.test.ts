@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { InboundReply } from '../../src/domain/inbound-message';
+import { CodeSpaceExhaustedError } from '../../src/domain/reply-codes';
+import { DEFAULT_REPLY_RULES } from '../../src/domain/reply-guard';
 import { RecipientBook } from '../../src/workflows/recipient-book';
 import type { Registration } from '../../src/workflows/definitions';
 
@@ -39,13 +41,96 @@ describe('RecipientBook', () => {
   });
 
   it('stays silent to a phone with no asks, pending or recent', () => {
-    expect(new RecipientBook().route(reply('1234', 'r-1'), at)).toEqual({ kind: 'ignore' });
+    expect(new RecipientBook().route(reply('1234', 'r-1'), at)).toMatchObject({ kind: 'ignore' });
   });
 
-  it('sends an opt-out to every pending ask of the phone', () => {
+  it('has a STOP confirmed with SNS before it tells any ask, checking again for the rules\' window', () => {
     const book = new RecipientBook();
-    book.register(registration('ask/a'));
+    book.register({ ...registration('ask/a'), rules: { ...DEFAULT_REPLY_RULES, optOutConfirmMs: 60_000 } });
     book.register(registration('ask/b'));
-    expect(book.route(reply('STOP', 'r-1'), at)).toEqual({ kind: 'opt_out', askIds: ['ask/a', 'ask/b'] });
+    expect(book.route(reply('STOP', 'r-1'), at)).toEqual({ kind: 'confirm_opt_out', keyword: 'STOP', checkDelaysMs: [0, 5_000, 10_000, 20_000, 25_000] });
+    expect(book.confirmOptOut()).toEqual(['ask/a', 'ask/b']);
+  });
+
+  it('answers a bare label only for an ask whose policy accepts labels', () => {
+    const strict = new RecipientBook();
+    strict.register(registration('ask/a'));
+    expect(strict.route(reply('Yes', 'r-1'), at)).toMatchObject({ kind: 'feedback', feedback: 'failure' });
+    const lenient = new RecipientBook();
+    lenient.register({ ...registration('ask/a'), acceptLabels: true });
+    expect(lenient.route(reply('Yes', 'r-1'), at)).toMatchObject({ kind: 'answer', askId: 'ask/a', reply: { optionIndex: 0 } });
+  });
+
+  it('keeps only the first 160 characters of a reply body in what it routes', () => {
+    const book = new RecipientBook();
+    const [yes] = book.register(registration('ask/a'));
+    const decision = book.route(reply(`${yes!.code} ${'x'.repeat(1_000)}`, 'r-1'), at);
+    expect(decision.kind === 'answer' && decision.reply.body.length).toBe(161); // 160 and "…"
+  });
+
+  it('rejects, in the validator, a registration for which no code is left', () => {
+    const book = new RecipientBook();
+    const random = (askId: string): Registration => ({ ...registration(askId), codeMode: 'random', codeLength: 1, options: ['A', 'B', 'C'] });
+    book.register(random('ask/a'));
+    book.register(random('ask/b'));
+    book.register(random('ask/c'));
+    expect(() => book.checkRegistration(random('ask/d'))).toThrow(CodeSpaceExhaustedError);
+    // A retried registration of a pending ask is still fine: it gets its codes back.
+    expect(() => book.checkRegistration(random('ask/a'))).not.toThrow();
+  });
+});
+
+describe('RecipientBook: guessing and feedback limits', () => {
+  const rules = { ...DEFAULT_REPLY_RULES, guessLimit: 3, guessWindowMs: 60_000, guessCooldownMs: 600_000, feedbackLimit: 2, feedbackWindowMs: 60_000 };
+  const later = (ms: number) => new Date(at.getTime() + ms);
+
+  it('locks the phone at the limit of wrong codes, tells its pending asks, and then refuses even the right code', () => {
+    const book = new RecipientBook();
+    const [yes] = book.register({ ...registration('ask/a'), rules });
+    expect(book.route(reply('9001', 'g-1'), later(0))).toMatchObject({ kind: 'feedback', feedback: 'failure' });
+    expect(book.route(reply('9002 9003', 'g-2'), later(1_000))).toMatchObject({ kind: 'feedback', feedback: 'failure' });
+    const locked = book.route(reply('9004', 'g-3'), later(2_000));
+    expect(locked).toMatchObject({ kind: 'throttled', askIds: ['ask/a'] });
+    expect(locked.kind === 'throttled' && locked.detail).toMatch(/…0142 sent 3 wrong codes within 1 min; its SMS answers are refused until 2026-11-25T10:10:02.000Z/);
+    expect(locked.kind === 'throttled' && locked.detail).not.toContain(phone);
+
+    expect(book.route(reply(yes!.code, 'g-4'), later(3_000))).toMatchObject({ kind: 'ignore', why: expect.stringMatching(/too many wrong codes/) });
+    // After the cool-down the right code answers again.
+    expect(book.route(reply(yes!.code, 'g-5'), later(602_001))).toMatchObject({ kind: 'answer', askId: 'ask/a' });
+  });
+
+  it('forgets wrong codes older than the window', () => {
+    const book = new RecipientBook();
+    book.register({ ...registration('ask/a'), rules });
+    book.route(reply('9001', 'g-1'), later(0));
+    book.route(reply('9002', 'g-2'), later(1_000));
+    expect(book.route(reply('9003', 'g-3'), later(61_000))).not.toMatchObject({ kind: 'throttled' });
+  });
+
+  it('does not count words, an expired code or an opt-out as guesses', () => {
+    const book = new RecipientBook();
+    const [old] = book.register({ ...registration('ask/old'), rules });
+    book.end('ask/old', at);
+    book.register(registration('ask/a'));
+    for (const [i, body] of ['hello', old!.code, 'STOP', 'what?', old!.code].entries()) {
+      expect(book.route(reply(body, `w-${i}`), later(i))).not.toMatchObject({ kind: 'throttled' });
+    }
+  });
+
+  it('sends at most the limit of failure, help and expired feedback per window, then stays silent', () => {
+    const book = new RecipientBook();
+    book.register({ ...registration('ask/a'), rules });
+    expect(book.route(reply('hello', 'f-1'), later(0))).toMatchObject({ kind: 'feedback', feedback: 'failure' });
+    expect(book.route(reply('HELP', 'f-2'), later(1))).toMatchObject({ kind: 'feedback', feedback: 'help' });
+    expect(book.route(reply('hello again', 'f-3'), later(2))).toMatchObject({ kind: 'ignore', why: expect.stringMatching(/feedback limit/) });
+    expect(book.route(reply('hello, later', 'f-4'), later(60_001))).toMatchObject({ kind: 'feedback', feedback: 'failure' });
+  });
+
+  it('keeps the lock and the counts across continue-as-new', () => {
+    const before = new RecipientBook();
+    const [yes] = before.register({ ...registration('ask/a'), rules });
+    for (const i of [1, 2, 3]) before.route(reply(`900${i}`, `c-${i}`), later(i));
+    const after = new RecipientBook(JSON.parse(JSON.stringify(before.snapshot())));
+    expect(after.route(reply(yes!.code, 'c-4'), later(10))).toMatchObject({ kind: 'ignore' });
   });
 });
