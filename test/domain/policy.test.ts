@@ -30,7 +30,7 @@ function problemsOf(request: Partial<AskRequest>): readonly string[] {
 describe('policy', () => {
   it('defaults to a 24h timeout, any responder, no reminders or tiers, and every notice on', () => {
     const { policy, policyName } = normalize({});
-    expect(policy).toEqual({ timeout: 86_400_000, escalation: [], onTimeout: {}, responders: 'any', notify: { outcome: true, escalation: true } });
+    expect(policy).toEqual({ timeout: 86_400_000, escalation: [], onTimeout: {}, responders: 'any', notify: { outcome: true, escalation: true }, acceptLabels: false });
     expect(policyName).toBe('default');
   });
 

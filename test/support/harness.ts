@@ -40,7 +40,28 @@ export interface TestWorker {
   asks: SmsAskClient;
   settings: Settings;
   taskQueue: string;
+  /**
+   * Puts the number on this worker's view of SNS's opt-out list, as AWS does when a person texts
+   * STOP. moto cannot: its list is fixed (every number ending in 99), and those numbers cannot be
+   * sent a question in the first place.
+   */
+  optOut(phone: string): void;
   stop(): Promise<void>;
+}
+
+/** An SNS client whose CheckIfPhoneNumberIsOptedOut also answers yes for the numbers in `optedOut`. */
+function withOptOutList(sns: SNSClient, optedOut: ReadonlySet<string>): SNSClient {
+  sns.middlewareStack.add(
+    (next, context) => async (args) => {
+      const phone = (args.input as { phoneNumber?: string }).phoneNumber;
+      if (context.commandName === 'CheckIfPhoneNumberIsOptedOutCommand' && phone !== undefined && optedOut.has(phone)) {
+        return { output: { isOptedOut: true, $metadata: {} }, response: {} } as Awaited<ReturnType<typeof next>>;
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'testOptOutList' },
+  );
+  return sns;
 }
 
 /**
@@ -56,11 +77,13 @@ export async function startTestWorker(
   const client = await sharedStackClient();
   const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
   const { logger, ...workflows } = workerOptions;
+  const optedOut = new Set<string>();
+  const aws = localAws();
   const worker = await createSmsAskWorker({
     connection: nativeConnection,
     namespace: stack.namespace,
     client,
-    aws: localAws(),
+    aws: { ...aws, sns: withOptOutList(aws.sns, optedOut) },
     settings,
     logger: logger ?? pino({ level: settings.logLevel }),
     workflows: workflows.workflowsPath ? workflows : { workflowBundle: workflows.workflowBundle ?? { code: readFileSync(stack.workflowBundlePath, 'utf8') } },
@@ -71,6 +94,7 @@ export async function startTestWorker(
     asks: new SmsAskClient(client, { taskQueue: settings.taskQueue }),
     settings,
     taskQueue: settings.taskQueue,
+    optOut: (phone) => optedOut.add(phone),
     async stop() {
       worker.shutdown();
       await running;

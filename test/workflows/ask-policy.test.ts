@@ -228,6 +228,7 @@ describe('opt-out and operator actions, on the dev server', () => {
     const question = 'Wipe laptop-9?';
     const { askId } = await devWorker.asks.start({ to: oncall, question, policy: { timeout: '1h', escalation: [{ after: '30m', to: lead }] } });
     await smsAbout(oncall, question, 1);
+    devWorker.optOut(oncall); // AWS lists the number as it receives the STOP
     await deliverReply(devWorker, oncall, 'STOP');
     await smsAbout(lead, question, 1, 5_000);
     const state = await devWorker.asks.status(askId);

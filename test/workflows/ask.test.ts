@@ -1,9 +1,9 @@
 import crypto from 'node:crypto';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AskEndedError } from '../../src/client/sms-ask-client';
 import { listSentSms, waitForSms } from '../../src/local-stack/phone-simulator';
-import { pendingAsksQuery, recipientWorkflowId } from '../../src/workflows/definitions';
+import { pendingAsksQuery, recipientWorkflowId, registerUpdate } from '../../src/workflows/definitions';
 import type { AskState } from '../../src/workflows/definitions';
 import { deliverReply, eventually, newPhone, sharedStack, startTestWorker } from '../support/harness';
 import type { TestWorker } from '../support/harness';
@@ -111,12 +111,43 @@ describe('ask workflow', () => {
     expect((await worker.asks.result(first.askId)).answer?.option).toBe('Yes');
   });
 
-  it('accepts an option label as the reply when the phone has exactly one pending ask', async () => {
+  it('accepts an option label as the reply when the policy accepts labels and the phone has exactly one pending ask', async () => {
     const phone = newPhone();
-    const { askId } = await worker.asks.start({ to: phone, question: 'Approve change CHG-9?', options: ['Approve', 'Reject'], timeout: '1h' });
+    const { askId } = await worker.asks.start({ to: phone, question: 'Approve change CHG-9?', options: ['Approve', 'Reject'], timeout: '1h', policy: { acceptLabels: true } });
     await sentAsk(askId);
     await deliverReply(worker, phone, ' reject. ');
     expect((await worker.asks.result(askId)).answer).toMatchObject({ option: 'Reject', via: 'sms' });
+  });
+
+  it('does not take a bare option label as the answer by default, and lists the codes instead', async () => {
+    const phone = newPhone();
+    const { askId } = await worker.asks.start({ to: phone, question: 'Approve change CHG-10?', options: ['Approve', 'Reject'], timeout: '1h' });
+    const state = await sentAsk(askId);
+    await deliverReply(worker, phone, 'Approve');
+    const failure = await waitForSms(sharedStack().awsEndpoint, (m) => m.phoneNumber === phone && m.message.startsWith('Sorry'));
+    expect(failure.message).toContain(`${codeFor(state, phone, 'Approve')} (Approve)`);
+    expect((await worker.asks.status(askId)).status).toBe('waiting');
+    await worker.asks.cancel(askId);
+  });
+
+  it('rejects a registration when the phone has no reply code left, and its workflow stays healthy', async () => {
+    const phone = newPhone();
+    const workflowId = recipientWorkflowId(worker.taskQueue, phone);
+    // 899 of the 900 three-digit codes held by one pending ask: an ask with two options cannot get codes.
+    const held = Array.from({ length: 899 }, (_, i) => ({ option: `o${i}`, code: String(100 + i) }));
+    const state = { pending: [{ askId: 'ask/full', question: 'Q?', options: held.map((c) => c.option), codes: held }], recentlyEnded: [], recentDedupeKeys: [], nextSequential: 1, optedOut: false };
+    const handle = await worker.client.workflow.start('recipientWorkflow', { workflowId, taskQueue: worker.taskQueue, args: [{ phone, state }] });
+    const register = worker.client.workflow.executeUpdateWithStart(registerUpdate, {
+      args: [{ askId: 'ask/one-more', question: 'Q?', options: ['Yes', 'No'], codeMode: 'random', codeLength: 3 }],
+      startWorkflowOperation: new WithStartWorkflowOperation('recipientWorkflow', { workflowId, taskQueue: worker.taskQueue, args: [{ phone }], workflowIdConflictPolicy: 'USE_EXISTING' }),
+    });
+    const refused = await register.catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect((refused as WorkflowUpdateFailedError).cause?.message).toMatch(/No free 3-digit reply code/);
+    expect(await handle.query(pendingAsksQuery)).toHaveLength(1);
+    const { events } = await handle.fetchHistory();
+    expect(events?.some((e) => e.workflowTaskFailedEventAttributes)).toBe(false);
+    await handle.terminate('test done');
   });
 
   it('sends the success feedback, then "expired" to a reply that comes after the end', async () => {
@@ -161,6 +192,7 @@ describe('ask workflow', () => {
     const phone = newPhone();
     const { askId } = await worker.asks.start({ to: phone, question: 'Wipe device?', timeout: '1h', defaultAnswer: 'No' });
     await sentAsk(askId);
+    worker.optOut(phone); // AWS lists the number as it receives the STOP
     await deliverReply(worker, phone, 'STOP');
     const result = await worker.asks.result(askId);
     expect(result.answer).toMatchObject({ option: 'No', via: 'default' });
@@ -172,6 +204,7 @@ describe('ask workflow', () => {
     const phone = newPhone();
     const { askId } = await worker.asks.start({ to: phone, question: 'Wipe device?', timeout: '1h' });
     await sentAsk(askId);
+    worker.optOut(phone);
     await deliverReply(worker, phone, 'unsubscribe');
     expect((await worker.asks.result(askId)).status).toBe('unreachable');
   });
