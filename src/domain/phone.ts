@@ -1,5 +1,6 @@
 import { ParseError, parsePhoneNumberWithError, validatePhoneNumberLength } from 'libphonenumber-js';
 import type { CountryCode, PhoneNumber } from 'libphonenumber-js';
+import { MAX_ADDRESS_LENGTH } from './input-limits';
 
 const E164 = /^\+[1-9]\d{6,14}$/;
 const EXAMPLE = '+12065550142';
@@ -39,6 +40,7 @@ function parseReason(code: string): string {
 export function normalizeRecipientPhone(input: string, defaultCountry?: CountryCode): string {
   const text = input.trim();
   if (text === '') throw new InvalidPhoneNumberError(input, 'empty');
+  if (text.length > MAX_ADDRESS_LENGTH) throw new InvalidPhoneNumberError(`${text.slice(0, 20)}…`, `longer than ${MAX_ADDRESS_LENGTH} characters`);
 
   let parsed: PhoneNumber;
   try {
@@ -68,7 +70,7 @@ export function normalizeRecipientPhone(input: string, defaultCountry?: CountryC
  */
 export function normalizeSenderPhone(input: string): string | undefined {
   const text = input.trim();
-  if (text === '') return undefined;
+  if (text === '' || text.length > MAX_ADDRESS_LENGTH) return undefined;
   try {
     const parsed = parsePhoneNumberWithError(text, { extract: false });
     if (parsed.isPossible()) return parsed.number;

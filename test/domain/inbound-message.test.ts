@@ -181,6 +181,22 @@ describe('parseInboundMessage', () => {
     expect(parseInboundMessage(`\uFEFF${envelope({ originationNumber: '+12065550142', messageBody: '1' })}`, 'q').ok).toBe(true);
   });
 
+  it('rejects a message body over the size limit as a bad message, counting UTF-8 bytes', () => {
+    const at = (body: string, maxBodyBytes?: number) => parseInboundMessage(envelope({ originationNumber: '+12065550142', messageBody: body }), 'q', { maxBodyBytes });
+    expect(at('x'.repeat(1_600)).ok).toBe(true);
+    expect(at('x'.repeat(1_601))).toEqual({ ok: false, reason: 'messageBody is longer than 1600 bytes' });
+    expect(at('é'.repeat(801))).toEqual({ ok: false, reason: 'messageBody is longer than 1600 bytes' });
+    expect(at('x'.repeat(200), 160)).toEqual({ ok: false, reason: 'messageBody is longer than 160 bytes' });
+  });
+
+  it('rejects ids and addresses over their length limits, so none becomes a dedupe key or is parsed', () => {
+    const long = 'a'.repeat(129);
+    expect(reasonFor(envelope({ originationNumber: '+12065550142', messageBody: '1', inboundMessageId: long }))).toBe('inboundMessageId is longer than 128 characters');
+    expect(reasonFor(envelope({ originationNumber: '+12065550142', messageBody: '1' }, { MessageId: long }))).toBe('SNS MessageId is longer than 128 characters');
+    expect(expectBad(parseInboundMessage(JSON.stringify({ originationNumber: '+12065550142', messageBody: '1' }), long))).toBe('SQS MessageId is longer than 128 characters');
+    expect(reasonFor(envelope({ originationNumber: `+1206555014${'2'.repeat(60)}`, messageBody: '1' }))).toBe('originationNumber is longer than 64 characters');
+  });
+
   it('rejects an empty body', () => {
     expect(reasonFor('  ')).toBe('body is empty');
   });
