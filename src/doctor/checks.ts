@@ -6,6 +6,7 @@ import {
   GetSMSAttributesCommand,
   GetSMSSandboxAccountStatusCommand,
   GetSubscriptionAttributesCommand,
+  GetTopicAttributesCommand,
   ListOriginationNumbersCommand,
 } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
@@ -18,7 +19,7 @@ import { parseInboundMessage } from '../domain/inbound-message';
 import { normalizeRecipientPhone } from '../domain/phone';
 import { maskPhone } from '../domain/phone-mask';
 import { findQueueSubscription, subscriptionPending } from '../setup/reconcile';
-import { parseArn, parsePolicy, queuePolicyAllowsTopic } from '../setup/resources';
+import { SMS_SERVICE_PRINCIPAL, TOPIC_POLICY_SIDS, parseArn, parsePolicy, queuePolicyAllowsTopic, topicPolicyOpenness } from '../setup/resources';
 import { inboundPollerWorkflowId } from '../workflows/definitions';
 import type { CheckResult, DoctorContext } from './context';
 
@@ -114,6 +115,24 @@ export const queuePolicyCheck: Check = {
         ? `the queue policy does not allow sqs:SendMessage from sns.amazonaws.com with aws:SourceArn ${topicArn}: SNS drops every reply`
         : 'the queue has no policy: SNS cannot deliver to it, and drops every reply',
       fix: `${SETUP_FIX}; it adds the statement (Sid AllowInboundSmsTopic) and keeps your others`,
+    };
+  },
+};
+
+/** Anyone who can publish to the inbound topic can forge a reply from any number. */
+export const topicPolicyCheck: Check = {
+  name: 'topic-policy',
+  async run(ctx) {
+    const topicArn = ctx.topicArn();
+    const sns = ctx.aws.snsIn(parseArn(topicArn)?.region ?? (await ctx.region()));
+    const { Attributes } = await sns.send(new GetTopicAttributesCommand({ TopicArn: topicArn }));
+    const bridge = ctx.settings.inboundBridgeRoleArn;
+    const open = topicPolicyOpenness(parsePolicy(Attributes?.Policy), topicArn, bridge);
+    if (!open) return { status: 'pass', saw: `only ${SMS_SERVICE_PRINCIPAL}${bridge ? ` and ${bridge}` : ''} may publish to ${topicArn}` };
+    return {
+      status: 'fail',
+      saw: open,
+      fix: `${SETUP_FIX}; it adds the statements (Sid ${TOPIC_POLICY_SIDS.allowSms}, ${TOPIC_POLICY_SIDS.denyOthers}) and keeps your others. A bridge that relays replies needs a role of its own: set ${SETTINGS_ENV.inboundBridgeRoleArn} before running setup`,
     };
   },
 };
@@ -337,6 +356,7 @@ export const DOCTOR_CHECKS: Check[] = [
   queueCheck,
   subscriptionCheck,
   queuePolicyCheck,
+  topicPolicyCheck,
   regionCheck,
   deliveryFormatCheck,
   temporalCheck,

@@ -20,6 +20,8 @@ export function workerIamPolicy(r: Pick<InboundResources, 'queueArn' | 'dlqArn' 
       // DeleteMessageBatch is authorized by sqs:DeleteMessage; there is no separate batch action.
       { Sid: 'PollInboundQueue', Effect: 'Allow', Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], Resource: r.queueArn },
       { Sid: 'InspectDeadLetterQueue', Effect: 'Allow', Action: ['sqs:GetQueueUrl', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'], Resource: r.dlqArn },
+      // Replies come only from AWS's SMS service: the worker itself never writes to the inbound topic.
+      { Sid: 'NeverPublishReplies', Effect: 'Deny', Action: 'sns:Publish', Resource: r.topicArn },
       {
         Sid: 'InspectInboundTopic',
         Effect: 'Allow',

@@ -7,6 +7,7 @@ import {
   GetSubscriptionAttributesCommand,
   GetTopicAttributesCommand,
   ListSubscriptionsByTopicCommand,
+  SetTopicAttributesCommand,
   SubscribeCommand,
 } from '@aws-sdk/client-sns';
 import type { SNSClient } from '@aws-sdk/client-sns';
@@ -17,7 +18,16 @@ import type { STSClient } from '@aws-sdk/client-sts';
 import type { Client } from '@temporalio/client';
 import { registerSearchAttributes } from '../search-attributes';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes';
-import { isNotFound, parseArn, parsePolicy, queuePolicyAllowsTopic, withQueuePolicyStatement } from './resources';
+import {
+  SMS_SERVICE_PRINCIPAL,
+  isNotFound,
+  parseArn,
+  parsePolicy,
+  queuePolicyAllowsTopic,
+  topicPolicyOpenness,
+  withQueuePolicyStatement,
+  withTopicPolicyStatements,
+} from './resources';
 import type { SetupTarget } from './resources';
 
 export interface SetupClients {
@@ -81,12 +91,12 @@ async function findQueue(sqs: SQSClient, name: string): Promise<QueueState | und
   return { url, attributes: out.Attributes ?? {} };
 }
 
-async function topicExists(sns: SNSClient, topicArn: string): Promise<boolean> {
+/** The topic's attributes, or undefined when there is no such topic. */
+async function findTopic(sns: SNSClient, topicArn: string): Promise<Record<string, string> | undefined> {
   try {
-    await sns.send(new GetTopicAttributesCommand({ TopicArn: topicArn }));
-    return true;
+    return (await sns.send(new GetTopicAttributesCommand({ TopicArn: topicArn }))).Attributes ?? {};
   } catch (err) {
-    if (isNotFound(err)) return false;
+    if (isNotFound(err)) return undefined;
     throw err;
   }
 }
@@ -118,7 +128,8 @@ export async function planSetup(clients: SetupClients, target: SetupTarget): Pro
   const arn = (service: string, name: string) => `arn:${partition}:${service}:${region}:${accountId}:${name}`;
   const topicArn = arn('sns', target.topicName);
 
-  const [dlq, queue, topicFound] = await Promise.all([findQueue(sqs, target.dlqName), findQueue(sqs, target.queueName), topicExists(sns, topicArn)]);
+  const [dlq, queue, topic] = await Promise.all([findQueue(sqs, target.dlqName), findQueue(sqs, target.queueName), findTopic(sns, topicArn)]);
+  const topicFound = topic !== undefined;
   const dlqArn = dlq?.attributes.QueueArn ?? arn('sqs', target.dlqName);
   const queueArn = queue?.attributes.QueueArn ?? arn('sqs', target.queueName);
   const steps: SetupStep[] = [];
@@ -150,7 +161,10 @@ export async function planSetup(clients: SetupClients, target: SetupTarget): Pro
   else if (queueChanges.length > 0) steps.push({ resource: 'queue', action: 'update', target: queueArn, changes: queueChanges });
   else steps.push({ resource: 'queue', action: 'none', target: queueArn, changes: ['visibility timeout, redrive policy and queue policy as wanted'] });
 
-  steps.push(topicFound ? { resource: 'topic', action: 'none', target: topicArn, changes: ['exists'] } : { resource: 'topic', action: 'create', target: topicArn, changes: ['create the inbound topic'] });
+  const onlyAws = `Policy: only ${SMS_SERVICE_PRINCIPAL}${target.bridgeRoleArn ? ` and ${target.bridgeRoleArn}` : ''} may publish replies`;
+  if (!topicFound) steps.push({ resource: 'topic', action: 'create', target: topicArn, changes: ['create the inbound topic', onlyAws] });
+  else if (topicPolicyOpenness(parsePolicy(topic.Policy), topicArn, target.bridgeRoleArn)) steps.push({ resource: 'topic', action: 'update', target: topicArn, changes: [onlyAws] });
+  else steps.push({ resource: 'topic', action: 'none', target: topicArn, changes: [`exists; only ${SMS_SERVICE_PRINCIPAL}${target.bridgeRoleArn ? ` and the bridge role` : ''} may publish`] });
 
   const subscription = topicFound && queue ? await findQueueSubscription(sns, topicArn, queueArn) : undefined;
   steps.push(
@@ -222,6 +236,12 @@ export async function applySetup(clients: SetupClients, plan: SetupPlan): Promis
   if (step('topic') === 'create') {
     const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: target.topicName }));
     if (TopicArn !== resources.topicArn) throw new Error(`topic ARN ${TopicArn} is not the expected ${resources.topicArn}`);
+  }
+  if (step('topic') !== 'none') {
+    // Read again: a new topic comes with SNS's default policy, whose statements are kept.
+    const { Attributes } = await sns.send(new GetTopicAttributesCommand({ TopicArn: resources.topicArn }));
+    const policy = withTopicPolicyStatements(parsePolicy(Attributes?.Policy), resources.topicArn, resources.accountId, target.bridgeRoleArn);
+    await sns.send(new SetTopicAttributesCommand({ TopicArn: resources.topicArn, AttributeName: 'Policy', AttributeValue: JSON.stringify(policy) }));
   }
 
   let subscriptionArn = resources.subscriptionArn;

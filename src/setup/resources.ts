@@ -3,6 +3,9 @@ import type { Settings } from '../config';
 
 export const DEFAULT_INBOUND_NAME = 'sms-ask-inbound';
 export const QUEUE_POLICY_SID = 'AllowInboundSmsTopic';
+/** AWS End User Messaging SMS, the service that publishes two-way replies to the topic. */
+export const SMS_SERVICE_PRINCIPAL = 'sms-voice.amazonaws.com';
+export const TOPIC_POLICY_SIDS = { allowSms: 'AllowTwoWaySmsToPublish', allowBridge: 'AllowReplyBridgeToPublish', denyOthers: 'DenyPublishButTwoWaySms' } as const;
 
 /** What `setup` creates or reconciles. */
 export interface SetupTarget {
@@ -11,6 +14,8 @@ export interface SetupTarget {
   topicName: string;
   visibilityTimeoutSeconds: number;
   maxReceiveCount: number;
+  /** An IAM role that may publish replies to the topic besides the SMS service. */
+  bridgeRoleArn?: string;
 }
 
 /** The last path segment of a queue URL, or the name itself. */
@@ -35,10 +40,11 @@ export function setupTargetFrom(settings: Settings, overrides: Partial<Pick<Setu
     dlqName: settings.dlq ? queueNameOf(settings.dlq) : `${queueName}-dlq`,
     visibilityTimeoutSeconds: settings.queueVisibilityTimeoutSeconds,
     maxReceiveCount: settings.maxReceiveCount,
+    ...(settings.inboundBridgeRoleArn && { bridgeRoleArn: settings.inboundBridgeRoleArn }),
   };
 }
 
-interface PolicyStatement {
+export interface PolicyStatement {
   Sid?: string;
   Effect?: string;
   Principal?: unknown;
@@ -122,6 +128,71 @@ export function queuePolicyAllowsTopic(policy: PolicyDocument | undefined, queue
 export function withQueuePolicyStatement(policy: PolicyDocument | undefined, queueArn: string, topicArn: string): PolicyDocument {
   const others = statementsOf(policy).filter((s) => s.Sid !== QUEUE_POLICY_SID);
   return { Version: policy?.Version ?? '2012-10-17', Statement: [...others, queuePolicyStatement(queueArn, topicArn)] };
+}
+
+/**
+ * The inbound topic's statements: the SMS service may publish (for this account only), so may the
+ * bridge role when there is one, and everyone else is denied, since without an explicit Deny any
+ * identity in the account whose IAM policy allows sns:Publish could write a reply.
+ */
+export function topicPolicyStatements(topicArn: string, accountId: string, bridgeRoleArn?: string): PolicyStatement[] {
+  return [
+    {
+      Sid: TOPIC_POLICY_SIDS.allowSms,
+      Effect: 'Allow',
+      Principal: { Service: SMS_SERVICE_PRINCIPAL },
+      Action: 'sns:Publish',
+      Resource: topicArn,
+      Condition: { StringEquals: { 'aws:SourceAccount': accountId } },
+    },
+    ...(bridgeRoleArn ? [{ Sid: TOPIC_POLICY_SIDS.allowBridge, Effect: 'Allow', Principal: { AWS: bridgeRoleArn }, Action: 'sns:Publish', Resource: topicArn }] : []),
+    {
+      Sid: TOPIC_POLICY_SIDS.denyOthers,
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 'sns:Publish',
+      Resource: topicArn,
+      // Both must hold for the Deny to apply: the caller is not the SMS service, and not the bridge.
+      Condition: {
+        StringNotEquals: { 'aws:PrincipalServiceName': SMS_SERVICE_PRINCIPAL },
+        ...(bridgeRoleArn ? { ArnNotEquals: { 'aws:PrincipalArn': bridgeRoleArn } } : {}),
+      },
+    },
+  ];
+}
+
+/** The topic policy with sms-ask's statements added or replaced; the owner's other statements are kept. */
+export function withTopicPolicyStatements(policy: PolicyDocument | undefined, topicArn: string, accountId: string, bridgeRoleArn?: string): PolicyDocument {
+  const ours = new Set<string>(Object.values(TOPIC_POLICY_SIDS));
+  const others = statementsOf(policy).filter((s) => s.Sid === undefined || !ours.has(s.Sid));
+  return { Version: policy?.Version ?? '2012-10-17', Statement: [...others, ...topicPolicyStatements(topicArn, accountId, bridgeRoleArn)] };
+}
+
+const isEveryone = (principal: unknown) =>
+  principal === '*' || (typeof principal === 'object' && principal !== null && asList((principal as Record<string, unknown>).AWS).includes('*'));
+const publishes = (s: PolicyStatement, topicArn: string) =>
+  asList(s.Action).some((a) => matchesWildcard(a, 'sns:Publish')) && (s.Resource === undefined || asList(s.Resource).some((r) => matchesWildcard(r, topicArn)));
+
+/**
+ * Why someone other than the SMS service (and the bridge role) could publish a reply to the topic,
+ * or undefined when the policy denies them: a Deny of sns:Publish to everyone whose conditions
+ * except only the SMS service and, if given, the bridge role.
+ */
+export function topicPolicyOpenness(policy: PolicyDocument | undefined, topicArn: string, bridgeRoleArn?: string): string | undefined {
+  const statements = statementsOf(policy);
+  const openAllow = statements.find((s) => s.Effect === 'Allow' && isEveryone(s.Principal) && publishes(s, topicArn) && s.Condition === undefined);
+  const guarded = statements.some((s) => {
+    if (s.Effect !== 'Deny' || !isEveryone(s.Principal) || !publishes(s, topicArn)) return false;
+    const conditions = Object.entries(s.Condition ?? {});
+    const exceptions = conditions.flatMap(([operator, block]) => Object.entries(block).map(([key, value]) => ({ operator, key: key.toLowerCase(), values: asList(value) })));
+    const exceptsService = exceptions.some((e) => e.operator === 'StringNotEquals' && e.key === 'aws:principalservicename' && e.values.length === 1 && e.values[0] === SMS_SERVICE_PRINCIPAL);
+    const others = exceptions.filter((e) => e.key !== 'aws:principalservicename');
+    const exceptsOnlyBridge = others.every((e) => bridgeRoleArn !== undefined && e.operator === 'ArnNotEquals' && e.key === 'aws:principalarn' && e.values.length === 1 && e.values[0] === bridgeRoleArn);
+    return exceptsService && exceptsOnlyBridge;
+  });
+  if (guarded) return undefined;
+  if (openAllow) return `the topic policy lets anyone publish (statement ${openAllow.Sid ?? 'without a Sid'} allows sns:Publish to "*" with no condition): anyone can forge replies`;
+  return `the topic policy does not deny sns:Publish to callers other than ${SMS_SERVICE_PRINCIPAL}${bridgeRoleArn ? ` and ${bridgeRoleArn}` : ''}: any identity of the account allowed sns:Publish can forge replies`;
 }
 
 /** True when an AWS SDK error says the thing does not exist. */

@@ -1,6 +1,6 @@
 /** `doctor` on a healthy setup, then on setups broken on purpose: it must name each fault. */
 import { randomUUID } from 'node:crypto';
-import { CreateTopicCommand, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateTopicCommand, SetTopicAttributesCommand, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, SendMessageCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../src/aws/clients';
@@ -55,6 +55,7 @@ describe('sms-ask doctor', () => {
       queue: 'pass',
       subscription: 'pass',
       'queue-policy': 'pass',
+      'topic-policy': 'pass',
       regions: 'pass',
       'delivery-format': 'pass',
       temporal: 'pass',
@@ -86,6 +87,20 @@ describe('sms-ask doctor', () => {
     const report = await doctor(inbound);
     expect(report.byName['queue-policy']).toMatchObject({ status: 'fail', saw: expect.stringContaining(`does not allow sqs:SendMessage from sns.amazonaws.com with aws:SourceArn ${inbound.topicArn}`) });
     expect(report.checks.filter((c) => c.status === 'fail').map((c) => c.name)).toEqual(['queue-policy']);
+  });
+
+  it('flags a topic policy that lets others than AWS\'s SMS service publish replies', async () => {
+    const inbound = await freshInbound();
+    const ownerOnly = { Sid: '__default_statement_ID', Effect: 'Allow', Principal: { AWS: '*' }, Action: ['SNS:Publish', 'SNS:Subscribe'], Resource: inbound.topicArn, Condition: { StringEquals: { 'AWS:SourceOwner': '123456789012' } } };
+    await aws().sns.send(new SetTopicAttributesCommand({ TopicArn: inbound.topicArn, AttributeName: 'Policy', AttributeValue: JSON.stringify({ Version: '2012-10-17', Statement: [ownerOnly] }) }));
+    const report = await doctor(inbound);
+    expect(report.byName['topic-policy']).toMatchObject({ status: 'fail', saw: expect.stringMatching(/does not deny sns:Publish to callers other than sms-voice.amazonaws.com: any identity of the account allowed sns:Publish can forge replies/) });
+    expect(report.byName['topic-policy']?.fix).toMatch(/sms-ask setup/);
+    expect(report.checks.filter((c) => c.status === 'fail').map((c) => c.name)).toEqual(['topic-policy']);
+
+    const anyone = { Sid: 'Anyone', Effect: 'Allow', Principal: '*', Action: 'sns:Publish', Resource: inbound.topicArn };
+    await aws().sns.send(new SetTopicAttributesCommand({ TopicArn: inbound.topicArn, AttributeName: 'Policy', AttributeValue: JSON.stringify({ Statement: [anyone] }) }));
+    expect((await doctor(inbound)).byName['topic-policy']?.saw).toMatch(/lets anyone publish \(statement Anyone/);
   });
 
   it('names a topic in another region than the queue and the config', async () => {

@@ -1,7 +1,7 @@
 /** `setup` against moto and the shared Temporal dev server: from nothing, then again with nothing to do. */
 import { randomUUID } from 'node:crypto';
 import { GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
+import { GetTopicAttributesCommand, ListSubscriptionsByTopicCommand, SetTopicAttributesCommand } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,6 +41,14 @@ describe('sms-ask setup', () => {
     ]);
     const subs = await aws.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: first.resources.topicArn }));
     expect(subs.Subscriptions?.map((s) => s.Endpoint)).toEqual([first.resources.queueArn]);
+    // Only AWS's SMS service may publish replies: everyone else is denied explicitly.
+    const topicPolicy = JSON.parse((await aws.sns.send(new GetTopicAttributesCommand({ TopicArn: first.resources.topicArn }))).Attributes!.Policy!);
+    expect(topicPolicy.Statement).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Sid: 'AllowTwoWaySmsToPublish', Effect: 'Allow', Principal: { Service: 'sms-voice.amazonaws.com' }, Action: 'sns:Publish', Resource: first.resources.topicArn }),
+        expect.objectContaining({ Sid: 'DenyPublishButTwoWaySms', Effect: 'Deny', Principal: '*', Action: 'sns:Publish', Condition: { StringNotEquals: { 'aws:PrincipalServiceName': 'sms-voice.amazonaws.com' } } }),
+      ]),
+    );
 
     const second = await runSetup({ ...aws, temporal }, target, noPhone, { dryRun: false });
     expect(second.changed).toBe(false);
@@ -84,11 +92,30 @@ describe('sms-ask setup', () => {
     expect((await runSetup(aws, target, noPhone, { dryRun: false })).changed).toBe(false);
   });
 
+  it('closes an open topic policy, keeping the owner\'s statements, and lets a configured bridge role publish too', async () => {
+    const target = newTarget();
+    const made = (await runSetup(aws, target, noPhone, { dryRun: false })).resources;
+    const open = { Sid: 'Anyone', Effect: 'Allow', Principal: '*', Action: 'sns:Publish', Resource: made.topicArn };
+    await aws.sns.send(new SetTopicAttributesCommand({ TopicArn: made.topicArn, AttributeName: 'Policy', AttributeValue: JSON.stringify({ Version: '2012-10-17', Statement: [open] }) }));
+
+    const bridgeRoleArn = 'arn:aws:iam::123456789012:role/sms-bridge';
+    const repair = await runSetup(aws, { ...target, bridgeRoleArn }, noPhone, { dryRun: false });
+    expect(repair.steps.filter((s) => s.action !== 'none')).toEqual([
+      expect.objectContaining({ resource: 'topic', action: 'update', changes: [`Policy: only sms-voice.amazonaws.com and ${bridgeRoleArn} may publish replies`] }),
+    ]);
+    const policy = JSON.parse((await aws.sns.send(new GetTopicAttributesCommand({ TopicArn: made.topicArn }))).Attributes!.Policy!);
+    expect(policy.Statement.map((s: { Sid: string }) => s.Sid)).toEqual(['Anyone', 'AllowTwoWaySmsToPublish', 'AllowReplyBridgeToPublish', 'DenyPublishButTwoWaySms']);
+    expect(policy.Statement[3].Condition).toEqual({ StringNotEquals: { 'aws:PrincipalServiceName': 'sms-voice.amazonaws.com' }, ArnNotEquals: { 'aws:PrincipalArn': bridgeRoleArn } });
+    expect((await runSetup(aws, { ...target, bridgeRoleArn }, noPhone, { dryRun: false })).changed).toBe(false);
+  });
+
   it('prints a worker policy scoped to the real ARNs with the exact actions, and the role trust policy with the external ID', async () => {
     const report = await runSetup(aws, newTarget(), { ...noPhone, roleExternalId: 'soc-1042' }, { dryRun: true });
     const { queueArn, dlqArn, topicArn } = report.resources;
-    const statements = report.workerPolicy.Statement as { Sid: string; Action: string[]; Resource: string | string[] }[];
+    const statements = report.workerPolicy.Statement as { Sid: string; Effect: string; Action: string[]; Resource: string | string[] }[];
+    expect(statements.find((s) => s.Sid === 'NeverPublishReplies')?.Effect).toBe('Deny');
     expect(Object.fromEntries(statements.map((s) => [s.Sid, [s.Action, s.Resource]]))).toEqual({
+      NeverPublishReplies: ['sns:Publish', topicArn],
       SendSms: [['sns:Publish', 'sns:CheckIfPhoneNumberIsOptedOut'], '*'],
       ReadSmsAccountSettings: [['sns:GetSMSAttributes', 'sns:GetSMSSandboxAccountStatus', 'sns:ListOriginationNumbers'], '*'],
       PollInboundQueue: [['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], queueArn],
