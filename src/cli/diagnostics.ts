@@ -14,6 +14,7 @@ import type { SetupReport } from '../setup/setup';
 import { setupTargetFrom } from '../setup/resources';
 import { connectClient } from '../temporal';
 import { describeError } from './errors';
+import { exitWith } from './output';
 
 /** Secret values that must never be printed, even inside an AWS error message. */
 function secretsOf(settings: Settings, env: NodeJS.ProcessEnv): string[] {
@@ -27,18 +28,15 @@ export function redactSecrets(text: string, secrets: string[]): string {
 }
 
 /** Prints the report (JSON or text, secrets removed) and exits: 1 when `failed`. */
-function finish(json: boolean, settings: Settings | undefined, report: unknown, text: string, failed: boolean): never {
+function finish(json: boolean, settings: Settings | undefined, report: unknown, text: string, failed: boolean): Promise<never> {
   const secrets = settings ? secretsOf(settings, process.env) : [];
-  console.log(redactSecrets(json ? JSON.stringify(report, null, 2) : text, secrets));
-  process.exit(failed ? 1 : 0);
+  return exitWith(failed ? 1 : 0, { stdout: redactSecrets(json ? JSON.stringify(report, null, 2) : text, secrets) });
 }
 
-function fail(json: boolean, settings: Settings | undefined, err: unknown): never {
+function fail(json: boolean, settings: Settings | undefined, err: unknown): Promise<never> {
   const message = describeError(err);
   const secrets = settings ? secretsOf(settings, process.env) : [];
-  if (json) console.log(redactSecrets(JSON.stringify({ error: message }, null, 2), secrets));
-  else console.error(redactSecrets(`error: ${message}`, secrets));
-  process.exit(1);
+  return exitWith(1, json ? { stdout: redactSecrets(JSON.stringify({ error: message }, null, 2), secrets) } : { stderr: redactSecrets(`error: ${message}`, secrets) });
 }
 
 const LABELS = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', skip: 'SKIP' } as const;
@@ -125,9 +123,9 @@ export function addDiagnosticCommands(program: Command): void {
       try {
         settings = loadSettings();
         const report = await setupWith(settings, { ...opts, dryRun: Boolean(opts.dryRun) });
-        finish(json, settings, report, formatSetupReport(report), false);
+        await finish(json, settings, report, formatSetupReport(report), false);
       } catch (err) {
-        fail(json, settings, err);
+        await fail(json, settings, err);
       }
     });
 
@@ -141,9 +139,9 @@ export function addDiagnosticCommands(program: Command): void {
         try {
           settings = loadSettings();
           const report = await runWithContext(settings, checks);
-          finish(json, settings, report, formatCheckReport(report), !report.ok);
+          await finish(json, settings, report, formatCheckReport(report), !report.ok);
         } catch (err) {
-          fail(json, settings, err);
+          await fail(json, settings, err);
         }
       });
 

@@ -15,6 +15,7 @@ import { connectClient } from '../temporal';
 import { addDiagnosticCommands } from './diagnostics';
 import { describeError } from './errors';
 import { formatPending, formatStatus } from './format';
+import { exitWith } from './output';
 import { runStack, stopBackgroundStack } from './stack';
 import { runWorker } from '../worker/run-worker';
 
@@ -29,13 +30,10 @@ function action<A extends unknown[]>(body: (settings: Settings, ...args: A) => P
     const json = Boolean((command.optsWithGlobals() as GlobalOptions).json);
     try {
       const out = await body(loadSettings(), ...args);
-      if (out) console.log(json ? JSON.stringify(out.json, null, 2) : out.text);
-      process.exit(0);
+      await exitWith(0, out ? { stdout: json ? JSON.stringify(out.json, null, 2) : out.text } : {});
     } catch (err) {
       const message = describeError(err);
-      if (json) console.log(JSON.stringify({ error: message }, null, 2));
-      else console.error(`error: ${message}`);
-      process.exit(1);
+      await exitWith(1, json ? { stdout: JSON.stringify({ error: message }, null, 2) } : { stderr: `error: ${message}` });
     }
   };
 }
@@ -298,8 +296,5 @@ export function buildProgram(): Command {
 if (require.main === module) {
   buildProgram()
     .parseAsync(process.argv)
-    .catch((err) => {
-      console.error(`error: ${describeError(err)}`);
-      process.exit(1);
-    });
+    .catch((err) => exitWith(1, { stderr: `error: ${describeError(err)}` }));
 }

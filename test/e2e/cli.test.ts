@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SmsAskClient } from '../../src/client/sms-ask-client';
 import { provisionInboundResources } from '../../src/local-stack/local-stack';
 import { waitForSms } from '../../src/local-stack/phone-simulator';
 import type { AskState } from '../../src/workflows/definitions';
@@ -32,6 +33,27 @@ const cli = (...args: string[]) => runCli(env, ...args);
 const cliJson = <T>(...args: string[]) => runCliJson<T>(env, ...args);
 
 describe('sms-ask CLI', () => {
+  it('prints the whole JSON of a listing far larger than a pipe\'s buffer, and exits 0 (execFile rejects otherwise)', async () => {
+    // Asks on a task queue no worker polls: listed from their start, and nothing is sent.
+    const taskQueue = `cli-big-${randomUUID()}`;
+    const asks = new SmsAskClient(worker.client, { taskQueue });
+    const phone = newPhone();
+    const question = `Quarantine these hosts? ${'ws-0042 '.repeat(120)}`;
+    const started = await Promise.all(Array.from({ length: 100 }, () => asks.start({ to: phone, question, timeout: '1h' })));
+    try {
+      await eventually(async () => ((await asks.listPending({ recipient: phone })).length === 100 ? true : undefined), 'the 100 asks to be listed', 30_000);
+      // Through a shell pipe, as a user runs it: a pipe holds 64 KiB, the listing is twice that.
+      const { stdout } = await promisify(execFile)('bash', ['-c', `set -o pipefail; "${BIN}" --json pending --to '${phone}' | cat`], {
+        env: { ...env, SMS_ASK_TASK_QUEUE: taskQueue },
+        maxBuffer: 16 * 1024 * 1024,
+      });
+      expect(stdout.length).toBeGreaterThan(100_000);
+      expect((JSON.parse(stdout) as unknown[]).length).toBe(100);
+    } finally {
+      await Promise.all(started.map(({ askId }) => worker.client.workflow.getHandle(askId).terminate('test done')));
+    }
+  });
+
   it('refuses a bad phone number, an empty option list and an oversized question before sending anything', async () => {
     const badPhone = await cli('ask', 'Reboot?', '--to', '12345');
     expect(badPhone.code).toBe(1);
