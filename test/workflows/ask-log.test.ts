@@ -221,3 +221,25 @@ describe('ask rules over days, on a fake clock', () => {
     expect(ask.texts()).toEqual(['+0h 0142 Isolate WS-042?', '+24h 0188 Isolate WS-042?']);
   });
 });
+
+describe('AskLog: what it keeps of replies and notices', () => {
+  it('keeps at most the first 160 characters of a reply body in the event log', () => {
+    const ask = new SimulatedAsk({}).act((log, at) =>
+      log.acceptReply({ phone: ONCALL, optionIndex: 0, code: '001', body: `001 ${'y'.repeat(5_000)}`, dedupeKey: 'k', receivedAt: '' }, at),
+    );
+    const detail = ask.log.state.events.find((e) => e.type === 'reply_received')!.detail!;
+    expect(detail).toBe(`"001 ${'y'.repeat(156)}…" (code 001)`);
+  });
+
+  it('records a recipient\'s notice (an unconfirmed STOP) without deciding anything, and ignores one from a stranger', () => {
+    const ask = new SimulatedAsk({ policy: { escalation: [{ after: '1h', to: LEAD }] } });
+    ask.act((log) => log.recordNotice({ phone: ONCALL, at: '2025-01-06T09:05:00.000Z', kind: 'opt_out_unconfirmed', detail: 'texted STOP, but SNS did not list the number' }));
+    ask.act((log) => log.recordNotice({ phone: MANAGER, at: '2025-01-06T09:06:00.000Z', kind: 'guessing_throttled', detail: 'not ours' }));
+    expect(ask.log.state.events.filter((e) => e.type === 'opt_out_unconfirmed' || e.type === 'guessing_throttled')).toEqual([
+      { at: '2025-01-06T09:05:00.000Z', type: 'opt_out_unconfirmed', phone: ONCALL, detail: 'texted STOP, but SNS did not list the number' },
+    ]);
+    expect(ask.log.state.status).toBe('waiting');
+    expect(ask.log.state.recipients[0]!.optedOut).toBeUndefined();
+    expect(ask.log.state.tierJumpAt).toBeUndefined();
+  });
+});
