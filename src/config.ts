@@ -3,7 +3,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
-import { DEFAULT_MAX_REPLY_BODY_BYTES } from './domain/input-limits';
+import { DEFAULT_MAX_REPLY_BODY_BYTES, MAX_REPLY_BODY_BYTES_CEILING } from './domain/input-limits';
 import type { ReplyRules } from './domain/reply-guard';
 import { DEFAULT_TASK_QUEUE } from './task-queue';
 
@@ -108,7 +108,7 @@ export const settingsSchema = z.object({
   /** How long a STOP waits for SNS to list the number as opted out before it is logged as unconfirmed, in seconds. Default 60. */
   optOutConfirmSeconds: z.coerce.number().int().min(0).max(3600).default(60),
   /** Largest reply body accepted, in UTF-8 bytes; a longer message is a bad message (logged, left for the DLQ). Default 1600, SMS's limit. */
-  maxReplyBytes: z.coerce.number().int().min(160).max(65_536).default(DEFAULT_MAX_REPLY_BODY_BYTES),
+  maxReplyBytes: z.coerce.number().int().min(160).max(MAX_REPLY_BODY_BYTES_CEILING).default(DEFAULT_MAX_REPLY_BODY_BYTES),
   /** `setup`: an IAM role that may publish replies to the inbound topic besides AWS's SMS service (a bridge, e.g. a Twilio relay). Default: none. */
   inboundBridgeRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'an IAM role ARN such as arn:aws:iam::123456789012:role/sms-bridge').optional(),
   /** JSON or YAML file of named policy presets, `{ presets: { name: policy } }`, read by the client and CLI. */

@@ -6,6 +6,8 @@
 
 /** SNS and AWS two-way SMS carry at most 1,600 bytes of message body. The default of the setting. */
 export const DEFAULT_MAX_REPLY_BODY_BYTES = 1_600;
+/** No setting may raise the body limit past this; the phone's workflow refuses anything larger. */
+export const MAX_REPLY_BODY_BYTES_CEILING = 65_536;
 /** Longest id (inboundMessageId, SNS or SQS MessageId) accepted; AWS's are 36-character UUIDs. */
 export const MAX_MESSAGE_ID_LENGTH = 128;
 /** Longest phone number or keyword field accepted before it is even parsed. */

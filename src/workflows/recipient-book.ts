@@ -4,7 +4,7 @@
  * in the time, and randomness comes from the workflow's seeded Math.random.
  */
 import type { InboundReply } from '../domain/inbound-message';
-import { MAX_LOGGED_REPLY_CHARS, clipText } from '../domain/input-limits';
+import { MAX_LOGGED_REPLY_CHARS, MAX_MESSAGE_ID_LENGTH, MAX_REPLY_BODY_BYTES_CEILING, clipText, utf8ByteLength } from '../domain/input-limits';
 import { maskPhone } from '../domain/phone-mask';
 import { allocateCodes, assertCodesAvailable } from '../domain/reply-codes';
 import { interpretReply } from '../domain/reply-grammar';
@@ -97,6 +97,10 @@ export class RecipientBook {
   }
 
   route(reply: InboundReply, at: Date): RouteDecision {
+    // Every way in checks the limits first; this is the last line, so no caller can bloat the state.
+    if (reply.dedupeKey.length > MAX_MESSAGE_ID_LENGTH || utf8ByteLength(reply.body, MAX_REPLY_BODY_BYTES_CEILING) > MAX_REPLY_BODY_BYTES_CEILING) {
+      return { kind: 'ignore', why: 'the reply is over the input limits' };
+    }
     if (this.seen.has(reply.dedupeKey)) return { kind: 'duplicate' };
     this.remember(reply.dedupeKey);
 

@@ -68,6 +68,14 @@ describe('RecipientBook', () => {
     expect(decision.kind === 'answer' && decision.reply.body.length).toBe(161); // 160 and "…"
   });
 
+  it('refuses a reply over the input limits that reached it some other way than the parser, and does not remember its key', () => {
+    const book = new RecipientBook();
+    const [yes] = book.register(registration('ask/a'));
+    expect(book.route(reply(yes!.code, 'k'.repeat(129)), at)).toMatchObject({ kind: 'ignore', why: 'the reply is over the input limits' });
+    expect(book.route(reply(`${yes!.code} ${'x'.repeat(70_000)}`, 'r-1'), at)).toMatchObject({ kind: 'ignore' });
+    expect(book.snapshot().recentDedupeKeys).toEqual([]);
+  });
+
   it('rejects, in the validator, a registration for which no code is left', () => {
     const book = new RecipientBook();
     const random = (askId: string): Registration => ({ ...registration(askId), codeMode: 'random', codeLength: 1, options: ['A', 'B', 'C'] });
