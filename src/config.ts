@@ -113,6 +113,14 @@ export const settingsSchema = z.object({
   inboundBridgeRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'an IAM role ARN such as arn:aws:iam::123456789012:role/sms-bridge').optional(),
   /** JSON or YAML file of named policy presets, `{ presets: { name: policy } }`, read by the client and CLI. */
   policyFile: z.string().min(1).optional(),
+  /**
+   * host:port of the worker's monitoring endpoint: /metrics (Prometheus), /healthz and /readyz.
+   * Default: off. Use 127.0.0.1:9464 on a host, 0.0.0.0:9464 in a container.
+   */
+  metricsAddress: z
+    .string()
+    .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'host:port, such as 127.0.0.1:9464')
+    .optional(),
   /** Log level. Default info. */
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   feedback: z
@@ -163,6 +171,7 @@ export const SETTINGS_ENV = {
   pollIntervalMs: 'SMS_ASK_POLL_INTERVAL_MS',
   smsPublishRate: 'SMS_ASK_SMS_PUBLISH_RATE',
   logLevel: 'SMS_ASK_LOG_LEVEL',
+  metricsAddress: 'SMS_ASK_METRICS_ADDRESS',
   roleArn: 'SMS_ASK_ROLE_ARN',
   roleSessionName: 'SMS_ASK_ROLE_SESSION_NAME',
   roleSessionDurationSeconds: 'SMS_ASK_ROLE_SESSION_DURATION_SECONDS',

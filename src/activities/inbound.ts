@@ -5,6 +5,7 @@ import { Consumer } from 'sqs-consumer';
 import { parseInboundMessage } from '../domain/inbound-message';
 import type { InboundReply } from '../domain/inbound-message';
 import { maskPhone } from '../domain/phone-mask';
+import { repliesBad, repliesNotRouted, repliesRouted } from '../metrics';
 import { inboundSignal, recipientWorkflowId } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
 
@@ -38,14 +39,17 @@ export async function routeReply(
 ): Promise<RouteOutcome> {
   try {
     await client.workflow.getHandle(recipientWorkflowId(taskQueue, reply.from)).signal(inboundSignal, reply);
+    repliesRouted.inc();
     return 'routed';
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) {
       // No ask was ever sent to this phone (or its last one ended long ago): nothing to answer.
       logger.info({ dedupeKey: reply.dedupeKey, from: maskPhone(reply.from) }, 'reply from a phone with no asks; dropped');
+      repliesNotRouted.inc({ reason: 'no_asks' });
       return 'no_asks';
     }
     logger.warn({ dedupeKey: reply.dedupeKey, err }, 'could not signal the reply to Temporal');
+    repliesNotRouted.inc({ reason: 'signal_failed' });
     return 'failed';
   }
 }
@@ -67,6 +71,7 @@ export async function routeBatch(
       const parsed = parseInboundMessage(message.Body ?? '', messageId, { maxBodyBytes: deps.settings?.maxReplyBytes });
       if (!parsed.ok) {
         stats.bad++;
+        repliesBad.inc();
         deps.logger.warn(
           { messageId, receiveCount: message.Attributes?.ApproximateReceiveCount, reason: parsed.reason },
           'bad inbound message left on the queue for the dead-letter queue: %s',

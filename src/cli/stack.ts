@@ -4,13 +4,15 @@ import { once } from 'node:events';
 import { loadSettings } from '../config';
 import { startLocalStack } from '../local-stack/local-stack';
 import { installQuietRuntime } from '../worker/runtime';
-import { runWorker } from '../worker/run-worker';
+import { installWorkerRuntime, runWorker } from '../worker/run-worker';
 
 const pidFileOf = (envFile: string) => `${envFile}.pid`;
 
 /** Runs the local stack in this process until SIGINT/SIGTERM, with a worker unless told not to. */
 export async function runStack({ envFile, worker }: { envFile: string; worker: boolean }): Promise<void> {
-  installQuietRuntime();
+  // The dev server's start makes Temporal's runtime: set it up for the worker first.
+  if (worker) await installWorkerRuntime(loadSettings());
+  else installQuietRuntime();
   const stack = await startLocalStack({ log: (line) => console.error(line) });
   try {
     mkdirSync(dirname(envFile), { recursive: true });

@@ -3,27 +3,62 @@ import { createAwsClients } from '../aws/clients';
 import type { Settings } from '../config';
 import { createLogger } from '../logger';
 import { connectClient, connectWorker } from '../temporal';
+import { MonitorServer, freeLoopbackPort } from './monitor-server';
+import { checkReadiness } from './readiness';
 import { installQuietRuntime } from './runtime';
 import { createSmsAskWorker, ensureInboundPoller } from './worker';
 
+let sdkMetricsUrl: string | undefined;
+
 /**
- * Runs the worker until SIGINT/SIGTERM, or until `until` (given a connected client) settles; the
- * poller stops cleanly and its messages stay safe.
+ * Installs Temporal's runtime for a worker process: quiet logs and, with a monitoring endpoint,
+ * the SDK's Prometheus exporter on a free loopback port for /metrics to relay. Call it before
+ * anything else touches Temporal (the local stack does, to start its dev server).
+ */
+export async function installWorkerRuntime(settings: Pick<Settings, 'metricsAddress'>): Promise<void> {
+  const port = settings.metricsAddress ? await freeLoopbackPort() : undefined;
+  if (installQuietRuntime(port ? { prometheusBindAddress: `127.0.0.1:${port}` } : {}) && port) sdkMetricsUrl = `http://127.0.0.1:${port}/metrics`;
+}
+
+/**
+ * Runs the worker until SIGINT/SIGTERM, or until `until` (given a connected client) settles. On a
+ * signal it drains: /readyz turns 503, the poller stops receiving, the batch in hand finishes
+ * signalling and deleting, running activities end, then it returns.
  */
 export async function runWorker(settings: Settings, until?: (client: Client) => Promise<unknown>): Promise<void> {
   const logger = createLogger(settings.logLevel);
-  installQuietRuntime();
+  await installWorkerRuntime(settings);
   const aws = createAwsClients(settings);
   // Fail at startup, naming the sources tried, rather than at the first SMS.
   await aws.credentials();
   const client = await connectClient();
   const { connection, namespace } = await connectWorker();
+  let monitor: MonitorServer | undefined;
+  // Temporal's runtime takes the same signals and shuts the workers down; this only tells the probes and the log.
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, 'draining: the poller stops receiving, replies in hand are finished, then the worker exits');
+    monitor?.startDraining();
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
   try {
     const worker = await createSmsAskWorker({ connection, namespace, client, aws, settings, logger });
     const pollerId = await ensureInboundPoller(client, settings);
+    if (settings.metricsAddress) {
+      monitor = await MonitorServer.start({
+        address: settings.metricsAddress,
+        readiness: () => checkReadiness({ client, sqs: aws.sqs, settings }),
+        temporalMetricsUrl: sdkMetricsUrl,
+        logger,
+      });
+    }
     logger.info({ taskQueue: settings.taskQueue, namespace, poller: pollerId }, 'sms-ask worker running');
     await (until ? worker.runUntil(until(client)) : worker.run());
+    logger.info('sms-ask worker stopped');
   } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    await monitor?.close();
     await connection.close();
     await client.connection.close();
   }

@@ -14,14 +14,21 @@ function writeUnlessExpected({ level, message, meta, timestampNanos }: LogEntry)
 }
 
 /**
- * Keeps the Temporal core's own logging to warnings and errors (our logs go through pino).
- * The runtime is a process-wide singleton fixed on first use, so call this before anything
- * else touches Temporal's native side; later calls are no-ops.
+ * Keeps the Temporal core's own logging to warnings and errors (our logs go through pino); with
+ * `prometheusBindAddress`, the core also serves the SDK's worker metrics there (the worker's
+ * /metrics relays them). The runtime is a process-wide singleton fixed on first use, so call this
+ * before anything else touches Temporal's native side; later calls are no-ops. Returns whether
+ * this call installed it.
  */
-export function installQuietRuntime(): void {
+export function installQuietRuntime(options: { prometheusBindAddress?: string } = {}): boolean {
   try {
-    Runtime.install({ logger: new DefaultLogger('WARN', writeUnlessExpected) });
+    Runtime.install({
+      logger: new DefaultLogger('WARN', writeUnlessExpected),
+      ...(options.prometheusBindAddress && { telemetryOptions: { metrics: { prometheus: { bindAddress: options.prometheusBindAddress } } } }),
+    });
+    return true;
   } catch {
     // Already instantiated (e.g. by the local stack's dev server): keep the one in place.
+    return false;
   }
 }

@@ -1,7 +1,6 @@
-import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { Worker, bundleWorkflowCode } from '@temporalio/worker';
-import type { NativeConnection, WorkerOptions, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
+import type { NativeConnection, WorkerOptions, WorkflowBundleOption } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, createSmsActivities } from '../activities';
 import type { AwsClients } from '../aws/clients';
@@ -9,26 +8,19 @@ import type { Settings } from '../config';
 import { smsTaskQueue } from '../task-queue';
 import { inboundPollerWorkflowId } from '../workflows/definitions';
 import type { inboundPollerWorkflow } from '../workflows/inbound-poller';
+import { instrumentSqsReceives, metricsSinks, smsMetricsInterceptor } from './metrics-hooks';
+import { RUNNING_COMPILED, WORKFLOW_INTERCEPTOR_MODULES, builtWorkflowBundle, bundleWorkflows } from './workflow-bundle';
 
-// A directory, not require.resolve: the bundler resolves index.ts or index.js itself.
-const WORKFLOWS_PATH = path.resolve(__dirname, '../workflows');
+let bundle: Promise<WorkflowBundleOption> | undefined;
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-
-/** Bundles the workflow code once per process; every worker in it reuses the bundle. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+/**
+ * The workflow code: compiled, the bundle that `npm run build` wrote, by path (checked current,
+ * never rebuilt at start); from the TypeScript sources, bundled from them once per process.
+ */
+export function workflowBundle(): Promise<WorkflowBundleOption> {
+  bundle ??= RUNNING_COMPILED ? Promise.resolve().then(builtWorkflowBundle) : bundleWorkflows();
   return bundle;
 }
-
-const quietBundlerLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-};
 
 export interface SmsAskWorkerDeps {
   connection: NativeConnection;
@@ -37,7 +29,7 @@ export interface SmsAskWorkerDeps {
   aws: AwsClients;
   settings: Settings;
   logger: Logger;
-  /** Where the workflow code comes from. Default: this package's workflows, bundled once per process. */
+  /** Where the workflow code comes from. Default: this package's workflows (workflowBundle()). */
   workflows?: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'>;
 }
 
@@ -90,12 +82,16 @@ export class SmsAskWorker {
  */
 export async function createSmsAskWorker({ connection, namespace, client, aws, settings, logger, workflows }: SmsAskWorkerDeps) {
   const deps = { ...aws, client, settings, logger };
+  instrumentSqsReceives(aws.sqs);
   const [main, sms] = await Promise.all([
     Worker.create({
       connection,
       namespace,
       taskQueue: settings.taskQueue,
       ...(workflows ?? { workflowBundle: await workflowBundle() }),
+      // Used only when bundling from workflowsPath; a prebuilt bundle already holds them.
+      interceptors: { workflowModules: [...WORKFLOW_INTERCEPTOR_MODULES] },
+      sinks: metricsSinks,
       activities: createActivities(deps),
     }),
     Worker.create({
@@ -103,6 +99,7 @@ export async function createSmsAskWorker({ connection, namespace, client, aws, s
       namespace,
       taskQueue: smsTaskQueue(settings.taskQueue),
       activities: createSmsActivities(deps),
+      interceptors: { activity: [smsMetricsInterceptor] },
       maxTaskQueueActivitiesPerSecond: settings.smsPublishRate,
     }),
   ]);

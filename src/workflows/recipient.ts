@@ -23,6 +23,7 @@ import {
   replySignal,
 } from './definitions';
 import type { RecipientInput, RecipientNotice } from './definitions';
+import { workflowMetrics } from './metrics-sink';
 import { RecipientBook } from './recipient-book';
 import type { FeedbackDecision, RouteDecision } from './recipient-book';
 import { smsActivities } from './sms-activities';
@@ -118,6 +119,7 @@ class PhoneActions {
     }
     switch (decision.kind) {
       case 'duplicate':
+        workflowMetrics.replyDuplicate();
         log.info('duplicate reply dropped', { dedupeKey: reply.dedupeKey });
         return;
       case 'answer':

@@ -1,0 +1,103 @@
+/**
+ * sms-ask's own Prometheus metrics (prom-client), one registry per process. The worker serves
+ * them, with the Temporal SDK's worker metrics, on /metrics (src/worker/monitor-server.ts); the
+ * README lists each one with the alert to set. Counting is cheap and always on.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const metricsRegistry = new Registry();
+
+const registers = [metricsRegistry];
+
+export const repliesReceived = new Counter({
+  name: 'sms_ask_replies_received_total',
+  help: 'Messages received from the inbound SQS queue.',
+  registers,
+});
+
+export const repliesRouted = new Counter({
+  name: 'sms_ask_replies_routed_total',
+  help: "Replies handed to their phone's recipient workflow.",
+  registers,
+});
+
+export const repliesNotRouted = new Counter({
+  name: 'sms_ask_replies_not_routed_total',
+  help: 'Parsed replies not handed on: no_asks (no ask was sent to the phone; deleted), signal_failed (Temporal refused; left on the queue for a retry).',
+  labelNames: ['reason'] as const,
+  registers,
+});
+
+export const repliesDuplicate = new Counter({
+  name: 'sms_ask_replies_duplicate_total',
+  help: 'Replies delivered again (same inbound message id) and dropped by the recipient workflow.',
+  registers,
+});
+
+export const repliesBad = new Counter({
+  name: 'sms_ask_replies_bad_total',
+  help: 'Inbound messages that do not parse as a reply; left on the queue for the redrive policy to move to the DLQ.',
+  registers,
+});
+
+export const asksStarted = new Counter({
+  name: 'sms_ask_asks_started_total',
+  help: 'Asks started (run by this worker).',
+  registers,
+});
+
+export const asksEnded = new Counter({
+  name: 'sms_ask_asks_ended_total',
+  help: 'Asks ended, by outcome: answered, timed_out, cancelled, unreachable, undecided, failed.',
+  labelNames: ['outcome'] as const,
+  registers,
+});
+
+export const smsSent = new Counter({
+  name: 'sms_ask_sms_sent_total',
+  help: 'SMS accepted by SNS, by kind: question (also reminders and re-sends) or the feedback kind.',
+  labelNames: ['kind'] as const,
+  registers,
+});
+
+export const smsFailed = new Counter({
+  name: 'sms_ask_sms_failed_total',
+  help: 'SMS publish attempts that failed, by kind; permanent="true" when SNS refused for good (no retry).',
+  labelNames: ['kind', 'permanent'] as const,
+  registers,
+});
+
+export const replyToAnswerSeconds = new Histogram({
+  name: 'sms_ask_reply_to_answer_seconds',
+  help: "From a reply reaching its phone's recipient workflow to the ask recording the answer it gave.",
+  buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+  registers,
+});
+
+export const pollerReceiveErrors = new Counter({
+  name: 'sms_ask_poller_receive_errors_total',
+  help: 'SQS ReceiveMessage calls of the inbound poller that failed (after the AWS SDK retries).',
+  registers,
+});
+
+export const pollerLastReceive = new Gauge({
+  name: 'sms_ask_poller_last_receive_timestamp_seconds',
+  help: 'Unix time of the inbound poller’s last successful SQS receive in this process (0: none yet).',
+  registers,
+});
+
+export const inboundQueueMessages = new Gauge({
+  name: 'sms_ask_inbound_queue_messages',
+  help: 'Messages in the inbound queue (ApproximateNumberOfMessages, state="waiting"; ...NotVisible, state="in_flight"), read at each scrape.',
+  labelNames: ['state'] as const,
+  registers,
+});
+
+let processMetrics = false;
+
+/** Adds Node's process metrics (CPU, memory, event loop lag, GC) to the registry; once, and only where they are served. */
+export function collectProcessMetrics(): void {
+  if (processMetrics) return;
+  processMetrics = true;
+  collectDefaultMetrics({ register: metricsRegistry });
+}
