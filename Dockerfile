@@ -1,24 +1,36 @@
-# sms-ask worker image. The TypeScript runs directly under tsx (a runtime dependency), so there is
-# no build stage: install production dependencies, copy the sources, run the CLI.
+# sms-ask worker image. The first stage installs every dependency and runs `npm run build` (tsc and
+# the workflow bundle); the second runs the compiled output on Node.js 24 with production
+# dependencies only: no TypeScript, no bundler at run time.
 #
 # Debian slim, not Alpine: the Temporal worker's native core (@temporalio/core-bridge) ships
-# prebuilt binaries for glibc only. Pinned to the Node release the project is developed on.
-FROM node:20.20.2-bookworm-slim
-
-ENV NODE_ENV=production
-WORKDIR /app
-
-# Manifests first so the dependency layer is reused while only sources change.
+# prebuilt binaries for glibc only.
+FROM node:24.22.3-bookworm-slim AS build
+WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev && npm cache clean --force
-
-# tsconfig.json is read by tsx at run time (module resolution, emit settings).
-COPY bin/ ./bin/
+RUN npm ci --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/build.js ./scripts/
 COPY src/ ./src/
-COPY tsconfig.json ./
+RUN node scripts/build.js
+
+FROM node:24.22.3-bookworm-slim
+ENV NODE_ENV=production
+# /metrics, /healthz and /readyz; publish the port to scrape it.
+ENV SMS_ASK_METRICS_ADDRESS=0.0.0.0:9464
+WORKDIR /app
+# Manifests first so the dependency layer is reused while only the code changes.
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+# What the package ships (package.json "files"): the CLI and the compiled code with its bundle.
+COPY bin/ ./bin/
+COPY --from=build /src/dist/ ./dist/
 
 # Files stay owned by root: the worker only reads them, and cannot rewrite its own code.
 USER node
-
+EXPOSE 9464
+# Liveness: the process serves /healthz. Readiness (/readyz) is for orchestrators that route or
+# roll out by it; a restart does not fix an unreachable Temporal or queue.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:9464/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["bin/sms-ask"]
 CMD ["worker"]

