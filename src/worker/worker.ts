@@ -83,14 +83,15 @@ export class SmsAskWorker {
 export async function createSmsAskWorker({ connection, namespace, client, aws, settings, logger, workflows }: SmsAskWorkerDeps) {
   const deps = { ...aws, client, settings, logger };
   instrumentSqsReceives(aws.sqs);
+  const code: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = workflows ?? { workflowBundle: await workflowBundle() };
   const [main, sms] = await Promise.all([
     Worker.create({
       connection,
       namespace,
       taskQueue: settings.taskQueue,
-      ...(workflows ?? { workflowBundle: await workflowBundle() }),
-      // Used only when bundling from workflowsPath; a prebuilt bundle already holds them.
-      interceptors: { workflowModules: [...WORKFLOW_INTERCEPTOR_MODULES] },
+      ...code,
+      // A prebuilt bundle holds the workflow interceptors; the worker bundles them with a workflowsPath.
+      ...(code.workflowsPath && { interceptors: { workflowModules: [...WORKFLOW_INTERCEPTOR_MODULES] } }),
       sinks: metricsSinks,
       activities: createActivities(deps),
     }),
