@@ -13,7 +13,43 @@ const { spawnSync } = require('node:child_process');
 const ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
 const BUILD_INFO = path.join(DIST, 'build-info.json');
+/** Held while building, so that two test runs that both find dist/ stale do not build over each other. */
+const LOCK = path.join(ROOT, '.build.lock');
+const LOCK_WAIT_MS = 10 * 60 * 1000;
 const say = (line) => console.log(`[build] ${line}`);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
+
+/** Takes the build lock, waiting for another build to finish; a lock whose process is gone is taken over. */
+async function lock() {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  let waiting = false;
+  for (;;) {
+    try {
+      fs.writeFileSync(LOCK, String(process.pid), { flag: 'wx' });
+      return () => fs.rmSync(LOCK, { force: true });
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+    }
+    const holder = Number(fs.readFileSync(LOCK, 'utf8').trim() || NaN);
+    if (!alive(holder)) {
+      fs.rmSync(LOCK, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`another build (pid ${holder}) holds ${LOCK}`);
+    if (!waiting) say(`waiting for another build (pid ${holder}) to finish …`);
+    waiting = true;
+    await sleep(250);
+  }
+}
 
 /** Build inputs that changed since the last build; undefined when there is no usable build. */
 function changedSinceBuild() {
@@ -45,15 +81,20 @@ async function build() {
 }
 
 async function main() {
-  if (process.argv.includes('--if-stale')) {
-    const changed = changedSinceBuild();
-    if (changed && changed.length === 0) {
-      say('dist/ is up to date');
-      return;
+  const unlock = await lock();
+  try {
+    if (process.argv.includes('--if-stale')) {
+      const changed = changedSinceBuild();
+      if (changed && changed.length === 0) {
+        say('dist/ is up to date');
+        return;
+      }
+      say(changed ? `sources changed since the last build: ${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ' …' : ''}` : 'no build yet');
     }
-    say(changed ? `sources changed since the last build: ${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ' …' : ''}` : 'no build yet');
+    await build();
+  } finally {
+    unlock();
   }
-  await build();
 }
 
 main().catch((err) => {

@@ -2,19 +2,12 @@
 // `scripts/bootstrap.js` installs into <project root>/.tools, or the user's own.
 import fs from 'node:fs';
 import path from 'node:path';
+import { PACKAGE_ROOT } from '../build/build-info';
 
 const WIN = process.platform === 'win32';
 const EXE = WIN ? '.exe' : '';
 
-/** The nearest folder at or above `start` that holds a package.json (works from src/ and from dist/src/). */
-function findProjectRoot(start: string): string {
-  for (let dir = start; ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    if (path.dirname(dir) === dir) return path.resolve(__dirname, '..', '..');
-  }
-}
-
-export const TOOLS_DIR: string = path.join(findProjectRoot(__dirname), '.tools');
+export const TOOLS_DIR: string = path.join(PACKAGE_ROOT, '.tools');
 
 export type TemporalExecutable = { type: 'existing-path'; path: string } | { type: 'cached-download' };
 
