@@ -3,6 +3,7 @@ import { createAwsClients } from '../aws/clients';
 import type { Settings } from '../config';
 import { createLogger } from '../logger';
 import { connectClient, connectWorker } from '../temporal';
+import { startPollerWatchdog } from './poller-watchdog';
 import { installQuietRuntime } from './runtime';
 import { createSmsAskWorker, ensureInboundPoller } from './worker';
 
@@ -21,8 +22,13 @@ export async function runWorker(settings: Settings, until?: (client: Client) => 
   try {
     const worker = await createSmsAskWorker({ connection, namespace, client, aws, settings, logger });
     const pollerId = await ensureInboundPoller(client, settings);
+    const watchdog = startPollerWatchdog(client, settings, logger);
     logger.info({ taskQueue: settings.taskQueue, namespace, poller: pollerId }, 'sms-ask worker running');
-    await (until ? worker.runUntil(until(client)) : worker.run());
+    try {
+      await (until ? worker.runUntil(until(client)) : worker.run());
+    } finally {
+      watchdog.stop();
+    }
   } finally {
     await connection.close();
     await client.connection.close();

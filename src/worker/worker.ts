@@ -117,7 +117,7 @@ export async function ensureInboundPoller(client: Client, settings: Settings): P
   await client.workflow.start<typeof inboundPollerWorkflow>('inboundPollerWorkflow', {
     workflowId,
     taskQueue: settings.taskQueue,
-    args: [{ queueUrl: settings.queueUrl }],
+    args: [{ queueUrl: settings.queueUrl, pollers: settings.pollers }],
     workflowIdConflictPolicy: 'USE_EXISTING',
   });
   return workflowId;

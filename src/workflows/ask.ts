@@ -45,7 +45,6 @@ const { validateAsk } = proxyLocalActivities<MainActivities>({ startToCloseTimeo
 
 // Bounded: a permanent SNS error fails fast; a long outage must not keep the ask from timing out.
 const smsOptions = {
-  startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 },
 } as const;
 

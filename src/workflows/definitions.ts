@@ -245,6 +245,8 @@ export const pendingAsksQuery = defineQuery<PendingAskEntry[]>('pendingAsks');
 
 export interface InboundPollerInput {
   queueUrl: string;
+  /** Poll activities kept running side by side; default 1 (a poller started before this setting). */
+  pollers?: number;
 }
 
 // ---- workflow ids -------------------------------------------------------------------------------
