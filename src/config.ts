@@ -5,6 +5,7 @@ import { z } from 'zod';
 
 import { DEFAULT_MAX_REPLY_BODY_BYTES, MAX_REPLY_BODY_BYTES_CEILING } from './domain/input-limits';
 import type { ReplyRules } from './domain/reply-guard';
+import { parsePayloadKeys } from './payload-keys';
 import { DEFAULT_TASK_QUEUE } from './task-queue';
 
 export { DEFAULT_TASK_QUEUE };
@@ -145,6 +146,13 @@ export const settingsSchema = z.object({
     })
     .prefault({}),
 }).superRefine((settings, ctx) => {
+  if (settings.payloadKeys) {
+    try {
+      parsePayloadKeys(settings.payloadKeys);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', path: ['payloadKeys'], message: (err as Error).message });
+    }
+  }
   // One key without the other would silently fall back to the default chain: say so instead.
   if (Boolean(settings.awsAccessKeyId) !== Boolean(settings.awsSecretAccessKey)) {
     const missing = settings.awsAccessKeyId ? 'awsSecretAccessKey' : 'awsAccessKeyId';

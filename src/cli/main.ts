@@ -39,7 +39,7 @@ function action<A extends unknown[]>(body: (settings: Settings, ...args: A) => P
 }
 
 async function withClient<T>(settings: Settings, body: (client: SmsAskClient) => Promise<T>): Promise<T> {
-  const temporal = await connectClient();
+  const temporal = await connectClient(settings);
   try {
     return await body(
       new SmsAskClient(temporal, {
@@ -153,11 +153,12 @@ export function buildProgram(): Command {
     .option('--overdue', 'only asks past their deadline (the worker is behind or down)')
     .option('--escalated', 'only asks that escalated at least one tier')
     .option('--policy <name>', 'only asks with this policy: a preset, custom or default')
+    .option('--codes', 'show each recipient\'s reply codes (one status query per ask; the listing itself never holds them)')
     .action(
-      action(async (settings, { to, ...filter }: { to?: string; entitlement?: string; incident?: string; overdue?: boolean; escalated?: boolean; policy?: string }) =>
+      action(async (settings, { to, codes, ...filter }: { to?: string; codes?: boolean; entitlement?: string; incident?: string; overdue?: boolean; escalated?: boolean; policy?: string }) =>
         withClient(settings, async (client) => {
           const recipient = to ? normalizeRecipientPhone(to, settings.defaultCountry) : undefined;
-          const rows = await client.listPending({ ...filter, recipient });
+          const rows = await client.listPending({ ...filter, recipient }, { withCodes: codes });
           return { json: rows, text: formatPending(rows) };
         }),
       ),

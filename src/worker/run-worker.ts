@@ -17,10 +17,10 @@ export async function runWorker(settings: Settings, until?: (client: Client) => 
   const aws = createAwsClients(settings);
   // Fail at startup, naming the sources tried, rather than at the first SMS.
   await aws.credentials();
-  const client = await connectClient();
-  const { connection, namespace } = await connectWorker();
+  const client = await connectClient(settings);
+  const { connection, namespace, dataConverter } = await connectWorker(settings);
   try {
-    const worker = await createSmsAskWorker({ connection, namespace, client, aws, settings, logger });
+    const worker = await createSmsAskWorker({ connection, namespace, client, aws, settings, logger, dataConverter });
     const pollerId = await ensureInboundPoller(client, settings);
     const watchdog = startPollerWatchdog(client, settings, logger);
     logger.info({ taskQueue: settings.taskQueue, namespace, poller: pollerId }, 'sms-ask worker running');

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
 import type { NativeConnection, WorkerOptions, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, createSmsActivities } from '../activities';
@@ -37,6 +38,8 @@ export interface SmsAskWorkerDeps {
   aws: AwsClients;
   settings: Settings;
   logger: Logger;
+  /** How payloads are stored (encryption); the client's must match. Default: in clear. */
+  dataConverter?: DataConverter;
   /** Where the workflow code comes from. Default: this package's workflows, bundled once per process. */
   workflows?: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'>;
 }
@@ -88,13 +91,14 @@ export class SmsAskWorker {
  * The workflows and most activities on the task queue; the SMS-publishing activities on the SMS
  * task queue, whose dispatch rate the server limits to `smsPublishRate` for all workers together.
  */
-export async function createSmsAskWorker({ connection, namespace, client, aws, settings, logger, workflows }: SmsAskWorkerDeps) {
+export async function createSmsAskWorker({ connection, namespace, client, aws, settings, logger, workflows, dataConverter }: SmsAskWorkerDeps) {
   const deps = { ...aws, client, settings, logger };
   const [main, sms] = await Promise.all([
     Worker.create({
       connection,
       namespace,
       taskQueue: settings.taskQueue,
+      dataConverter,
       ...(workflows ?? { workflowBundle: await workflowBundle() }),
       activities: createActivities(deps),
     }),
@@ -102,6 +106,7 @@ export async function createSmsAskWorker({ connection, namespace, client, aws, s
       connection,
       namespace,
       taskQueue: smsTaskQueue(settings.taskQueue),
+      dataConverter,
       activities: createSmsActivities(deps),
       maxTaskQueueActivitiesPerSecond: settings.smsPublishRate,
     }),
