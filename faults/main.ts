@@ -13,13 +13,15 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Client, Connection } from '@temporalio/client';
-import { createPendingAsks, PhoneBook, sendRepliesAtRate } from '../bench/fleet';
+import { PhoneBook } from '../bench/fleet';
 import type { Fleet, PendingAsk } from '../bench/fleet';
 import { sleep } from '../bench/pool';
 import { SmsAskClient } from '../src/client/sms-ask-client';
 import { localAwsClientConfig } from '../src/local-stack/local-stack';
 import { inboundPollerWorkflowId } from '../src/workflows/definitions';
+import { createAsks } from './asks';
 import { FaultProxy } from './fault-proxy';
+import { sendReplyStream, Strangers } from './load';
 import { collectOutcomes, tally } from './outcomes';
 import type { ScenarioResult } from './outcomes';
 import { renderTable } from './report';
@@ -40,6 +42,7 @@ interface Stage {
   /** The queue as the workers reach it (through the proxy). */
   workerQueueUrl: string;
   dlqUrl: string;
+  strangers: Strangers;
   log: (line: string) => void;
 }
 
@@ -130,9 +133,9 @@ async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
   return Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
 }
 
-async function runScenario(stage: Stage, scenario: Scenario, seconds: number, rate: number, drainSeconds: number): Promise<ScenarioResult> {
+async function runScenario(stage: Stage, scenario: Scenario, seconds: number, rate: number, answering: number, drainSeconds: number): Promise<ScenarioResult> {
   const { fleet, log } = stage;
-  const count = Math.round(seconds * rate);
+  const count = Math.round(seconds * answering);
   log(`${scenario.name}: creating ${count} pending asks`);
   let lastReport = 0;
   const throttled = (line: string) => {
@@ -140,15 +143,15 @@ async function runScenario(stage: Stage, scenario: Scenario, seconds: number, ra
     lastReport = Date.now();
     log(`  ${line}`);
   };
-  const asks: PendingAsk[] = await createPendingAsks(fleet, count, throttled);
+  const asks: PendingAsk[] = await createAsks(fleet, count, throttled);
   const dlqBefore = await queueDepth(fleet.sqs, stage.dlqUrl);
   const proxyBefore = stage.proxy.snapshot();
   const restartsBefore = stage.workers.restarts;
-  log(`${scenario.name}: ${scenario.label} for ${seconds} s, replies at ${rate}/s`);
+  log(`${scenario.name}: ${scenario.label} for ${seconds} s, replies at ${rate}/s (${answering}/s answering an ask)`);
   const started = Date.now();
-  await Promise.all([
+  const [, load] = await Promise.all([
     scenario.fault(stage, seconds),
-    sendRepliesAtRate(fleet, stage.queueUrl, asks, rate, (sent) => throttled(`${sent}/${count} replies sent`)),
+    sendReplyStream(fleet, stage.queueUrl, asks, stage.strangers, rate, seconds, throttled),
   ]);
   log(`${scenario.name}: fault over after ${((Date.now() - started) / 1000).toFixed(0)} s; waiting up to ${drainSeconds} s for the answers`);
   const outcomes = await collectOutcomes(fleet, asks, Date.now() + drainSeconds * 1000, throttled);
@@ -158,6 +161,8 @@ async function runScenario(stage: Stage, scenario: Scenario, seconds: number, ra
   while ((await queueDepth(fleet.sqs, stage.queueUrl)) > 0 && Date.now() < settleUntil) await sleep(2_000);
   await sleep(5_000);
   const result = await tally(fleet, scenario.label, seconds, asks, outcomes);
+  result.sent = load.answering + load.strangers;
+  result.fromStrangers = load.strangers;
   result.dlq = (await queueDepth(fleet.sqs, stage.dlqUrl)) - dlqBefore;
   result.workerRestarts = stage.workers.restarts - restartsBefore;
   result.faultsInjected = Object.entries(stage.proxy.snapshot().injected).reduce(
@@ -174,11 +179,15 @@ async function main(): Promise<void> {
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
       rate: { type: 'string' },
+      answering: { type: 'string' },
       workers: { type: 'string', default: '2' },
     },
   });
   const quick = values.quick ?? false;
-  const rate = Number(values.rate ?? (quick ? 5 : 20));
+  const rate = Number(values.rate ?? 20);
+  // Replies a second that answer an ask: each ask costs a registration and a question SMS up
+  // front, which this machine makes a few a second; the rest of the stream comes from strangers.
+  const answering = Number(values.answering ?? 1);
   const only = values.only?.split(',');
   const scenarios = SCENARIOS.filter((s) => !only || only.includes(s.name));
   if (scenarios.length === 0) throw new Error(`--only names no scenario; the scenarios are ${SCENARIOS.map((s) => s.name).join(', ')}`);
@@ -206,7 +215,12 @@ async function main(): Promise<void> {
     cleanups.push(() => moto.stop());
     const proxy = await FaultProxy.start(moto.endpoint);
     cleanups.push(() => proxy.stop());
-    const temporal = new TemporalDevServer(await freePort(), path.join(OUT_DIR, 'temporal.db'), path.join(OUT_DIR, 'temporal.log'));
+    // The database file lives in memory-backed /dev/shm where there is one: the run measures faults, not the disk.
+    const dbDir = fs.existsSync('/dev/shm') ? fs.mkdtempSync('/dev/shm/sms-ask-faults-') : OUT_DIR;
+    cleanups.push(async () => {
+      if (dbDir !== OUT_DIR) fs.rmSync(dbDir, { recursive: true, force: true });
+    });
+    const temporal = new TemporalDevServer(await freePort(), path.join(dbDir, 'temporal.db'), path.join(OUT_DIR, 'temporal.log'));
     await temporal.start();
     cleanups.push(() => temporal.stop());
     log(`Temporal ${temporal.address} (database file), moto ${moto.endpoint}, fault proxy ${proxy.endpoint}`);
@@ -244,16 +258,16 @@ async function main(): Promise<void> {
       topicArn: moto.topicArn,
       phones: new PhoneBook(),
     };
-    const stage: Stage = { fleet, proxy, temporal, workers, queueUrl: moto.queueUrl, workerQueueUrl, dlqUrl: moto.dlqUrl, log };
+    const stage: Stage = { fleet, proxy, temporal, workers, queueUrl: moto.queueUrl, workerQueueUrl, dlqUrl: moto.dlqUrl, strangers: new Strangers(), log };
 
     const results: ScenarioResult[] = [];
-    for (const scenario of scenarios) results.push(await runScenario(stage, scenario, secondsOf(scenario), rate, drainSeconds));
+    for (const scenario of scenarios) results.push(await runScenario(stage, scenario, secondsOf(scenario), rate, answering, drainSeconds));
 
-    const table = renderTable(results, rate);
+    const table = renderTable(results, rate, answering);
     const minutes = ((Date.now() - started) / 60_000).toFixed(1);
-    const summary = `${table}\n(${quick ? 'quick run' : 'full run'}, ${rate} replies/s, ${workers.workers.length} worker processes; whole run ${minutes} min)\n`;
+    const summary = `${table}\n(${quick ? 'quick run' : 'full run'}, ${rate} replies/s of which ${answering}/s answer an ask, ${workers.workers.length} worker processes; whole run ${minutes} min)\n`;
     fs.writeFileSync(path.join(OUT_DIR, 'faults.md'), summary);
-    fs.writeFileSync(path.join(OUT_DIR, 'faults.json'), JSON.stringify({ quick, rate, results }, null, 2));
+    fs.writeFileSync(path.join(OUT_DIR, 'faults.json'), JSON.stringify({ quick, rate, answering, results }, null, 2));
     console.log(`\n${summary}`);
     const bad = results.filter((r) => r.lost + r.answeredTwice + r.misrouted + r.smsTwice + r.dlq > 0);
     if (bad.length > 0) {

@@ -2,15 +2,19 @@
 import { setMaxListeners } from 'node:events';
 import type { Fleet, PendingAsk } from '../bench/fleet';
 import { mapConcurrently } from '../bench/pool';
-import { listSentSms } from '../src/local-stack/phone-simulator';
+import { sentSms } from './asks';
 import type { AskState } from '../src/workflows/definitions';
 
 export interface ScenarioResult {
   scenario: string;
   seconds: number;
+  /** Every reply put on the queue. */
   sent: number;
+  /** Of those, replies from phones with nothing pending (routed to Temporal, which finds no workflow). */
+  fromStrangers: number;
+  /** Replies to a pending ask that answered it. */
   answered: number;
-  /** Never answered by the end of the drain. */
+  /** Replies to a pending ask that never answered it by the end of the drain. */
   lost: number;
   /** A reply handled a second time: the ask saw it twice, or the phone was told it came too late. */
   answeredTwice: number;
@@ -54,7 +58,7 @@ export async function tally(fleet: Fleet, scenario: string, seconds: number, ask
   const phones = new Map(asks.map((ask) => [ask.phone, ask]));
   const texts = new Map<string, Map<string, number>>();
   const toldLateOrWrong = new Set<string>();
-  for (const sms of await listSentSms(fleet.awsEndpoint)) {
+  for (const sms of await sentSms(fleet)) {
     if (!phones.has(sms.phoneNumber)) continue;
     const byText = texts.get(sms.phoneNumber) ?? new Map<string, number>();
     byText.set(sms.message, (byText.get(sms.message) ?? 0) + 1);
@@ -77,5 +81,5 @@ export async function tally(fleet: Fleet, scenario: string, seconds: number, ask
     const received = state?.events.filter((event) => event.type === 'reply_received').length ?? 0;
     if (received > 1 || toldLateOrWrong.has(ask.phone)) answeredTwice++;
   }
-  return { scenario, seconds, sent: asks.length, answered, lost, answeredTwice, misrouted, smsTwice, dlq: 0, workerRestarts: 0, faultsInjected: 0 };
+  return { scenario, seconds, sent: asks.length, fromStrangers: 0, answered, lost, answeredTwice, misrouted, smsTwice, dlq: 0, workerRestarts: 0, faultsInjected: 0 };
 }

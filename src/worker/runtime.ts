@@ -23,7 +23,12 @@ function writeUnlessExpected({ level, message, meta, timestampNanos }: LogEntry)
  */
 export function installQuietRuntime(): void {
   try {
-    Runtime.install({ logger: new DefaultLogger('WARN', writeUnlessExpected) });
+    // The native core's own lines go through the same writer (forward), not straight to the console,
+    // so they are masked like the rest.
+    Runtime.install({
+      logger: new DefaultLogger('WARN', writeUnlessExpected),
+      telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
+    });
   } catch {
     // Already instantiated (e.g. by the local stack's dev server): keep the one in place.
   }
