@@ -61,8 +61,12 @@ export const settingsSchema = z.object({
   pollBatchSize: z.coerce.number().int().min(1).max(10).default(10),
   /** Pause between SQS receives in milliseconds. Default 0: poll again at once. */
   pollIntervalMs: z.coerce.number().int().min(0).default(0),
-  /** Long polls each poll activity keeps in flight on the queue at once (1-20). Default 2. */
-  pollConcurrency: z.coerce.number().int().min(1).max(20).default(2),
+  /**
+   * Long polls each poll activity keeps in flight on the queue at once (1-20). Default 1: with the
+   * default 2 poll activities, two receives per queue. (moto, the local emulator, spins a CPU for
+   * each waiting long poll; real SQS does not.)
+   */
+  pollConcurrency: z.coerce.number().int().min(1).max(20).default(1),
   /**
    * Poll activities the queue's poller workflow keeps running (1-16); the server hands them to any
    * worker process, so with several processes they spread across them. Default 2.
