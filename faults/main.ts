@@ -149,9 +149,10 @@ async function runScenario(stage: Stage, scenario: Scenario, seconds: number, ra
   const restartsBefore = stage.workers.restarts;
   log(`${scenario.name}: ${scenario.label} for ${seconds} s, replies at ${rate}/s (${answering}/s answering an ask)`);
   const started = Date.now();
+  let loadSeconds = 0;
   const [, load] = await Promise.all([
     scenario.fault(stage, seconds),
-    sendReplyStream(fleet, stage.queueUrl, asks, stage.strangers, rate, seconds, throttled),
+    sendReplyStream(fleet, stage.queueUrl, asks, stage.strangers, rate, seconds, throttled).finally(() => (loadSeconds = (Date.now() - started) / 1000)),
   ]);
   log(`${scenario.name}: fault over after ${((Date.now() - started) / 1000).toFixed(0)} s; waiting up to ${drainSeconds} s for the answers`);
   const outcomes = await collectOutcomes(fleet, asks, Date.now() + drainSeconds * 1000, throttled);
@@ -163,6 +164,8 @@ async function runScenario(stage: Stage, scenario: Scenario, seconds: number, ra
   const result = await tally(fleet, scenario.label, seconds, asks, outcomes);
   result.sent = load.answering + load.strangers;
   result.fromStrangers = load.strangers;
+  // On a busy machine the emulator may take the stream more slowly than it is offered.
+  result.loadSeconds = Math.round(loadSeconds);
   result.dlq = (await queueDepth(fleet.sqs, stage.dlqUrl)) - dlqBefore;
   result.workerRestarts = stage.workers.restarts - restartsBefore;
   result.faultsInjected = Object.entries(stage.proxy.snapshot().injected).reduce(

@@ -10,6 +10,8 @@ export interface ScenarioResult {
   seconds: number;
   /** Every reply put on the queue. */
   sent: number;
+  /** From the first reply offered to the last one the queue took. */
+  loadSeconds: number;
   /** Of those, replies from phones with nothing pending (routed to Temporal, which finds no workflow). */
   fromStrangers: number;
   /** Replies to a pending ask that answered it. */
@@ -81,5 +83,5 @@ export async function tally(fleet: Fleet, scenario: string, seconds: number, ask
     const received = state?.events.filter((event) => event.type === 'reply_received').length ?? 0;
     if (received > 1 || toldLateOrWrong.has(ask.phone)) answeredTwice++;
   }
-  return { scenario, seconds, sent: asks.length, fromStrangers: 0, answered, lost, answeredTwice, misrouted, smsTwice, dlq: 0, workerRestarts: 0, faultsInjected: 0 };
+  return { scenario, seconds, sent: asks.length, loadSeconds: 0, fromStrangers: 0, answered, lost, answeredTwice, misrouted, smsTwice, dlq: 0, workerRestarts: 0, faultsInjected: 0 };
 }
