@@ -7,6 +7,7 @@ import type { InboundReply } from '../domain/inbound-message';
 import { maskPhone } from '../domain/phone-mask';
 import { inboundSignal, recipientWorkflowId } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
+import { Backoff, pause, TemporalGate } from './poll-pacing';
 
 export interface PollInboundInput {
   queueUrl: string;
@@ -27,7 +28,6 @@ export interface PollStats {
 }
 
 const HEARTBEAT_EVERY_MS = 5_000;
-const MAX_BACKOFF_MS = 60_000;
 
 /** What happens to one parsed reply: Temporal took it, or it stays on the queue to be retried. */
 export type RouteOutcome = 'routed' | 'no_asks' | 'failed';
@@ -91,87 +91,6 @@ export async function routeBatch(
   return outcomes.filter((m): m is Message => m !== undefined);
 }
 
-/** Doubling waits from 1 s up to a cap; `reset` after a success. */
-class Backoff {
-  private ms = 0;
-  constructor(private readonly maxMs: number) {}
-  get delayMs(): number {
-    return this.ms;
-  }
-  failed(): number {
-    this.ms = Math.min(Math.max(this.ms * 2, 1_000), this.maxMs);
-    return this.ms;
-  }
-  reset(): void {
-    this.ms = 0;
-  }
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts; never rejects. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted || ms <= 0) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
-/**
- * Closed while Temporal refuses replies. Every receive spends one of a message's receive counts,
- * and a reply that Temporal refuses comes back only after the visibility timeout: receiving on
- * through an outage of visibility timeout x maxReceiveCount would move every reply to the DLQ.
- * So the poll lanes stop receiving and one of them asks Temporal, with growing pauses up to a
- * minute, whether it answers again; the replies wait on the queue meanwhile.
- */
-class TemporalGate {
-  private readonly backoff = new Backoff(MAX_BACKOFF_MS);
-  private closed = false;
-  private probing: Promise<void> | undefined;
-
-  constructor(
-    private readonly probe: () => Promise<unknown>,
-    private readonly onClose: () => void,
-    private readonly onOpen: (pausedMs: number) => void,
-  ) {}
-
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.onClose();
-  }
-
-  /** Waits until Temporal answers again (or `signal` aborts); lanes share one probe. */
-  async opened(signal: AbortSignal): Promise<void> {
-    while (this.closed && !signal.aborted) {
-      this.probing ??= this.probeOnce(signal).finally(() => (this.probing = undefined));
-      await this.probing;
-    }
-  }
-
-  private async probeOnce(signal: AbortSignal): Promise<void> {
-    await pause(this.backoff.failed(), signal);
-    if (signal.aborted) return;
-    try {
-      await this.probe();
-      const pausedMs = this.backoff.delayMs;
-      this.backoff.reset();
-      this.closed = false;
-      this.onOpen(pausedMs);
-    } catch {
-      // still refusing: the next probe waits longer
-    }
-  }
-}
-
 export function createInboundActivities({ sqs, client, settings, logger }: ActivityDeps) {
   return {
     /**
@@ -199,7 +118,7 @@ export function createInboundActivities({ sqs, client, settings, logger }: Activ
       );
 
       const lane = async () => {
-        const sqsBackoff = new Backoff(MAX_BACKOFF_MS);
+        const sqsBackoff = new Backoff();
         while (!stop.signal.aborted) {
           await gate.opened(stop.signal);
           if (stop.signal.aborted) break;
