@@ -268,7 +268,7 @@ async function main(): Promise<void> {
 
     const table = renderTable(results, rate, answering);
     const minutes = ((Date.now() - started) / 60_000).toFixed(1);
-    const summary = `${table}\n(${quick ? 'quick run' : 'full run'}, ${rate} replies/s of which ${answering}/s answer an ask, ${workers.workers.length} worker processes; whole run ${minutes} min)\n`;
+    const summary = `${table}\n\n(${quick ? 'quick run' : 'full run'}, ${rate} replies/s of which ${answering}/s answer an ask, ${workers.workers.length} worker processes; whole run ${minutes} min)\n`;
     fs.writeFileSync(path.join(OUT_DIR, 'faults.md'), summary);
     fs.writeFileSync(path.join(OUT_DIR, 'faults.json'), JSON.stringify({ quick, rate, answering, results }, null, 2));
     console.log(`\n${summary}`);
