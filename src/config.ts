@@ -5,6 +5,7 @@ import { z } from 'zod';
 
 import { DEFAULT_MAX_REPLY_BODY_BYTES, MAX_REPLY_BODY_BYTES_CEILING } from './domain/input-limits';
 import type { ReplyRules } from './domain/reply-guard';
+import { parsePayloadKeys } from './payload-keys';
 import { DEFAULT_TASK_QUEUE } from './task-queue';
 
 export { DEFAULT_TASK_QUEUE };
@@ -60,6 +61,23 @@ export const settingsSchema = z.object({
   pollBatchSize: z.coerce.number().int().min(1).max(10).default(10),
   /** Pause between SQS receives in milliseconds. Default 0: poll again at once. */
   pollIntervalMs: z.coerce.number().int().min(0).default(0),
+  /**
+   * Long polls each poll activity keeps in flight on the queue at once (1-20). Default 1: with the
+   * default 2 poll activities, two receives per queue. (moto, the local emulator, spins a CPU for
+   * each waiting long poll; real SQS does not.)
+   */
+  pollConcurrency: z.coerce.number().int().min(1).max(20).default(1),
+  /**
+   * Poll activities the queue's poller workflow keeps running (1-16); the server hands them to any
+   * worker process, so with several processes they spread across them. Default 2.
+   */
+  pollers: z.coerce.number().int().min(1).max(16).default(2),
+  /**
+   * Keys that encrypt Temporal payloads (AES-256-GCM), as `id:base64key` entries separated by
+   * commas; the first one encrypts, every one decrypts. Rotate by putting a new key first. Each key
+   * is 32 random bytes (`openssl rand -base64 32`). Default none: payloads are stored in clear.
+   */
+  payloadKeys: z.string().min(1).optional(),
   /**
    * SMS published per second, across every worker on this task queue (the server enforces it).
    * AWS accounts have an SNS SMS rate quota, 20 per second by default. Default 20.
@@ -140,6 +158,13 @@ export const settingsSchema = z.object({
     })
     .prefault({}),
 }).superRefine((settings, ctx) => {
+  if (settings.payloadKeys) {
+    try {
+      parsePayloadKeys(settings.payloadKeys);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', path: ['payloadKeys'], message: (err as Error).message });
+    }
+  }
   // One key without the other would silently fall back to the default chain: say so instead.
   if (Boolean(settings.awsAccessKeyId) !== Boolean(settings.awsSecretAccessKey)) {
     const missing = settings.awsAccessKeyId ? 'awsSecretAccessKey' : 'awsAccessKeyId';
@@ -169,6 +194,9 @@ export const SETTINGS_ENV = {
   pollWaitSeconds: 'SMS_ASK_POLL_WAIT_SECONDS',
   pollBatchSize: 'SMS_ASK_POLL_BATCH_SIZE',
   pollIntervalMs: 'SMS_ASK_POLL_INTERVAL_MS',
+  pollConcurrency: 'SMS_ASK_POLL_CONCURRENCY',
+  pollers: 'SMS_ASK_POLLERS',
+  payloadKeys: 'SMS_ASK_PAYLOAD_KEYS',
   smsPublishRate: 'SMS_ASK_SMS_PUBLISH_RATE',
   logLevel: 'SMS_ASK_LOG_LEVEL',
   metricsAddress: 'SMS_ASK_METRICS_ADDRESS',

@@ -1,6 +1,10 @@
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
+import { loadSettings } from './config';
+import type { Settings } from './config';
+import { payloadCodecsFor } from './payload-codec';
 
 /** Temporal connection settings from the standard TEMPORAL_* variables and profile file. */
 function connectConfig() {
@@ -8,13 +12,25 @@ function connectConfig() {
   return { connectionOptions, namespace: namespace ?? 'default' };
 }
 
-export async function connectClient(): Promise<Client> {
-  const { connectionOptions, namespace } = connectConfig();
-  const connection = await Connection.connect(connectionOptions);
-  return new Client({ connection, namespace });
+type CodecSettings = Pick<Settings, 'payloadKeys'>;
+
+/**
+ * How payloads are stored: encrypted with SMS_ASK_PAYLOAD_KEYS when set. Every entry point (the
+ * worker, the CLI, a server) connects through this module, so they all read and write alike.
+ */
+export function dataConverterFor(settings: CodecSettings): DataConverter {
+  return { payloadCodecs: payloadCodecsFor(settings.payloadKeys) };
 }
 
-export async function connectWorker(): Promise<{ connection: NativeConnection; namespace: string }> {
+export async function connectClient(settings: CodecSettings = loadSettings()): Promise<Client> {
   const { connectionOptions, namespace } = connectConfig();
-  return { connection: await NativeConnection.connect(connectionOptions), namespace };
+  const connection = await Connection.connect(connectionOptions);
+  return new Client({ connection, namespace, dataConverter: dataConverterFor(settings) });
+}
+
+export async function connectWorker(
+  settings: CodecSettings = loadSettings(),
+): Promise<{ connection: NativeConnection; namespace: string; dataConverter: DataConverter }> {
+  const { connectionOptions, namespace } = connectConfig();
+  return { connection: await NativeConnection.connect(connectionOptions), namespace, dataConverter: dataConverterFor(settings) };
 }

@@ -1,13 +1,14 @@
+import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { Message } from '@aws-sdk/client-sqs';
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { Consumer } from 'sqs-consumer';
 import { parseInboundMessage } from '../domain/inbound-message';
 import type { InboundReply } from '../domain/inbound-message';
 import { maskPhone } from '../domain/phone-mask';
 import { repliesBad, repliesNotRouted, repliesRouted } from '../metrics';
 import { inboundSignal, recipientWorkflowId } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
+import { Backoff, pause, TemporalGate } from './poll-pacing';
 
 export interface PollInboundInput {
   queueUrl: string;
@@ -19,11 +20,15 @@ export interface PollStats {
   received: number;
   routed: number;
   bad: number;
+  /** Replies Temporal did not take; they return to the queue after its visibility timeout. */
   failed: number;
+  /** Routed replies whose delete failed; they come back, and dedupe absorbs the second delivery. */
+  deleteFailed: number;
+  /** Times the poller stopped receiving because Temporal refused replies. */
+  temporalPauses: number;
 }
 
 const HEARTBEAT_EVERY_MS = 5_000;
-const MAX_BACKOFF_MS = 30_000;
 
 /** What happens to one parsed reply: Temporal took it, or it stays on the queue to be retried. */
 export type RouteOutcome = 'routed' | 'no_asks' | 'failed';
@@ -93,58 +98,106 @@ export async function routeBatch(
 
 export function createInboundActivities({ sqs, client, settings, logger }: ActivityDeps) {
   return {
-    /** Long-polls the inbound queue until cancelled, the worker shuts down, or the lease ends. */
+    /**
+     * Polls the inbound queue with `pollConcurrency` long polls in flight until cancelled, the
+     * worker shuts down, or the lease ends. Several of these may run at once, in one process or
+     * many: SQS hands each message to one receiver at a time, and the recipient workflow dedupes
+     * the redeliveries that a crash or a lost delete causes, so every reply is routed once.
+     */
     async pollInbound({ queueUrl, leaseMs }: PollInboundInput): Promise<PollStats> {
       const ctx = Context.current();
-      const stats: PollStats = { received: 0, routed: 0, bad: 0, failed: 0 };
-      const consumer = Consumer.create({
-        queueUrl,
-        sqs,
-        batchSize: settings.pollBatchSize,
-        waitTimeSeconds: settings.pollWaitSeconds,
-        pollingWaitTimeMs: settings.pollIntervalMs,
-        pollingCompleteWaitTimeMs: 30_000,
-        messageSystemAttributeNames: ['ApproximateReceiveCount'],
-        handleMessageBatch: (messages) => routeBatch({ client, logger, settings }, messages, ctx.info.taskQueue, stats),
-      });
-      let stopping = false;
-      let backoffMs = 0;
+      const { taskQueue } = ctx.info;
+      const stats: PollStats = { received: 0, routed: 0, bad: 0, failed: 0, deleteFailed: 0, temporalPauses: 0 };
       let lastError: string | undefined;
-      consumer.on('error', (err) => {
-        // Stopping aborts the long poll on purpose; that is not worth a warning.
-        if (stopping) return;
-        // Without this, a missing queue or a bad credential would be retried in a tight loop.
-        backoffMs = Math.min(Math.max(backoffMs * 2, 1_000), MAX_BACKOFF_MS);
-        consumer.updateOption('pollingWaitTimeMs', settings.pollIntervalMs + backoffMs);
-        lastError = err.message;
-        logger.warn({ err: err.message, queueUrl, retryInMs: backoffMs }, 'SQS receive failed; retrying');
-      });
-      const recovered = () => {
-        if (backoffMs === 0) return;
-        backoffMs = 0;
-        lastError = undefined;
-        consumer.updateOption('pollingWaitTimeMs', settings.pollIntervalMs);
-      };
-      consumer.on('response_processed', recovered);
-      consumer.on('empty', recovered);
-      consumer.on('processing_error', (err) => logger.warn({ err: err.message }, 'reply batch failed; it stays on the queue'));
+      // `stop`: no new receive starts. `abortReceives`: the long polls in flight end too (cancel
+      // and shutdown only; at a lease's end they run out, so no message is left invisible).
+      const stop = new AbortController();
+      const abortReceives = new AbortController();
+      const gate = new TemporalGate(
+        () => client.workflowService.describeNamespace({ namespace: client.options.namespace }),
+        () => {
+          stats.temporalPauses++;
+          logger.warn({ queueUrl }, 'Temporal refused replies: receiving paused until it answers again; replies wait on the queue');
+        },
+        (pausedMs) => logger.info({ queueUrl, lastPauseMs: pausedMs }, 'Temporal answers again: receiving resumed'),
+      );
 
-      const stopped = new Promise<void>((resolve) => consumer.once('stopped', () => resolve()));
-      const heartbeat = setInterval(() => ctx.heartbeat({ ...stats, lastError }), HEARTBEAT_EVERY_MS);
-      const leaseTimer = new Promise<void>((resolve) => setTimeout(resolve, leaseMs).unref());
-      logger.info({ queueUrl }, 'inbound poller started');
-      consumer.start();
+      const lane = async () => {
+        const sqsBackoff = new Backoff();
+        while (!stop.signal.aborted) {
+          await gate.opened(stop.signal);
+          if (stop.signal.aborted) break;
+          let messages: Message[];
+          try {
+            const out = await sqs.send(
+              new ReceiveMessageCommand({
+                QueueUrl: queueUrl,
+                MaxNumberOfMessages: settings.pollBatchSize,
+                WaitTimeSeconds: settings.pollWaitSeconds,
+                MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+              }),
+              { abortSignal: abortReceives.signal },
+            );
+            messages = out.Messages ?? [];
+            sqsBackoff.reset();
+            lastError = undefined;
+          } catch (err) {
+            if (abortReceives.signal.aborted) break;
+            // Without this, a missing queue or a bad credential would be retried in a tight loop.
+            const retryInMs = sqsBackoff.failed();
+            lastError = (err as Error).message;
+            logger.warn({ err: lastError, queueUrl, retryInMs }, 'SQS receive failed; retrying');
+            await pause(retryInMs, stop.signal);
+            continue;
+          }
+          // From here on nothing is aborted: a received batch is routed and deleted even while
+          // the activity stops, so a lease's end never leaves replies invisible on the queue.
+          if (messages.length > 0) await handle(messages);
+          await pause(settings.pollIntervalMs, stop.signal);
+        }
+      };
+
+      const handle = async (messages: Message[]) => {
+        const failedBefore = stats.failed;
+        const routed = await routeBatch({ client, logger, settings }, messages, taskQueue, stats);
+        if (stats.failed > failedBefore) gate.close();
+        if (routed.length === 0) return;
+        try {
+          const out = await sqs.send(
+            new DeleteMessageBatchCommand({
+              QueueUrl: queueUrl,
+              Entries: routed.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+            }),
+          );
+          if (out.Failed?.length) {
+            stats.deleteFailed += out.Failed.length;
+            logger.warn({ failed: out.Failed.length, reason: out.Failed[0]?.Message }, 'could not delete routed replies; their second delivery will be deduped');
+          }
+        } catch (err) {
+          stats.deleteFailed += routed.length;
+          logger.warn({ err: (err as Error).message, count: routed.length }, 'could not delete routed replies; their second delivery will be deduped');
+        }
+      };
+
+      const heartbeat = setInterval(() => ctx.heartbeat({ ...stats, lastError, paused: gate.isClosed }), HEARTBEAT_EVERY_MS);
+      let leaseTimer: NodeJS.Timeout | undefined;
+      const leaseEnded = new Promise<void>((resolve) => (leaseTimer = setTimeout(resolve, leaseMs)));
+      logger.info({ queueUrl, concurrency: settings.pollConcurrency }, 'inbound poller started');
+      const lanes = Promise.all(Array.from({ length: settings.pollConcurrency }, lane));
       try {
-        await Promise.race([leaseTimer, ctx.cancelled]);
-        return stats;
+        await Promise.race([leaseEnded, ctx.cancelled]);
+      } catch {
+        // Cancelled (or the worker is shutting down): end the long polls now.
+        abortReceives.abort();
       } finally {
+        clearTimeout(leaseTimer);
+        stop.abort();
+        // The batches in hand finish routing and deleting before the activity ends.
+        await lanes;
         clearInterval(heartbeat);
-        stopping = true;
-        // Lets the in-flight batch finish signalling and deleting before the activity ends.
-        consumer.stop({ abort: true });
-        await stopped;
         logger.info({ queueUrl, ...stats }, 'inbound poller stopped');
       }
+      return stats;
     },
   };
 }

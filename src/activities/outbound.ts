@@ -2,13 +2,14 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { FeedbackKind } from '../config';
 import { replyRulesFrom } from '../config';
-import { publishSms } from '../aws/sms-publisher';
+import { awsCallWorstCaseMs, publishSms } from '../aws/sms-publisher';
 import type { SentSms } from '../aws/sms-publisher';
 import { SmsSendError } from '../aws/sns-errors';
 import { MessageTooLongError } from '../domain/sms-text';
 import { maskPhone } from '../domain/phone-mask';
 import { renderTemplate } from '../domain/templates';
 import { registerUpdate } from '../workflows/definitions';
+import { SMS_ATTEMPT_MARGIN_MS, SMS_ATTEMPT_START_TO_CLOSE_MS } from '../sms-attempt';
 import type { OptionCode, Registration } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
 
@@ -56,13 +57,41 @@ export function createRegistrationActivities({ client, settings }: ActivityDeps)
   };
 }
 
+const HEARTBEAT_EVERY_MS = 5_000;
+
+/**
+ * Runs one SMS attempt's AWS calls with a signal that aborts them when the activity is cancelled
+ * (or its worker shuts down) and shortly before its start-to-close timeout: a retry must never
+ * publish while this attempt still does. Heartbeats meanwhile, so a crashed worker is noticed.
+ */
+async function withinAttempt<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  const budgetMs = Math.max(ctx.info.startToCloseTimeoutMs - SMS_ATTEMPT_MARGIN_MS, 1_000);
+  const signal = AbortSignal.any([ctx.cancellationSignal, AbortSignal.timeout(budgetMs)]);
+  const heartbeat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
+  try {
+    return await work(signal);
+  } finally {
+    clearInterval(heartbeat);
+  }
+}
+
 /** Every SNS publish goes through these, on the SMS task queue, where the publish rate limit holds. */
 export function createSmsActivities({ sns, settings, logger }: ActivityDeps) {
+  // The opt-out check and the publish are two AWS calls, each with the SDK's retries.
+  const worstCaseMs = 2 * awsCallWorstCaseMs(settings);
+  const attemptBudgetMs = SMS_ATTEMPT_START_TO_CLOSE_MS - SMS_ATTEMPT_MARGIN_MS;
+  if (worstCaseMs > attemptBudgetMs) {
+    logger.warn(
+      { worstCaseMs, attemptBudgetMs },
+      'with these AWS retry and timeout settings an SMS attempt may be cut short before the AWS SDK gives up; lower SMS_ASK_AWS_MAX_ATTEMPTS or the AWS timeouts',
+    );
+  }
   return {
     /** Sends the question SMS. Permanent SNS errors fail at once; the rest are retried. */
     async sendSms({ to, message }: { to: string; message: string }): Promise<SentSms> {
       try {
-        const sent = await publishSms(sns, settings, to, message, { checkOptOut: true });
+        const sent = await withinAttempt((abortSignal) => publishSms(sns, settings, to, message, { checkOptOut: true, abortSignal }));
         logger.info({ to: maskPhone(to), messageId: sent.messageId, segments: sent.segments }, 'question SMS sent');
         return sent;
       } catch (err) {
@@ -76,7 +105,7 @@ export function createSmsActivities({ sns, settings, logger }: ActivityDeps) {
       if (!feedback.enabled) return { sent: false };
       const message = renderTemplate(feedback.template, { phone_number: to, ...values });
       try {
-        const { messageId } = await publishSms(sns, settings, to, message);
+        const { messageId } = await withinAttempt((abortSignal) => publishSms(sns, settings, to, message, { abortSignal }));
         logger.info({ to: maskPhone(to), kind, messageId }, 'feedback SMS sent');
         return { sent: true, messageId };
       } catch (err) {

@@ -47,7 +47,10 @@ export type AwsClientSettings = Pick<
  * profile; emulator endpoints from the standard AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_SNS / _SQS / _STS.
  */
 export function createAwsClients(settings: AwsClientSettings, options: { now?: () => number } = {}): AwsConnections {
-  const requestHandler = { requestTimeout: settings.awsRequestTimeoutMs, connectionTimeout: settings.awsConnectionTimeoutMs };
+  // Without throwOnRequestTimeout the SDK only warns when a request outlasts its timeout and goes
+  // on waiting: a stalled SNS call would then hold its SMS attempt open, and the attempt's bound
+  // (see sms-attempt.ts) would be the only one left.
+  const requestHandler = { requestTimeout: settings.awsRequestTimeoutMs, connectionTimeout: settings.awsConnectionTimeoutMs, throwOnRequestTimeout: true };
   const retries = { maxAttempts: settings.awsMaxAttempts, retryMode: settings.awsRetryMode };
   const useGlobalEndpoint = settings.stsEndpointMode === 'legacy';
   const credentials = createCredentialProvider(settings, { ...retries, requestHandler, useGlobalEndpoint }, options);

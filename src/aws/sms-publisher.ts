@@ -12,6 +12,18 @@ export interface SentSms {
 
 type SmsSettings = Pick<Settings, 'smsType' | 'senderId' | 'originationNumber' | 'maxPrice'>;
 
+/** The AWS SDK's longest pause between two tries (its standard and adaptive retry strategies). */
+const AWS_MAX_RETRY_DELAY_MS = 20_000;
+
+/**
+ * The longest one AWS call can take with these settings, its retries included: every try may
+ * spend the connection and the request timeout, and every pause between tries may be 20 s.
+ */
+export function awsCallWorstCaseMs(settings: Pick<Settings, 'awsMaxAttempts' | 'awsRequestTimeoutMs' | 'awsConnectionTimeoutMs'>): number {
+  const attempts = settings.awsMaxAttempts;
+  return attempts * (settings.awsConnectionTimeoutMs + settings.awsRequestTimeoutMs) + (attempts - 1) * AWS_MAX_RETRY_DELAY_MS;
+}
+
 function attributesFor(settings: SmsSettings): Record<string, MessageAttributeValue> {
   const attr = (StringValue: string, DataType = 'String'): MessageAttributeValue => ({ DataType, StringValue });
   return {
@@ -31,16 +43,18 @@ export async function publishSms(
   settings: SmsSettings,
   to: string,
   message: string,
-  options: { checkOptOut?: boolean } = {},
+  options: { checkOptOut?: boolean; /** Ends the AWS call and its retries: the activity's cancellation. */ abortSignal?: AbortSignal } = {},
 ): Promise<SentSms> {
   assertSmsFits(message);
+  const { abortSignal } = options;
   try {
     if (options.checkOptOut) {
-      const { isOptedOut } = await sns.send(new CheckIfPhoneNumberIsOptedOutCommand({ phoneNumber: to }));
-      if (isOptedOut) throw Object.assign(new Error(`${to} has opted out of SMS`), { name: 'OptedOut' });
+      const { isOptedOut } = await sns.send(new CheckIfPhoneNumberIsOptedOutCommand({ phoneNumber: to }), { abortSignal });
+      if (isOptedOut) throw Object.assign(new Error('the number has opted out of SMS'), { name: 'OptedOut' });
     }
     const out = await sns.send(
       new PublishCommand({ PhoneNumber: to, Message: message, MessageAttributes: attributesFor(settings) }),
+      { abortSignal },
     );
     const info = smsSegmentInfo(message);
     return { messageId: out.MessageId ?? '', segments: info.segments, encoding: info.encoding };

@@ -1,6 +1,7 @@
 /** Sorts SNS failures into the ones a retry can fix and the ones a person must fix. */
+import { maskPhone, maskPhonesIn } from '../domain/phone-mask';
 
-/** Thrown by publishSms when SNS refused an SMS; `permanent` says whether a retry could help. */
+/** Thrown by publishSms when SNS refused an SMS; `permanent` says whether a retry could help. The message masks the number; `phone` holds it. */
 export class SmsSendError extends Error {
   override name = 'SmsSendError';
   constructor(
@@ -55,11 +56,13 @@ export function classifySnsError(err: unknown, phone: string): SmsSendError {
   const e = (err ?? {}) as AwsErrorShape;
   const code = e.name ?? e.code ?? 'Error';
   const status = e.$metadata?.httpStatusCode;
-  const detail = e.message ?? String(err);
+  // Error messages reach Temporal's history and the logs: the number stays masked in them.
+  const detail = maskPhonesIn(e.message ?? String(err));
+  const to = maskPhone(phone);
   const fix = FIXES[code];
-  if (fix) return new SmsSendError(`SNS refused the SMS to ${phone} (${code}: ${detail}). Fix: ${fix}.`, code, true, phone, { cause: err });
+  if (fix) return new SmsSendError(`SNS refused the SMS to ${to} (${code}: ${detail}). Fix: ${fix}.`, code, true, phone, { cause: err });
   const transient =
     TRANSIENT.has(code) || e.$fault === 'server' || (status !== undefined && (status >= 500 || status === 429)) || status === undefined;
-  if (transient) return new SmsSendError(`SNS could not take the SMS to ${phone} yet (${code}: ${detail}); retrying.`, code, false, phone, { cause: err });
-  return new SmsSendError(`SNS refused the SMS to ${phone} (${code}, HTTP ${status}: ${detail}).`, code, true, phone, { cause: err });
+  if (transient) return new SmsSendError(`SNS could not take the SMS to ${to} yet (${code}: ${detail}); retrying.`, code, false, phone, { cause: err });
+  return new SmsSendError(`SNS refused the SMS to ${to} (${code}, HTTP ${status}: ${detail}).`, code, true, phone, { cause: err });
 }

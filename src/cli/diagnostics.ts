@@ -85,7 +85,7 @@ export function formatSetupReport(report: SetupReport): string {
 async function runWithContext(settings: Settings, checks: Check[]): Promise<CheckReport> {
   const aws = createAwsClients(settings);
   let temporal: Client | undefined;
-  const ctx = createDoctorContext(settings, aws, async () => (temporal = await connectClient()));
+  const ctx = createDoctorContext(settings, aws, async () => (temporal = await connectClient(settings)));
   try {
     return await runChecks(checks, ctx);
   } finally {
@@ -98,7 +98,7 @@ async function setupWith(settings: Settings, opts: { dryRun: boolean; queueName?
   const aws = createAwsClients(settings);
   let temporal: Client | undefined;
   try {
-    if (opts.temporal) temporal = await connectClient();
+    if (opts.temporal) temporal = await connectClient(settings);
     const target = setupTargetFrom(settings, { queueName: opts.queueName, topicName: opts.topicName });
     return await runSetup({ sns: aws.sns, sqs: aws.sqs, sts: aws.sts, temporal }, target, settings, { dryRun: opts.dryRun });
   } finally {

@@ -22,7 +22,7 @@ export function formatPending(rows: PendingAsk[], now = Date.now()): string {
     row.recipients.map((phone) => [
       row.entitlement,
       phone,
-      codesOf(row.codes[phone] ?? []),
+      row.codes ? codesOf(row.codes[phone] ?? []) : '-',
       formatDuration(now - Date.parse(row.startedAt)),
       formatDuration(Date.parse(row.deadline) - now),
       String(row.tier),

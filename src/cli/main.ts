@@ -11,6 +11,9 @@ import type { Settings } from '../config';
 import { normalizeRecipientPhone } from '../domain/phone';
 import { LOCAL_QUEUE_NAME, provisionInboundResources } from '../local-stack/local-stack';
 import { publishPhoneReply } from '../local-stack/phone-simulator';
+import { createCodecServer, listen } from '../codec-server';
+import { AesGcmPayloadCodec } from '../payload-codec';
+import { parsePayloadKeys } from '../payload-keys';
 import { connectClient } from '../temporal';
 import { addDiagnosticCommands } from './diagnostics';
 import { describeError } from './errors';
@@ -39,7 +42,7 @@ function action<A extends unknown[]>(body: (settings: Settings, ...args: A) => P
 }
 
 async function withClient<T>(settings: Settings, body: (client: SmsAskClient) => Promise<T>): Promise<T> {
-  const temporal = await connectClient();
+  const temporal = await connectClient(settings);
   try {
     return await body(
       new SmsAskClient(temporal, {
@@ -153,11 +156,12 @@ export function buildProgram(): Command {
     .option('--overdue', 'only asks past their deadline (the worker is behind or down)')
     .option('--escalated', 'only asks that escalated at least one tier')
     .option('--policy <name>', 'only asks with this policy: a preset, custom or default')
+    .option('--codes', 'show each recipient\'s reply codes (one status query per ask; the listing itself never holds them)')
     .action(
-      action(async (settings, { to, ...filter }: { to?: string; entitlement?: string; incident?: string; overdue?: boolean; escalated?: boolean; policy?: string }) =>
+      action(async (settings, { to, codes, ...filter }: { to?: string; codes?: boolean; entitlement?: string; incident?: string; overdue?: boolean; escalated?: boolean; policy?: string }) =>
         withClient(settings, async (client) => {
           const recipient = to ? normalizeRecipientPhone(to, settings.defaultCountry) : undefined;
-          const rows = await client.listPending({ ...filter, recipient });
+          const rows = await client.listPending({ ...filter, recipient }, { withCodes: codes });
           return { json: rows, text: formatPending(rows) };
         }),
       ),
@@ -256,6 +260,24 @@ export function buildProgram(): Command {
         return { json: { from, inboundMessageId }, text: `Reply from ${from} published (inboundMessageId ${inboundMessageId})` };
       }),
     );
+
+  program
+    .command('codec-server')
+    .description('serve the payload codec (SMS_ASK_PAYLOAD_KEYS) for the Temporal UI and CLI: POST /encode and /decode')
+    .option('--host <host>', 'address to listen on; keep it on loopback unless something in front authenticates', '127.0.0.1')
+    .option('--port <port>', 'port to listen on', '8888')
+    .option('--cors-origin <origin...>', 'browser origins allowed to call it: the Temporal UI\'s, e.g. http://localhost:8233')
+    .action(async (opts: { host: string; port: string; corsOrigin?: string[] }) => {
+      try {
+        const settings = loadSettings();
+        if (!settings.payloadKeys) throw new Error('SMS_ASK_PAYLOAD_KEYS is not set: there is nothing to decode with.');
+        const url = await listen(createCodecServer(new AesGcmPayloadCodec(parsePayloadKeys(settings.payloadKeys)), { corsOrigins: opts.corsOrigin }), opts.host, Number(opts.port));
+        console.log(`codec server at ${url}; point the Temporal UI (Data Encoder) or \`temporal --codec-endpoint ${url}\` at it`);
+      } catch (err) {
+        console.error(`error: ${describeError(err)}`);
+        process.exit(1);
+      }
+    });
 
   addDiagnosticCommands(program);
 

@@ -76,7 +76,8 @@ export interface PendingAsk {
   incident?: string;
   question: string;
   recipients: string[];
-  codes: Record<string, OptionCode[]>;
+  /** Each recipient's reply codes; only with `withCodes`, read from the ask itself (they are not in the listing). */
+  codes?: Record<string, OptionCode[]>;
   startedAt: string;
   deadline: string;
   /** Escalation tiers started so far. */
@@ -129,8 +130,8 @@ export class SmsAskClient {
       presets: request.preset === undefined ? undefined : this.policyPresets(),
     });
     const askId = askWorkflowId(input.entitlement);
-    // Listed by `pending` from the start; the codes join the memo once the recipients hand them out.
-    const memo: AskMemo = { question: input.question, codes: {}, context: input.context };
+    // Listed by `pending` from the start.
+    const memo: AskMemo = { question: input.question, context: input.context };
     await this.client.workflow.start<typeof askWorkflow>('askWorkflow', {
       workflowId: askId,
       taskQueue: this.taskQueue,
@@ -195,7 +196,7 @@ export class SmsAskClient {
    * Running asks on this task queue, soonest deadline first, from Temporal visibility: eventually
    * consistent, so an ask shows up (and drops out) within moments, not at once.
    */
-  async listPending(filter: PendingFilter = {}): Promise<PendingAsk[]> {
+  async listPending(filter: PendingFilter = {}, options: { withCodes?: boolean } = {}): Promise<PendingAsk[]> {
     const rows: PendingAsk[] = [];
     const query = pendingAsksQuery(this.taskQueue, filter, new Date());
     for await (const execution of this.client.workflow.list({ query })) {
@@ -209,7 +210,6 @@ export class SmsAskClient {
         incident: attributes.get(askSearchAttributes.incident),
         question: memo.question,
         recipients: [...(attributes.get(askSearchAttributes.recipients) ?? [])],
-        codes: memo.codes,
         startedAt: execution.startTime.toISOString(),
         deadline: deadline.toISOString(),
         tier: attributes.get(askSearchAttributes.tier) ?? 0,
@@ -218,7 +218,20 @@ export class SmsAskClient {
         context: memo.context,
       });
     }
+    if (options.withCodes) await this.addCodes(rows);
     return rows.sort((a, b) => a.deadline.localeCompare(b.deadline));
+  }
+
+  /** One status query per ask, a few at a time; an ask that ended meanwhile keeps no codes. */
+  private async addCodes(rows: PendingAsk[]): Promise<void> {
+    const queue = [...rows];
+    const lane = async () => {
+      for (let row = queue.shift(); row; row = queue.shift()) {
+        const state = await this.handle(row.askId).query(statusQuery).catch(() => undefined);
+        row.codes = state ? Object.fromEntries(state.recipients.map((r) => [r.phone, r.codes])) : {};
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, lane));
   }
 
   private policyPresets(): PolicyPresets | undefined {

@@ -11,8 +11,10 @@ import {
 } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { defaultPayloadConverter } from '@temporalio/common';
+import type { Payload } from '@temporalio/common';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { isAwsCredentialsError } from '../aws/credentials';
 import { SETTINGS_ENV } from '../config';
 import { parseInboundMessage } from '../domain/inbound-message';
@@ -175,6 +177,14 @@ export const deliveryFormatCheck: Check = {
   },
 };
 
+/** The heartbeat as the worker wrote it: through the payload codecs (encryption) the client also has. */
+async function decodedHeartbeat(client: Client, payload: Payload | undefined): Promise<Payload | undefined> {
+  if (!payload) return undefined;
+  let payloads: Payload[] = [payload];
+  for (const codec of [...client.options.loadedDataConverter.payloadCodecs].reverse()) payloads = await codec.decode(payloads);
+  return payloads[0];
+}
+
 export const pollerCheck: Check = {
   name: 'poller',
   async run(ctx) {
@@ -200,7 +210,7 @@ export const pollerCheck: Check = {
       return { status: waiting > 0 ? 'warn' : 'pass', saw: `${counts}; the poller workflow runs but its poll activity is between leases`, fix: waiting > 0 ? 'run doctor again in a few seconds' : undefined };
     }
     const beatAgeMs = activity.lastHeartbeatTime ? Date.now() - tsToMs(activity.lastHeartbeatTime) : undefined;
-    const heartbeat = activity.heartbeatDetails?.payloads?.[0];
+    const heartbeat = await decodedHeartbeat(client, activity.heartbeatDetails?.payloads?.[0]);
     const stats = heartbeat ? defaultPayloadConverter.fromPayload<{ received?: number; routed?: number; lastError?: string }>(heartbeat) : undefined;
     const beat = beatAgeMs === undefined ? 'no heartbeat yet' : `last heartbeat ${Math.round(beatAgeMs / 1000)} s ago`;
     const routed = stats ? `, ${stats.routed ?? 0} of ${stats.received ?? 0} received routed this lease` : '';

@@ -19,3 +19,14 @@ export function maskPhoneForSms(e164: string): string {
 function lastFourDigits(e164: string): string {
   return e164.replace(/\D/g, '').slice(-4);
 }
+
+/** Anything in free text that looks like a full international number (+ and 7 to 15 digits). */
+const FULL_NUMBER = /\+[1-9]\d{6,14}(?!\d)/g;
+
+/**
+ * Masks every full number in free text (an error message, a workflow id, a log line), keeping the
+ * last four digits, so a line can still be matched to a number someone already knows.
+ */
+export function maskPhonesIn(text: string): string {
+  return text.replace(FULL_NUMBER, (number) => maskPhone(number));
+}

@@ -5,6 +5,7 @@ import { createLogger } from '../logger';
 import { connectClient, connectWorker } from '../temporal';
 import { MonitorServer, freeLoopbackPort } from './monitor-server';
 import { checkReadiness } from './readiness';
+import { startPollerWatchdog } from './poller-watchdog';
 import { installQuietRuntime } from './runtime';
 import { createSmsAskWorker, ensureInboundPoller } from './worker';
 
@@ -31,8 +32,8 @@ export async function runWorker(settings: Settings, until?: (client: Client) => 
   const aws = createAwsClients(settings);
   // Fail at startup, naming the sources tried, rather than at the first SMS.
   await aws.credentials();
-  const client = await connectClient();
-  const { connection, namespace } = await connectWorker();
+  const client = await connectClient(settings);
+  const { connection, namespace, dataConverter } = await connectWorker(settings);
   let monitor: MonitorServer | undefined;
   // Temporal's runtime takes the same signals and shuts the workers down; this only tells the probes and the log.
   const onSignal = (signal: NodeJS.Signals) => {
@@ -42,7 +43,7 @@ export async function runWorker(settings: Settings, until?: (client: Client) => 
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
   try {
-    const worker = await createSmsAskWorker({ connection, namespace, client, aws, settings, logger });
+    const worker = await createSmsAskWorker({ connection, namespace, client, aws, settings, logger, dataConverter });
     const pollerId = await ensureInboundPoller(client, settings);
     if (settings.metricsAddress) {
       monitor = await MonitorServer.start({
@@ -52,8 +53,13 @@ export async function runWorker(settings: Settings, until?: (client: Client) => 
         logger,
       });
     }
+    const watchdog = startPollerWatchdog(client, settings, logger);
     logger.info({ taskQueue: settings.taskQueue, namespace, poller: pollerId }, 'sms-ask worker running');
-    await (until ? worker.runUntil(until(client)) : worker.run());
+    try {
+      await (until ? worker.runUntil(until(client)) : worker.run());
+    } finally {
+      watchdog.stop();
+    }
     logger.info('sms-ask worker stopped');
   } finally {
     process.off('SIGTERM', onSignal);

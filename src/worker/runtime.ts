@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { LogEntry } from '@temporalio/worker';
+import { maskPhonesIn } from '../domain/phone-mask';
 
 /** The SMS worker polls activities only, by design; the SDK warns about that on every start. */
 const EXPECTED_NOTICES = [/^No workflows registered, not polling for workflow tasks/];
@@ -10,7 +11,9 @@ function writeUnlessExpected({ level, message, meta, timestampNanos }: LogEntry)
   // Number() takes a bigint or a number; dividing by 1_000_000n threw on entries that carry a number,
   // and a logger that throws breaks the worker it logs for.
   const at = new Date(Number(timestampNanos) / 1e6).toISOString();
-  process.stderr.write(`${at} [${level}] ${message}${meta ? ` ${inspect(meta, { breakLength: Infinity })}` : ''}\n`);
+  // The SDK's own lines name workflows, and a recipient workflow's id holds its phone number.
+  const line = `${at} [${level}] ${message}${meta ? ` ${inspect(meta, { breakLength: Infinity })}` : ''}`;
+  process.stderr.write(`${maskPhonesIn(line)}\n`);
 }
 
 /**
@@ -22,9 +25,14 @@ function writeUnlessExpected({ level, message, meta, timestampNanos }: LogEntry)
  */
 export function installQuietRuntime(options: { prometheusBindAddress?: string } = {}): boolean {
   try {
+    // The native core's own lines go through the same writer (forward), not straight to the console,
+    // so they are masked like the rest.
     Runtime.install({
       logger: new DefaultLogger('WARN', writeUnlessExpected),
-      ...(options.prometheusBindAddress && { telemetryOptions: { metrics: { prometheus: { bindAddress: options.prometheusBindAddress } } } }),
+      telemetryOptions: {
+        logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
+        ...(options.prometheusBindAddress && { metrics: { prometheus: { bindAddress: options.prometheusBindAddress } } }),
+      },
     });
     return true;
   } catch {

@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
 import type { NativeConnection, WorkerOptions, WorkflowBundleOption } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, createSmsActivities } from '../activities';
@@ -29,6 +30,8 @@ export interface SmsAskWorkerDeps {
   aws: AwsClients;
   settings: Settings;
   logger: Logger;
+  /** How payloads are stored (encryption); the client's must match. Default: in clear. */
+  dataConverter?: DataConverter;
   /** Where the workflow code comes from. Default: this package's workflows (workflowBundle()). */
   workflows?: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'>;
 }
@@ -80,7 +83,7 @@ export class SmsAskWorker {
  * The workflows and most activities on the task queue; the SMS-publishing activities on the SMS
  * task queue, whose dispatch rate the server limits to `smsPublishRate` for all workers together.
  */
-export async function createSmsAskWorker({ connection, namespace, client, aws, settings, logger, workflows }: SmsAskWorkerDeps) {
+export async function createSmsAskWorker({ connection, namespace, client, aws, settings, logger, workflows, dataConverter }: SmsAskWorkerDeps) {
   const deps = { ...aws, client, settings, logger };
   instrumentSqsReceives(aws.sqs);
   const code: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = workflows ?? { workflowBundle: await workflowBundle() };
@@ -89,6 +92,7 @@ export async function createSmsAskWorker({ connection, namespace, client, aws, s
       connection,
       namespace,
       taskQueue: settings.taskQueue,
+      dataConverter,
       ...code,
       // A prebuilt bundle holds the workflow interceptors; the worker bundles them with a workflowsPath.
       ...(code.workflowsPath && { interceptors: { workflowModules: [...WORKFLOW_INTERCEPTOR_MODULES] } }),
@@ -99,6 +103,7 @@ export async function createSmsAskWorker({ connection, namespace, client, aws, s
       connection,
       namespace,
       taskQueue: smsTaskQueue(settings.taskQueue),
+      dataConverter,
       activities: createSmsActivities(deps),
       interceptors: { activity: [smsMetricsInterceptor] },
       maxTaskQueueActivitiesPerSecond: settings.smsPublishRate,
@@ -115,7 +120,7 @@ export async function ensureInboundPoller(client: Client, settings: Settings): P
   await client.workflow.start<typeof inboundPollerWorkflow>('inboundPollerWorkflow', {
     workflowId,
     taskQueue: settings.taskQueue,
-    args: [{ queueUrl: settings.queueUrl }],
+    args: [{ queueUrl: settings.queueUrl, pollers: settings.pollers }],
     workflowIdConflictPolicy: 'USE_EXISTING',
   });
   return workflowId;

@@ -45,7 +45,6 @@ const { validateAsk } = proxyLocalActivities<MainActivities>({ startToCloseTimeo
 
 // Bounded: a permanent SNS error fails fast; a long outage must not keep the ask from timing out.
 const smsOptions = {
-  startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 },
 } as const;
 
@@ -164,11 +163,12 @@ async function deliver(ask: AskLog): Promise<void> {
 /**
  * Keeps the search attributes and memo that `pending` reads in step with the ask. Each upsert is a
  * history event, so only what changed is written: the attributes when the tier, reminders or
- * deadline move, the memo (codes) when a tier joins.
+ * deadline move; the memo (question and context, never the codes) once, for a child ask that no
+ * client started with one.
  */
 class ListingPublisher {
   private attributes = '';
-  private codes = '';
+  private memoWritten = false;
 
   publish(state: AskState): void {
     const pairs = askSearchAttributePairs(state);
@@ -176,11 +176,11 @@ class ListingPublisher {
       upsertSearchAttributes(pairs);
       this.attributes = JSON.stringify(pairs);
     }
-    const memo: AskMemo = { question: state.question, codes: Object.fromEntries(state.recipients.map((r) => [r.phone, r.codes])), context: state.context };
-    if (JSON.stringify(memo.codes) !== this.codes) {
+    if (!this.memoWritten && workflowInfo().memo?.ask === undefined) {
+      const memo: AskMemo = { question: state.question, context: state.context };
       upsertMemo({ ask: memo });
-      this.codes = JSON.stringify(memo.codes);
     }
+    this.memoWritten = true;
   }
 }
 

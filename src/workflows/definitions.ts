@@ -186,10 +186,13 @@ export const extendUpdate = defineUpdate<AskState, [ExtendRequest]>('extend');
 export const resendUpdate = defineUpdate<AskState, [OperatorAction]>('resend');
 export const statusQuery = defineQuery<AskState>('status');
 
-/** What the pending listing shows beyond the search attributes. */
+/**
+ * What the pending listing shows beyond the search attributes. Never the reply codes: anyone who
+ * may list workflows in the namespace can read a memo, and a code is what answers an ask; the
+ * `status` query gives them to whoever may query the ask.
+ */
 export interface AskMemo {
   question: string;
-  codes: Record<string, OptionCode[]>;
   context: Record<string, unknown>;
 }
 
@@ -245,6 +248,8 @@ export const pendingAsksQuery = defineQuery<PendingAskEntry[]>('pendingAsks');
 
 export interface InboundPollerInput {
   queueUrl: string;
+  /** Poll activities kept running side by side; default 1 (a poller started before this setting). */
+  pollers?: number;
 }
 
 // ---- workflow ids -------------------------------------------------------------------------------

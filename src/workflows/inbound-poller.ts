@@ -8,16 +8,26 @@ const LEASE_MS = 30 * 60 * 1000;
 const LEASES_PER_RUN = 48;
 
 // Heartbeats tell a crashed worker's poll apart from a long quiet one; retries never give up.
+// The 5 minutes past the lease let a stopping poll finish routing and deleting what it holds.
 const { pollInbound } = proxyActivities<MainActivities>({
   startToCloseTimeout: LEASE_MS + 5 * 60 * 1000,
   heartbeatTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 });
 
-/** One per queue: keeps the long-running SQS poll activity alive. Started idempotently by the worker. */
+/**
+ * One per queue: keeps `pollers` SQS poll activities running side by side, each one a lease at a
+ * time. The server hands each to whichever worker process asks first, so with several processes
+ * the polls spread across them, and a crashed process's poll moves to another one.
+ */
 export async function inboundPollerWorkflow(input: InboundPollerInput): Promise<void> {
-  for (let lease = 0; lease < LEASES_PER_RUN; lease++) {
-    await pollInbound({ queueUrl: input.queueUrl, leaseMs: LEASE_MS });
-  }
+  const slots = Math.max(1, input.pollers ?? 1);
+  await Promise.all(
+    Array.from({ length: slots }, async () => {
+      for (let lease = 0; lease < LEASES_PER_RUN; lease++) {
+        await pollInbound({ queueUrl: input.queueUrl, leaseMs: LEASE_MS });
+      }
+    }),
+  );
   await continueAsNew<typeof inboundPollerWorkflow>(input);
 }

@@ -29,7 +29,6 @@ import type { FeedbackDecision, RouteDecision } from './recipient-book';
 import { smsActivities } from './sms-activities';
 
 const feedbackOptions = {
-  startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5 },
 } as const;
 

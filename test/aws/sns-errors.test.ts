@@ -15,7 +15,8 @@ describe('classifySnsError', () => {
     expect(err.permanent).toBe(true);
     expect(err.code).toBe(name);
     expect(err.message).toMatch(fix);
-    expect(err.message).toContain('+12065550142');
+    expect(err.message).toContain('…0142');
+    expect(err.message).not.toContain('+12065550142');
   });
 
   it.each([

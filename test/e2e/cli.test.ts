@@ -72,7 +72,7 @@ describe('sms-ask CLI', () => {
     const phone = newPhone();
     const { askId } = await cliJson<{ askId: string }>('ask', 'Disable account jdoe?', '--to', phone, '--timeout', '1h', '--context', '{"incident":"77"}');
 
-    const pending = await cliJson<{ askId: string; codes: Record<string, { code: string }[]> }[]>('pending', '--to', phone);
+    const pending = await cliJson<{ askId: string; codes: Record<string, { code: string }[]> }[]>('pending', '--to', phone, '--codes');
     expect(pending.map((p) => p.askId)).toEqual([askId]);
     expect(pending[0]!.codes[phone]).toHaveLength(2);
 

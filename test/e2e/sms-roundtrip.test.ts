@@ -148,7 +148,8 @@ describe('inbound poller on a queue that does not exist', () => {
     const warnings: { msg: string; queueUrl?: string; retryInMs?: number }[] = [];
     const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line)) });
     const missing = `${sharedStack().awsEndpoint}/123456789012/no-such-queue-${randomUUID().slice(0, 8)}`;
-    const lonely = await startTestWorker({ queueUrl: missing, pollWaitSeconds: 1 }, { logger });
+    // One long poll, so the count below is one loop's (each loop backs off on its own).
+    const lonely = await startTestWorker({ queueUrl: missing, pollWaitSeconds: 1, pollers: 1, pollConcurrency: 1 }, { logger });
     try {
       await ensureInboundPoller(lonely.client, lonely.settings);
       await new Promise((r) => setTimeout(r, 4_000));

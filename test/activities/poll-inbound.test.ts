@@ -1,0 +1,131 @@
+/**
+ * The poll activity against stubbed SQS and Temporal clients: what it receives, deletes and skips
+ * while Temporal refuses replies, and how it stops.
+ */
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import type { Client } from '@temporalio/client';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { createInboundActivities } from '../../src/activities/inbound';
+import { loadSettings } from '../../src/config';
+import { snsDeliveredReplyBody } from '../../src/local-stack/phone-simulator';
+
+const TOPIC = 'arn:aws:sns:us-east-1:123456789012:sms-ask-inbound';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A queue in memory: every receive hands out what is visible (and counts the receive), deletes remove. */
+class FakeQueue {
+  receives = 0;
+  deleted: string[] = [];
+  private visible: { id: string; body: string }[] = [];
+  private next = 0;
+
+  put(from: string, body: string): void {
+    this.visible.push({ id: `m${this.next++}`, body: snsDeliveredReplyBody(TOPIC, { from, body }) });
+  }
+
+  readonly client = {
+    send: async (command: unknown, options?: { abortSignal?: AbortSignal }) => {
+      if (command instanceof ReceiveMessageCommand) {
+        this.receives++;
+        const batch = this.visible.splice(0, 10);
+        if (batch.length === 0) {
+          // A short long poll, cut short by the abort signal as the SDK would.
+          await new Promise<void>((resolve, reject) => {
+            const timer = setTimeout(resolve, 50);
+            options?.abortSignal?.addEventListener('abort', () => {
+              clearTimeout(timer);
+              reject(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+            });
+          });
+        }
+        return { Messages: batch.map((m) => ({ MessageId: m.id, ReceiptHandle: m.id, Body: m.body })) };
+      }
+      if (command instanceof DeleteMessageBatchCommand) {
+        this.deleted.push(...(command.input.Entries ?? []).map((e) => e.ReceiptHandle!));
+        return { Failed: [] };
+      }
+      throw new Error('unexpected command');
+    },
+  };
+}
+
+/** Temporal, up or down: signals and the health probe fail while it is down. */
+function fakeTemporal() {
+  const state = { up: true, signals: 0, probes: 0 };
+  const unavailable = () => Object.assign(new Error('14 UNAVAILABLE: connection refused'), { code: 14 });
+  const client = {
+    options: { namespace: 'default' },
+    workflowService: {
+      describeNamespace: async () => {
+        state.probes++;
+        if (!state.up) throw unavailable();
+        return {};
+      },
+    },
+    workflow: {
+      getHandle: () => ({
+        signal: async () => {
+          if (!state.up) throw unavailable();
+          state.signals++;
+        },
+      }),
+    },
+  };
+  return { state, client: client as unknown as Client };
+}
+
+function activities(queue: FakeQueue, client: Client) {
+  const settings = loadSettings({}, { pollWaitSeconds: 0, pollConcurrency: 2 });
+  return createInboundActivities({ sqs: queue.client as unknown as SQSClient, sns: undefined as never, client, settings, logger: pino({ level: 'silent' }) });
+}
+
+describe('pollInbound', () => {
+  it('stops receiving while Temporal refuses replies, so they keep their receive counts, and resumes when it answers', async () => {
+    const queue = new FakeQueue();
+    const temporal = fakeTemporal();
+    temporal.state.up = false;
+    queue.put('+12065550142', '1234');
+    const env = new MockActivityEnvironment({ taskQueue: 'sms-ask' });
+    const running = env.run(activities(queue, temporal.client).pollInbound, { queueUrl: 'https://sqs.example/q', leaseMs: 60_000 });
+
+    await sleep(4_000);
+    // The first batch failed to signal; after that only health probes, no receives.
+    const receivesWhileDown = queue.receives;
+    expect(temporal.state.probes).toBeGreaterThan(0);
+    await sleep(2_000);
+    expect(queue.receives).toBe(receivesWhileDown);
+    expect(queue.deleted).toEqual([]);
+
+    temporal.state.up = true;
+    queue.put('+12065550143', '5678');
+    await sleep(5_000);
+    expect(queue.receives).toBeGreaterThan(receivesWhileDown);
+    expect(queue.deleted).toContain('m1');
+    env.cancel();
+    const stats = await running.catch((err: unknown) => err);
+    expect(stats).toMatchObject({ routed: 1, failed: 1, temporalPauses: 1 });
+  }, 30_000);
+
+  it('finishes routing and deleting the batch in hand when cancelled', async () => {
+    const queue = new FakeQueue();
+    const temporal = fakeTemporal();
+    const slowSignal = temporal.client.workflow.getHandle as unknown as () => { signal: () => Promise<void> };
+    (temporal.client.workflow as unknown as { getHandle: unknown }).getHandle = () => ({
+      signal: async () => {
+        await sleep(500);
+        await slowSignal().signal();
+      },
+    });
+    for (let i = 0; i < 5; i++) queue.put(`+1206555010${i}`, '1234');
+    const env = new MockActivityEnvironment({ taskQueue: 'sms-ask' });
+    const running = env.run(activities(queue, temporal.client).pollInbound, { queueUrl: 'https://sqs.example/q', leaseMs: 60_000 });
+    await sleep(100);
+    env.cancel();
+    const stats = await running;
+    expect(queue.deleted).toHaveLength(5);
+    expect(stats).toMatchObject({ received: 5, routed: 5 });
+  }, 30_000);
+});
