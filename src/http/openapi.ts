@@ -50,7 +50,13 @@ export function buildOpenApiDocument(operations: readonly Operation[], options: 
     const hasInput = Boolean(op.params || op.query || op.body);
     const responses: Record<string, unknown> = {};
     for (const [status, doc] of Object.entries(op.responses)) {
-      responses[status] = { description: doc.description, ...(doc.schema && { content: { 'application/json': { schema: jsonSchema(doc.schema, 'output') } } }) };
+      responses[status] = {
+        description: doc.description,
+        ...(doc.schema && { content: { 'application/json': { schema: jsonSchema(doc.schema, 'output') } } }),
+        ...(doc.links && {
+          links: Object.fromEntries(doc.links.map((operationId) => [operationId, { operationId, parameters: { id: '$response.body#/entitlement' } }])),
+        }),
+      };
     }
     if (hasInput) responses['400'] = errorResponse('The request is invalid: every problem, by field');
     if (options.secured) {
@@ -79,7 +85,10 @@ export function buildOpenApiDocument(operations: readonly Operation[], options: 
       'x-scope': op.scope,
       parameters: [...parametersOf(op.params, 'path'), ...parametersOf(op.query, 'query')],
       ...(op.body && {
-        requestBody: { required: !op.bodyOptional, content: { 'application/json': { schema: jsonSchema(op.body, 'input') } } },
+        requestBody: {
+          required: !op.bodyOptional,
+          content: { 'application/json': { schema: jsonSchema(op.body, 'input'), ...(op.example !== undefined && { example: op.example }) } },
+        },
       }),
       responses,
     };

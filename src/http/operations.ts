@@ -48,6 +48,8 @@ export interface OperationResult {
 export interface ResponseDoc {
   description: string;
   schema?: z.ZodType;
+  /** OpenAPI links: operations whose `id` comes from this response's entitlement. */
+  links?: string[];
 }
 
 export interface Operation<P = unknown, Q = unknown, B = unknown> {
@@ -64,6 +66,8 @@ export interface Operation<P = unknown, Q = unknown, B = unknown> {
   body?: z.ZodType<B>;
   /** The body may be left out (an empty object is assumed). Default false. */
   bodyOptional?: boolean;
+  /** A valid body, for the OpenAPI document. */
+  example?: unknown;
   /** Success responses (errors are added by the server: 400, 401, 403, 404, 413, 415, 429, 503). */
   responses: Record<number, ResponseDoc>;
   /** The operation acts on one ask: a 404 and a 409 are possible. */
@@ -87,6 +91,9 @@ export function askPath(askId: string): string {
   return `${API_PREFIX}/asks/${encodeURIComponent(['pending', 'ended'].includes(entitlement) ? id : entitlement)}`;
 }
 
+/** The operations on one ask, which a started ask links to. */
+const ASK_OPERATIONS = ['getAsk', 'getAskResult', 'answerAsk', 'extendAsk', 'resendAsk', 'cancelAsk'];
+
 const ok = (body: unknown, status = 200): OperationResult => ({ status, body });
 
 export function buildOperations({ settings, asks, sns }: OperationDeps): Operation[] {
@@ -102,9 +109,10 @@ export function buildOperations({ settings, asks, sns }: OperationDeps): Operati
         'Validates everything before anything is sent; a 400 lists every problem by field. Idempotent by entitlement: ' +
         'a second request with the same entitlement returns the first ask (200, created false) and sends nothing.',
       body: askRequestSchema,
+      example: { to: ['+12065550142'], question: 'Isolate host WS-042?', options: ['Yes', 'No'], timeout: '15m', defaultAnswer: 'No', context: { incident: '1042' } },
       responses: {
-        201: { description: 'Started', schema: startedSchema },
-        200: { description: 'An ask with this entitlement already exists; nothing was sent', schema: startedSchema },
+        201: { description: 'Started', schema: startedSchema, links: ASK_OPERATIONS },
+        200: { description: 'An ask with this entitlement already exists; nothing was sent', schema: startedSchema, links: ASK_OPERATIONS },
       },
       async handle({ body }) {
         const started = await asks.startOnce(body as z.input<typeof askRequestSchema>);
