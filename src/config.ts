@@ -168,7 +168,8 @@ export const settingsSchema = z.object({
    * commas. Default none, which the server allows only on a loopback address. Never logged.
    */
   httpApiKeys: z
-    .union([z.string().transform(parseApiKeyList), z.array(z.unknown())])
+    .unknown()
+    .transform((v, ctx) => (typeof v === 'string' ? parseApiKeyList(v, ctx) : v))
     .pipe(z.array(apiKeySchema))
     .default([])
     .superRefine((keys, ctx) => {
@@ -199,14 +200,16 @@ export const settingsSchema = z.object({
    * workflow history. In the environment: `name=secret` separated by commas. Default none. Never logged.
    */
   webhookSecrets: z
-    .union([z.string().transform(parseSecretList), z.record(z.string(), z.unknown())])
+    .unknown()
+    .transform((v, ctx) => (typeof v === 'string' ? parseSecretList(v, ctx) : v))
     .pipe(z.record(z.string().regex(/^[\w.-]{1,64}$/, '1 to 64 letters, digits or ._-'), z.string().min(16, 'at least 16 characters')))
     .default({}),
   /** The secret name (in webhookSecrets) that signs webhooks whose callback names none. Default: the only secret, if there is one. */
   webhookDefaultSecretName: z.string().min(1).optional(),
   /** The events the default webhook gets: ended, escalated, opted_out (comma-separated). Default ended. */
   webhookEvents: z
-    .union([z.string().transform((v) => v.split(/[\s,]+/).filter(Boolean)), z.array(z.string())])
+    .unknown()
+    .transform((v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : v))
     .pipe(z.array(z.enum(WEBHOOK_EVENTS)).min(1))
     .default(['ended']),
   /** How long a webhook delivery is retried, with backoff, before it is given up. Default 1h. */
