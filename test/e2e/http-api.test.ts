@@ -228,6 +228,29 @@ describe('HTTP API', () => {
     expect(receiver.received.filter((r) => r.path === '/broken').length).toBeGreaterThan(1);
   });
 
+  it('posts an escalation webhook while the ask goes on, when the callback asks for it', async () => {
+    const entitlement = `esc-${randomUUID()}`;
+    const started = await api.call('POST', '/v1/asks', {
+      key: OPERATE_KEY,
+      body: {
+        to: newPhone(),
+        question: 'Page the backup on-call?',
+        entitlement,
+        policy: { timeout: '1h', escalation: [{ after: '2s', to: [newPhone()] }] },
+        callback: { url: `${receiver.url}/escalations`, secretName: 'soar', events: ['escalated'] },
+      },
+    });
+    expect(started.status).toBe(201);
+    const hook = await eventually(async () => receiver.received.find((r) => r.path === '/escalations'), 'the escalation webhook', 30_000);
+    const body = JSON.parse(hook.body) as { type: string; ask: AskState };
+    expect(body).toMatchObject({ type: 'ask.escalated', ask: { status: 'waiting', tier: 1 } });
+    expect(() => verifyWebhookSignature(hook.headers[SIGNATURE_HEADER] as string, hook.body, WEBHOOK_SECRET)).not.toThrow();
+    await api.call('POST', `/v1/asks/${entitlement}/cancel`, { key: OPERATE_KEY, body: { reason: 'test done' } });
+    // Only the events asked for: no ask.ended.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(receiver.received.filter((r) => r.path === '/escalations').map((r) => r.headers[EVENT_HEADER])).toEqual(['ask.escalated']);
+  });
+
   it('serves its OpenAPI document, limits body size, and rate-limits with a clear 429', async () => {
     const doc = await api.call('GET', '/openapi.json');
     expect(doc.status).toBe(200);
