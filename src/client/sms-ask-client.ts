@@ -112,9 +112,11 @@ export interface PendingAsk {
   context: Record<string, unknown>;
 }
 
+/** A value quoted for a visibility query, so that it cannot change the query. */
+const quote = (value: string) => `'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`;
+
 /** The visibility query behind listPending. Values are quoted, so a filter cannot change the query. */
 export function pendingAsksQuery(taskQueue: string, filter: PendingFilter, now: Date): string {
-  const quote = (value: string) => `'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`;
   const { recipients, entitlement, incident, deadline, tier, policy } = askSearchAttributes;
   return [
     `WorkflowType = 'askWorkflow'`,
@@ -269,7 +271,6 @@ export class SmsAskClient {
    * their outcome (read from each ask's result).
    */
   async listEnded({ since, limit = 50 }: { since: Date; limit?: number }): Promise<EndedAsk[]> {
-    const quote = (value: string) => `'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`;
     const query = [
       `WorkflowType = 'askWorkflow'`,
       `ExecutionStatus != 'Running'`,
