@@ -5,7 +5,6 @@ import { z } from 'zod';
 
 import { DEFAULT_MAX_REPLY_BODY_BYTES, MAX_REPLY_BODY_BYTES_CEILING } from './domain/input-limits';
 import type { ReplyRules } from './domain/reply-guard';
-import { duration } from './domain/duration-schema';
 import { WEBHOOK_EVENTS } from './domain/callback';
 import type { WebhookDefaults } from './domain/callback';
 import { DEFAULT_TASK_QUEUE } from './task-queue';
@@ -203,7 +202,7 @@ export const settingsSchema = z.object({
     .unknown()
     .transform((v, ctx) => (typeof v === 'string' ? parseSecretList(v, ctx) : v))
     .pipe(z.record(z.string().regex(/^[\w.-]{1,64}$/, '1 to 64 letters, digits or ._-'), z.string().min(16, 'at least 16 characters')))
-    .default({}),
+    .optional(),
   /** The secret name (in webhookSecrets) that signs webhooks whose callback names none. Default: the only secret, if there is one. */
   webhookDefaultSecretName: z.string().min(1).optional(),
   /** The events the default webhook gets: ended, escalated, opted_out (comma-separated). Default ended. */
@@ -212,8 +211,8 @@ export const settingsSchema = z.object({
     .transform((v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : v))
     .pipe(z.array(z.enum(WEBHOOK_EVENTS)).min(1))
     .default(['ended']),
-  /** How long a webhook delivery is retried, with backoff, before it is given up. Default 1h. */
-  webhookRetryFor: duration.default(3_600_000),
+  /** How long a webhook delivery is retried, with backoff, before it is given up, in seconds. Default 3600 (1 h). */
+  webhookRetryForSeconds: z.coerce.number().int().min(1).max(30 * 86_400).default(3600),
   /** Timeout of one webhook POST in milliseconds. Default 10000. */
   webhookTimeoutMs: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** Log level. Default info. */
@@ -240,10 +239,10 @@ export const settingsSchema = z.object({
     const missing = settings.awsAccessKeyId ? 'awsSecretAccessKey' : 'awsAccessKeyId';
     ctx.addIssue({ code: 'custom', path: [missing], message: 'explicit AWS keys need both the access key ID and the secret access key' });
   }
-  if (settings.webhookDefaultSecretName && !(settings.webhookDefaultSecretName in settings.webhookSecrets)) {
+  if (settings.webhookDefaultSecretName && !(settings.webhookDefaultSecretName in (settings.webhookSecrets ?? {}))) {
     ctx.addIssue({ code: 'custom', path: ['webhookDefaultSecretName'], message: `no secret named "${settings.webhookDefaultSecretName}" in webhookSecrets` });
   }
-  if (settings.webhookUrl && Object.keys(settings.webhookSecrets).length === 0) {
+  if (settings.webhookUrl && Object.keys(settings.webhookSecrets ?? {}).length === 0) {
     ctx.addIssue({ code: 'custom', path: ['webhookUrl'], message: 'a default webhook needs a secret to sign with: set webhookSecrets (SMS_ASK_WEBHOOK_SECRETS)' });
   }
   if (settings.awsSessionToken && !settings.awsAccessKeyId) {
@@ -309,7 +308,7 @@ export const SETTINGS_ENV = {
   webhookSecrets: 'SMS_ASK_WEBHOOK_SECRETS',
   webhookDefaultSecretName: 'SMS_ASK_WEBHOOK_DEFAULT_SECRET_NAME',
   webhookEvents: 'SMS_ASK_WEBHOOK_EVENTS',
-  webhookRetryFor: 'SMS_ASK_WEBHOOK_RETRY_FOR',
+  webhookRetryForSeconds: 'SMS_ASK_WEBHOOK_RETRY_FOR_SECONDS',
   webhookTimeoutMs: 'SMS_ASK_WEBHOOK_TIMEOUT_MS',
   'feedback.success.enabled': 'SMS_ASK_FEEDBACK_SUCCESS_ENABLED',
   'feedback.success.template': 'SMS_ASK_FEEDBACK_SUCCESS_TEMPLATE',
@@ -398,8 +397,8 @@ export function webhookDefaults(settings: Settings): WebhookDefaults {
   return {
     url: settings.webhookUrl,
     events: settings.webhookEvents,
-    secretNames: Object.keys(settings.webhookSecrets),
+    secretNames: Object.keys(settings.webhookSecrets ?? {}),
     defaultSecretName: settings.webhookDefaultSecretName,
-    retryForMs: settings.webhookRetryFor,
+    retryForMs: settings.webhookRetryForSeconds * 1000,
   };
 }

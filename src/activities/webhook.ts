@@ -20,7 +20,7 @@ export function createWebhookActivities({ settings, logger }: Pick<ActivityDeps,
       const { attempt } = ctx.info;
       const failure = (message: string, nonRetryable = false, status?: number) =>
         ApplicationFailure.create({ message, type: 'WebhookNotDelivered', nonRetryable, details: [{ attempt, status }] });
-      const secret = input.secret ?? (input.secretName === undefined ? undefined : settings.webhookSecrets[input.secretName]);
+      const secret = input.secret ?? (input.secretName === undefined ? undefined : settings.webhookSecrets?.[input.secretName]);
       if (secret === undefined) throw failure(`no webhook secret named "${input.secretName}" in this worker's settings (SMS_ASK_WEBHOOK_SECRETS)`, true);
 
       const body: WebhookBody = { id: input.deliveryId, type: input.type, createdAt: input.createdAt, ask: input.ask };

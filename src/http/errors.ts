@@ -1,4 +1,10 @@
-import { ServiceError, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  ServiceError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+} from '@temporalio/client';
 import type { ZodError } from 'zod';
 import { AskEndedError } from '../client/sms-ask-client';
 import { InvalidAskError } from '../domain/ask-request';
@@ -48,6 +54,7 @@ function problemOfLine(line: string): Problem {
 
 function isTemporalUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
   return (
     /Failed to connect before the deadline/i.test(err.message) ||
     (err instanceof ServiceError && /UNAVAILABLE|DEADLINE_EXCEEDED|connect|ECONNREFUSED|no poller|timed? ?out/i.test(`${err.message} ${String(err.cause)}`))
@@ -68,7 +75,7 @@ export function toHttpError(err: unknown): HttpError | undefined {
     return new HttpError(502, 'sms_not_sent', err.message);
   }
   if (isTemporalUnavailable(err)) {
-    return new HttpError(503, 'unavailable', 'Temporal did not answer in time; try again shortly.', undefined, { 'retry-after': '5' });
+    return new HttpError(503, 'unavailable', 'Temporal (or the worker) did not answer in time; try again shortly.', undefined, { 'retry-after': '5' });
   }
   return undefined;
 }

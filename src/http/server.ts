@@ -43,6 +43,9 @@ export class UnprotectedServerError extends Error {
   override name = 'UnprotectedServerError';
 }
 
+/** How long an operation may wait on Temporal and the worker before it answers 503, beyond a long poll's own wait. */
+const TEMPORAL_DEADLINE_MS = 30_000;
+
 const ERROR_CODES: Record<number, string> = {
   400: 'invalid_request',
   404: 'not_found',
@@ -163,7 +166,11 @@ export async function createHttpServer({ settings, client, sns, logger, version 
         reply.raw.once('close', () => {
           if (!reply.raw.writableFinished) gone.abort();
         });
-        const result = await op.handle({ params, query, body, caller, signal: gone.signal });
+        // Never an endless wait on a worker that is down or stuck: a 503 the client can retry.
+        const waitMs = op.id === 'getAskResult' ? settings.httpMaxWaitSeconds * 1000 : 0;
+        const result = await client.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS + waitMs, () =>
+          op.handle({ params, query, body, caller, signal: gone.signal }),
+        );
         return reply.code(result.status).send(result.body);
       },
     });

@@ -30,7 +30,7 @@ beforeAll(async () => {
   const inbound = await provisionInboundResources({ ...localAws(), queueName: name, topicName: name, visibilityTimeoutSeconds: 5, maxReceiveCount: 3 });
   topicArn = inbound.topicArn;
   // The worker signs webhooks, so it holds the secrets; the API checks that a callback names one.
-  const webhooks = { webhookSecrets: { soar: WEBHOOK_SECRET }, webhookRetryFor: '6s' };
+  const webhooks = { webhookSecrets: { soar: WEBHOOK_SECRET }, webhookRetryForSeconds: 6 };
   worker = await startTestWorker({ queueUrl: inbound.queueUrl, pollWaitSeconds: 1, ...webhooks });
   await ensureInboundPoller(worker.client, worker.settings);
   receiver = await startWebhookReceiver((path) => (path.startsWith('/broken') ? 500 : 204));

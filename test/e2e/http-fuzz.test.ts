@@ -83,17 +83,23 @@ it('answers every generated request with a documented response, never a 5xx, and
     '30',
     '--workers',
     '2',
+    // Beyond the server's own 30 s deadline on Temporal: a slow machine gets a 503, not a client timeout.
     '--request-timeout',
-    '15',
+    '60',
     '--suppress-health-check',
     'all',
+    // No example database: nothing written outside the report folder, and no cross-run replays.
+    '--generation-database',
+    'none',
+    // SMS_ASK_FUZZ_SEED replays a run (its seed is in its output).
+    ...(process.env.SMS_ASK_FUZZ_SEED ? ['--seed', process.env.SMS_ASK_FUZZ_SEED] : []),
     '--report',
     'junit',
     '--report-dir',
     reportDir,
   ];
   const run = await new Promise<{ code: number; output: string }>((resolve) => {
-    execFile(schemathesisBinary(), args, { timeout: 400_000, maxBuffer: 20_000_000, env: { ...process.env, NO_COLOR: '1', SCHEMATHESIS_TELEMETRY: 'false' } }, (err, stdout, stderr) =>
+    execFile(schemathesisBinary(), args, { cwd: reportDir, timeout: 400_000, maxBuffer: 20_000_000, env: { ...process.env, NO_COLOR: '1', SCHEMATHESIS_TELEMETRY: 'false' } }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, output: `${stdout}${stderr}` }),
     );
   });
@@ -118,5 +124,9 @@ it('answers every generated request with a documented response, never a 5xx, and
   const askIds = new Set(sending.filter((s) => s.route === '/v1/asks' && s.status < 300).map((s) => (JSON.parse(s.response ?? '{}') as { askId?: string }).askId));
   for await (const execution of worker.client.workflow.list({ query: `WorkflowType = 'askWorkflow' AND TaskQueue = '${worker.taskQueue}'` })) {
     expect(askIds.has(execution.workflowId), execution.workflowId).toBe(true);
+    if (process.env.SMS_ASK_FUZZ_DEBUG) {
+      const described = await worker.client.workflow.getHandle(execution.workflowId).describe();
+      console.log(execution.workflowId, described.status.name, JSON.stringify(described.raw.pendingWorkflowTask ?? null));
+    }
   }
 }, 480_000);
