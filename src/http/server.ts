@@ -181,6 +181,7 @@ export async function createHttpServer({ settings, client, sns, logger, version 
     await app.register(twilioInbound, {
       authToken: settings.twilioAuthToken,
       publicUrl: settings.httpPublicUrl,
+      maxReplyBytes: settings.maxReplyBytes,
       route: (inbound) => routeReply({ client, logger: routeLogger }, settings.taskQueue, inbound),
     });
   }

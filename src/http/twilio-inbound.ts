@@ -29,10 +29,12 @@ export interface TwilioInboundOptions {
   authToken: string;
   /** The URL Twilio calls, up to the path (behind a proxy); default: from the request. */
   publicUrl?: string;
+  /** Largest reply body, in UTF-8 bytes (the maxReplyBytes setting), as on the SQS path. */
+  maxReplyBytes?: number;
   route: (reply: InboundReply) => Promise<RouteOutcome>;
 }
 
-export async function twilioInbound(app: FastifyInstance, { authToken, publicUrl, route }: TwilioInboundOptions): Promise<void> {
+export async function twilioInbound(app: FastifyInstance, { authToken, publicUrl, maxReplyBytes, route }: TwilioInboundOptions): Promise<void> {
   // Form bodies only here: the JSON API does not take them.
   await app.register(formbody);
   app.post(TWILIO_INBOUND_PATH, { config: { publicRoute: true } }, async (request, reply) => {
@@ -51,7 +53,7 @@ export async function twilioInbound(app: FastifyInstance, { authToken, publicUrl
     const { MessageSid, From, To, Body } = form.data;
     // The two-way SMS payload the SQS path parses, so both ways in give the parser the same input.
     const payload = { originationNumber: From, messageBody: Body ?? '', destinationNumber: To, inboundMessageId: MessageSid };
-    const parsed = parseInboundMessage(JSON.stringify(payload), MessageSid);
+    const parsed = parseInboundMessage(JSON.stringify(payload), MessageSid, { maxBodyBytes: maxReplyBytes });
     if (!parsed.ok) throw new HttpError(400, 'invalid_request', `Not a reply: ${parsed.reason}`);
 
     const outcome = await route(parsed.reply);
