@@ -228,7 +228,7 @@ async function ensureSchemathesis(stamp) {
     if (!r.ok) throw new SetupError(`\`python -m venv\` failed: ${r.detail}\n    ${hint}`);
   }
   const r = await runStep('schemathesis 4.32.5 (PyPI, API fuzzing for the tests)', path.join(SCHEMATHESIS_VENV, WIN ? 'Scripts' : 'bin', 'python' + EXE), [
-    '-m', 'pip', 'install', '--disable-pip-version-check', PINS.schemathesis,
+    '-m', 'pip', 'install', '--disable-pip-version-check', ...PINS.schemathesis.split(' '),
   ]);
   if (!r.ok || !exists(SCHEMATHESIS)) throw new SetupError(`pip could not install ${PINS.schemathesis}: ${r.detail}\n    ${hint}`);
   stamp.schemathesis = PINS.schemathesis;
