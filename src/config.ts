@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { DEFAULT_MAX_REPLY_BODY_BYTES, MAX_REPLY_BODY_BYTES_CEILING } from './domain/input-limits';
 import type { ReplyRules } from './domain/reply-guard';
 import { parsePayloadKeys } from './payload-keys';
+import { WEBHOOK_EVENTS } from './domain/callback';
+import type { WebhookDefaults } from './domain/callback';
 import { DEFAULT_TASK_QUEUE } from './task-queue';
 
 export { DEFAULT_TASK_QUEUE };
@@ -13,6 +15,48 @@ export { DEFAULT_TASK_QUEUE };
 const boolean = z
   .union([z.boolean(), z.enum(['true', 'false', 'on', 'off', '1', '0', 'yes', 'no'])])
   .transform((v) => (typeof v === 'boolean' ? v : ['true', 'on', '1', 'yes'].includes(v)));
+
+/** An HTTP API key: its name is the operator in event logs; `operate` can also act, `read` only reads. */
+const apiKeySchema = z
+  .object({
+    name: z.string().regex(/^[\w.@-]{1,64}$/, '1 to 64 letters, digits or ._@-'),
+    scope: z.enum(['read', 'operate']),
+    key: z.string().min(24, 'at least 24 characters (e.g. `openssl rand -hex 24`)').regex(/^\S+$/, 'no spaces'),
+  })
+  .strict();
+
+export type ApiKey = z.infer<typeof apiKeySchema>;
+
+/** `name:scope:key,…`; a malformed entry is reported by position, never by its text (it holds a key). */
+function parseApiKeyList(value: string, ctx: z.RefinementCtx): unknown[] {
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry, i) => {
+      const [name, scope, ...rest] = entry.split(':');
+      if (!name || !scope || rest.length === 0) {
+        ctx.addIssue({ code: 'custom', message: `entry ${i + 1} is not name:scope:key` });
+        return {};
+      }
+      return { name, scope, key: rest.join(':') };
+    });
+}
+
+/** `name=secret,…`; reported by position, never by its text. */
+function parseSecretList(value: string, ctx: z.RefinementCtx): Record<string, string> {
+  const secrets: Record<string, string> = {};
+  value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .forEach((entry, i) => {
+      const at = entry.indexOf('=');
+      if (at <= 0) ctx.addIssue({ code: 'custom', message: `entry ${i + 1} is not name=secret` });
+      else secrets[entry.slice(0, at)] = entry.slice(at + 1);
+    });
+  return secrets;
+}
 
 const feedbackSchema = (template: string) =>
   z.object({
@@ -139,6 +183,64 @@ export const settingsSchema = z.object({
     .string()
     .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'host:port, such as 127.0.0.1:9464')
     .optional(),
+  /** `serve`: the address the HTTP API listens on. Default 127.0.0.1 (loopback only). */
+  httpHost: z.string().min(1).default('127.0.0.1'),
+  /** `serve`: the HTTP API's port; 0 picks a free one. Default 8080. */
+  httpPort: z.coerce.number().int().min(0).max(65_535).default(8080),
+  /**
+   * `serve`: the API keys, each with a name (the operator recorded in event logs) and a scope
+   * (`read`, or `operate` which also reads). In the environment: `name:scope:key` separated by
+   * commas. Default none, which the server allows only on a loopback address. Never logged.
+   */
+  httpApiKeys: z
+    .unknown()
+    .transform((v, ctx) => (typeof v === 'string' ? parseApiKeyList(v, ctx) : v))
+    .pipe(z.array(apiKeySchema))
+    .default([])
+    .superRefine((keys, ctx) => {
+      const names = keys.map((k) => k.name);
+      names.forEach((name, i) => {
+        if (names.indexOf(name) !== i) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `the key name "${name}" is used twice` });
+      });
+    }),
+  /** `serve`: largest request body in bytes. Default 65536. */
+  httpBodyLimitBytes: z.coerce.number().int().min(1024).max(10_485_760).default(65_536),
+  /** `serve`: requests per minute per API key (or per address without one); more get 429. Default 600. */
+  httpRateLimitPerMinute: z.coerce.number().int().min(1).max(1_000_000).default(600),
+  /** `serve`: the longest `wait` a result request may hold the connection, in seconds. Default 60. */
+  httpMaxWaitSeconds: z.coerce.number().int().min(1).max(600).default(60),
+  /**
+   * `serve`: the URL clients (and Twilio) use to reach this server, e.g. https://sms-ask.example.com,
+   * when a proxy sits in front; Twilio signs this URL. Default: the request's own host and scheme.
+   */
+  httpPublicUrl: z.url().transform((url) => url.replace(/\/+$/, '')).optional(),
+  /** `serve`: run the worker in the same process as the HTTP API. Default false (run `sms-ask worker` beside it). */
+  serveWorker: boolean.default(false),
+  /** `serve`: the Twilio auth token that signs Twilio's webhooks; enables POST /inbound/twilio. Never logged. */
+  twilioAuthToken: z.string().min(1).optional(),
+  /** Outcome webhook URL for asks that name no callback of their own. Default none. */
+  webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /**
+   * Named webhook secrets that asks refer to by `callback.secretName`, so the secret stays out of
+   * workflow history. In the environment: `name=secret` separated by commas. Default none. Never logged.
+   */
+  webhookSecrets: z
+    .unknown()
+    .transform((v, ctx) => (typeof v === 'string' ? parseSecretList(v, ctx) : v))
+    .pipe(z.record(z.string().regex(/^[\w.-]{1,64}$/, '1 to 64 letters, digits or ._-'), z.string().min(16, 'at least 16 characters')))
+    .optional(),
+  /** The secret name (in webhookSecrets) that signs webhooks whose callback names none. Default: the only secret, if there is one. */
+  webhookDefaultSecretName: z.string().min(1).optional(),
+  /** The events the default webhook gets: ended, escalated, opted_out (comma-separated). Default ended. */
+  webhookEvents: z
+    .unknown()
+    .transform((v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : v))
+    .pipe(z.array(z.enum(WEBHOOK_EVENTS)).min(1))
+    .default(['ended']),
+  /** How long a webhook delivery is retried, with backoff, before it is given up, in seconds. Default 3600 (1 h). */
+  webhookRetryForSeconds: z.coerce.number().int().min(1).max(30 * 86_400).default(3600),
+  /** Timeout of one webhook POST in milliseconds. Default 10000. */
+  webhookTimeoutMs: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** Log level. Default info. */
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   feedback: z
@@ -169,6 +271,12 @@ export const settingsSchema = z.object({
   if (Boolean(settings.awsAccessKeyId) !== Boolean(settings.awsSecretAccessKey)) {
     const missing = settings.awsAccessKeyId ? 'awsSecretAccessKey' : 'awsAccessKeyId';
     ctx.addIssue({ code: 'custom', path: [missing], message: 'explicit AWS keys need both the access key ID and the secret access key' });
+  }
+  if (settings.webhookDefaultSecretName && !(settings.webhookDefaultSecretName in (settings.webhookSecrets ?? {}))) {
+    ctx.addIssue({ code: 'custom', path: ['webhookDefaultSecretName'], message: `no secret named "${settings.webhookDefaultSecretName}" in webhookSecrets` });
+  }
+  if (settings.webhookUrl && Object.keys(settings.webhookSecrets ?? {}).length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['webhookUrl'], message: 'a default webhook needs a secret to sign with: set webhookSecrets (SMS_ASK_WEBHOOK_SECRETS)' });
   }
   if (settings.awsSessionToken && !settings.awsAccessKeyId) {
     ctx.addIssue({ code: 'custom', path: ['awsSessionToken'], message: 'a session token needs the explicit access key ID and secret access key it belongs to' });
@@ -224,6 +332,21 @@ export const SETTINGS_ENV = {
   optOutConfirmSeconds: 'SMS_ASK_OPT_OUT_CONFIRM_SECONDS',
   maxReplyBytes: 'SMS_ASK_MAX_REPLY_BYTES',
   inboundBridgeRoleArn: 'SMS_ASK_INBOUND_BRIDGE_ROLE_ARN',
+  httpHost: 'SMS_ASK_HTTP_HOST',
+  httpPort: 'SMS_ASK_HTTP_PORT',
+  httpApiKeys: 'SMS_ASK_HTTP_API_KEYS',
+  httpBodyLimitBytes: 'SMS_ASK_HTTP_BODY_LIMIT_BYTES',
+  httpRateLimitPerMinute: 'SMS_ASK_HTTP_RATE_LIMIT_PER_MINUTE',
+  httpMaxWaitSeconds: 'SMS_ASK_HTTP_MAX_WAIT_SECONDS',
+  httpPublicUrl: 'SMS_ASK_HTTP_PUBLIC_URL',
+  serveWorker: 'SMS_ASK_SERVE_WORKER',
+  twilioAuthToken: 'SMS_ASK_TWILIO_AUTH_TOKEN',
+  webhookUrl: 'SMS_ASK_WEBHOOK_URL',
+  webhookSecrets: 'SMS_ASK_WEBHOOK_SECRETS',
+  webhookDefaultSecretName: 'SMS_ASK_WEBHOOK_DEFAULT_SECRET_NAME',
+  webhookEvents: 'SMS_ASK_WEBHOOK_EVENTS',
+  webhookRetryForSeconds: 'SMS_ASK_WEBHOOK_RETRY_FOR_SECONDS',
+  webhookTimeoutMs: 'SMS_ASK_WEBHOOK_TIMEOUT_MS',
   'feedback.success.enabled': 'SMS_ASK_FEEDBACK_SUCCESS_ENABLED',
   'feedback.success.template': 'SMS_ASK_FEEDBACK_SUCCESS_TEMPLATE',
   'feedback.failure.enabled': 'SMS_ASK_FEEDBACK_FAILURE_ENABLED',
@@ -304,4 +427,15 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, overrides: Se
       return `${envName ? `${envName} (${path})` : path || 'settings'}: ${issue.message}`;
     }),
   );
+}
+
+/** The webhook settings that an ask's callback is checked and completed with (see domain/callback.ts). */
+export function webhookDefaults(settings: Settings): WebhookDefaults {
+  return {
+    url: settings.webhookUrl,
+    events: settings.webhookEvents,
+    secretNames: Object.keys(settings.webhookSecrets ?? {}),
+    defaultSecretName: settings.webhookDefaultSecretName,
+    retryForMs: settings.webhookRetryForSeconds * 1000,
+  };
 }

@@ -3,12 +3,19 @@ import { createInboundActivities } from './inbound';
 import { createOptOutActivities } from './opt-out';
 import { createRegistrationActivities, createSmsActivities } from './outbound';
 import { createValidationActivities } from './validation';
+import { createWebhookActivities } from './webhook';
 
 export type { ActivityDeps };
 
 /** The activities of the main task queue, built over injected clients so that tests can swap them. */
 export function createActivities(deps: ActivityDeps) {
-  return { ...createRegistrationActivities(deps), ...createInboundActivities(deps), ...createValidationActivities(deps), ...createOptOutActivities(deps) };
+  return {
+    ...createRegistrationActivities(deps),
+    ...createInboundActivities(deps),
+    ...createValidationActivities(deps),
+    ...createOptOutActivities(deps),
+    ...createWebhookActivities(deps),
+  };
 }
 
 /** The main task queue's activities, as the workflows see them through proxyActivities. */

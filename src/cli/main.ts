@@ -21,6 +21,7 @@ import { formatPending, formatStatus } from './format';
 import { exitWith } from './output';
 import { runStack, stopBackgroundStack } from './stack';
 import { runWorker } from '../worker/run-worker';
+import { runServe } from '../http/serve';
 
 interface GlobalOptions {
   json?: boolean;
@@ -95,6 +96,23 @@ export function buildProgram(): Command {
     .command('worker')
     .description('run the worker: workflows, activities and the inbound SQS poller')
     .action(action(async (settings) => runWorker(settings)));
+
+  program
+    .command('serve')
+    .description('serve the HTTP API (a Temporal client: run a worker beside it, or use --worker)')
+    .option('--host <address>', 'listen on this address (SMS_ASK_HTTP_HOST; default 127.0.0.1)')
+    .option('--port <port>', 'listen on this port (SMS_ASK_HTTP_PORT; default 8080)')
+    .option('--worker', 'run the worker in this process too (SMS_ASK_SERVE_WORKER)')
+    .action(
+      action(async (_settings, opts: { host?: string; port?: string; worker?: boolean }) => {
+        const settings = loadSettings(process.env, {
+          ...(opts.host !== undefined && { httpHost: opts.host }),
+          ...(opts.port !== undefined && { httpPort: opts.port as unknown as number }),
+          ...(opts.worker && { serveWorker: true }),
+        });
+        await runServe(settings, (url) => console.log(`sms-ask HTTP API on ${url} (OpenAPI: ${url}/openapi.json)`));
+      }),
+    );
 
   program
     .command('ask')

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { CountryCode } from 'libphonenumber-js';
 import { DEFAULT_TASK_QUEUE } from '../config';
 import { normalizeAskRequest } from '../domain/ask-request';
 import type { AskRequest } from '../domain/ask-request';
+import type { WebhookDefaults } from '../domain/callback';
 import { duration } from '../domain/duration-schema';
 import type { PolicyPresets } from '../domain/policy';
 import type { askWorkflow } from '../workflows/ask';
@@ -16,8 +17,10 @@ import {
   resendUpdate,
   statusQuery,
   toAskWorkflowId,
+  webhookDeliveryId,
 } from '../workflows/definitions';
-import type { AskMemo, AskState, AskStatus, CancelRequest, OperatorAction, OptionCode } from '../workflows/definitions';
+import type { AskAnswer, AskEvent, AskMemo, AskState, AskStatus, CancelRequest, OperatorAction, OptionCode } from '../workflows/definitions';
+import type { WebhookDeliveryReport, webhookDeliveryWorkflow } from '../workflows/webhook-delivery';
 import { askSearchAttributes, initialAskSearchAttributePairs } from '../workflows/search-attributes';
 import { loadPolicyPresets } from './policy-file';
 
@@ -43,6 +46,8 @@ export interface SmsAskClientOptions {
   policyPresets?: PolicyPresets;
   /** JSON or YAML file of presets, `{ presets: { name: policy } }` (the policyFile setting). Read once, when first needed. */
   policyFile?: string;
+  /** The deployment's webhook settings: the default callback and the secret names a callback may use. Default: none. */
+  webhooks?: WebhookDefaults;
 }
 
 /** Which running asks `listPending` returns; every filter given must match. */
@@ -70,6 +75,27 @@ export interface StartedAsk {
   entitlement: string;
 }
 
+/** What startOnce did: started the ask now, or found the ask already started with that entitlement. */
+export interface StartedOnce extends StartedAsk {
+  created: boolean;
+}
+
+/** An ask that has ended, for listings of recent outcomes. */
+export interface EndedAsk {
+  askId: string;
+  entitlement: string;
+  incident?: string;
+  question: string;
+  /** The ask's status; `failed` if the workflow itself failed (e.g. no SMS could be sent). */
+  status: Exclude<AskStatus, 'waiting'> | 'failed';
+  answer?: AskAnswer;
+  startedAt: string;
+  endedAt: string;
+  /** From the start to the answer, for answered asks. */
+  timeToAnswerMs?: number;
+  policy: string;
+}
+
 export interface PendingAsk {
   askId: string;
   entitlement: string;
@@ -87,9 +113,11 @@ export interface PendingAsk {
   context: Record<string, unknown>;
 }
 
+/** A value quoted for a visibility query, so that it cannot change the query. */
+const quote = (value: string) => `'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`;
+
 /** The visibility query behind listPending. Values are quoted, so a filter cannot change the query. */
 export function pendingAsksQuery(taskQueue: string, filter: PendingFilter, now: Date): string {
-  const quote = (value: string) => `'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`;
   const { recipients, entitlement, incident, deadline, tier, policy } = askSearchAttributes;
   return [
     `WorkflowType = 'askWorkflow'`,
@@ -123,11 +151,32 @@ export class SmsAskClient {
    * problem), and starts the ask. The workflow gets the resolved policy, never a preset name to look up.
    */
   async start(request: AskRequest): Promise<StartedAsk> {
+    const { askId, entitlement } = await this.startAsk(request, 'ALLOW_DUPLICATE');
+    return { askId, entitlement };
+  }
+
+  /**
+   * Like start, but idempotent by entitlement: an ask already started with the same entitlement
+   * (running or ended) is returned instead of starting a second one, so a retried request sends no
+   * second SMS.
+   */
+  async startOnce(request: AskRequest): Promise<StartedOnce> {
+    try {
+      return await this.startAsk(request, 'REJECT_DUPLICATE');
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      const entitlement = err.workflowId.slice(askWorkflowId('').length);
+      return { askId: err.workflowId, entitlement, created: false };
+    }
+  }
+
+  private async startAsk(request: AskRequest, workflowIdReusePolicy: 'ALLOW_DUPLICATE' | 'REJECT_DUPLICATE'): Promise<StartedOnce> {
     const input = normalizeAskRequest(request, {
       defaultCountry: this.options.defaultCountry,
       maxCodeLength: this.options.maxCodeLength,
       newEntitlement: randomUUID,
       presets: request.preset === undefined ? undefined : this.policyPresets(),
+      webhooks: this.options.webhooks,
     });
     const askId = askWorkflowId(input.entitlement);
     // Listed by `pending` from the start.
@@ -138,8 +187,9 @@ export class SmsAskClient {
       memo: { ask: memo },
       typedSearchAttributes: initialAskSearchAttributePairs(input, new Date()),
       args: [{ validated: input }],
+      workflowIdReusePolicy,
     });
-    return { askId, entitlement: input.entitlement };
+    return { askId, entitlement: input.entitlement, created: true };
   }
 
   /** Waits for the ask to end and returns its final state. */
@@ -147,9 +197,119 @@ export class SmsAskClient {
     return this.handle(askId).result();
   }
 
-  /** The live state, event log included. */
-  status(askId: string): Promise<AskState> {
-    return this.handle(askId).query(statusQuery);
+  /**
+   * The result if the ask ends within `waitMs` (0: only if it has already ended), else undefined.
+   * The wait is a long poll that stops at `waitMs` or when `signal` aborts.
+   */
+  async resultWithin(askId: string, waitMs: number, signal?: AbortSignal): Promise<AskState | undefined> {
+    const handle = this.handle(askId);
+    const { status } = await handle.describe();
+    if (status.name === 'RUNNING' && waitMs <= 0) return undefined;
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(), Math.max(waitMs, 0));
+    const onAbort = () => stop.abort();
+    signal?.addEventListener('abort', onAbort);
+    try {
+      return await this.client.withAbortSignal(stop.signal, () => handle.result());
+    } catch (err) {
+      if (stop.signal.aborted) return undefined;
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** The live state, event log included, with how its outcome webhooks went. */
+  async status(askId: string): Promise<AskState> {
+    return this.withWebhookEvents(await this.handle(askId).query(statusQuery));
+  }
+
+  /**
+   * Adds the ask's webhook deliveries to its event log: each runs as a workflow of its own (so that
+   * it never holds up the ask), at an id derived from the ask's, and reports delivered or given up.
+   */
+  private async withWebhookEvents(state: AskState): Promise<AskState> {
+    const ids = state.events.flatMap((event, index) =>
+      event.type === 'escalated' || event.type === 'opted_out' ? [webhookDeliveryId(state.askId, { type: event.type, index })] : [],
+    );
+    if (state.status !== 'waiting') ids.push(webhookDeliveryId(state.askId, 'ended'));
+    const deliveries = (await Promise.all(ids.map((id) => this.webhookEvent(id)))).filter((e): e is AskEvent => e !== undefined);
+    if (deliveries.length === 0) return state;
+    return { ...state, events: [...state.events, ...deliveries].sort((a, b) => a.at.localeCompare(b.at)) };
+  }
+
+  private async webhookEvent(deliveryId: string): Promise<AskEvent | undefined> {
+    const handle = this.client.workflow.getHandle<typeof webhookDeliveryWorkflow>(deliveryId);
+    let described;
+    try {
+      described = await handle.describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined; // no webhook for this event
+      throw err;
+    }
+    if (described.status.name === 'COMPLETED') {
+      const report: WebhookDeliveryReport = await handle.result();
+      const attempts = report.attempts === undefined ? '' : `, ${report.attempts} attempt(s)`;
+      return report.outcome === 'delivered'
+        ? { at: report.at, type: 'webhook_delivered', detail: `${report.type} to ${report.target}: ${report.lastStatus}${attempts}` }
+        : { at: report.at, type: 'webhook_failed', detail: `${report.type} to ${report.target}: gave up${attempts}; last: ${report.lastStatus}` };
+    }
+    if (described.status.name === 'RUNNING') {
+      const pending = described.raw.pendingActivities?.[0];
+      const last = pending?.lastFailure?.message;
+      return {
+        at: described.startTime.toISOString(),
+        type: 'webhook_retrying',
+        detail: `${deliveryId.split('/').slice(-2).join(' ')}: attempt ${pending?.attempt ?? 1}${last ? `; last: ${last}` : ''}`,
+      };
+    }
+    return { at: (described.closeTime ?? described.startTime).toISOString(), type: 'webhook_failed', detail: `delivery ${described.status.name.toLowerCase()}` };
+  }
+
+  /**
+   * Asks on this task queue that ended after `since`, most recent first, at most `limit`, with
+   * their outcome (read from each ask's result).
+   */
+  async listEnded({ since, limit = 50 }: { since: Date; limit?: number }): Promise<EndedAsk[]> {
+    const query = [
+      `WorkflowType = 'askWorkflow'`,
+      `ExecutionStatus != 'Running'`,
+      `TaskQueue = ${quote(this.taskQueue)}`,
+      `CloseTime > ${quote(since.toISOString())}`,
+    ].join(' AND ');
+    const executions = [];
+    for await (const execution of this.client.workflow.list({ query })) {
+      executions.push(execution);
+      if (executions.length >= limit) break;
+    }
+    const rows = await Promise.all(
+      executions.map(async (execution): Promise<EndedAsk> => {
+        const attributes = execution.typedSearchAttributes;
+        const memo = execution.memo?.ask as AskMemo | undefined;
+        const base = {
+          askId: execution.workflowId,
+          entitlement: attributes.get(askSearchAttributes.entitlement) ?? '',
+          incident: attributes.get(askSearchAttributes.incident),
+          question: memo?.question ?? '',
+          startedAt: execution.startTime.toISOString(),
+          endedAt: (execution.closeTime ?? execution.startTime).toISOString(),
+          policy: attributes.get(askSearchAttributes.policy) ?? '',
+        };
+        if (execution.status.name !== 'COMPLETED') return { ...base, status: execution.status.name === 'CANCELLED' ? 'cancelled' : 'failed' };
+        const state: AskState = await this.client.workflow.getHandle<typeof askWorkflow>(execution.workflowId, execution.runId).result();
+        const timeToAnswerMs = state.answer ? Date.parse(state.answer.at) - Date.parse(state.startedAt) : undefined;
+        return {
+          ...base,
+          question: state.question,
+          status: state.status === 'waiting' ? 'failed' : state.status,
+          ...(state.answer && { answer: state.answer }),
+          ...(state.endedAt && { endedAt: state.endedAt }),
+          ...(timeToAnswerMs !== undefined && { timeToAnswerMs }),
+        };
+      }),
+    );
+    return rows.sort((a, b) => b.endedAt.localeCompare(a.endedAt));
   }
 
   /** An operator's answer: an option label or its 1-based number. Rejected once the ask has ended. */

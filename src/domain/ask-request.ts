@@ -5,6 +5,8 @@
  */
 import type { CountryCode } from 'libphonenumber-js';
 import { z } from 'zod';
+import { callbackSchema, resolveCallback } from './callback';
+import type { NormalizedCallback, WebhookDefaults } from './callback';
 import { duration } from './duration-schema';
 import { normalizeRecipientPhone } from './phone';
 import { formatIssuePath, mergePolicies, resolvePolicy } from './policy';
@@ -39,6 +41,8 @@ export const askRequestSchema = z
     policyName: z.string().trim().min(1).max(100).optional(),
     entitlement: z.string().trim().min(1).max(400).optional(),
     context: z.record(z.string(), z.unknown()).default({}),
+    /** Where to POST the outcome (a signed webhook). Default: the deployment's webhookUrl, if set. */
+    callback: callbackSchema.optional(),
   })
   .strict();
 
@@ -61,6 +65,8 @@ export interface NormalizeOptions {
   newEntitlement: () => string;
   /** The presets a request may name; read from the policy file by the client. */
   presets?: PolicyPresets;
+  /** The deployment's webhook settings: the default callback, and the secret names a callback may use. */
+  webhooks?: WebhookDefaults;
 }
 
 export interface NormalizedAsk {
@@ -71,6 +77,8 @@ export interface NormalizedAsk {
   policy: AskPolicy;
   policyName: string;
   context: Record<string, unknown>;
+  /** Where the outcome is POSTed; absent: no webhook. */
+  callback?: NormalizedCallback;
 }
 
 export function normalizeAskRequest(request: unknown, options: NormalizeOptions): NormalizedAsk {
@@ -118,6 +126,8 @@ export function normalizeAskRequest(request: unknown, options: NormalizeOptions)
     );
   }
 
+  const callback = resolveCallback(req.callback, options.webhooks, problems);
+
   if (problems.length || !policy) throw new InvalidAskError(problems);
   return {
     entitlement: req.entitlement ?? options.newEntitlement(),
@@ -127,6 +137,7 @@ export function normalizeAskRequest(request: unknown, options: NormalizeOptions)
     policy,
     policyName: req.policyName ?? req.preset ?? (req.policy || req.timeout || req.defaultAnswer ? 'custom' : 'default'),
     context: req.context,
+    ...(callback && { callback }),
   };
 }
 

@@ -16,6 +16,7 @@ import {
 } from '@temporalio/workflow';
 import type { MainActivities } from '../activities';
 import { AskLog } from './ask-log';
+import { OutcomeWebhooks } from './outcome-webhooks';
 import { smsActivities } from './sms-activities';
 import {
   answerUpdate,
@@ -60,6 +61,7 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
   const { workflowId, taskQueue } = workflowInfo();
   const ask = new AskLog(workflowId, input, new Date());
   const registered = new Set<string>();
+  const webhooks = new OutcomeWebhooks(workflowId, input.callback);
 
   setHandler(statusQuery, () => ask.state);
   setHandler(replySignal, (reply) => logOnError('reply', () => ask.acceptReply(reply, new Date())));
@@ -113,6 +115,7 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
     const listing = new ListingPublisher();
     while (ask.state.status === 'waiting') {
       listing.publish(ask.state);
+      webhooks.observe(ask.state);
       const due = ask.nextDue();
       const waitMs = due.at - Date.now();
       // Wake early for anything a handler changed: the end, an SMS to send, a new schedule.
@@ -131,7 +134,11 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
   } finally {
     // Runs even when cancelled: the recipients must free this ask's codes, and hear the outcome.
     await CancellationScope.nonCancellable(async () => {
-      await Promise.all([...registered].map((phone) => signalQuietly(recipientWorkflowId(taskQueue, phone), { askId: workflowId })));
+      // The webhook is started, not awaited: its delivery never holds up the result.
+      await Promise.all([
+        ...[...registered].map((phone) => signalQuietly(recipientWorkflowId(taskQueue, phone), { askId: workflowId })),
+        webhooks.ended(ask.state),
+      ]);
       // Replies that raced the end get their "expired" feedback before the workflow closes.
       while (ask.outbox.length > 0 || !allHandlersFinished()) {
         await deliver(ask);

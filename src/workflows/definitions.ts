@@ -84,7 +84,11 @@ export type AskEventType =
   | 'guessing_throttled'
   | 'timed_out'
   | 'undecided'
-  | 'cancelled';
+  | 'cancelled'
+  // Outcome webhooks: their own workflows report these; the client adds them to the ask's log.
+  | 'webhook_delivered'
+  | 'webhook_retrying'
+  | 'webhook_failed';
 
 export interface AskEvent {
   at: string;
@@ -273,4 +277,9 @@ export function recipientWorkflowId(taskQueue: string, phone: string): string {
 
 export function inboundPollerWorkflowId(taskQueue: string, queueUrl: string): string {
   return `${taskQueue}/inbound-poller/${queueUrl}`;
+}
+
+/** Delivery workflow ids: `webhook/<ask id>/ended`, or `webhook/<ask id>/<event type>/<index in the event log>`; no ask id starts with "webhook/". */
+export function webhookDeliveryId(askId: string, event: 'ended' | { type: string; index: number }): string {
+  return event === 'ended' ? `webhook/${askId}/ended` : `webhook/${askId}/${event.type}/${event.index}`;
 }

@@ -2,3 +2,4 @@
 export { askWorkflow } from './ask';
 export { recipientWorkflow } from './recipient';
 export { inboundPollerWorkflow } from './inbound-poller';
+export { webhookDeliveryWorkflow } from './webhook-delivery';

@@ -1,0 +1,79 @@
+/**
+ * An ask's outcome webhook: where sms-ask POSTs the result when the ask ends (and, if asked for,
+ * when it escalates or a recipient opts out), and the secret that signs it. Deterministic.
+ */
+import { z } from 'zod';
+
+export const WEBHOOK_EVENTS = ['ended', 'escalated', 'opted_out'] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
+/** What a playbook writes in an ask's `callback`. */
+export const callbackSchema = z
+  .object({
+    /** Where to POST; http or https. */
+    url: z.url({ protocol: /^https?$/, error: 'an http(s) URL' }).max(2000),
+    /**
+     * The signing secret itself (16 characters or more). It is kept in the ask's workflow history;
+     * prefer `secretName`, a secret the deployment holds in its settings.
+     */
+    secret: z.string().min(16, 'at least 16 characters').max(200).optional(),
+    /** The name of a secret in the deployment's webhookSecrets. Default: the deployment's default secret. */
+    secretName: z.string().min(1).max(64).optional(),
+    /** Which events to send. Default ["ended"]. */
+    events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(WEBHOOK_EVENTS.length).optional(),
+  })
+  .strict();
+
+export type CallbackRequest = z.input<typeof callbackSchema>;
+
+/** A checked callback, as the workflow carries it: a secret or the name of one, never both. */
+export interface NormalizedCallback {
+  url: string;
+  secret?: string;
+  secretName?: string;
+  events: WebhookEvent[];
+  /** How long each delivery is retried before it is given up, in milliseconds. */
+  retryForMs: number;
+}
+
+/** The deployment's webhook settings that an ask's callback is checked and completed with. */
+export interface WebhookDefaults {
+  /** The callback URL of asks that give none. */
+  url?: string;
+  events: WebhookEvent[];
+  /** Names of the secrets the deployment holds. */
+  secretNames: string[];
+  defaultSecretName?: string;
+  retryForMs: number;
+}
+
+/** The ask's callback, or the deployment's default; problems are pushed by field. */
+export function resolveCallback(
+  request: z.output<typeof callbackSchema> | undefined,
+  defaults: WebhookDefaults | undefined,
+  problems: string[],
+): NormalizedCallback | undefined {
+  const retryForMs = defaults?.retryForMs ?? 3_600_000;
+  const defaultSecretName = defaults?.defaultSecretName ?? (defaults?.secretNames.length === 1 ? defaults.secretNames[0] : undefined);
+  if (!request) {
+    if (!defaults?.url || !defaultSecretName) return undefined;
+    return { url: defaults.url, secretName: defaultSecretName, events: defaults.events, retryForMs };
+  }
+  const events = request.events ?? ['ended'];
+  if (request.secret !== undefined && request.secretName !== undefined) {
+    problems.push('callback.secretName: give secret or secretName, not both');
+    return undefined;
+  }
+  if (request.secret !== undefined) return { url: request.url, secret: request.secret, events, retryForMs };
+  const secretName = request.secretName ?? defaultSecretName;
+  if (secretName === undefined) {
+    problems.push('callback.secret: give secret or secretName; the deployment has no default webhook secret (SMS_ASK_WEBHOOK_SECRETS)');
+    return undefined;
+  }
+  if (defaults && !defaults.secretNames.includes(secretName)) {
+    const known = defaults.secretNames.length ? `the deployment has ${defaults.secretNames.join(', ')}` : 'the deployment has none (SMS_ASK_WEBHOOK_SECRETS)';
+    problems.push(`callback.secretName: no webhook secret named "${secretName}"; ${known}`);
+    return undefined;
+  }
+  return { url: request.url, secretName, events, retryForMs };
+}

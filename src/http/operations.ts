@@ -1,0 +1,264 @@
+/**
+ * The HTTP API, one entry per operation: its path, scope, input schemas, documented responses and
+ * handler. The server registers these and the OpenAPI document is built from the same entries.
+ */
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { z } from 'zod';
+import { publishSms } from '../aws/sms-publisher';
+import type { SmsAskClient } from '../client/sms-ask-client';
+import type { Settings } from '../config';
+import { normalizeRecipientPhone } from '../domain/phone';
+import { askRequestSchema } from '../domain/ask-request';
+import type { AskState } from '../workflows/definitions';
+import { toAskWorkflowId } from '../workflows/definitions';
+import type { Caller, Scope } from './auth';
+import {
+  actionBody,
+  answerBody,
+  askIdParams,
+  askStateSchema,
+  endedListSchema,
+  endedQuery,
+  extendBody,
+  pendingListSchema,
+  pendingQuery,
+  resultQuery,
+  smsBody,
+  smsSentSchema,
+  startedSchema,
+  waitingSchema,
+} from './schemas';
+
+export const API_PREFIX = '/v1';
+
+export interface OperationContext<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+  caller: Caller;
+  /** Aborted when the client goes away. */
+  signal: AbortSignal;
+}
+
+export interface OperationResult {
+  status: number;
+  body: unknown;
+}
+
+export interface ResponseDoc {
+  description: string;
+  schema?: z.ZodType;
+  /** OpenAPI links: operations whose `id` comes from this response's entitlement. */
+  links?: string[];
+}
+
+export interface Operation<P = unknown, Q = unknown, B = unknown> {
+  id: string;
+  method: 'GET' | 'POST';
+  /** OpenAPI form: /v1/asks/{id}. */
+  path: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  scope: Scope;
+  params?: z.ZodType<P>;
+  query?: z.ZodType<Q>;
+  body?: z.ZodType<B>;
+  /** The body may be left out (an empty object is assumed). Default false. */
+  bodyOptional?: boolean;
+  /** A valid body, for the OpenAPI document. */
+  example?: unknown;
+  /** Success responses (errors are added by the server: 400, 401, 403, 404, 413, 415, 429, 503). */
+  responses: Record<number, ResponseDoc>;
+  /** The operation acts on one ask: a 404 and a 409 are possible. */
+  onAsk?: boolean;
+  handle(ctx: OperationContext<P, Q, B>): Promise<OperationResult>;
+}
+
+export interface OperationDeps {
+  settings: Settings;
+  asks: SmsAskClient;
+  sns: SNSClient;
+}
+
+const define = <P, Q, B>(op: Operation<P, Q, B>) => op as unknown as Operation;
+
+/** The URL of an ask, by entitlement: an ask id holds a slash, so the path uses the entitlement. */
+export function askPath(askId: string): string {
+  const id = toAskWorkflowId(askId);
+  const entitlement = id.slice('ask/'.length);
+  // /asks/pending and /asks/ended are listings; such an entitlement goes by its full id.
+  return `${API_PREFIX}/asks/${encodeURIComponent(['pending', 'ended'].includes(entitlement) ? id : entitlement)}`;
+}
+
+/** The operations on one ask, which a started ask links to. */
+const ASK_OPERATIONS = ['getAsk', 'getAskResult', 'answerAsk', 'extendAsk', 'resendAsk', 'cancelAsk'];
+
+const ok = (body: unknown, status = 200): OperationResult => ({ status, body });
+
+export function buildOperations({ settings, asks, sns }: OperationDeps): Operation[] {
+  return [
+    define({
+      id: 'startAsk',
+      method: 'POST',
+      path: `${API_PREFIX}/asks`,
+      tag: 'asks',
+      scope: 'operate',
+      summary: 'Start an ask',
+      description:
+        'Validates everything before anything is sent; a 400 lists every problem by field. Idempotent by entitlement: ' +
+        'a second request with the same entitlement returns the first ask (200, created false) and sends nothing.',
+      body: askRequestSchema,
+      example: { to: ['+12065550142'], question: 'Isolate host WS-042?', options: ['Yes', 'No'], timeout: '15m', defaultAnswer: 'No', context: { incident: '1042' } },
+      responses: {
+        201: { description: 'Started', schema: startedSchema, links: ASK_OPERATIONS },
+        200: { description: 'An ask with this entitlement already exists; nothing was sent', schema: startedSchema, links: ASK_OPERATIONS },
+      },
+      async handle({ body }) {
+        const started = await asks.startOnce(body as z.input<typeof askRequestSchema>);
+        const self = askPath(started.askId);
+        return ok({ ...started, links: { self, result: `${self}/result` } }, started.created ? 201 : 200);
+      },
+    }),
+    define({
+      id: 'listPendingAsks',
+      method: 'GET',
+      path: `${API_PREFIX}/asks/pending`,
+      tag: 'asks',
+      scope: 'read',
+      summary: 'Asks still waiting, soonest deadline first',
+      description: 'From Temporal visibility: an ask shows up (and drops out) within moments.',
+      query: pendingQuery,
+      responses: { 200: { description: 'The pending asks', schema: pendingListSchema } },
+      async handle({ query }) {
+        const { to, ...filter } = query;
+        const recipient = to === undefined ? undefined : normalizeRecipientPhone(to, settings.defaultCountry);
+        return ok({ asks: await asks.listPending({ ...filter, recipient }) });
+      },
+    }),
+    define({
+      id: 'listEndedAsks',
+      method: 'GET',
+      path: `${API_PREFIX}/asks/ended`,
+      tag: 'asks',
+      scope: 'read',
+      summary: 'Asks that ended recently, most recent first, with their outcome and time to answer',
+      query: endedQuery,
+      responses: { 200: { description: 'The ended asks', schema: endedListSchema } },
+      async handle({ query }) {
+        const since = new Date(Date.now() - (query.since ?? 24 * 3600_000));
+        return ok({ asks: await asks.listEnded({ since, limit: query.limit ?? 50 }) });
+      },
+    }),
+    define({
+      id: 'getAsk',
+      method: 'GET',
+      path: `${API_PREFIX}/asks/{id}`,
+      tag: 'asks',
+      scope: 'read',
+      onAsk: true,
+      summary: "An ask's live state: recipients, codes, answers and the event log (webhook deliveries included)",
+      params: askIdParams,
+      responses: { 200: { description: 'The ask', schema: askStateSchema } },
+      async handle({ params }) {
+        return ok(await asks.status(params.id));
+      },
+    }),
+    define({
+      id: 'getAskResult',
+      method: 'GET',
+      path: `${API_PREFIX}/asks/{id}/result`,
+      tag: 'asks',
+      scope: 'read',
+      onAsk: true,
+      summary: 'The result of an ask, waiting up to `wait` seconds for it to end (long poll)',
+      params: askIdParams,
+      query: resultQuery(settings.httpMaxWaitSeconds),
+      responses: {
+        200: { description: 'The ask has ended: its final state', schema: askStateSchema },
+        202: { description: 'Still waiting after `wait` seconds; ask again', schema: waitingSchema },
+      },
+      async handle({ params, query, signal }) {
+        const state = await asks.resultWithin(params.id, (query.wait ?? 0) * 1000, signal);
+        return state ? ok(state) : ok({ askId: toAskWorkflowId(params.id), status: 'waiting' }, 202);
+      },
+    }),
+    define({
+      id: 'answerAsk',
+      method: 'POST',
+      path: `${API_PREFIX}/asks/{id}/answer`,
+      tag: 'operators',
+      scope: 'operate',
+      onAsk: true,
+      summary: "An operator's answer, recorded under the API key's name",
+      params: askIdParams,
+      body: answerBody,
+      responses: { 200: { description: 'Answered: the new state', schema: askStateSchema } },
+      async handle({ params, body, caller }) {
+        return ok(await asks.answer(params.id, body.option, caller.name, body.reason));
+      },
+    }),
+    define({
+      id: 'extendAsk',
+      method: 'POST',
+      path: `${API_PREFIX}/asks/{id}/extend`,
+      tag: 'operators',
+      scope: 'operate',
+      onAsk: true,
+      summary: "Moves the deadline later, by a duration or to a time; recorded under the API key's name",
+      params: askIdParams,
+      body: extendBody,
+      responses: { 200: { description: 'Extended: the new state', schema: askStateSchema } },
+      async handle({ params, body, caller }) {
+        return ok(await asks.extend(params.id, { extendBy: body.by, until: body.until, by: caller.name, reason: body.reason }));
+      },
+    }),
+    define({
+      id: 'resendAsk',
+      method: 'POST',
+      path: `${API_PREFIX}/asks/{id}/resend`,
+      tag: 'operators',
+      scope: 'operate',
+      onAsk: true,
+      summary: "Sends the question again now, same codes, to everyone who has not answered; recorded under the API key's name",
+      params: askIdParams,
+      body: actionBody,
+      bodyOptional: true,
+      responses: { 200: { description: 'Re-sending: the new state', schema: askStateSchema } },
+      async handle({ params, body, caller }) {
+        return ok(await asks.resend(params.id, { by: caller.name, reason: body.reason }));
+      },
+    }),
+    define({
+      id: 'cancelAsk',
+      method: 'POST',
+      path: `${API_PREFIX}/asks/{id}/cancel`,
+      tag: 'operators',
+      scope: 'operate',
+      onAsk: true,
+      summary: "Cancels an ask (its recipients are told); recorded under the API key's name",
+      params: askIdParams,
+      body: actionBody,
+      bodyOptional: true,
+      responses: { 200: { description: 'Cancelled: the final state', schema: askStateSchema } },
+      async handle({ params, body, caller }): Promise<OperationResult> {
+        const state: AskState = await asks.cancel(params.id, { by: caller.name, reason: body.reason });
+        return ok(state);
+      },
+    }),
+    define({
+      id: 'sendSms',
+      method: 'POST',
+      path: `${API_PREFIX}/sms`,
+      tag: 'sms',
+      scope: 'operate',
+      summary: 'A one-way SMS (no reply expected)',
+      body: smsBody,
+      responses: { 201: { description: 'SNS accepted the SMS', schema: smsSentSchema } },
+      async handle({ body }) {
+        const to = normalizeRecipientPhone(body.to, settings.defaultCountry);
+        return ok({ to, ...(await publishSms(sns, settings, to, body.message)) }, 201);
+      },
+    }),
+  ];
+}

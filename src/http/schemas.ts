@@ -1,0 +1,176 @@
+/**
+ * The HTTP API's shapes, as zod schemas: the handlers validate with them and the OpenAPI document
+ * is generated from them, so the two cannot drift. The ask request itself is the client API's
+ * schema (domain/ask-request.ts), unchanged.
+ */
+import { z } from 'zod';
+import { duration } from '../domain/duration-schema';
+import { SNS_SMS_MAX_BYTES, utf8ByteLength } from '../domain/sms-text';
+
+const REASON_MAX = 500;
+const reason = z.string().trim().min(1).max(REASON_MAX).optional().describe('Why, for the event log');
+
+/** `ask/<entitlement>` or the bare entitlement (URL-encoded in the path). */
+export const askIdParams = z.object({ id: z.string().min(1).max(404).describe('The ask id (ask/<entitlement>) or the bare entitlement') }).strict();
+
+const queryBoolean = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+export const pendingQuery = z
+  .object({
+    to: z.string().min(1).max(40).optional().describe('Only asks sent to this phone, in any tier'),
+    entitlement: z.string().min(1).max(400).optional(),
+    incident: z.string().min(1).max(200).optional(),
+    overdue: queryBoolean.optional().describe('Only asks past their deadline (the worker is behind or down)'),
+    escalated: queryBoolean.optional().describe('Only asks that escalated at least one tier'),
+    policy: z.string().min(1).max(100).optional().describe('A preset name, custom or default'),
+  })
+  .strict();
+
+export const endedQuery = z
+  .object({
+    since: duration.optional().describe('How far back, e.g. 24h (the default) or 7d'),
+    limit: z.coerce.number().int().min(1).max(200).optional().describe('At most this many, most recent first; default 50'),
+  })
+  .strict();
+
+export function resultQuery(maxWaitSeconds: number) {
+  return z
+    .object({
+      wait: z.coerce
+        .number()
+        .int()
+        .min(0)
+        .max(maxWaitSeconds)
+        .optional()
+        .describe(`Seconds to wait for the ask to end before answering 202 (long poll); default 0, at most ${maxWaitSeconds}`),
+    })
+    .strict();
+}
+
+export const answerBody = z.object({ option: z.string().trim().min(1).max(200).describe('An option label (any case) or its 1-based number'), reason }).strict();
+export const actionBody = z.object({ reason }).strict();
+export const extendBody = z
+  .object({
+    by: duration.optional().describe('Add this to the current deadline, e.g. 2h'),
+    until: z.iso.datetime({ offset: true }).optional().describe('The new deadline, ISO 8601'),
+    reason,
+  })
+  .strict()
+  .refine((b) => (b.by === undefined) !== (b.until === undefined), { message: 'give either by or until', path: ['by'] });
+
+export const smsBody = z
+  .object({
+    to: z.string().min(1).max(40).describe('The phone, E.164 or as the default country writes it'),
+    message: z
+      .string()
+      .min(1)
+      .max(SNS_SMS_MAX_BYTES)
+      .refine((m) => utf8ByteLength(m) <= SNS_SMS_MAX_BYTES, `at most ${SNS_SMS_MAX_BYTES} bytes (SNS's limit)`),
+  })
+  .strict();
+
+// ---- responses ----------------------------------------------------------------------------------
+
+export const problemSchema = z.object({ field: z.string(), message: z.string() });
+export const errorSchema = z
+  .object({
+    error: z.string().describe('A stable code: invalid_request, unauthorized, forbidden, not_found, ask_ended, rejected, rate_limited …'),
+    message: z.string(),
+    problems: z.array(problemSchema).optional().describe('Every problem with the request, by field'),
+  })
+  .describe('An error');
+
+export const startedSchema = z.object({
+  askId: z.string(),
+  entitlement: z.string(),
+  created: z.boolean().describe('false: an ask with this entitlement was already started, and nothing was sent again'),
+  links: z.object({ self: z.string(), result: z.string() }),
+});
+
+const optionCode = z.object({ option: z.string(), code: z.string() });
+const answerSchema = z.object({
+  option: z.string(),
+  optionIndex: z.number().int(),
+  via: z.enum(['sms', 'manual', 'default']),
+  by: z.string(),
+  at: z.string(),
+  code: z.string().optional(),
+});
+const eventSchema = z.object({
+  at: z.string(),
+  type: z.string().describe('sent, reply_received, answered, extended, cancelled, webhook_delivered …'),
+  phone: z.string().optional(),
+  by: z.string().optional().describe('The operator (the API key name) for answer, cancel, extend, resend'),
+  detail: z.string().optional(),
+});
+const askStatus = z.enum(['waiting', 'answered', 'timed_out', 'cancelled', 'unreachable', 'undecided']);
+
+export const askStateSchema = z
+  .looseObject({
+    askId: z.string(),
+    entitlement: z.string(),
+    question: z.string(),
+    options: z.array(z.string()),
+    status: askStatus,
+    answer: answerSchema.optional(),
+    recipients: z.array(
+      z.looseObject({
+        phone: z.string(),
+        tier: z.number().int(),
+        codes: z.array(optionCode),
+        answer: z.looseObject({ option: z.string(), optionIndex: z.number().int(), at: z.string() }).optional(),
+        optedOut: z.boolean().optional(),
+      }),
+    ),
+    policy: z.looseObject({}),
+    policyName: z.string(),
+    tier: z.number().int(),
+    remindersSent: z.number().int(),
+    startedAt: z.string(),
+    deadline: z.string(),
+    endedAt: z.string().optional(),
+    cancelReason: z.string().optional(),
+    context: z.record(z.string(), z.unknown()),
+    events: z.array(eventSchema),
+  })
+  .describe("An ask's state, with its event log");
+
+export const waitingSchema = z.object({ askId: z.string(), status: z.literal('waiting') });
+
+export const pendingListSchema = z.object({
+  asks: z.array(
+    z.object({
+      askId: z.string(),
+      entitlement: z.string(),
+      incident: z.string().optional(),
+      question: z.string(),
+      recipients: z.array(z.string()),
+      codes: z.record(z.string(), z.array(optionCode)),
+      startedAt: z.string(),
+      deadline: z.string(),
+      tier: z.number().int(),
+      remindersSent: z.number().int(),
+      policy: z.string(),
+      context: z.record(z.string(), z.unknown()),
+    }),
+  ),
+});
+
+export const endedListSchema = z.object({
+  asks: z.array(
+    z.object({
+      askId: z.string(),
+      entitlement: z.string(),
+      incident: z.string().optional(),
+      question: z.string(),
+      status: z.enum(['answered', 'timed_out', 'cancelled', 'unreachable', 'undecided', 'failed']),
+      answer: answerSchema.optional(),
+      startedAt: z.string(),
+      endedAt: z.string(),
+      timeToAnswerMs: z.number().optional(),
+      policy: z.string(),
+    }),
+  ),
+});
+
+export const smsSentSchema = z.object({ to: z.string(), messageId: z.string(), segments: z.number().int(), encoding: z.string() });

@@ -1,0 +1,62 @@
+/**
+ * Starts an ask's webhook deliveries, each as an abandoned child workflow: the ask goes on (or
+ * ends, and its result is returned) while the delivery retries on its own. Deterministic.
+ */
+import { ParentClosePolicy, startChild } from '@temporalio/workflow';
+import type { NormalizedCallback } from '../domain/callback';
+import { webhookDeliveryId } from './definitions';
+import type { AskState } from './definitions';
+import type { WebhookDeliveryInput, WebhookType } from './webhook-delivery';
+import { webhookDeliveryWorkflow } from './webhook-delivery';
+
+export class OutcomeWebhooks {
+  private seenEvents = 0;
+  private readonly starting: Promise<void>[] = [];
+
+  constructor(
+    private readonly askId: string,
+    private readonly callback: NormalizedCallback | undefined,
+  ) {}
+
+  /** Starts a delivery for each escalation or opt-out logged since the last call, if the callback wants them. */
+  observe(state: AskState): void {
+    const events = state.events.slice(this.seenEvents);
+    const first = this.seenEvents;
+    this.seenEvents = state.events.length;
+    const wanted = this.callback?.events ?? [];
+    events.forEach((event, i) => {
+      if (event.type === 'escalated' && wanted.includes('escalated')) this.start({ type: 'escalated', index: first + i }, 'ask.escalated', state);
+      if (event.type === 'opted_out' && wanted.includes('opted_out')) this.start({ type: 'opted_out', index: first + i }, 'ask.opted_out', state);
+    });
+  }
+
+  /** The ask has ended: starts the outcome delivery. Resolves once every delivery has started, not finished. */
+  async ended(state: AskState): Promise<void> {
+    this.observe(state);
+    if (state.status !== 'waiting' && this.callback?.events.includes('ended')) this.start('ended', 'ask.ended', state);
+    await Promise.all(this.starting);
+  }
+
+  private start(event: Parameters<typeof webhookDeliveryId>[1], type: WebhookType, state: AskState): void {
+    const callback = this.callback!;
+    const deliveryId = webhookDeliveryId(this.askId, event);
+    const input: WebhookDeliveryInput = {
+      deliveryId,
+      type,
+      url: callback.url,
+      ...(callback.secret !== undefined && { secret: callback.secret }),
+      ...(callback.secretName !== undefined && { secretName: callback.secretName }),
+      retryForMs: callback.retryForMs,
+      createdAt: new Date().toISOString(),
+      // A copy: the state goes on changing after this.
+      ask: JSON.parse(JSON.stringify(state)) as AskState,
+    };
+    this.starting.push(
+      startChild(webhookDeliveryWorkflow, { workflowId: deliveryId, args: [input], parentClosePolicy: ParentClosePolicy.ABANDON }).then(
+        () => undefined,
+        // Already started (the same ask id run again): that delivery stands.
+        () => undefined,
+      ),
+    );
+  }
+}
