@@ -24,6 +24,9 @@ export interface FeedbackInput {
   values: Record<string, string>;
 }
 
+/** Well inside the ask workflow's heartbeat timeout for a registration (1 minute). */
+const REGISTRATION_HEARTBEAT_MS = 20_000;
+
 function asActivityFailure(err: unknown): unknown {
   if (err instanceof SmsSendError && err.permanent) return ApplicationFailure.nonRetryable(err.message, err.code);
   if (err instanceof MessageTooLongError) return ApplicationFailure.nonRetryable(err.message, 'MessageTooLong');
@@ -34,7 +37,10 @@ export function createRegistrationActivities({ client, settings }: ActivityDeps)
   return {
     /** Registers an ask with the phone's recipient workflow, starting it if needed; returns the codes. */
     async registerAsk({ recipientWorkflowId, phone, registration }: RegisterAskInput): Promise<OptionCode[]> {
-      const { taskQueue } = Context.current().info;
+      const ctx = Context.current();
+      const { taskQueue } = ctx.info;
+      // The wait for the recipient's turn has no timeout; heartbeats, only while it lasts, show that this worker still waits.
+      const heartbeat = setInterval(() => ctx.heartbeat(), REGISTRATION_HEARTBEAT_MS);
       try {
         return await client.workflow.executeUpdateWithStart(registerUpdate, {
           args: [{ ...registration, codeMode: settings.codeMode, codeLength: settings.codeLength, rules: replyRulesFrom(settings) }],
@@ -51,6 +57,8 @@ export function createRegistrationActivities({ client, settings }: ActivityDeps)
           throw ApplicationFailure.nonRetryable(`Recipient ${maskPhone(phone)} refused the ask: ${err.cause?.message ?? err.message}`, 'RegistrationRefused');
         }
         throw err;
+      } finally {
+        clearInterval(heartbeat);
       }
     },
   };

@@ -33,12 +33,21 @@ import type { AskMemo, AskRequest, AskState, AskWorkflowInput, NormalizedAsk } f
 import { askSearchAttributePairs } from './search-attributes';
 
 
-// Bounded, so that an ask whose recipients cannot be reached fails instead of hanging.
-const { registerAsk } = proxyActivities<MainActivities>({
-  startToCloseTimeout: '30s',
-  scheduleToCloseTimeout: '10m',
-  retry: { initialInterval: '1s', maximumInterval: '10s' },
-});
+/**
+ * Registration waits its turn: behind other asks' registrations in the activity queue, and for the
+ * recipient workflow's task behind the worker's other work. No timeout counts that waiting (a
+ * campaign of thousands of asks queues for minutes, and a timeout there only starts a retry that
+ * loads the server more). Only the ask's own deadline bounds it; a worker lost mid-registration is
+ * noticed by the missing heartbeat, and the registration is retried (it is idempotent).
+ */
+function registration(deadline: string) {
+  return proxyActivities<MainActivities>({
+    scheduleToCloseTimeout: Math.max(Date.parse(deadline) - Date.now(), MIN_REGISTRATION_MS),
+    heartbeatTimeout: '1m',
+    retry: { initialInterval: '1s', maximumInterval: '30s' },
+  });
+}
+const MIN_REGISTRATION_MS = 60_000;
 
 // Checking a child ask's request is pure computation in the worker process.
 const { validateAsk } = proxyLocalActivities<MainActivities>({ startToCloseTimeout: '10s', retry: { maximumAttempts: 3 } });
@@ -89,12 +98,15 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
   const startTier = async (tier: number, dueAt: Date) => {
     const phones = ask.tierPhones(tier);
     phones.forEach((phone) => registered.add(phone));
+    const { registerAsk } = registration(ask.state.deadline);
+    // With `any`, the first answer ends the ask: the recipient frees the codes as it routes it.
+    const endsOnAnswer = input.policy.responders === 'any';
     const codes = await Promise.all(
       phones.map((phone) =>
         registerAsk({
           recipientWorkflowId: recipientWorkflowId(taskQueue, phone),
           phone,
-          registration: { askId: workflowId, question: input.question, options: input.options, acceptLabels: input.policy.acceptLabels },
+          registration: { askId: workflowId, question: input.question, options: input.options, acceptLabels: input.policy.acceptLabels, endsOnAnswer },
         }),
       ),
     );
@@ -132,7 +144,10 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
   } finally {
     // Runs even when cancelled: the recipients must free this ask's codes, and hear the outcome.
     await CancellationScope.nonCancellable(async () => {
-      await Promise.all([...registered].map((phone) => signalQuietly(recipientWorkflowId(taskQueue, phone), { askId: workflowId })));
+      const freed = ask.phonesWhoseRecipientFreedTheCodes();
+      await Promise.all(
+        [...registered].filter((phone) => !freed.has(phone)).map((phone) => signalQuietly(recipientWorkflowId(taskQueue, phone), { askId: workflowId })),
+      );
       // Replies that raced the end get their "expired" feedback before the workflow closes.
       while (ask.outbox.length > 0 || !allHandlersFinished()) {
         await deliver(ask);
