@@ -4,8 +4,7 @@
  * takes to go out, the sustained rate, asks that failed, the worker's peak memory, and the latency
  * of replies to asks that were already out, sent while the campaign is sending.
  */
-import { listSentSms } from '../../src/local-stack/phone-simulator';
-import { collectAnswers, latencies, sendReply } from '../fleet';
+import { collectAnswers, latencies, sendReply, sentSmsOrNone } from '../fleet';
 import type { Fleet, PendingAsk, ReplySample } from '../fleet';
 import { mapConcurrently, sleep } from '../pool';
 import type { Progress } from '../progress';
@@ -84,7 +83,9 @@ export async function measureCampaign(params: {
   let stalled = false;
   while (sent < count) {
     await sleep(SMS_POLL_MS);
-    const now = (await listSentSms(fleet.awsEndpoint)).filter((sms) => campaignPhones.has(sms.phoneNumber) && sms.message.startsWith(QUESTION)).length;
+    const recorded = await sentSmsOrNone(fleet.awsEndpoint);
+    if (recorded.length === 0) continue;
+    const now = recorded.filter((sms) => campaignPhones.has(sms.phoneNumber) && sms.message.startsWith(QUESTION)).length;
     if (now > sent) lastSentAt = Date.now();
     sent = now;
     progress.update(`started ${askIds.length}/${count}${refused ? ` (${refused} refused)` : ''}, questions sent ${sent}/${count}, ${replies.length} replies sent`);
