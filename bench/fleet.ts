@@ -81,7 +81,7 @@ export async function createPendingAsks(fleet: Fleet, count: number, report: (st
   let lastNewSms = Date.now();
   while (starting || codes.size < count) {
     await Promise.race([sleep(SMS_POLL_MS), starts]);
-    for (const sms of await sentSmsOrNone(fleet.awsEndpoint)) {
+    for (const sms of (await sentSmsOrNone(fleet.awsEndpoint)) ?? []) {
       if (!batch.has(sms.phoneNumber) || codes.has(sms.phoneNumber) || !sms.message.startsWith(QUESTION)) continue;
       const code = /Yes \((\d+)\)/.exec(sms.message)?.[1];
       if (code === undefined) throw new Error(`the question SMS has no code for "Yes": ${sms.message}`);
@@ -97,12 +97,12 @@ export async function createPendingAsks(fleet: Fleet, count: number, report: (st
   return phones.map((phone) => ({ askId: askIds.get(phone)!, phone, yesCode: codes.get(phone)! }));
 }
 
-/** The SMS the emulator recorded; none this time if it is too busy to answer (a loaded emulator is slow, not wrong). */
-export async function sentSmsOrNone(awsEndpoint: string): Promise<Awaited<ReturnType<typeof listSentSms>>> {
+/** The SMS the emulator recorded; undefined this time if it is too busy to answer (a loaded emulator is slow, not wrong). */
+export async function sentSmsOrNone(awsEndpoint: string): Promise<Awaited<ReturnType<typeof listSentSms>> | undefined> {
   try {
     return await listSentSms(awsEndpoint);
   } catch {
-    return [];
+    return undefined;
   }
 }
 

@@ -83,11 +83,11 @@ export async function measureCampaign(params: {
   let stalled = false;
   while (sent < count) {
     await sleep(SMS_POLL_MS);
-    const recorded = await sentSmsOrNone(fleet.awsEndpoint);
-    if (recorded.length === 0) continue;
-    const now = recorded.filter((sms) => campaignPhones.has(sms.phoneNumber) && sms.message.startsWith(QUESTION)).length;
-    if (now > sent) lastSentAt = Date.now();
-    sent = now;
+    const now = ((await sentSmsOrNone(fleet.awsEndpoint)) ?? []).filter((sms) => campaignPhones.has(sms.phoneNumber) && sms.message.startsWith(QUESTION)).length;
+    if (now > sent) {
+      lastSentAt = Date.now();
+      sent = now;
+    }
     progress.update(`started ${askIds.length}/${count}${refused ? ` (${refused} refused)` : ''}, questions sent ${sent}/${count}, ${replies.length} replies sent`);
     if (!starting && sent + refused >= count) break;
     if (Date.now() - lastSentAt > STALL_MS) {
