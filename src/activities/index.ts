@@ -1,14 +1,14 @@
 import type { ActivityDeps } from './deps';
 import { createInboundActivities } from './inbound';
 import { createOptOutActivities } from './opt-out';
-import { createRegistrationActivities, createSmsActivities } from './outbound';
+import { createSmsActivities } from './outbound';
 import { createValidationActivities } from './validation';
 
 export type { ActivityDeps };
 
 /** The activities of the main task queue, built over injected clients so that tests can swap them. */
 export function createActivities(deps: ActivityDeps) {
-  return { ...createRegistrationActivities(deps), ...createInboundActivities(deps), ...createValidationActivities(deps), ...createOptOutActivities(deps) };
+  return { ...createInboundActivities(deps), ...createValidationActivities(deps), ...createOptOutActivities(deps) };
 }
 
 /** The main task queue's activities, as the workflows see them through proxyActivities. */

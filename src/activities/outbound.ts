@@ -5,17 +5,28 @@ import { replyRulesFrom } from '../config';
 import { publishSms } from '../aws/sms-publisher';
 import type { SentSms } from '../aws/sms-publisher';
 import { SmsSendError } from '../aws/sns-errors';
-import { MessageTooLongError } from '../domain/sms-text';
+import { MessageTooLongError, composeQuestionSms } from '../domain/sms-text';
 import { maskPhone } from '../domain/phone-mask';
 import { renderTemplate } from '../domain/templates';
 import { registerUpdate } from '../workflows/definitions';
 import type { OptionCode, Registration } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
 
-export interface RegisterAskInput {
+export interface RegisterAndAskInput {
+  /** The task queue of the ask and recipient workflows (this activity runs on the SMS task queue). */
+  taskQueue: string;
   recipientWorkflowId: string;
   phone: string;
   registration: Omit<Registration, 'codeMode' | 'codeLength' | 'rules'>;
+  /** A line before the question: an escalation tier's message. */
+  lead?: string;
+}
+
+/** The phone's codes, and how its question SMS went: sent, or refused by SNS for good. */
+export interface RegisteredAndAsked {
+  codes: OptionCode[];
+  sent?: SentSms;
+  sendError?: string;
 }
 
 export interface FeedbackInput {
@@ -33,40 +44,67 @@ function asActivityFailure(err: unknown): unknown {
   return err;
 }
 
-export function createRegistrationActivities({ client, settings }: ActivityDeps) {
-  return {
-    /** Registers an ask with the phone's recipient workflow, starting it if needed; returns the codes. */
-    async registerAsk({ recipientWorkflowId, phone, registration }: RegisterAskInput): Promise<OptionCode[]> {
-      const ctx = Context.current();
-      const { taskQueue } = ctx.info;
-      // The wait for the recipient's turn has no timeout; heartbeats, only while it lasts, show that this worker still waits.
-      const heartbeat = setInterval(() => ctx.heartbeat(), REGISTRATION_HEARTBEAT_MS);
-      try {
-        return await client.workflow.executeUpdateWithStart(registerUpdate, {
-          args: [{ ...registration, codeMode: settings.codeMode, codeLength: settings.codeLength, rules: replyRulesFrom(settings) }],
-          updateId: `register/${registration.askId}`,
-          startWorkflowOperation: new WithStartWorkflowOperation('recipientWorkflow', {
-            workflowId: recipientWorkflowId,
-            taskQueue,
-            args: [{ phone }],
-            workflowIdConflictPolicy: 'USE_EXISTING',
-          }),
-        });
-      } catch (err) {
-        if (err instanceof WorkflowUpdateFailedError) {
-          throw ApplicationFailure.nonRetryable(`Recipient ${maskPhone(phone)} refused the ask: ${err.cause?.message ?? err.message}`, 'RegistrationRefused');
-        }
-        throw err;
-      } finally {
-        clearInterval(heartbeat);
-      }
-    },
-  };
+/**
+ * Registers an ask with the phone's recipient workflow, starting it if needed; returns the codes.
+ * Idempotent per ask: a retry gets the same codes. Waits as long as the recipient's turn takes,
+ * heartbeating meanwhile.
+ */
+async function registerWithRecipient(
+  { client, settings }: Pick<ActivityDeps, 'client' | 'settings'>,
+  { taskQueue, recipientWorkflowId, phone, registration }: RegisterAndAskInput,
+): Promise<OptionCode[]> {
+  const ctx = Context.current();
+  const heartbeat = setInterval(() => ctx.heartbeat(), REGISTRATION_HEARTBEAT_MS);
+  try {
+    return await client.workflow.executeUpdateWithStart(registerUpdate, {
+      args: [{ ...registration, codeMode: settings.codeMode, codeLength: settings.codeLength, rules: replyRulesFrom(settings) }],
+      updateId: `register/${registration.askId}`,
+      startWorkflowOperation: new WithStartWorkflowOperation('recipientWorkflow', {
+        workflowId: recipientWorkflowId,
+        taskQueue,
+        args: [{ phone }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      }),
+    });
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) {
+      throw ApplicationFailure.nonRetryable(`Recipient ${maskPhone(phone)} refused the ask: ${err.cause?.message ?? err.message}`, 'RegistrationRefused');
+    }
+    throw err;
+  } finally {
+    clearInterval(heartbeat);
+  }
 }
 
 /** Every SNS publish goes through these, on the SMS task queue, where the publish rate limit holds. */
-export function createSmsActivities({ sns, settings, logger }: ActivityDeps) {
+export function createSmsActivities({ sns, client, settings, logger }: ActivityDeps) {
   return {
+    /**
+     * A recipient's first question: registers the ask with the phone's recipient workflow (which
+     * hands out the codes), then sends the question with them. One activity instead of two, on the
+     * rate-limited SMS queue, so a campaign's registrations go no faster than its questions can.
+     * A permanent SNS refusal is returned, not thrown: the codes are registered, and the ask must
+     * know them to free them. Other failures are retried (registration is idempotent).
+     */
+    async registerAndAsk(input: RegisterAndAskInput): Promise<RegisteredAndAsked> {
+      const codes = await registerWithRecipient({ client, settings }, input);
+      const text = composeQuestionSms(
+        input.registration.question,
+        codes.map(({ option, code }) => ({ label: option, code })),
+        { lead: input.lead },
+      );
+      try {
+        const sent = await publishSms(sns, settings, input.phone, text, { checkOptOut: true });
+        logger.info({ to: maskPhone(input.phone), messageId: sent.messageId, segments: sent.segments }, 'question SMS sent');
+        return { codes, sent };
+      } catch (err) {
+        const failure = asActivityFailure(err);
+        if (failure instanceof ApplicationFailure) return { codes, sendError: failure.message };
+        throw err;
+      }
+    },
+
+
     /** Sends the question SMS. Permanent SNS errors fail at once; the rest are retried. */
     async sendSms({ to, message }: { to: string; message: string }): Promise<SentSms> {
       try {
