@@ -170,7 +170,10 @@ export async function collectAnswers(fleet: Fleet, samples: readonly ReplySample
       state = await fleet.client.withAbortSignal(giveUp, () => fleet.asks.result(sample.ask.askId));
     } catch (err) {
       if (!giveUp.aborted) throw err;
-      state = await fleet.asks.status(sample.ask.askId);
+      // A worker too busy to answer a query leaves the sample unanswered; that is the measurement.
+      const status = await fleet.asks.status(sample.ask.askId).catch(() => undefined);
+      if (!status) return;
+      state = status;
     }
     sample.answeredAt = answeredAt(state);
     if (sample.answeredAt !== undefined) report(++answered);

@@ -31,14 +31,14 @@ export interface CampaignResult {
   /** Replies to asks already out, sent while the campaign was sending. */
   replies: LatencySummary;
   replyP99Ms: number;
-  /** Set when no new question went out for the stall limit and the run gave up waiting. */
+  /** Set when nothing started and no question went out for the stall limit, and the run gave up waiting. */
   stalledAfterSeconds?: number;
 }
 
 const QUESTION = 'Campaign: did you click the link in the email from payroll@? Reply with a code.';
 const START_CONCURRENCY = 64;
 const SMS_POLL_MS = 1_000;
-const STALL_MS = 90_000;
+const STALL_MS = 180_000;
 const REPLY_CAP_MS = 120_000;
 
 export async function measureCampaign(params: {
@@ -80,17 +80,24 @@ export async function measureCampaign(params: {
 
   let sent = 0;
   let lastSentAt = start;
+  let lastProgressAt = start;
+  let started = 0;
   let stalled = false;
   while (sent < count) {
     await sleep(SMS_POLL_MS);
     const now = ((await sentSmsOrNone(fleet.awsEndpoint)) ?? []).filter((sms) => campaignPhones.has(sms.phoneNumber) && sms.message.startsWith(QUESTION)).length;
     if (now > sent) {
-      lastSentAt = Date.now();
+      lastSentAt = lastProgressAt = Date.now();
       sent = now;
+    }
+    if (askIds.length > started) {
+      started = askIds.length;
+      lastProgressAt = Date.now();
     }
     progress.update(`started ${askIds.length}/${count}${refused ? ` (${refused} refused)` : ''}, questions sent ${sent}/${count}, ${replies.length} replies sent`);
     if (!starting && sent + refused >= count) break;
-    if (Date.now() - lastSentAt > STALL_MS) {
+    // Stalled: nothing started and no question sent for that long.
+    if (Date.now() - lastProgressAt > STALL_MS) {
       stalled = true;
       break;
     }
