@@ -14,13 +14,17 @@ import type { LocalStack } from '../src/local-stack/local-stack';
 import { installQuietRuntime } from '../src/worker/runtime';
 import { createPendingAsks, drainQueue, PhoneBook } from './fleet';
 import type { Fleet, PendingAsk } from './fleet';
-import { mapConcurrently } from './pool';
+import { mapConcurrently, sleep } from './pool';
 import { Progress } from './progress';
-import { parseOptions } from './options';
+import { parseOptions, runs } from './options';
 import type { BenchOptions } from './options';
 import { mib, writeReport } from './report';
 import type { BenchResults } from './report';
+import { measureCampaign } from './scenarios/campaign';
+import { costSoFar, per } from './scenarios/costs';
+import type { WorkCost } from './scenarios/costs';
 import { measureFloor } from './scenarios/floor';
+import { measureLimit } from './scenarios/limit';
 import { measureLatency } from './scenarios/latency';
 import { measureOutbound } from './scenarios/outbound';
 import { measureAtSize, PendingPool } from './scenarios/scale';
@@ -35,6 +39,12 @@ const SETUP_PUBLISH_RATE = '1000';
 const OURS_CAP_MS = 120_000;
 const TASK_QUEUE = 'bench';
 const OUTBOUND_TASK_QUEUE = 'bench-outbound';
+const LIMIT_TASK_QUEUE = 'bench-limit';
+/** Replies per second to asks already out while a campaign sends. */
+const CAMPAIGN_REPLY_RATE = 5;
+/** Asks (and replies) whose histories the costs are counted from. */
+const COST_SAMPLE = 20;
+const COST_SETTLE_MS = 2_000;
 
 async function run(): Promise<void> {
   const options = parseOptions(process.argv);
@@ -76,59 +86,156 @@ async function runScenarios(options: BenchOptions, stack: LocalStack, client: Cl
     topicArn: stack.topicArn,
     phones: new PhoneBook(),
   };
-  const startWorker = async (name: string, env: Record<string, string>) => {
+  const profileArgs = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(outDir, 'profiles')}`] : [];
+  const started = async (name: string, starting: Promise<WorkerProcess>) => {
     const progress = new Progress(`worker ${name}`);
-    const profileArgs = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(outDir, 'profiles')}`] : [];
-    const worker = await WorkerProcess.start(name, { ...stack.env, ...env }, path.join(outDir, `worker-${name}.log`), profileArgs);
+    const worker = await starting;
     workers.add(worker);
-    progress.done(`pid ${worker.pid}, ${mib(worker.usage().rssBytes)} MiB resident`);
+    progress.done(`pid ${worker.pid}, ready in ${worker.startup.startSeconds.toFixed(1)} s, ${mib(worker.startup.rssAtStartBytes)} MiB resident`);
     return worker;
   };
+  const startWorker = (name: string, env: Record<string, string>) =>
+    started(name, WorkerProcess.start(name, { ...stack.env, ...env }, path.join(outDir, `worker-${name}.log`), profileArgs));
   const stopWorker = async (worker: WorkerProcess) => {
     await worker.stop();
     workers.delete(worker);
   };
-  const replyWorkerEnv = { SMS_ASK_TASK_QUEUE: TASK_QUEUE, SMS_ASK_SMS_PUBLISH_RATE: SETUP_PUBLISH_RATE };
-
   const results: BenchResults = { startedAt: new Date().toISOString(), runSeconds: 0, machine: machine(), options };
-  let worker = await startWorker('ours', replyWorkerEnv);
 
-  results.floor = await measureFloor({
-    sqs,
-    client,
-    temporalAddress: stack.temporalAddress,
-    namespace: stack.namespace,
-    samples: options.floorSamples,
-    progress: new Progress('floor'),
-  });
-
-  // Every ask the latency and throughput runs answer, created up front on the one task queue.
-  const latencyReplies = Math.round(options.rate * options.duration);
-  const setupProgress = new Progress('pending asks for replies');
-  const xsoarReplies = options.xsoar ? options.xsoarReplies : 0;
-  const all = await createPendingAsks(fleet, latencyReplies + options.burst + 2 * xsoarReplies, (s) => setupProgress.update(s));
-  setupProgress.done();
-  const batches = splitAt(all, [latencyReplies, options.burst, xsoarReplies, xsoarReplies]);
-  const [latencyAsks, burstAsks, xsoarLatencyAsks, xsoarBurstAsks] = batches as [PendingAsk[], PendingAsk[], PendingAsk[], PendingAsk[]];
-
-  results.latency = {
-    ours: await measureLatency({ fleet, queueUrl: stack.queueUrl, asks: latencyAsks, perSecond: options.rate, capMs: OURS_CAP_MS, progress: new Progress('latency (ours)') }),
-  };
-  results.throughput = {
-    ours: await measureThroughput({ fleet, queueUrl: stack.queueUrl, asks: burstAsks, capMs: OURS_CAP_MS, progress: new Progress('throughput (ours)') }),
-  };
-
-  const pool = new PendingPool(fleet);
-  results.scale = { ours: [] };
-  for (const size of options.sizes) {
-    const progress = new Progress(`scale ${size} (ours)`);
-    await pool.growTo(size + options.samples, progress);
-    const point = await measureAtSize({ fleet, queueUrl: stack.queueUrl, worker, pool, samples: options.samples, perSecond: options.rate, capMs: OURS_CAP_MS, progress });
-    progress.done(`p50 ${point.latency.p50} ms, p99 ${point.latency.p99} ms, ${mib(point.rssBytes)} MiB resident, ${point.cpuMsPerReply.toFixed(1)} ms CPU/reply`);
-    results.scale.ours.push(point);
+  if (runs(options, 'limit')) {
+    const limitWorker = await started(
+      'limit',
+      WorkerProcess.startLimitWorker('limit', { ...stack.env, BENCH_LIMIT_TASK_QUEUE: LIMIT_TASK_QUEUE }, path.join(outDir, 'worker-limit.log'), profileArgs),
+    );
+    results.limit = await measureLimit({ client, worker: limitWorker, taskQueue: LIMIT_TASK_QUEUE, count: options.burst, progress: new Progress('limit') });
+    await stopWorker(limitWorker);
   }
 
-  if (options.xsoar) {
+  const replyScenarios = (['floor', 'latency', 'throughput', 'scale', 'xsoar'] as const).filter((scenario) => runs(options, scenario));
+  if (replyScenarios.length > 0) await runReplyScenarios(options, stack, fleet, results, startWorker, stopWorker);
+
+  if (runs(options, 'outbound')) {
+    const { QueueUrl: outboundQueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'bench-outbound-inbound' }));
+    const outboundWorker = await startWorker('outbound', {
+      SMS_ASK_TASK_QUEUE: OUTBOUND_TASK_QUEUE,
+      SMS_ASK_QUEUE_URL: outboundQueueUrl!,
+      SMS_ASK_SMS_PUBLISH_RATE: String(options.publishRate),
+    });
+    results.outbound = await measureOutbound({
+      fleet: { ...fleet, asks: new SmsAskClient(client, { taskQueue: OUTBOUND_TASK_QUEUE }) },
+      count: options.outbound,
+      limitPerSecond: options.publishRate,
+      progress: new Progress('outbound'),
+    });
+    await stopWorker(outboundWorker);
+  }
+
+  if (runs(options, 'campaign')) {
+    results.campaigns = [];
+    for (const size of options.campaign) {
+      // Each campaign on a fresh worker and task queue, so that its peak memory is its own.
+      const taskQueue = `bench-campaign-${size}`;
+      const { QueueUrl: queueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `bench-campaign-${size}-inbound` }));
+      const worker = await startWorker(`campaign-${size}`, { SMS_ASK_TASK_QUEUE: taskQueue, SMS_ASK_QUEUE_URL: queueUrl!, SMS_ASK_SMS_PUBLISH_RATE: SETUP_PUBLISH_RATE });
+      results.worker ??= worker.startup;
+      const campaignFleet = { ...fleet, asks: new SmsAskClient(client, { taskQueue }) };
+      const setup = new Progress(`campaign ${size}: asks out before`);
+      const replyTo = await createPendingAsks(campaignFleet, options.campaignReplies, (status) => setup.update(status));
+      setup.done();
+      const campaign = await measureCampaign({
+        fleet: campaignFleet,
+        queueUrl: queueUrl!,
+        worker,
+        count: size,
+        replyTo,
+        replyPerSecond: CAMPAIGN_REPLY_RATE,
+        progress: new Progress(`campaign ${size}`),
+      });
+      results.campaigns.push(campaign);
+      results.campaign = campaign;
+      await stopWorker(worker);
+    }
+  }
+  sqs.destroy();
+  return results;
+}
+
+/** The scenarios that answer pending asks, on one worker and task queue: floor, latency, throughput, scale, and their XSOAR-style runs. */
+async function runReplyScenarios(
+  options: BenchOptions,
+  stack: LocalStack,
+  fleet: Fleet,
+  results: BenchResults,
+  startWorker: (name: string, env: Record<string, string>) => Promise<WorkerProcess>,
+  stopWorker: (worker: WorkerProcess) => Promise<void>,
+): Promise<void> {
+  const { client } = fleet;
+  const replyWorkerEnv = { SMS_ASK_TASK_QUEUE: TASK_QUEUE, SMS_ASK_SMS_PUBLISH_RATE: SETUP_PUBLISH_RATE };
+  let worker = await startWorker('ours', replyWorkerEnv);
+  results.worker = worker.startup;
+
+  if (runs(options, 'floor')) {
+    results.floor = await measureFloor({
+      sqs: fleet.sqs,
+      client,
+      temporalAddress: stack.temporalAddress,
+      namespace: stack.namespace,
+      samples: options.floorSamples,
+      progress: new Progress('floor'),
+    });
+  }
+
+  // Every ask the latency and throughput runs answer, created up front on the one task queue.
+  const latencyReplies = runs(options, 'latency') ? Math.round(options.rate * options.duration) : 0;
+  const burst = runs(options, 'throughput') ? options.burst : 0;
+  const xsoarReplies = runs(options, 'xsoar') ? options.xsoarReplies : 0;
+  const setupProgress = new Progress('pending asks for replies');
+  const all = await createPendingAsks(fleet, latencyReplies + burst + 2 * xsoarReplies, (s) => setupProgress.update(s));
+  setupProgress.done();
+  const batches = splitAt(all, [latencyReplies, burst, xsoarReplies, xsoarReplies]);
+  const [latencyAsks, burstAsks, xsoarLatencyAsks, xsoarBurstAsks] = batches as [PendingAsk[], PendingAsk[], PendingAsk[], PendingAsk[]];
+
+  // Costs are counted on some of the asks the latency run answers: once they wait, once they are answered.
+  const costSample = latencyAsks.slice(0, COST_SAMPLE);
+  const costBefore = costSample.length > 0 ? await costSoFar(client, TASK_QUEUE, costSample) : undefined;
+
+  if (runs(options, 'latency')) {
+    results.latency = {
+      ours: await measureLatency({ fleet, queueUrl: stack.queueUrl, asks: latencyAsks, perSecond: options.rate, capMs: OURS_CAP_MS, progress: new Progress('latency (ours)') }),
+    };
+  }
+  if (costBefore) {
+    const progress = new Progress('costs');
+    await mapConcurrently(costSample, 16, (ask) => fleet.client.workflow.getHandle(ask.askId).result().catch(() => undefined));
+    await sleep(COST_SETTLE_MS); // the recipients' last tasks for these asks
+    const after = await costSoFar(client, TASK_QUEUE, costSample);
+    results.costs = { sample: costSample.length, perAsk: per(costBefore, costSample.length), perReply: per(after, costSample.length, costBefore) };
+    progress.done(`per ask ${describeCost(results.costs.perAsk)}; per reply ${describeCost(results.costs.perReply)}`);
+  }
+  if (runs(options, 'throughput')) {
+    const ours = await measureThroughput({ fleet, queueUrl: stack.queueUrl, asks: burstAsks, capMs: OURS_CAP_MS, progress: new Progress('throughput (ours)') });
+    if (results.limit) ours.fractionOfLimit = ours.perSecond / results.limit.perSecond;
+    results.throughput = { ours };
+  }
+
+  const pool = new PendingPool(fleet);
+  if (runs(options, 'scale')) {
+    results.scale = { ours: [] };
+    for (const size of options.sizes) {
+      const progress = new Progress(`scale ${size} (ours)`);
+      await pool.growTo(size + options.samples, progress);
+      const point = await measureAtSize({ fleet, queueUrl: stack.queueUrl, worker, pool, samples: options.samples, perSecond: options.rate, capMs: OURS_CAP_MS, progress });
+      // Marginal: the memory the last size's extra pending asks added (the first size: since the worker started).
+      const previous = results.scale.ours[results.scale.ours.length - 1] ?? { rssBytes: worker.startup.rssAtStartBytes, pending: 0 };
+      point.bytesPerPendingAsk = (point.rssBytes - previous.rssBytes) / (point.pending - previous.pending);
+      progress.done(
+        `p50 ${point.latency.p50} ms, p99 ${point.latency.p99} ms, ${mib(point.rssBytes)} MiB resident (${Math.round(point.bytesPerPendingAsk / 1024)} KiB per pending ask), ${point.cpuMsPerReply.toFixed(1)} ms CPU/reply`,
+      );
+      results.scale.ours.push(point);
+    }
+  }
+
+  if (runs(options, 'xsoar')) {
     // Same task queue and queue, so the XSOAR-style poller takes over the pending asks above.
     await stopWorker(worker);
     worker = await startWorker('xsoar-style', { ...replyWorkerEnv, ...XSOAR_POLLING });
@@ -137,32 +244,25 @@ async function runScenarios(options: BenchOptions, stack: LocalStack, client: Cl
       await drainQueue(fleet, stack.queueUrl);
       await mapConcurrently(asks, 32, (ask) => fleet.asks.cancel(ask.askId, { by: 'bench', reason: 'benchmark clean-up' }).catch(() => undefined));
     };
+    results.latency ??= { ours: undefined };
     results.latency.xsoar = await measureLatency({ fleet, queueUrl: stack.queueUrl, asks: xsoarLatencyAsks, perSecond: options.rate, capMs, progress: new Progress('latency (XSOAR-style)') });
     await leftovers(xsoarLatencyAsks);
+    results.throughput ??= { ours: undefined };
     results.throughput.xsoar = await measureThroughput({ fleet, queueUrl: stack.queueUrl, asks: xsoarBurstAsks, capMs, progress: new Progress('throughput (XSOAR-style)') });
     await leftovers(xsoarBurstAsks);
-    const progress = new Progress(`scale ${pool.size} (XSOAR-style)`);
-    const point = await measureAtSize({ fleet, queueUrl: stack.queueUrl, worker, pool, samples: Math.min(options.samples, options.xsoarReplies), perSecond: options.rate, capMs, progress });
-    progress.done(`p50 ${point.latency.p50} ms, ${point.latency.completed}/${point.latency.count} answered`);
-    results.scale.xsoar = [point];
+    if (pool.size > 0) {
+      const progress = new Progress(`scale ${pool.size} (XSOAR-style)`);
+      const point = await measureAtSize({ fleet, queueUrl: stack.queueUrl, worker, pool, samples: Math.min(options.samples, options.xsoarReplies), perSecond: options.rate, capMs, progress });
+      progress.done(`p50 ${point.latency.p50} ms, ${point.latency.completed}/${point.latency.count} answered`);
+      results.scale ??= { ours: [] };
+      results.scale.xsoar = [point];
+    }
   }
   await stopWorker(worker);
+}
 
-  const { QueueUrl: outboundQueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'bench-outbound-inbound' }));
-  const outboundWorker = await startWorker('outbound', {
-    SMS_ASK_TASK_QUEUE: OUTBOUND_TASK_QUEUE,
-    SMS_ASK_QUEUE_URL: outboundQueueUrl!,
-    SMS_ASK_SMS_PUBLISH_RATE: String(options.publishRate),
-  });
-  results.outbound = await measureOutbound({
-    fleet: { ...fleet, asks: new SmsAskClient(client, { taskQueue: OUTBOUND_TASK_QUEUE }) },
-    count: options.outbound,
-    limitPerSecond: options.publishRate,
-    progress: new Progress('outbound'),
-  });
-  await stopWorker(outboundWorker);
-  sqs.destroy();
-  return results;
+function describeCost(cost: WorkCost): string {
+  return `${cost.workflowTasks} workflow tasks, ${cost.historyEvents} events, ${cost.actions} actions`;
 }
 
 /** Consecutive slices of the given lengths; the rest, if any, is dropped. */

@@ -27,9 +27,18 @@ export interface BenchOptions {
   xsoarReplies: number;
   /** Seconds an XSOAR-style run waits for answers before it reports what it has. */
   xsoarCap: number;
+  /** Asks started at once in the campaign scenario; several sizes find the knee. */
+  campaign: number[];
+  /** Replies to asks already out, sent while the campaign sends (at 5/s). */
+  campaignReplies: number;
+  /** Run only these scenarios (all when empty). */
+  only: Scenario[];
 }
 
-const DEFAULTS: Omit<BenchOptions, 'quick' | 'out' | 'xsoar' | 'profile'> = {
+export const SCENARIOS = ['limit', 'floor', 'latency', 'throughput', 'scale', 'xsoar', 'outbound', 'campaign'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+const DEFAULTS: Omit<BenchOptions, 'quick' | 'out' | 'xsoar' | 'profile' | 'only'> = {
   rate: 20,
   duration: 10,
   burst: 300,
@@ -41,6 +50,8 @@ const DEFAULTS: Omit<BenchOptions, 'quick' | 'out' | 'xsoar' | 'profile'> = {
   // Three receive batches, so the XSOAR-style poll interval shows; one batch would arrive at once.
   xsoarReplies: 30,
   xsoarCap: 45,
+  campaign: [2000],
+  campaignReplies: 100,
 };
 
 const QUICK: Partial<BenchOptions> = {
@@ -52,6 +63,8 @@ const QUICK: Partial<BenchOptions> = {
   floorSamples: 10,
   xsoarReplies: 5,
   xsoarCap: 12,
+  campaign: [50],
+  campaignReplies: 10,
 };
 
 function positiveNumber(value: string): number {
@@ -64,6 +77,13 @@ function positiveInteger(value: string): number {
   const n = positiveNumber(value);
   if (!Number.isInteger(n)) throw new InvalidArgumentError('a whole number');
   return n;
+}
+
+function scenarioList(value: string): Scenario[] {
+  const names = value.split(',').map((s) => s.trim());
+  const unknown = names.filter((name) => !(SCENARIOS as readonly string[]).includes(name));
+  if (unknown.length) throw new InvalidArgumentError(`unknown scenario ${unknown.join(', ')}; choose from ${SCENARIOS.join(', ')}`);
+  return names as Scenario[];
 }
 
 function sizeList(value: string): number[] {
@@ -88,10 +108,19 @@ export function parseOptions(argv: string[]): BenchOptions {
     .addOption(new Option('--publish-rate <n>', `SMS_ASK_SMS_PUBLISH_RATE in the outbound scenario (default ${DEFAULTS.publishRate})`).argParser(positiveNumber))
     .addOption(new Option('--floor-samples <n>', `samples of each floor primitive (default ${DEFAULTS.floorSamples})`).argParser(positiveInteger))
     .addOption(new Option('--xsoar-replies <n>', `replies per XSOAR-style run (default ${DEFAULTS.xsoarReplies})`).argParser(positiveInteger))
+    .addOption(new Option('--campaign <list>', `asks started at once, one campaign per size (default ${DEFAULTS.campaign.join(',')}, quick ${QUICK.campaign?.join(',')}; the full size is 10000)`).argParser(sizeList))
+    .addOption(new Option('--campaign-replies <n>', `replies to asks already out while a campaign sends (default ${DEFAULTS.campaignReplies}, quick ${QUICK.campaignReplies})`).argParser(positiveInteger))
+    .addOption(new Option('--only <list>', `run only these scenarios: ${SCENARIOS.join(', ')}`).argParser(scenarioList))
     .addOption(new Option('--xsoar-cap <s>', `seconds an XSOAR-style run waits for answers (default ${DEFAULTS.xsoarCap})`).argParser(positiveNumber))
     .parse(argv);
   const given = program.opts<Partial<BenchOptions>>();
   const explicit = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
-  return { ...DEFAULTS, ...(given.quick ? QUICK : {}), ...explicit, quick: Boolean(given.quick), out: given.out!, xsoar: given.xsoar !== false, profile: Boolean(given.profile) };
+  return { ...DEFAULTS, ...(given.quick ? QUICK : {}), ...explicit, quick: Boolean(given.quick), out: given.out!, xsoar: given.xsoar !== false, profile: Boolean(given.profile), only: given.only ?? [] };
+}
+
+/** Whether a scenario runs: every one by default, only the named ones with --only; --no-xsoar drops the XSOAR-style runs. */
+export function runs(options: BenchOptions, scenario: Scenario): boolean {
+  if (scenario === 'xsoar' && !options.xsoar) return false;
+  return options.only.length === 0 || options.only.includes(scenario);
 }
 

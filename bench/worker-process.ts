@@ -8,7 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 const CLI = path.resolve(__dirname, '..', 'bin', 'sms-ask');
+const LIMIT_WORKER = path.resolve(__dirname, 'limit-worker.ts');
 const READY_MESSAGE = 'sms-ask worker running';
+const LIMIT_READY_MESSAGE = 'limit worker running';
 const START_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 20_000;
 
@@ -21,7 +23,16 @@ export interface ProcessUsage {
   cpuMs: number;
 }
 
+/** What a worker process looked like when it reported that it runs. */
+export interface WorkerStart {
+  /** From spawn to the ready message: loading, bundling or loading the workflow code, connecting. */
+  startSeconds: number;
+  rssAtStartBytes: number;
+}
+
 export class WorkerProcess {
+  startup: WorkerStart = { startSeconds: NaN, rssAtStartBytes: NaN };
+
   private constructor(
     readonly name: string,
     private readonly child: ChildProcess,
@@ -30,8 +41,18 @@ export class WorkerProcess {
 
   /** Starts `sms-ask worker` with the given environment (and Node flags, e.g. --cpu-prof); resolves once it reports that it runs. */
   static async start(name: string, env: Record<string, string>, logFile: string, nodeArgs: readonly string[] = []): Promise<WorkerProcess> {
+    return WorkerProcess.spawn(name, [...nodeArgs, CLI, 'worker'], READY_MESSAGE, env, logFile);
+  }
+
+  /** Starts the `limit` scenario's worker: the SDK's defaults and a trivial workflow. */
+  static async startLimitWorker(name: string, env: Record<string, string>, logFile: string, nodeArgs: readonly string[] = []): Promise<WorkerProcess> {
+    return WorkerProcess.spawn(name, [...nodeArgs, '--require', 'tsx/cjs', LIMIT_WORKER], LIMIT_READY_MESSAGE, env, logFile);
+  }
+
+  private static async spawn(name: string, args: string[], readyMessage: string, env: Record<string, string>, logFile: string): Promise<WorkerProcess> {
+    const spawnedAt = Date.now();
     const log = fs.createWriteStream(logFile, { flags: 'a' });
-    const child = spawn(process.execPath, [...nodeArgs, CLI, 'worker'], {
+    const child = spawn(process.execPath, args, {
       env: { ...process.env, SMS_ASK_LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -49,11 +70,11 @@ export class WorkerProcess {
       child.stderr?.on('data', (chunk: Buffer) => {
         log.write(chunk);
         pending += chunk.toString();
-        if (pending.includes(READY_MESSAGE)) {
+        if (pending.includes(readyMessage)) {
           clearTimeout(timer);
           resolve();
         }
-        pending = pending.slice(-READY_MESSAGE.length);
+        pending = pending.slice(-readyMessage.length);
       });
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
@@ -63,6 +84,7 @@ export class WorkerProcess {
     const worker = new WorkerProcess(name, child, exited);
     try {
       await ready;
+      worker.startup = { startSeconds: (Date.now() - spawnedAt) / 1000, rssAtStartBytes: worker.usage().rssBytes };
     } catch (err) {
       await worker.stop();
       throw err;

@@ -127,6 +127,12 @@ export const settingsSchema = z.object({
    * AWS accounts have an SNS SMS rate quota, 20 per second by default. Default 20.
    */
   smsPublishRate: z.coerce.number().positive().max(10_000).default(20),
+  /**
+   * Workflows a worker keeps in memory between their tasks. A pending ask only waits, so it need not
+   * stay: one evicted is replayed from its short history when its reply comes. Bounds the worker's
+   * memory whatever the number of pending asks. Default 500.
+   */
+  workflowCacheSize: z.coerce.number().int().min(0).max(100_000).default(500),
   /** Assume this IAM role (through STS) for every AWS call; the base credentials only assume it. */
   roleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'an IAM role ARN such as arn:aws:iam::123456789012:role/sms-ask').optional(),
   /** Role session name, shown in CloudTrail. Default "sms-ask". */
@@ -306,6 +312,7 @@ export const SETTINGS_ENV = {
   pollers: 'SMS_ASK_POLLERS',
   payloadKeys: 'SMS_ASK_PAYLOAD_KEYS',
   smsPublishRate: 'SMS_ASK_SMS_PUBLISH_RATE',
+  workflowCacheSize: 'SMS_ASK_WORKFLOW_CACHE_SIZE',
   logLevel: 'SMS_ASK_LOG_LEVEL',
   metricsAddress: 'SMS_ASK_METRICS_ADDRESS',
   roleArn: 'SMS_ASK_ROLE_ARN',

@@ -2,7 +2,8 @@
  * Asks started all at once on a worker whose SNS publish rate is limited: every question SMS goes
  * out, exactly once, and no second dispatches more publishes than the limit allows. A publish is
  * timed when the server hands its activity to the worker (the ActivityTaskStarted event of the
- * ask's sendSms), which is what the server-side rate limit governs; SNS is called at once.
+ * ask's registerAndAsk, which registers the phone and publishes), which is what the server-side
+ * rate limit governs.
  */
 import { tsToMs } from '@temporalio/common/lib/time';
 import { listSentSms } from '../../src/local-stack/phone-simulator';
@@ -66,10 +67,10 @@ export async function measureOutbound(params: { fleet: Fleet; count: number; lim
   return result;
 }
 
-/** When the server dispatched the ask's question publish (its sendSms activity), from the ask's history. */
+/** When the server dispatched the ask's question publish (its registerAndAsk activity), from the ask's history. */
 async function publishDispatchedAt(fleet: Fleet, askId: string): Promise<number | undefined> {
   const events = (await fleet.client.workflow.getHandle(askId).fetchHistory()).events ?? [];
-  const scheduled = events.find((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'sendSms');
+  const scheduled = events.find((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'registerAndAsk');
   if (!scheduled) return undefined;
   const started = events.find((event) => String(event.activityTaskStartedEventAttributes?.scheduledEventId ?? '') === String(scheduled.eventId));
   return started ? tsToMs(started.eventTime) : undefined;

@@ -20,6 +20,8 @@ export interface ScalePoint {
   peakRssBytes: number;
   /** Worker CPU time while the replies were handled, per reply (includes whatever else it did meanwhile). */
   cpuMsPerReply: number;
+  /** Marginal: the resident memory added since the previous size (or the worker's start) ÷ the pending asks added. */
+  bytesPerPendingAsk?: number;
   cappedAfterSeconds?: number;
 }
 

@@ -11,6 +11,8 @@ export interface ThroughputResult {
   /** How long it took to put the burst on the queue. */
   injectSeconds: number;
   perSecond: number;
+  /** perSecond ÷ the limit's, measured in the same run. */
+  fractionOfLimit?: number;
   /** Set when the run stopped waiting before every ask was answered. */
   cappedAfterSeconds?: number;
 }

@@ -1,7 +1,7 @@
 import type { ActivityDeps } from './deps';
 import { createInboundActivities } from './inbound';
 import { createOptOutActivities } from './opt-out';
-import { createRegistrationActivities, createSmsActivities } from './outbound';
+import { createSmsActivities } from './outbound';
 import { createValidationActivities } from './validation';
 import { createWebhookActivities } from './webhook';
 
@@ -10,7 +10,6 @@ export type { ActivityDeps };
 /** The activities of the main task queue, built over injected clients so that tests can swap them. */
 export function createActivities(deps: ActivityDeps) {
   return {
-    ...createRegistrationActivities(deps),
     ...createInboundActivities(deps),
     ...createValidationActivities(deps),
     ...createOptOutActivities(deps),

@@ -5,7 +5,7 @@ import { replyRulesFrom } from '../config';
 import { awsCallWorstCaseMs, publishSms } from '../aws/sms-publisher';
 import type { SentSms } from '../aws/sms-publisher';
 import { SmsSendError } from '../aws/sns-errors';
-import { MessageTooLongError } from '../domain/sms-text';
+import { MessageTooLongError, composeQuestionSms } from '../domain/sms-text';
 import { maskPhone } from '../domain/phone-mask';
 import { renderTemplate } from '../domain/templates';
 import { registerUpdate } from '../workflows/definitions';
@@ -13,10 +13,21 @@ import { SMS_ATTEMPT_MARGIN_MS, SMS_ATTEMPT_START_TO_CLOSE_MS } from '../sms-att
 import type { OptionCode, Registration } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
 
-export interface RegisterAskInput {
+export interface RegisterAndAskInput {
+  /** The task queue of the ask and recipient workflows (this activity runs on the SMS task queue). */
+  taskQueue: string;
   recipientWorkflowId: string;
   phone: string;
   registration: Omit<Registration, 'codeMode' | 'codeLength' | 'rules'>;
+  /** A line before the question: an escalation tier's message. */
+  lead?: string;
+}
+
+/** The phone's codes, and how its question SMS went: sent, or refused by SNS for good. */
+export interface RegisteredAndAsked {
+  codes: OptionCode[];
+  sent?: SentSms;
+  sendError?: string;
 }
 
 export interface FeedbackInput {
@@ -25,36 +36,45 @@ export interface FeedbackInput {
   values: Record<string, string>;
 }
 
+/** Well inside the ask workflow's heartbeat timeout for a registration (1 minute). */
+const REGISTRATION_HEARTBEAT_MS = 5_000;
+
 function asActivityFailure(err: unknown): unknown {
   if (err instanceof SmsSendError && err.permanent) return ApplicationFailure.nonRetryable(err.message, err.code);
   if (err instanceof MessageTooLongError) return ApplicationFailure.nonRetryable(err.message, 'MessageTooLong');
   return err;
 }
 
-export function createRegistrationActivities({ client, settings }: ActivityDeps) {
-  return {
-    /** Registers an ask with the phone's recipient workflow, starting it if needed; returns the codes. */
-    async registerAsk({ recipientWorkflowId, phone, registration }: RegisterAskInput): Promise<OptionCode[]> {
-      const { taskQueue } = Context.current().info;
-      try {
-        return await client.workflow.executeUpdateWithStart(registerUpdate, {
-          args: [{ ...registration, codeMode: settings.codeMode, codeLength: settings.codeLength, rules: replyRulesFrom(settings) }],
-          updateId: `register/${registration.askId}`,
-          startWorkflowOperation: new WithStartWorkflowOperation('recipientWorkflow', {
-            workflowId: recipientWorkflowId,
-            taskQueue,
-            args: [{ phone }],
-            workflowIdConflictPolicy: 'USE_EXISTING',
-          }),
-        });
-      } catch (err) {
-        if (err instanceof WorkflowUpdateFailedError) {
-          throw ApplicationFailure.nonRetryable(`Recipient ${maskPhone(phone)} refused the ask: ${err.cause?.message ?? err.message}`, 'RegistrationRefused');
-        }
-        throw err;
-      }
-    },
-  };
+/**
+ * Registers an ask with the phone's recipient workflow, starting it if needed; returns the codes.
+ * Idempotent per ask: a retry gets the same codes. Waits as long as the recipient's turn takes,
+ * heartbeating meanwhile.
+ */
+async function registerWithRecipient(
+  { client, settings }: Pick<ActivityDeps, 'client' | 'settings'>,
+  { taskQueue, recipientWorkflowId, phone, registration }: RegisterAndAskInput,
+): Promise<OptionCode[]> {
+  const ctx = Context.current();
+  const heartbeat = setInterval(() => ctx.heartbeat(), REGISTRATION_HEARTBEAT_MS);
+  try {
+    return await client.workflow.executeUpdateWithStart(registerUpdate, {
+      args: [{ ...registration, codeMode: settings.codeMode, codeLength: settings.codeLength, rules: replyRulesFrom(settings) }],
+      updateId: `register/${registration.askId}`,
+      startWorkflowOperation: new WithStartWorkflowOperation('recipientWorkflow', {
+        workflowId: recipientWorkflowId,
+        taskQueue,
+        args: [{ phone }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      }),
+    });
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) {
+      throw ApplicationFailure.nonRetryable(`Recipient ${maskPhone(phone)} refused the ask: ${err.cause?.message ?? err.message}`, 'RegistrationRefused');
+    }
+    throw err;
+  } finally {
+    clearInterval(heartbeat);
+  }
 }
 
 const HEARTBEAT_EVERY_MS = 5_000;
@@ -77,7 +97,7 @@ async function withinAttempt<T>(work: (signal: AbortSignal) => Promise<T>): Prom
 }
 
 /** Every SNS publish goes through these, on the SMS task queue, where the publish rate limit holds. */
-export function createSmsActivities({ sns, settings, logger }: ActivityDeps) {
+export function createSmsActivities({ sns, client, settings, logger }: ActivityDeps) {
   // The opt-out check and the publish are two AWS calls, each with the SDK's retries.
   const worstCaseMs = 2 * awsCallWorstCaseMs(settings);
   const attemptBudgetMs = SMS_ATTEMPT_START_TO_CLOSE_MS - SMS_ATTEMPT_MARGIN_MS;
@@ -88,6 +108,31 @@ export function createSmsActivities({ sns, settings, logger }: ActivityDeps) {
     );
   }
   return {
+    /**
+     * A recipient's first question: registers the ask with the phone's recipient workflow (which
+     * hands out the codes), then sends the question with them. One activity instead of two, on the
+     * rate-limited SMS queue, so a campaign's registrations go no faster than its questions can.
+     * A permanent SNS refusal is returned, not thrown: the codes are registered, and the ask must
+     * know them to free them. Other failures are retried (registration is idempotent).
+     */
+    async registerAndAsk(input: RegisterAndAskInput): Promise<RegisteredAndAsked> {
+      const codes = await registerWithRecipient({ client, settings }, input);
+      const text = composeQuestionSms(
+        input.registration.question,
+        codes.map(({ option, code }) => ({ label: option, code })),
+        { lead: input.lead },
+      );
+      try {
+        const sent = await withinAttempt((abortSignal) => publishSms(sns, settings, input.phone, text, { checkOptOut: true, abortSignal }));
+        logger.info({ to: maskPhone(input.phone), messageId: sent.messageId, segments: sent.segments }, 'question SMS sent');
+        return { codes, sent };
+      } catch (err) {
+        const failure = asActivityFailure(err);
+        if (failure instanceof ApplicationFailure) return { codes, sendError: failure.message };
+        throw err;
+      }
+    },
+
     /** Sends the question SMS. Permanent SNS errors fail at once; the rest are retried. */
     async sendSms({ to, message }: { to: string; message: string }): Promise<SentSms> {
       try {

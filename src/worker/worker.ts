@@ -98,6 +98,9 @@ export async function createSmsAskWorker({ connection, namespace, client, aws, s
       ...(code.workflowsPath && { interceptors: { workflowModules: [...WORKFLOW_INTERCEPTOR_MODULES] } }),
       sinks: metricsSinks,
       activities: createActivities(deps),
+      maxCachedWorkflows: settings.workflowCacheSize,
+      // The SDK refuses more concurrent workflow tasks than cached workflows.
+      ...(settings.workflowCacheSize > 0 && settings.workflowCacheSize < 40 && { maxConcurrentWorkflowTaskExecutions: Math.max(settings.workflowCacheSize, 2) }),
     }),
     Worker.create({
       connection,

@@ -128,6 +128,15 @@ export class AskLog {
     this.record(at, 'send_failed', { phone: sms.to, detail: sms.again ? `${sms.again}: ${reason}` : reason });
   }
 
+  /**
+   * With `any`, a recipient workflow frees the ask's codes itself when it routes an answer to it,
+   * so the ask need not tell it that it ended: the phones whose answers this ask received.
+   */
+  phonesWhoseRecipientFreedTheCodes(): Set<string> {
+    if (this.state.policy.responders !== 'any') return new Set();
+    return new Set(this.state.events.filter((e) => e.type === 'reply_received' && e.phone !== undefined).map((e) => e.phone!));
+  }
+
   everySendFailed(): boolean {
     return this.state.recipients.every((r) => r.sendError !== undefined);
   }

@@ -7,7 +7,6 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
-  proxyActivities,
   proxyLocalActivities,
   setHandler,
   upsertMemo,
@@ -15,6 +14,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { MainActivities } from '../activities';
+import type { RegisteredAndAsked } from '../activities/outbound';
 import { AskLog } from './ask-log';
 import { OutcomeWebhooks } from './outcome-webhooks';
 import { smsActivities } from './sms-activities';
@@ -34,12 +34,21 @@ import type { AskMemo, AskRequest, AskState, AskWorkflowInput, NormalizedAsk } f
 import { askSearchAttributePairs } from './search-attributes';
 
 
-// Bounded, so that an ask whose recipients cannot be reached fails instead of hanging.
-const { registerAsk } = proxyActivities<MainActivities>({
-  startToCloseTimeout: '30s',
-  scheduleToCloseTimeout: '10m',
-  retry: { initialInterval: '1s', maximumInterval: '10s' },
-});
+/**
+ * A recipient's registration and first question, as one activity on the rate-limited SMS queue. It
+ * waits its turn: behind other asks' in that queue, and for the recipient workflow's task behind
+ * the worker's other work. No timeout counts that waiting (a campaign of thousands of asks queues
+ * for minutes, and a timeout there only starts a retry that loads the server more); only the ask's
+ * deadline bounds it (each attempt has the SMS attempt timeouts). A worker lost meanwhile is noticed by the missing heartbeat, and the activity
+ * is retried: registration is idempotent.
+ */
+function registration(deadline: string) {
+  return smsActivities({
+    scheduleToCloseTimeout: Math.max(Date.parse(deadline) - Date.now(), MIN_REGISTRATION_MS),
+    retry: { initialInterval: '1s', maximumInterval: '30s' },
+  });
+}
+const MIN_REGISTRATION_MS = 60_000;
 
 // Checking a child ask's request is pure computation in the worker process.
 const { validateAsk } = proxyLocalActivities<MainActivities>({ startToCloseTimeout: '10s', retry: { maximumAttempts: 3 } });
@@ -84,22 +93,37 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
   setHandler(resendUpdate, (req) => thenState(() => ask.resend(req, new Date())), { validator: (_req) => ask.checkStillWaiting('re-send') });
 
   /**
-   * Registers a tier's phones with their recipient workflows, then lets the log ask them. `dueAt` is
-   * the tier's time on the policy's clock, which reminders are spaced from.
+   * Registers a tier's phones with their recipient workflows and sends each its question, then lets
+   * the log record it. `dueAt` is the tier's time on the policy's clock, which reminders are spaced from.
    */
   const startTier = async (tier: number, dueAt: Date) => {
     const phones = ask.tierPhones(tier);
     phones.forEach((phone) => registered.add(phone));
-    const codes = await Promise.all(
+    const { registerAndAsk } = registration(ask.state.deadline);
+    // With `any`, the first answer ends the ask: the recipient frees the codes as it routes it.
+    const endsOnAnswer = input.policy.responders === 'any';
+    const lead = tier > 0 ? input.policy.escalation[tier - 1]?.message : undefined;
+    const outcomes = await Promise.all(
       phones.map((phone) =>
-        registerAsk({
+        registerAndAsk({
+          taskQueue,
           recipientWorkflowId: recipientWorkflowId(taskQueue, phone),
           phone,
-          registration: { askId: workflowId, question: input.question, options: input.options, acceptLabels: input.policy.acceptLabels },
-        }),
+          registration: { askId: workflowId, question: input.question, options: input.options, acceptLabels: input.policy.acceptLabels, endsOnAnswer },
+          ...(lead !== undefined && { lead }),
+        }).catch((err: unknown): RegisteredAndAsked => ({ codes: [], sendError: causeMessage(err) })),
       ),
     );
-    ask.startTier(tier, codes, dueAt);
+    ask.startTier(tier, outcomes.map((o) => o.codes), dueAt);
+    // Those questions went out with the registration: record how each went instead of sending it again.
+    const asked = new Map(phones.map((phone, i) => [phone, outcomes[i]!]));
+    const now = new Date();
+    for (const sms of ask.outbox.splice(0)) {
+      const outcome = sms.kind === 'question' && !sms.again ? asked.get(sms.to) : undefined;
+      if (!outcome) ask.outbox.push(sms);
+      else if (outcome.sent) ask.delivered(sms, now, outcome.sent);
+      else ask.notDelivered(sms, outcome.sendError ?? 'not sent', now);
+    }
   };
 
   try {
@@ -134,9 +158,10 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
   } finally {
     // Runs even when cancelled: the recipients must free this ask's codes, and hear the outcome.
     await CancellationScope.nonCancellable(async () => {
+      const freed = ask.phonesWhoseRecipientFreedTheCodes();
       // The webhook is started, not awaited: its delivery never holds up the result.
       await Promise.all([
-        ...[...registered].map((phone) => signalQuietly(recipientWorkflowId(taskQueue, phone), { askId: workflowId })),
+        ...[...registered].filter((phone) => !freed.has(phone)).map((phone) => signalQuietly(recipientWorkflowId(taskQueue, phone), { askId: workflowId })),
         webhooks.ended(ask.state),
       ]);
       // Replies that raced the end get their "expired" feedback before the workflow closes.

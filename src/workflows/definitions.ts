@@ -212,6 +212,8 @@ export interface Registration {
   acceptLabels?: boolean;
   /** The worker's reply rules (guess throttle, feedback limit, STOP confirmation); the latest wins. */
   rules?: ReplyRules;
+  /** The ask ends with its first answer (`any`): the recipient frees its codes as it routes one, and the ask does not send `askEnded`. */
+  endsOnAnswer?: boolean;
 }
 
 export interface PendingAskEntry {
@@ -220,6 +222,7 @@ export interface PendingAskEntry {
   options: string[];
   codes: OptionCode[];
   acceptLabels?: boolean;
+  endsOnAnswer?: boolean;
 }
 
 export interface EndedAskEntry extends PendingAskEntry {

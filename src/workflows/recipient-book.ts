@@ -78,6 +78,7 @@ export class RecipientBook {
       options: registration.options,
       codes: registration.options.map((option, i) => ({ option, code: codes[i]! })),
       ...(registration.acceptLabels && { acceptLabels: true }),
+      ...(registration.endsOnAnswer && { endsOnAnswer: true }),
     };
     this.state.pending.push(entry);
     return entry.codes;
@@ -94,6 +95,11 @@ export class RecipientBook {
       .filter((e) => Date.parse(e.endedAt) >= cutoff)
       .slice(-MAX_ENDED);
     return ended;
+  }
+
+  /** After an answer reached its ask: an ask that ends with its first answer has ended, so its codes are freed now. */
+  answered(askId: string, at: Date): void {
+    if (this.state.pending.find((p) => p.askId === askId)?.endsOnAnswer) this.end(askId, at);
   }
 
   route(reply: InboundReply, at: Date): RouteDecision {

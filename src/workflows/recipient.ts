@@ -128,7 +128,9 @@ class PhoneActions {
           // The ask closed between its last word to us and this reply.
           const ended = this.book.end(decision.askId, new Date());
           if (ended && this.book.takeFeedback(new Date())) await this.feedback('expired', { question: ended.question });
+          return;
         }
+        this.book.answered(decision.askId, new Date());
         return;
       case 'confirm_opt_out':
         if (this.optOutCheck) {

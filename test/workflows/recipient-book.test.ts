@@ -33,6 +33,18 @@ describe('RecipientBook', () => {
     expect(next).toEqual(['5', '6']);
   });
 
+  it('frees the codes of an ask that ends with its first answer once an answer reached it, and keeps the others', () => {
+    const book = new RecipientBook();
+    const [anyYes] = book.register({ ...registration('ask/any'), endsOnAnswer: true });
+    const [quorumYes] = book.register(registration('ask/quorum'));
+    book.answered('ask/any', at);
+    book.answered('ask/quorum', at);
+    expect(book.pending().map((p) => p.askId)).toEqual(['ask/quorum']);
+    // A second reply with the freed code is a late one, not a second answer.
+    expect(book.route(reply(anyYes!.code, 'r-1'), at)).toEqual({ kind: 'feedback', feedback: 'expired', values: { question: 'Q ask/any?' } });
+    expect(book.route(reply(quorumYes!.code, 'r-2'), at)).toMatchObject({ kind: 'answer', askId: 'ask/quorum' });
+  });
+
   it('answers a reply with an ended ask\'s code with "expired", naming its question', () => {
     const book = new RecipientBook();
     const [yes] = book.register(registration('ask/a'));

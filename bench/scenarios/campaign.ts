@@ -1,0 +1,139 @@
+/**
+ * A campaign: N asks started at once (one per phone, as when every employee of a department is
+ * asked), on a fresh worker whose SMS publish rate is set high. Measures how long every question
+ * takes to go out, the sustained rate, asks that failed, the worker's peak memory, and the latency
+ * of replies to asks that were already out, sent while the campaign is sending.
+ */
+import { collectAnswers, latencies, sendReply, sentSmsOrNone } from '../fleet';
+import type { Fleet, PendingAsk, ReplySample } from '../fleet';
+import { mapConcurrently, sleep } from '../pool';
+import type { Progress } from '../progress';
+import { summarize } from '../stats';
+import type { LatencySummary } from '../stats';
+import type { WorkerProcess } from '../worker-process';
+
+export interface CampaignResult {
+  asks: number;
+  /** Asks whose question SMS reached the emulator. */
+  sent: number;
+  /** Asks that ended (failed, timed out, terminated) instead of waiting for their answer. */
+  failed: number;
+  /** Asks the client could not start. */
+  refused: number;
+  /** From the first start to the last question SMS. */
+  seconds: number;
+  /** Question SMS per second over that time. */
+  perSecond: number;
+  /** Highest resident memory of the campaign's worker, from its start. */
+  peakRssBytes: number;
+  /** Resident memory once every question is out, with the campaign's asks pending. */
+  rssAfterBytes: number;
+  /** Replies to asks already out, sent while the campaign was sending. */
+  replies: LatencySummary;
+  replyP99Ms: number;
+  /** Set when nothing started and no question went out for the stall limit, and the run gave up waiting. */
+  stalledAfterSeconds?: number;
+}
+
+const QUESTION = 'Campaign: did you click the link in the email from payroll@? Reply with a code.';
+const START_CONCURRENCY = 64;
+const SMS_POLL_MS = 1_000;
+const STALL_MS = 180_000;
+const REPLY_CAP_MS = 120_000;
+
+export async function measureCampaign(params: {
+  fleet: Fleet;
+  queueUrl: string;
+  worker: WorkerProcess;
+  count: number;
+  /** Asks already out on the same task queue; one reply each, at `replyPerSecond`, while the campaign sends. */
+  replyTo: readonly PendingAsk[];
+  replyPerSecond: number;
+  progress: Progress;
+}): Promise<CampaignResult> {
+  const { fleet, queueUrl, worker, count, replyTo, replyPerSecond, progress } = params;
+  const phones = fleet.phones.take(count);
+  const campaignPhones = new Set(phones);
+  const askIds: string[] = [];
+  let refused = 0;
+  let starting = true;
+  const start = Date.now();
+  const starts = mapConcurrently(phones, START_CONCURRENCY, async (phone) => {
+    try {
+      const { askId } = await fleet.asks.start({ to: phone, question: QUESTION, options: ['Yes', 'No'], timeout: '24h' });
+      askIds.push(askId);
+    } catch {
+      refused++;
+    }
+  }).finally(() => (starting = false));
+
+  // Replies to asks already out, spread over the time the campaign sends.
+  let sending = true;
+  const replies: Promise<ReplySample>[] = [];
+  const replying = (async () => {
+    for (const ask of replyTo) {
+      if (!sending) break;
+      replies.push(sendReply(fleet, queueUrl, ask));
+      await sleep(1000 / replyPerSecond);
+    }
+  })();
+
+  let sent = 0;
+  let lastSentAt = start;
+  let lastProgressAt = start;
+  let started = 0;
+  let stalled = false;
+  while (sent < count) {
+    await sleep(SMS_POLL_MS);
+    const now = ((await sentSmsOrNone(fleet.awsEndpoint)) ?? []).filter((sms) => campaignPhones.has(sms.phoneNumber) && sms.message.startsWith(QUESTION)).length;
+    if (now > sent) {
+      lastSentAt = lastProgressAt = Date.now();
+      sent = now;
+    }
+    if (askIds.length > started) {
+      started = askIds.length;
+      lastProgressAt = Date.now();
+    }
+    progress.update(`started ${askIds.length}/${count}${refused ? ` (${refused} refused)` : ''}, questions sent ${sent}/${count}, ${replies.length} replies sent`);
+    if (!starting && sent + refused >= count) break;
+    // Stalled: nothing started and no question sent for that long.
+    if (Date.now() - lastProgressAt > STALL_MS) {
+      stalled = true;
+      break;
+    }
+  }
+  sending = false;
+  await Promise.all([starts, replying]);
+  const usage = worker.usage();
+  const samples = await Promise.all(replies);
+  await collectAnswers(fleet, samples, Date.now() + REPLY_CAP_MS, () => undefined);
+  const replyLatency = summarize(latencies(samples));
+  const failed = await countEnded(fleet, askIds);
+  const seconds = (lastSentAt - start) / 1000;
+  const result: CampaignResult = {
+    asks: count,
+    sent,
+    failed,
+    refused,
+    seconds,
+    perSecond: sent / seconds,
+    peakRssBytes: usage.peakRssBytes,
+    rssAfterBytes: usage.rssBytes,
+    replies: replyLatency,
+    replyP99Ms: replyLatency.p99,
+    ...(stalled && { stalledAfterSeconds: STALL_MS / 1000 }),
+  };
+  progress.done(
+    `${sent}/${count} questions in ${seconds.toFixed(1)} s (${result.perSecond.toFixed(1)}/s), ${failed} failed; reply p99 ${replyLatency.p99} ms (${replyLatency.completed}/${replyLatency.count}); peak ${Math.round(usage.peakRssBytes / 2 ** 20)} MiB`,
+  );
+  return result;
+}
+
+/** Asks of the campaign that are no longer running: each should wait 24 h for its answer. */
+async function countEnded(fleet: Fleet, askIds: readonly string[]): Promise<number> {
+  const ended = await mapConcurrently(askIds, 32, async (askId) => {
+    const { status } = await fleet.client.workflow.getHandle(askId).describe();
+    return status.name !== 'RUNNING';
+  });
+  return ended.filter(Boolean).length;
+}
