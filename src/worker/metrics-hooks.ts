@@ -30,9 +30,9 @@ export const metricsSinks: InjectedSinks<SmsAskMetricsSinks> = {
   },
 };
 
-/** The kind of SMS an SMS activity sends: question (sendSms) or the feedback kind; undefined for other activities. */
+/** The kind of SMS an SMS activity sends: question (sendSms, registerAndAsk) or the feedback kind; undefined for other activities. */
 function smsKind(activityType: string, args: readonly unknown[]): string | undefined {
-  if (activityType === 'sendSms') return 'question';
+  if (activityType === 'sendSms' || activityType === 'registerAndAsk') return 'question';
   if (activityType === 'sendFeedback') return String((args[0] as { kind?: unknown } | undefined)?.kind ?? 'feedback');
   return undefined;
 }
@@ -45,9 +45,12 @@ export function smsMetricsInterceptor(ctx: Context): ActivityInterceptors {
         const kind = smsKind(ctx.info.activityType, input.args);
         if (!kind) return next(input);
         try {
-          const result = await next(input);
+          const result = (await next(input)) as { sent?: unknown; sendError?: string } | undefined;
+          // registerAndAsk returns a permanent send failure instead of throwing it, so the
+          // registration it made stands.
+          if (result?.sendError !== undefined) smsFailed.inc({ kind, permanent: 'true' });
           // A feedback kind that is turned off sends nothing.
-          if ((result as { sent?: boolean } | undefined)?.sent !== false) smsSent.inc({ kind });
+          else if (result?.sent !== false) smsSent.inc({ kind });
           return result;
         } catch (err) {
           smsFailed.inc({ kind, permanent: String(err instanceof ApplicationFailure && err.nonRetryable) });
