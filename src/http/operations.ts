@@ -131,9 +131,9 @@ export function buildOperations({ settings, asks, sns }: OperationDeps): Operati
       query: pendingQuery,
       responses: { 200: { description: 'The pending asks', schema: pendingListSchema } },
       async handle({ query }) {
-        const { to, ...filter } = query;
+        const { to, codes, ...filter } = query;
         const recipient = to === undefined ? undefined : normalizeRecipientPhone(to, settings.defaultCountry);
-        return ok({ asks: await asks.listPending({ ...filter, recipient }) });
+        return ok({ asks: await asks.listPending({ ...filter, recipient }, { withCodes: codes === true }) });
       },
     }),
     define({

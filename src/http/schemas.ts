@@ -23,6 +23,9 @@ export const pendingQuery = z
     overdue: queryBoolean.optional().describe('Only asks past their deadline (the worker is behind or down)'),
     escalated: queryBoolean.optional().describe('Only asks that escalated at least one tier'),
     policy: z.string().min(1).max(100).optional().describe('A preset name, custom or default'),
+    codes: queryBoolean
+      .optional()
+      .describe("Also each recipient's reply codes, read from each ask (one query per ask; the listing itself holds none)"),
   })
   .strict();
 
@@ -145,7 +148,7 @@ export const pendingListSchema = z.object({
       incident: z.string().optional(),
       question: z.string(),
       recipients: z.array(z.string()),
-      codes: z.record(z.string(), z.array(optionCode)),
+      codes: z.record(z.string(), z.array(optionCode)).optional().describe('Only with codes=true'),
       startedAt: z.string(),
       deadline: z.string(),
       tier: z.number().int(),

@@ -144,6 +144,15 @@ describe('HTTP API', () => {
       const res = await api.call('GET', `/v1/asks/pending?to=${encodeURIComponent(phone)}`, { key: READ_KEY });
       return res.body.asks.length === 1 ? res.body.asks : undefined;
     }, 'the ask in the pending list');
+    const listed = await api.call('GET', `/v1/asks/pending?to=${encodeURIComponent(phone)}`, { key: READ_KEY });
+    expect(listed.body.asks[0].codes).toBeUndefined();
+    // The codes come once the phone's recipient workflow has handed them out.
+    const codes = await eventually(async () => {
+      const res = await api.call('GET', `/v1/asks/pending?to=${encodeURIComponent(phone)}&codes=true`, { key: READ_KEY });
+      const forPhone = res.body.asks[0]?.codes?.[phone];
+      return forPhone?.length ? forPhone : undefined;
+    }, "the ask's codes in the pending list");
+    expect(codes.map((c: { option: string }) => c.option)).toEqual(['Yes', 'No']);
 
     const extended = await api.call('POST', `/v1/asks/${entitlement}/extend`, { key: OPERATE_KEY, body: { by: '2h', reason: 'owner on a flight' } });
     expect(extended.status).toBe(200);
