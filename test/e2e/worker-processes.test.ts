@@ -3,8 +3,6 @@
  * also while one process is killed; a poller terminated by hand comes back; payloads are encrypted
  * on the server; and no log line of the whole run holds a full phone number.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,8 +11,8 @@ import { provisionInboundResources } from '../../src/local-stack/local-stack';
 import { publishPhoneReply, waitForSms } from '../../src/local-stack/phone-simulator';
 import { dataConverterFor } from '../../src/temporal';
 import { inboundPollerWorkflowId } from '../../src/workflows/definitions';
-import { BIN } from '../support/cli';
 import { eventually, localAws, newPhone, sharedStack } from '../support/harness';
+import { BIN, WorkerProcess, workerEnv } from '../support/worker-process';
 
 const aws = localAws();
 const taskQueue = `test-${randomUUID()}`;
@@ -24,52 +22,17 @@ let client: Client;
 let asks: SmsAskClient;
 const phones: string[] = [];
 
-class WorkerProcess {
-  log = '';
-  private readonly child: ChildProcess;
-  readonly exited: Promise<void>;
-
-  constructor(env: NodeJS.ProcessEnv) {
-    this.child = spawn(BIN, ['worker'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const keep = (chunk: Buffer) => (this.log += chunk.toString());
-    this.child.stdout?.on('data', keep);
-    this.child.stderr?.on('data', keep);
-    this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
-  }
-
-  ready(): Promise<true> {
-    return eventually(async () => (this.log.includes('sms-ask worker running') ? true : undefined), 'the worker to start', 90_000);
-  }
-
-  kill(signal: NodeJS.Signals): Promise<void> {
-    this.child.kill(signal);
-    return this.exited;
-  }
-}
-
 const workers: WorkerProcess[] = [];
 
-function workerEnv(): NodeJS.ProcessEnv {
-  const stack = sharedStack();
-  return {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
+function twoPollerEnv(): NodeJS.ProcessEnv {
+  return workerEnv(sharedStack(), { taskQueue, queueUrl: inbound.queueUrl }, {
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    TEMPORAL_ADDRESS: stack.temporalAddress,
-    TEMPORAL_NAMESPACE: stack.namespace,
-    AWS_REGION: stack.region,
-    AWS_ENDPOINT_URL: stack.awsEndpoint,
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    SMS_ASK_TASK_QUEUE: taskQueue,
-    SMS_ASK_QUEUE_URL: inbound.queueUrl,
-    SMS_ASK_POLL_WAIT_SECONDS: '1',
     SMS_ASK_POLLERS: '2',
     SMS_ASK_POLL_CONCURRENCY: '2',
     SMS_ASK_PAYLOAD_KEYS: payloadKeys,
     // Everything the worker can say, so the scan below sees it all.
     SMS_ASK_LOG_LEVEL: 'debug',
-  };
+  });
 }
 
 interface RawPayload {
@@ -113,12 +76,11 @@ beforeAll(async () => {
     dataConverter: dataConverterFor({ payloadKeys }),
   });
   asks = new SmsAskClient(client, { taskQueue });
-  workers.push(new WorkerProcess(workerEnv()), new WorkerProcess(workerEnv()));
-  await Promise.all(workers.map((w) => w.ready()));
+  workers.push(...(await Promise.all([1, 2].map(() => WorkerProcess.start([BIN, 'worker'], twoPollerEnv())))));
 }, 180_000);
 
 afterAll(async () => {
-  await Promise.all(workers.map((w) => w.kill('SIGTERM')));
+  await Promise.all(workers.map((w) => w.stop()));
   await client?.connection.close();
 });
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { TestWorker } from './harness';
 import { sharedStack } from './harness';
+import { stackEnv } from './worker-process';
 
 export const BIN = path.resolve(__dirname, '../../bin/sms-ask');
 
@@ -15,19 +16,9 @@ export interface CliResult {
 
 /** What a user's shell would hold to point the CLI at the shared stack and this worker. */
 export function cliEnv(worker: TestWorker, inbound: { queueUrl: string; topicArn: string }, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const stack = sharedStack();
   return {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
+    ...stackEnv(sharedStack(), { taskQueue: worker.taskQueue, queueUrl: inbound.queueUrl }),
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    TEMPORAL_ADDRESS: stack.temporalAddress,
-    TEMPORAL_NAMESPACE: stack.namespace,
-    AWS_REGION: stack.region,
-    AWS_ENDPOINT_URL: stack.awsEndpoint,
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    SMS_ASK_TASK_QUEUE: worker.taskQueue,
-    SMS_ASK_QUEUE_URL: inbound.queueUrl,
     SMS_ASK_INBOUND_TOPIC_ARN: inbound.topicArn,
     ...extra,
   };

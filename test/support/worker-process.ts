@@ -7,8 +7,8 @@ import type { SharedStack } from './global-setup';
 export const BIN = path.resolve(__dirname, '../../bin/sms-ask');
 const READY_MESSAGE = 'sms-ask worker running';
 
-/** The environment that points a worker at the shared stack, its own task queue and queue. */
-export function workerEnv(stack: SharedStack, settings: { taskQueue: string; queueUrl: string }, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+/** What a user's shell holds to point sms-ask at the shared stack, and nothing else of the test's environment. */
+export function stackEnv(stack: SharedStack, settings: { taskQueue: string; queueUrl: string }): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -20,9 +20,12 @@ export function workerEnv(stack: SharedStack, settings: { taskQueue: string; que
     AWS_SECRET_ACCESS_KEY: 'test',
     SMS_ASK_TASK_QUEUE: settings.taskQueue,
     SMS_ASK_QUEUE_URL: settings.queueUrl,
-    SMS_ASK_POLL_WAIT_SECONDS: '1',
-    ...extra,
   };
+}
+
+/** The environment that points a worker at the shared stack, its own task queue and queue. */
+export function workerEnv(stack: SharedStack, settings: { taskQueue: string; queueUrl: string }, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...stackEnv(stack, settings), SMS_ASK_POLL_WAIT_SECONDS: '1', ...extra };
 }
 
 export class WorkerProcess {
@@ -62,6 +65,13 @@ export class WorkerProcess {
   /** What the worker has written so far (its JSON log lines). */
   get log(): string {
     return this.output.text;
+  }
+
+  /** Sends `signal` (a crash: SIGKILL) and waits for the exit. */
+  async kill(signal: NodeJS.Signals): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
+    this.child.kill(signal);
+    return this.exited;
   }
 
   /** SIGTERM, then the exit code; SIGKILL if it has not exited after `timeoutMs`. */
