@@ -140,13 +140,17 @@ export const askStateSchema = z
 
 export const waitingSchema = z.object({ askId: z.string(), status: z.literal('waiting') });
 
+/** What both listings show of an ask. */
+const listedAsk = z.object({
+  askId: z.string(),
+  entitlement: z.string(),
+  incident: z.string().optional(),
+  question: z.string(),
+});
+
 export const pendingListSchema = z.object({
   asks: z.array(
-    z.object({
-      askId: z.string(),
-      entitlement: z.string(),
-      incident: z.string().optional(),
-      question: z.string(),
+    listedAsk.extend({
       recipients: z.array(z.string()),
       codes: z.record(z.string(), z.array(optionCode)).optional().describe('Only with codes=true'),
       startedAt: z.string(),
@@ -161,11 +165,7 @@ export const pendingListSchema = z.object({
 
 export const endedListSchema = z.object({
   asks: z.array(
-    z.object({
-      askId: z.string(),
-      entitlement: z.string(),
-      incident: z.string().optional(),
-      question: z.string(),
+    listedAsk.extend({
       status: z.enum(['answered', 'timed_out', 'cancelled', 'unreachable', 'undecided', 'failed']),
       answer: answerSchema.optional(),
       startedAt: z.string(),
