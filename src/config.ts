@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { DEFAULT_MAX_REPLY_BODY_BYTES, MAX_REPLY_BODY_BYTES_CEILING } from './domain/input-limits';
 import type { ReplyRules } from './domain/reply-guard';
 import { parsePayloadKeys } from './payload-keys';
-import { WEBHOOK_EVENTS } from './domain/callback';
+import { WEBHOOK_EVENTS, webhookHostAllowed } from './domain/callback';
 import type { WebhookDefaults } from './domain/callback';
 import { DEFAULT_TASK_QUEUE } from './task-queue';
 
@@ -243,6 +243,16 @@ export const settingsSchema = z.object({
     .transform((v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : v))
     .pipe(z.array(z.enum(WEBHOOK_EVENTS)).min(1))
     .default(['ended']),
+  /**
+   * The only hosts outcome webhooks may go to, comma-separated: `hooks.example.com`, or
+   * `*.example.com` for its subdomains. An ask whose callback names another host is refused, and the
+   * worker will not POST to one. Default: any host (set it wherever untrusted callers may start asks).
+   */
+  webhookAllowedHosts: z
+    .unknown()
+    .transform((v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : v))
+    .pipe(z.array(z.string().regex(/^(\*\.)?[\w.:[\]-]{1,253}$/, 'a host name, IP address or *.domain')).min(1))
+    .optional(),
   /** How long a webhook delivery is retried, with backoff, before it is given up, in seconds. Default 3600 (1 h). */
   webhookRetryForSeconds: z.coerce.number().int().min(1).max(30 * 86_400).default(3600),
   /** Timeout of one webhook POST in milliseconds. Default 10000. */
@@ -280,6 +290,9 @@ export const settingsSchema = z.object({
   }
   if (settings.webhookDefaultSecretName && !(settings.webhookDefaultSecretName in (settings.webhookSecrets ?? {}))) {
     ctx.addIssue({ code: 'custom', path: ['webhookDefaultSecretName'], message: `no secret named "${settings.webhookDefaultSecretName}" in webhookSecrets` });
+  }
+  if (settings.webhookUrl && !webhookHostAllowed(settings.webhookUrl, settings.webhookAllowedHosts)) {
+    ctx.addIssue({ code: 'custom', path: ['webhookUrl'], message: 'its host is not among webhookAllowedHosts (SMS_ASK_WEBHOOK_ALLOWED_HOSTS)' });
   }
   if (settings.webhookUrl && Object.keys(settings.webhookSecrets ?? {}).length === 0) {
     ctx.addIssue({ code: 'custom', path: ['webhookUrl'], message: 'a default webhook needs a secret to sign with: set webhookSecrets (SMS_ASK_WEBHOOK_SECRETS)' });
@@ -352,6 +365,7 @@ export const SETTINGS_ENV = {
   webhookSecrets: 'SMS_ASK_WEBHOOK_SECRETS',
   webhookDefaultSecretName: 'SMS_ASK_WEBHOOK_DEFAULT_SECRET_NAME',
   webhookEvents: 'SMS_ASK_WEBHOOK_EVENTS',
+  webhookAllowedHosts: 'SMS_ASK_WEBHOOK_ALLOWED_HOSTS',
   webhookRetryForSeconds: 'SMS_ASK_WEBHOOK_RETRY_FOR_SECONDS',
   webhookTimeoutMs: 'SMS_ASK_WEBHOOK_TIMEOUT_MS',
   'feedback.success.enabled': 'SMS_ASK_FEEDBACK_SUCCESS_ENABLED',
@@ -444,5 +458,6 @@ export function webhookDefaults(settings: Settings): WebhookDefaults {
     secretNames: Object.keys(settings.webhookSecrets ?? {}),
     defaultSecretName: settings.webhookDefaultSecretName,
     retryForMs: settings.webhookRetryForSeconds * 1000,
+    allowedHosts: settings.webhookAllowedHosts,
   };
 }

@@ -36,8 +36,29 @@ export interface NormalizedCallback {
   retryForMs: number;
 }
 
+/**
+ * Whether a webhook may go to `url`'s host: any host when the deployment names none, else an exact
+ * host name (or IP literal) of the list, or a subdomain of a `*.example.com` entry. Without a list,
+ * whoever may start an ask can make the worker POST to any address it reaches, internal ones too.
+ */
+export function webhookHostAllowed(url: string, allowedHosts: readonly string[] | undefined): boolean {
+  if (!allowedHosts) return true;
+  let host: string;
+  try {
+    host = new URL(url).hostname.toLowerCase().replace(/\.$/, '');
+  } catch {
+    return false;
+  }
+  return allowedHosts.some((entry) => {
+    const allowed = entry.toLowerCase();
+    return allowed.startsWith('*.') ? host.endsWith(allowed.slice(1)) : host === allowed;
+  });
+}
+
 /** The deployment's webhook settings that an ask's callback is checked and completed with. */
 export interface WebhookDefaults {
+  /** The only hosts webhooks may go to (SMS_ASK_WEBHOOK_ALLOWED_HOSTS); any host when unset. */
+  allowedHosts?: readonly string[];
   /** The callback URL of asks that give none. */
   url?: string;
   events: WebhookEvent[];
@@ -60,6 +81,10 @@ export function resolveCallback(
     return { url: defaults.url, secretName: defaultSecretName, events: defaults.events, retryForMs };
   }
   const events = request.events ?? ['ended'];
+  if (!webhookHostAllowed(request.url, defaults?.allowedHosts)) {
+    problems.push(`callback.url: ${new URL(request.url).hostname} is not a webhook host this deployment allows (SMS_ASK_WEBHOOK_ALLOWED_HOSTS)`);
+    return undefined;
+  }
   if (request.secret !== undefined && request.secretName !== undefined) {
     problems.push('callback.secretName: give secret or secretName, not both');
     return undefined;
