@@ -27,6 +27,8 @@ let topicArn: string;
 let browser: TestBrowser;
 /** Every URL the browser asked for, to check that nothing left sms-ask and no key went into one. */
 const requested: string[] = [];
+/** Script errors and refusals the page met (a Content-Security-Policy violation is one); the 403s and the 409 the tests ask for are not. */
+const pageErrors: string[] = [];
 
 beforeAll(async () => {
   const name = `console-${randomUUID().slice(0, 8)}`;
@@ -42,6 +44,12 @@ beforeAll(async () => {
   });
   browser = await launchBrowser();
   browser.context.on('request', (request) => requested.push(request.url()));
+  browser.context.on('page', (page) => {
+    page.on('pageerror', (err) => pageErrors.push(String(err)));
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !/Failed to load resource: the server responded with a status of (403|409)/.test(message.text())) pageErrors.push(message.text());
+    });
+  });
 });
 afterAll(async () => {
   await browser?.close();
@@ -220,6 +228,7 @@ describe('the operator console', () => {
     expect(requested.length).toBeGreaterThan(0);
     expect(requested.filter((url) => !url.startsWith(`${api.url}/`))).toEqual([]);
     expect(requested.filter((url) => url.includes(OPERATE_KEY) || url.includes(READ_KEY))).toEqual([]);
+    expect(pageErrors).toEqual([]);
     await api.call('POST', `/v1/asks/${encodeURIComponent(askId)}/cancel`, { key: OPERATE_KEY, body: { reason: 'test done' } });
     await page.close();
   });
