@@ -148,6 +148,12 @@ describe('the operator console', () => {
     await page.locator('#ask-question', { hasText: question }).waitFor(SEEN_WITHIN);
     expect(page.url()).toBe(`${api.url}/console#/ask/${encodeURIComponent(askId)}`);
 
+    // The skip link moves the focus past the header, and leaves the page where it is.
+    await page.locator('a.skip').focus();
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate<string | undefined>('document.activeElement?.id')).toBe('main');
+    expect(page.url()).toBe(`${api.url}/console#/ask/${encodeURIComponent(askId)}`);
+
     await page.getByRole('button', { name: 'Answer…' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('Answer').selectOption('Keep');

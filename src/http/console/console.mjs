@@ -387,6 +387,11 @@ function wire() {
     }
   });
   $('#sign-out').addEventListener('click', () => signOut());
+  // The skip link moves the focus only: the address's fragment is the page's route.
+  $('.skip').addEventListener('click', (event) => {
+    event.preventDefault();
+    $('#main').focus();
+  });
   $('#filters').addEventListener('submit', (event) => {
     event.preventDefault();
     state.filters = readFilters();
