@@ -117,7 +117,7 @@ export interface PendingAsk {
 const quote = (value: string) => `'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`;
 
 /** The visibility query behind listPending. Values are quoted, so a filter cannot change the query. */
-export function pendingAsksQuery(taskQueue: string, filter: PendingFilter, now: Date): string {
+export function pendingAsksVisibilityQuery(taskQueue: string, filter: PendingFilter, now: Date): string {
   const { recipients, entitlement, incident, deadline, tier, policy } = askSearchAttributes;
   return [
     `WorkflowType = 'askWorkflow'`,
@@ -358,7 +358,7 @@ export class SmsAskClient {
    */
   async listPending(filter: PendingFilter = {}, options: { withCodes?: boolean } = {}): Promise<PendingAsk[]> {
     const rows: PendingAsk[] = [];
-    const query = pendingAsksQuery(this.taskQueue, filter, new Date());
+    const query = pendingAsksVisibilityQuery(this.taskQueue, filter, new Date());
     for await (const execution of this.client.workflow.list({ query })) {
       const memo = execution.memo?.ask as AskMemo | undefined;
       const attributes = execution.typedSearchAttributes;

@@ -3,17 +3,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadPolicyPresets } from '../../src/client/policy-file';
-import { pendingAsksQuery } from '../../src/client/sms-ask-client';
+import { pendingAsksVisibilityQuery } from '../../src/client/sms-ask-client';
 
 describe('pending filters', () => {
   const now = new Date('2025-01-06T09:00:00Z');
 
   it('lists only running asks of this task queue by default', () => {
-    expect(pendingAsksQuery('sms-ask', {}, now)).toBe("WorkflowType = 'askWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = 'sms-ask'");
+    expect(pendingAsksVisibilityQuery('sms-ask', {}, now)).toBe("WorkflowType = 'askWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = 'sms-ask'");
   });
 
   it('turns every filter into a search attribute condition', () => {
-    expect(pendingAsksQuery('q', { recipient: '+12065550142', entitlement: 'e-1', incident: '1042', policy: 'critical-approval', overdue: true, escalated: true }, now)).toBe(
+    expect(pendingAsksVisibilityQuery('q', { recipient: '+12065550142', entitlement: 'e-1', incident: '1042', policy: 'critical-approval', overdue: true, escalated: true }, now)).toBe(
       "WorkflowType = 'askWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = 'q'" +
         " AND SmsAskRecipients = '+12065550142' AND SmsAskEntitlement = 'e-1' AND SmsAskIncident = '1042'" +
         " AND SmsAskPolicy = 'critical-approval' AND SmsAskDeadline < '2025-01-06T09:00:00.000Z' AND SmsAskTier > 0",
@@ -21,7 +21,7 @@ describe('pending filters', () => {
   });
 
   it('quotes values, so that a filter cannot change the query', () => {
-    expect(pendingAsksQuery('q', { entitlement: "x' OR WorkflowType = 'y" }, now)).toContain("SmsAskEntitlement = 'x\\' OR WorkflowType = \\'y'");
+    expect(pendingAsksVisibilityQuery('q', { entitlement: "x' OR WorkflowType = 'y" }, now)).toContain("SmsAskEntitlement = 'x\\' OR WorkflowType = \\'y'");
   });
 });
 

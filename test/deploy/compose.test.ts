@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, it, expect } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { CONFIG_FILE_ENV, SETTINGS_ENV, loadSettings, settingsSchema } from '../../src/config';
-import { devServerSearchAttributeArgs } from '../../src/search-attributes';
+import { devServerSearchAttributeArgs } from '../../src/search-attribute-registration';
 
 const ROOT = path.resolve(__dirname, '../..');
 const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
