@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { NativeConnection } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 import { loadSettings } from './config';
 import type { Settings } from './config';
 import { payloadCodecsFor } from './payload-codec';
@@ -32,5 +32,8 @@ export async function connectWorker(
   settings: CodecSettings = loadSettings(),
 ): Promise<{ connection: NativeConnection; namespace: string; dataConverter: DataConverter }> {
   const { connectionOptions, namespace } = connectConfig();
+  // Loaded here, not at the top: the worker SDK takes a third of a second to load, and the CLI's
+  // other commands never need it.
+  const { NativeConnection } = await import('@temporalio/worker');
   return { connection: await NativeConnection.connect(connectionOptions), namespace, dataConverter: dataConverterFor(settings) };
 }

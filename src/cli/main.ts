@@ -19,9 +19,6 @@ import { addDiagnosticCommands } from './diagnostics';
 import { describeError } from './errors';
 import { formatPending, formatStatus } from './format';
 import { exitWith } from './output';
-import { runStack, stopBackgroundStack } from './stack';
-import { runWorker } from '../worker/run-worker';
-import { runServe } from '../http/serve';
 
 interface GlobalOptions {
   json?: boolean;
@@ -95,7 +92,7 @@ export function buildProgram(): Command {
   program
     .command('worker')
     .description('run the worker: workflows, activities and the inbound SQS poller')
-    .action(action(async (settings) => runWorker(settings)));
+    .action(action(async (settings) => (await import('../worker/run-worker.js')).runWorker(settings)));
 
   program
     .command('serve')
@@ -110,7 +107,8 @@ export function buildProgram(): Command {
           ...(opts.port !== undefined && { httpPort: opts.port as unknown as number }),
           ...(opts.worker && { serveWorker: true }),
         });
-        await runServe(settings, (url) => console.log(`sms-ask HTTP API on ${url} (OpenAPI: ${url}/openapi.json)`));
+        const { runServe } = await import('../http/serve.js');
+        await runServe(settings, (url: string) => console.log(`sms-ask HTTP API on ${url} (OpenAPI: ${url}/openapi.json)`));
       }),
     );
 
@@ -306,7 +304,7 @@ export function buildProgram(): Command {
     // Not --env-file: Node 20 claims that flag anywhere on the command line.
     .option('--env-path <path>', 'where to write the settings', '.stack/env')
     .addOption(new Option('--no-worker', 'do not run a worker in the stack process'))
-    .action(action(async (_settings, opts: { envPath: string; worker: boolean }) => runStack({ envFile: opts.envPath, worker: opts.worker })));
+    .action(action(async (_settings, opts: { envPath: string; worker: boolean }) => (await import('./stack.js')).runStack({ envFile: opts.envPath, worker: opts.worker })));
   stack
     .command('provision')
     .description('create the inbound topic, queue, DLQ and subscription on an AWS emulator (AWS_ENDPOINT_URL)')
@@ -325,6 +323,7 @@ export function buildProgram(): Command {
     .option('--env-path <path>', 'the settings file the stack wrote', '.stack/env')
     .action(
       action(async (_settings, opts: { envPath: string }) => {
+        const { stopBackgroundStack } = await import('./stack.js');
         const pid = await stopBackgroundStack(opts.envPath);
         return { json: { stopped: pid }, text: `Local stack (pid ${pid}) stopped.` };
       }),

@@ -4,7 +4,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -237,9 +237,11 @@ async function startTemporal(port: number, namespace: string, extraArgs: string[
   const executable = resolveTemporalExecutable();
   const what = executable.type === 'existing-path' ? executable.path : 'the Temporal CLI downloaded by the Temporal SDK';
   log(`starting Temporal dev server (${what}) on 127.0.0.1:${port}`);
+  // Loaded only to start a server: it brings the worker SDK and webpack, which the CLI's other commands never need.
+  const { TestWorkflowEnvironment: Environment } = await import('@temporalio/testing');
   let env: TestWorkflowEnvironment;
   try {
-    env = await TestWorkflowEnvironment.createLocal({
+    env = await Environment.createLocal({
       server: {
         executable,
         ip: '127.0.0.1',
