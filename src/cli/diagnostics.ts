@@ -14,29 +14,17 @@ import type { SetupReport } from '../setup/setup';
 import { setupTargetFrom } from '../setup/resources';
 import { connectClient } from '../temporal';
 import { describeError } from './errors';
-import { exitWith } from './output';
+import { exitWith, secretsOf } from './output';
 
 /** Secret values that must never be printed, even inside an AWS error message. */
-function secretsOf(settings: Settings, env: NodeJS.ProcessEnv): string[] {
-  return [settings.awsSecretAccessKey, settings.awsSessionToken, env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN, env.TEMPORAL_API_KEY].filter(
-    (value): value is string => Boolean(value && value.length >= 8),
-  );
-}
-
-export function redactSecrets(text: string, secrets: string[]): string {
-  return secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), text);
-}
-
 /** Prints the report (JSON or text, secrets removed) and exits: 1 when `failed`. */
 function finish(json: boolean, settings: Settings | undefined, report: unknown, text: string, failed: boolean): Promise<never> {
-  const secrets = settings ? secretsOf(settings, process.env) : [];
-  return exitWith(failed ? 1 : 0, { stdout: redactSecrets(json ? JSON.stringify(report, null, 2) : text, secrets) });
+  return exitWith(failed ? 1 : 0, { stdout: json ? JSON.stringify(report, null, 2) : text }, secretsOf(settings));
 }
 
 function fail(json: boolean, settings: Settings | undefined, err: unknown): Promise<never> {
   const message = describeError(err);
-  const secrets = settings ? secretsOf(settings, process.env) : [];
-  return exitWith(1, json ? { stdout: redactSecrets(JSON.stringify({ error: message }, null, 2), secrets) } : { stderr: redactSecrets(`error: ${message}`, secrets) });
+  return exitWith(1, json ? { stdout: JSON.stringify({ error: message }, null, 2) } : { stderr: `error: ${message}` }, secretsOf(settings));
 }
 
 const LABELS = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', skip: 'SKIP' } as const;

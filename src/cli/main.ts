@@ -18,7 +18,7 @@ import { connectClient } from '../temporal';
 import { addDiagnosticCommands } from './diagnostics';
 import { describeError } from './errors';
 import { formatPending, formatStatus } from './format';
-import { exitWith } from './output';
+import { exitWith, secretsOf } from './output';
 
 interface GlobalOptions {
   json?: boolean;
@@ -29,12 +29,14 @@ function action<A extends unknown[]>(body: (settings: Settings, ...args: A) => P
   return async (...args: A) => {
     const command = args[args.length - 1] as Command;
     const json = Boolean((command.optsWithGlobals() as GlobalOptions).json);
+    let settings: Settings | undefined;
     try {
-      const out = await body(loadSettings(), ...args);
-      await exitWith(0, out ? { stdout: json ? JSON.stringify(out.json, null, 2) : out.text } : {});
+      settings = loadSettings();
+      const out = await body(settings, ...args);
+      await exitWith(0, out ? { stdout: json ? JSON.stringify(out.json, null, 2) : out.text } : {}, secretsOf(settings));
     } catch (err) {
       const message = describeError(err);
-      await exitWith(1, json ? { stdout: JSON.stringify({ error: message }, null, 2) } : { stderr: `error: ${message}` });
+      await exitWith(1, json ? { stdout: JSON.stringify({ error: message }, null, 2) } : { stderr: `error: ${message}` }, secretsOf(settings));
     }
   };
 }
