@@ -13,6 +13,8 @@ export async function runStack({ envFile, worker }: { envFile: string; worker: b
   // The dev server's start makes Temporal's runtime: set it up for the worker first.
   if (worker) await installWorkerRuntime(loadSettings());
   else installQuietRuntime();
+  // The env file appears once the stack runs (scripts wait for it), so a stale one must not linger.
+  rmSync(envFile, { force: true });
   const stack = await startLocalStack({ log: (line) => console.error(line) });
   try {
     mkdirSync(dirname(envFile), { recursive: true });
