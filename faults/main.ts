@@ -21,6 +21,7 @@ import { localAwsClientConfig } from '../src/local-stack/local-stack';
 import { inboundPollerWorkflowId } from '../src/workflows/definitions';
 import { createAsks } from './asks';
 import { FaultProxy } from './fault-proxy';
+import type { FaultRule } from './fault-proxy';
 import { sendReplyStream, Strangers } from './load';
 import { collectOutcomes, tally } from './outcomes';
 import type { ScenarioResult } from './outcomes';
@@ -54,6 +55,13 @@ interface Scenario {
   seconds: number;
   /** Runs the fault for `seconds`; the replies flow meanwhile. */
   fault(stage: Stage, seconds: number): Promise<void>;
+}
+
+/** The proxy injects these faults for `seconds`, then none. */
+async function faultsFor(stage: Stage, seconds: number, rules: FaultRule[]): Promise<void> {
+  stage.proxy.setRules(rules);
+  await sleep(seconds * 1000);
+  stage.proxy.clearRules();
 }
 
 const SCENARIOS: Scenario[] = [
@@ -90,12 +98,10 @@ const SCENARIOS: Scenario[] = [
     seconds: 120,
     async fault(stage, seconds) {
       // 15 % throttled, then 5xx on 15/85 of the rest: 30 % of publishes in all.
-      stage.proxy.setRules([
+      await faultsFor(stage, seconds, [
         { service: 'sns', action: 'Publish', fault: 'throttle', probability: 0.15 },
         { service: 'sns', action: 'Publish', fault: 'error5xx', probability: 0.15 / 0.85 },
       ]);
-      await sleep(seconds * 1000);
-      stage.proxy.clearRules();
     },
   },
   {
@@ -103,13 +109,11 @@ const SCENARIOS: Scenario[] = [
     label: 'SQS receive errors (5xx, throttling, dropped connections)',
     seconds: 60,
     async fault(stage, seconds) {
-      stage.proxy.setRules([
+      await faultsFor(stage, seconds, [
         { service: 'sqs', action: 'ReceiveMessage', fault: 'error5xx', probability: 0.5 },
         { service: 'sqs', action: 'ReceiveMessage', fault: 'throttle', probability: 0.5 },
         { service: 'sqs', action: 'ReceiveMessage', fault: 'drop', probability: 1 },
       ]);
-      await sleep(seconds * 1000);
-      stage.proxy.clearRules();
     },
   },
   {
