@@ -238,4 +238,29 @@ describe('the operator console', () => {
     await api.call('POST', `/v1/asks/${encodeURIComponent(askId)}/cancel`, { key: OPERATE_KEY, body: { reason: 'test done' } });
     await page.close();
   });
+
+  it('keeps the key through a reload while sms-ask does not answer, says so, and comes back by itself', async () => {
+    const question = `Quarantine laptop LT-${Math.floor(Math.random() * 9000) + 1000}?`;
+    const askId = await startAsk(question, newPhone());
+    const page = await openConsole(READ_KEY);
+    await pendingRow(page, question).waitFor(SEEN_WITHIN);
+
+    const errorsBefore = pageErrors.length;
+    let refused = 0;
+    await page.route('**/v1/caller', (route) => {
+      refused++;
+      return route.abort('connectionrefused');
+    });
+    await page.reload();
+    await page.getByText(/sms-ask did not answer .* Trying again/).waitFor(SEEN_WITHIN);
+    expect(await page.evaluate(() => sessionStorage.getItem('sms-ask.apiKey'))).toBe(READ_KEY);
+    await page.unroute('**/v1/caller');
+    await pendingRow(page, question).waitFor(SEEN_WITHIN);
+    await expect(page.locator('#who').textContent()).resolves.toBe('wallboard (read)');
+    expect(refused).toBeGreaterThan(0);
+    // The browser reports each refused request; nothing else went wrong.
+    expect(pageErrors.slice(errorsBefore).filter((e) => !/ERR_CONNECTION_REFUSED/.test(e))).toEqual([]);
+    await api.call('POST', `/v1/asks/${encodeURIComponent(askId)}/cancel`, { key: OPERATE_KEY, body: { reason: 'test done' } });
+    await page.close();
+  });
 });

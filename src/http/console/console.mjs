@@ -413,10 +413,21 @@ function wire() {
   setInterval(tick, 1000);
 }
 
+/** How long to wait before asking again when sms-ask did not answer a stored key's check. */
+const RETRY_SIGN_IN_MS = 5000;
+
 async function start() {
   wire();
-  if (state.key && (await signIn(state.key))) navigate();
-  else if (!state.caller) signOut($('#key-error').textContent);
+  if (!state.key) return signOut();
+  // Only a refusal (401, which signs out) forgets the stored key; while sms-ask does not answer,
+  // the page says so and tries again, so a restart of the server does not sign everyone out.
+  while (state.key && !state.caller) {
+    if (await signIn(state.key)) return navigate();
+    if (!state.key || state.caller) return;
+    showOnly('#sign-in');
+    $('#key-error').textContent += ' Trying again…';
+    await new Promise((resolve) => setTimeout(resolve, RETRY_SIGN_IN_MS));
+  }
 }
 
 void start();
