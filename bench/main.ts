@@ -132,14 +132,15 @@ async function runScenarios(options: BenchOptions, stack: LocalStack, client: Cl
 
   if (runs(options, 'campaign')) {
     results.campaigns = [];
-    for (const size of options.campaign) {
+    for (const [size, priority] of options.campaign.flatMap((size) => options.campaignPriority.map((priority) => [size, priority] as const))) {
       // Each campaign on a fresh worker and task queue, so that its peak memory is its own.
-      const taskQueue = `bench-campaign-${size}`;
-      const { QueueUrl: queueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `bench-campaign-${size}-inbound` }));
-      const worker = await startWorker(`campaign-${size}`, { SMS_ASK_TASK_QUEUE: taskQueue, SMS_ASK_QUEUE_URL: queueUrl!, SMS_ASK_SMS_PUBLISH_RATE: SETUP_PUBLISH_RATE });
+      const name = `campaign-${size}-${priority}`;
+      const taskQueue = `bench-${name}`;
+      const { QueueUrl: queueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `bench-${name}-inbound` }));
+      const worker = await startWorker(name, { SMS_ASK_TASK_QUEUE: taskQueue, SMS_ASK_QUEUE_URL: queueUrl!, SMS_ASK_SMS_PUBLISH_RATE: SETUP_PUBLISH_RATE });
       results.worker ??= worker.startup;
       const campaignFleet = { ...fleet, asks: new SmsAskClient(client, { taskQueue }) };
-      const setup = new Progress(`campaign ${size}: asks out before`);
+      const setup = new Progress(`campaign ${size} ${priority}: asks out before`);
       const replyTo = await createPendingAsks(campaignFleet, options.campaignReplies, (status) => setup.update(status));
       setup.done();
       const campaign = await measureCampaign({
@@ -147,9 +148,10 @@ async function runScenarios(options: BenchOptions, stack: LocalStack, client: Cl
         queueUrl: queueUrl!,
         worker,
         count: size,
+        priority,
         replyTo,
         replyPerSecond: CAMPAIGN_REPLY_RATE,
-        progress: new Progress(`campaign ${size}`),
+        progress: new Progress(`campaign ${size} ${priority}`),
       });
       results.campaigns.push(campaign);
       results.campaign = campaign;

@@ -4,6 +4,8 @@
  * --quick set for CI.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { ASK_PRIORITIES } from '../src/domain/ask-priority';
+import type { AskPriority } from '../src/domain/ask-priority';
 
 export interface BenchOptions {
   quick: boolean;
@@ -31,6 +33,8 @@ export interface BenchOptions {
   campaign: number[];
   /** Replies to asks already out, sent while the campaign sends (at 5/s). */
   campaignReplies: number;
+  /** The campaign's asks start with each of these priorities in turn (the asks already out are normal). */
+  campaignPriority: AskPriority[];
   /** Run only these scenarios (all when empty). */
   only: Scenario[];
 }
@@ -52,6 +56,7 @@ const DEFAULTS: Omit<BenchOptions, 'quick' | 'out' | 'xsoar' | 'profile' | 'only
   xsoarCap: 45,
   campaign: [2000],
   campaignReplies: 100,
+  campaignPriority: ['bulk'],
 };
 
 const QUICK: Partial<BenchOptions> = {
@@ -86,6 +91,13 @@ function scenarioList(value: string): Scenario[] {
   return names as Scenario[];
 }
 
+function priorityList(value: string): AskPriority[] {
+  const names = value.split(',').map((s) => s.trim());
+  const unknown = names.filter((name) => !(ASK_PRIORITIES as readonly string[]).includes(name));
+  if (unknown.length) throw new InvalidArgumentError(`unknown priority ${unknown.join(', ')}; choose from ${ASK_PRIORITIES.join(', ')}`);
+  return names as AskPriority[];
+}
+
 function sizeList(value: string): number[] {
   const sizes = value.split(',').map((s) => positiveInteger(s.trim()));
   if (sizes.some((s, i) => i > 0 && s <= sizes[i - 1]!)) throw new InvalidArgumentError('sizes in increasing order, e.g. 100,1000,10000');
@@ -110,6 +122,9 @@ export function parseOptions(argv: string[]): BenchOptions {
     .addOption(new Option('--xsoar-replies <n>', `replies per XSOAR-style run (default ${DEFAULTS.xsoarReplies})`).argParser(positiveInteger))
     .addOption(new Option('--campaign <list>', `asks started at once, one campaign per size (default ${DEFAULTS.campaign.join(',')}, quick ${QUICK.campaign?.join(',')}; the full size is 10000)`).argParser(sizeList))
     .addOption(new Option('--campaign-replies <n>', `replies to asks already out while a campaign sends (default ${DEFAULTS.campaignReplies}, quick ${QUICK.campaignReplies})`).argParser(positiveInteger))
+    .addOption(
+      new Option('--campaign-priority <list>', `the campaign asks' priority; several (e.g. normal,bulk) run each campaign once per priority (default ${DEFAULTS.campaignPriority.join(',')})`).argParser(priorityList),
+    )
     .addOption(new Option('--only <list>', `run only these scenarios: ${SCENARIOS.join(', ')}`).argParser(scenarioList))
     .addOption(new Option('--xsoar-cap <s>', `seconds an XSOAR-style run waits for answers (default ${DEFAULTS.xsoarCap})`).argParser(positiveNumber))
     .parse(argv);

@@ -4,6 +4,7 @@
  * takes to go out, the sustained rate, asks that failed, the worker's peak memory, and the latency
  * of replies to asks that were already out, sent while the campaign is sending.
  */
+import type { AskPriority } from '../../src/domain/ask-priority';
 import { collectAnswers, latencies, sendReply, sentSmsOrNone } from '../fleet';
 import type { Fleet, PendingAsk, ReplySample } from '../fleet';
 import { mapConcurrently, sleep } from '../pool';
@@ -14,6 +15,8 @@ import type { WorkerProcess } from '../worker-process';
 
 export interface CampaignResult {
   asks: number;
+  /** The priority the campaign's asks started with; the asks already out are normal. */
+  priority: AskPriority;
   /** Asks whose question SMS reached the emulator. */
   sent: number;
   /** Asks that ended (failed, timed out, terminated) instead of waiting for their answer. */
@@ -46,12 +49,13 @@ export async function measureCampaign(params: {
   queueUrl: string;
   worker: WorkerProcess;
   count: number;
+  priority: AskPriority;
   /** Asks already out on the same task queue; one reply each, at `replyPerSecond`, while the campaign sends. */
   replyTo: readonly PendingAsk[];
   replyPerSecond: number;
   progress: Progress;
 }): Promise<CampaignResult> {
-  const { fleet, queueUrl, worker, count, replyTo, replyPerSecond, progress } = params;
+  const { fleet, queueUrl, worker, count, priority, replyTo, replyPerSecond, progress } = params;
   const phones = fleet.phones.take(count);
   const campaignPhones = new Set(phones);
   const askIds: string[] = [];
@@ -60,7 +64,7 @@ export async function measureCampaign(params: {
   const start = Date.now();
   const starts = mapConcurrently(phones, START_CONCURRENCY, async (phone) => {
     try {
-      const { askId } = await fleet.asks.start({ to: phone, question: QUESTION, options: ['Yes', 'No'], timeout: '24h' });
+      const { askId } = await fleet.asks.start({ to: phone, question: QUESTION, options: ['Yes', 'No'], timeout: '24h', priority });
       askIds.push(askId);
     } catch {
       refused++;
@@ -112,6 +116,7 @@ export async function measureCampaign(params: {
   const seconds = (lastSentAt - start) / 1000;
   const result: CampaignResult = {
     asks: count,
+    priority,
     sent,
     failed,
     refused,

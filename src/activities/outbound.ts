@@ -6,6 +6,7 @@ import { awsCallWorstCaseMs, publishSms } from '../aws/sms-publisher';
 import type { SentSms } from '../aws/sms-publisher';
 import { SmsSendError } from '../aws/sns-errors';
 import { MessageTooLongError, composeQuestionSms } from '../domain/sms-text';
+import { RECIPIENT_PRIORITY_KEY } from '../domain/ask-priority';
 import { maskPhone } from '../domain/phone-mask';
 import { renderTemplate } from '../domain/templates';
 import { registerUpdate } from '../workflows/definitions';
@@ -65,6 +66,7 @@ async function registerWithRecipient(
         taskQueue,
         args: [{ phone }],
         workflowIdConflictPolicy: 'USE_EXISTING',
+        priority: { priorityKey: RECIPIENT_PRIORITY_KEY },
       }),
     });
   } catch (err) {

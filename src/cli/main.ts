@@ -5,6 +5,8 @@ import { publishSms } from '../aws/sms-publisher';
 import { readPolicyFile } from '../client/policy-file';
 import { SmsAskClient } from '../client/sms-ask-client';
 import type { AskRequest } from '../domain/ask-request';
+import { ASK_PRIORITIES } from '../domain/ask-priority';
+import type { AskPriority } from '../domain/ask-priority';
 import { mergePolicies } from '../domain/policy';
 import { loadSettings } from '../config';
 import type { Settings } from '../config';
@@ -126,13 +128,25 @@ export function buildProgram(): Command {
     .option('--policy-json <json>', 'policy fields that override the preset\'s, e.g. \'{"responders":{"quorum":2}}\'', jsonObjectOption('--policy-json', '{"timeout":"2h"}'))
     .option('--entitlement <id>', 'your own ask identity, e.g. XSOAR GUID@incident|task')
     .option('--context <json>', 'JSON object returned with the result', jsonObjectOption('--context', '{"incident":"1042"}'))
+    .addOption(new Option('--priority <priority>', 'how the ask is ordered when the worker is behind; bulk for a campaign of many asks (default normal)').choices(ASK_PRIORITIES))
     .option('--wait', 'wait for the ask to end and print the result')
     .action(
       action(
         async (
           settings,
           question: string,
-          opts: { to: string[]; option?: string[]; timeout?: string; default?: string; policy?: string; policyJson?: Record<string, unknown>; entitlement?: string; context?: Record<string, unknown>; wait?: boolean },
+          opts: {
+            to: string[];
+            option?: string[];
+            timeout?: string;
+            default?: string;
+            policy?: string;
+            policyJson?: Record<string, unknown>;
+            entitlement?: string;
+            context?: Record<string, unknown>;
+            priority?: AskPriority;
+            wait?: boolean;
+          },
         ) =>
           withClient(settings, async (client) => {
             const started = await client.start({
@@ -144,6 +158,7 @@ export function buildProgram(): Command {
               ...policyOf(opts.policy, opts.policyJson),
               entitlement: opts.entitlement,
               context: opts.context,
+              priority: opts.priority,
             });
             if (!opts.wait) return { json: started, text: `Ask started: ${started.askId}` };
             const result = await client.result(started.askId);

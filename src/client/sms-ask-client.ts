@@ -3,6 +3,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@te
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { CountryCode } from 'libphonenumber-js';
 import { DEFAULT_TASK_QUEUE } from '../config';
+import { priorityKeyOf } from '../domain/ask-priority';
 import { normalizeAskRequest } from '../domain/ask-request';
 import type { AskRequest } from '../domain/ask-request';
 import type { WebhookDefaults } from '../domain/callback';
@@ -188,6 +189,8 @@ export class SmsAskClient {
       typedSearchAttributes: initialAskSearchAttributePairs(input, new Date()),
       args: [{ validated: input }],
       workflowIdReusePolicy,
+      // Validated above; inherited by the ask's workflow tasks and activities.
+      priority: { priorityKey: priorityKeyOf(request.priority) },
     });
     return { askId, entitlement: input.entitlement, created: true };
   }

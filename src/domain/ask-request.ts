@@ -5,6 +5,7 @@
  */
 import type { CountryCode } from 'libphonenumber-js';
 import { z } from 'zod';
+import { askPrioritySchema } from './ask-priority';
 import { callbackSchema, resolveCallback } from './callback';
 import type { NormalizedCallback, WebhookDefaults } from './callback';
 import { duration } from './duration-schema';
@@ -43,6 +44,11 @@ export const askRequestSchema = z
     context: z.record(z.string(), z.unknown()).default({}),
     /** Where to POST the outcome (a signed webhook). Default: the deployment's webhookUrl, if set. */
     callback: callbackSchema.optional(),
+    /**
+     * The ask's task queue priority, set when the client starts it; default normal. An ask started
+     * as a child workflow takes the priority of the child's start options instead.
+     */
+    priority: askPrioritySchema.optional(),
   })
   .strict();
 

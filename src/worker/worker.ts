@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { createActivities, createSmsActivities } from '../activities';
 import type { AwsClients } from '../aws/clients';
 import type { Settings } from '../config';
+import { POLLER_PRIORITY_KEY } from '../domain/ask-priority';
 import { smsTaskQueue } from '../task-queue';
 import { inboundPollerWorkflowId } from '../workflows/definitions';
 import type { inboundPollerWorkflow } from '../workflows/inbound-poller';
@@ -125,6 +126,8 @@ export async function ensureInboundPoller(client: Client, settings: Settings): P
     taskQueue: settings.taskQueue,
     args: [{ queueUrl: settings.queueUrl, pollers: settings.pollers }],
     workflowIdConflictPolicy: 'USE_EXISTING',
+    // Receives replies: ahead of the asks of a campaign that is still being sent.
+    priority: { priorityKey: POLLER_PRIORITY_KEY },
   });
   return workflowId;
 }

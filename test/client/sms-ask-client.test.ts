@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SmsAskClient } from '../../src/client/sms-ask-client';
+import { InvalidAskError } from '../../src/domain/ask-request';
 import { eventually, newPhone, sharedStackClient } from '../support/harness';
 
 describe('SmsAskClient on the dev server', () => {
@@ -32,5 +33,33 @@ describe('SmsAskClient on the dev server', () => {
     } finally {
       await asks.handle(askId).terminate('test over');
     }
+  });
+
+  // The priority is the workflow's own, from its start: its workflow tasks and activities inherit it.
+  it('starts each ask with the task queue priority of its request: bulk behind normal, high ahead, normal by default', async () => {
+    const asks = new SmsAskClient(client, { taskQueue: `no-worker-${randomUUID()}` });
+    const started = {
+      bulk: await asks.start({ to: newPhone(), question: 'Campaign?', priority: 'bulk' }),
+      high: await asks.start({ to: newPhone(), question: 'Urgent?', priority: 'high' }),
+      normal: await asks.start({ to: newPhone(), question: 'Default?' }),
+      once: await asks.startOnce({ to: newPhone(), question: 'Campaign, once?', priority: 'bulk' }),
+    };
+    try {
+      const keys = Object.fromEntries(
+        await Promise.all(Object.entries(started).map(async ([name, { askId }]) => [name, (await asks.handle(askId).describe()).priority?.priorityKey])),
+      );
+      expect(keys).toEqual({ bulk: 5, high: 2, normal: 3, once: 5 });
+    } finally {
+      await Promise.all(Object.values(started).map(({ askId }) => asks.handle(askId).terminate('test over')));
+    }
+  });
+
+  it('refuses a priority it does not know, naming the field, and starts nothing', async () => {
+    const asks = new SmsAskClient(client, { taskQueue: `no-worker-${randomUUID()}` });
+    const entitlement = `unknown-priority-${randomUUID()}`;
+    const refusal = await asks.start({ to: newPhone(), question: 'Now?', entitlement, priority: 'urgent' as 'high' }).catch((err: unknown) => err);
+    expect(refusal).toBeInstanceOf(InvalidAskError);
+    expect((refusal as InvalidAskError).problems).toEqual([expect.stringMatching(/^priority: /)]);
+    await expect(asks.handle(`ask/${entitlement}`).describe()).rejects.toThrow();
   });
 });

@@ -54,7 +54,7 @@ describe('sms-ask CLI', () => {
     }
   });
 
-  it('refuses a bad phone number, an empty option list and an oversized question before sending anything', async () => {
+  it('refuses a bad phone number, an empty option list, an oversized question and an unknown priority before sending anything', async () => {
     const badPhone = await cli('ask', 'Reboot?', '--to', '12345');
     expect(badPhone.code).toBe(1);
     expect(badPhone.stderr).toMatch(/to\[0\]: "12345" is not a valid phone number .*E\.164/);
@@ -66,11 +66,16 @@ describe('sms-ask CLI', () => {
     const huge = await cli('ask', 'x'.repeat(1700), '--to', newPhone());
     expect(huge.code).toBe(1);
     expect(huge.stderr).toMatch(/SNS accepts at most 1600/);
+
+    const urgent = await cli('ask', 'Reboot?', '--to', newPhone(), '--priority', 'urgent');
+    expect(urgent.code).not.toBe(0);
+    expect(urgent.stderr).toMatch(/--priority.*urgent.*high, normal, bulk/s);
   });
 
   it('starts an ask, lists it as pending with its codes, and takes an operator answer', async () => {
     const phone = newPhone();
-    const { askId } = await cliJson<{ askId: string }>('ask', 'Disable account jdoe?', '--to', phone, '--timeout', '1h', '--context', '{"incident":"77"}');
+    const { askId } = await cliJson<{ askId: string }>('ask', 'Disable account jdoe?', '--to', phone, '--timeout', '1h', '--context', '{"incident":"77"}', '--priority', 'bulk');
+    expect((await worker.client.workflow.getHandle(askId).describe()).priority?.priorityKey).toBe(5);
 
     const pending = await cliJson<{ askId: string; codes: Record<string, { code: string }[]> }[]>('pending', '--to', phone, '--codes');
     expect(pending.map((p) => p.askId)).toEqual([askId]);

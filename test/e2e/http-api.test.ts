@@ -104,12 +104,12 @@ describe('HTTP API', () => {
     const phone = newPhone();
     const res = await api.call('POST', '/v1/asks', {
       key: OPERATE_KEY,
-      body: { to: [phone, '12345'], question: 'Reboot?', options: ['Yes', 'Yes'], timeout: 'soon', callback: { url: `${receiver.url}/x`, secretName: 'nope' } },
+      body: { to: [phone, '12345'], question: 'Reboot?', options: ['Yes', 'Yes'], timeout: 'soon', priority: 'urgent', callback: { url: `${receiver.url}/x`, secretName: 'nope' } },
     });
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('invalid_request');
     const fields = (res.body.problems as { field: string }[]).map((p) => p.field);
-    expect(fields).toEqual(expect.arrayContaining(['timeout']));
+    expect(fields).toEqual(expect.arrayContaining(['timeout', 'priority']));
 
     const semantic = await api.call('POST', '/v1/asks', {
       key: OPERATE_KEY,
@@ -139,7 +139,8 @@ describe('HTTP API', () => {
     expect(denied.status).toBe(403);
     expect(denied.body.message).toMatch(/"dashboard" may only read/);
 
-    expect((await api.call('POST', '/v1/asks', { key: OPERATE_KEY, body: { to: phone, question: 'Disable VPN for jdoe?', entitlement, timeout: '1h' } })).status).toBe(201);
+    expect((await api.call('POST', '/v1/asks', { key: OPERATE_KEY, body: { to: phone, question: 'Disable VPN for jdoe?', entitlement, timeout: '1h', priority: 'high' } })).status).toBe(201);
+    expect((await worker.client.workflow.getHandle(`ask/${entitlement}`).describe()).priority?.priorityKey).toBe(2);
     await eventually(async () => {
       const res = await api.call('GET', `/v1/asks/pending?to=${encodeURIComponent(phone)}`, { key: READ_KEY });
       return res.body.asks.length === 1 ? res.body.asks : undefined;
@@ -265,6 +266,7 @@ describe('HTTP API', () => {
     expect(doc.status).toBe(200);
     expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/v1/asks', '/v1/asks/{id}/result', '/inbound/twilio']));
     expect(doc.body.paths['/v1/asks'].post.requestBody.content['application/json'].schema.properties.to).toBeDefined();
+    expect(doc.body.paths['/v1/asks'].post.requestBody.content['application/json'].schema.properties.priority).toMatchObject({ enum: ['high', 'normal', 'bulk'] });
 
     const huge = await api.call('POST', '/v1/asks', { key: OPERATE_KEY, body: { to: newPhone(), question: 'x'.repeat(70_000) } });
     expect(huge.status).toBe(413);

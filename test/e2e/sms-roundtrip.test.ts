@@ -8,6 +8,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { provisionInboundResources } from '../../src/local-stack/local-stack';
 import { listSentSms, publishPhoneReply, waitForSms } from '../../src/local-stack/phone-simulator';
+import { inboundPollerWorkflowId, recipientWorkflowId } from '../../src/workflows/definitions';
 import type { AskState } from '../../src/workflows/definitions';
 import { ensureInboundPoller } from '../../src/worker/worker';
 import { eventually, localAws, newPhone, sharedStack, startTestWorker } from '../support/harness';
@@ -78,6 +79,20 @@ describe('SMS round trip on the local stack', () => {
     const result = await worker.asks.result(askId);
     expect(result.answer).toMatchObject({ option: 'No', via: 'sms', by: phone, code: codeIn(sms, 'No') });
     await waitForSms(sharedStack().awsEndpoint, (m) => m.phoneNumber === phone && m.message === 'Got it: No for Isolate host WS-042?');
+  });
+
+  it('routes the reply to a bulk ask; the poller goes ahead of every ask, the recipient workflow at normal', async () => {
+    const phone = newPhone();
+    const question = 'Campaign: did you click the payroll link?';
+    const { askId } = await worker.asks.start({ to: phone, question, options: ['Yes', 'No'], timeout: '10m', priority: 'bulk' });
+    const sms = await waitForSms(sharedStack().awsEndpoint, (m) => m.phoneNumber === phone && m.message.startsWith(question));
+
+    await publishPhoneReply(aws.sns, inbound.topicArn, { from: phone, body: codeIn(sms.message, 'Yes') });
+    expect((await worker.asks.result(askId)).answer).toMatchObject({ option: 'Yes', via: 'sms', by: phone });
+    const priorityOf = async (workflowId: string) => (await worker.client.workflow.getHandle(workflowId).describe()).priority?.priorityKey;
+    expect(await priorityOf(askId)).toBe(5);
+    expect(await priorityOf(recipientWorkflowId(worker.settings.taskQueue, phone))).toBe(3);
+    expect(await priorityOf(inboundPollerWorkflowId(worker.settings.taskQueue, inbound.queueUrl))).toBe(1);
   });
 
   it('never lets a valid code from another phone answer the ask', async () => {
