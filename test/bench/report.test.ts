@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { niceCeiling } from '../../bench/chart';
 import { checkTargets, formatMs, formatRatio, markdownTable } from '../../bench/report';
 import type { BenchResults } from '../../bench/report';
-import { busiestWindow } from '../../bench/scenarios/outbound';
+import { busiestWindow, mostBeyondRate } from '../../bench/scenarios/outbound';
 import { percentile, summarize } from '../../bench/stats';
 
 describe('bench statistics', () => {
@@ -25,6 +25,17 @@ describe('bench statistics', () => {
     expect(busiestWindow([0, 100, 999, 1000, 1500, 1999, 2000], 1000)).toBe(3);
     expect(busiestWindow([0, 10, 20, 30], 1000)).toBe(4);
     expect(busiestWindow([], 1000)).toBe(0);
+  });
+
+  it('measures how far send times went beyond a rate: what a token bucket must have had saved up', () => {
+    // 20/s with a full bucket of 20: 20 at once, then one every 50 ms, is exactly within it.
+    const withinBucket = [...Array.from({ length: 20 }, () => 0), ...Array.from({ length: 20 }, (_, i) => 50 * (i + 1))];
+    expect(mostBeyondRate(withinBucket, 20)).toBe(20);
+    // Spread evenly at the rate, only one at a time is beyond it.
+    expect(mostBeyondRate(Array.from({ length: 40 }, (_, i) => 50 * i), 20)).toBeCloseTo(1);
+    // 40 at 40/s for a second: 20 beyond a 20/s rate.
+    expect(mostBeyondRate(Array.from({ length: 41 }, (_, i) => 25 * i), 20)).toBeCloseTo(21);
+    expect(mostBeyondRate([], 20)).toBe(0);
   });
 });
 
