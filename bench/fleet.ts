@@ -7,7 +7,7 @@ import { setMaxListeners } from 'node:events';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Client } from '@temporalio/client';
-import type { SmsAskClient } from '../src/client/sms-ask-client';
+import { SmsAskClient } from '../src/client/sms-ask-client';
 import { listSentSms, snsDeliveredReplyBody } from '../src/local-stack/phone-simulator';
 import type { AskState } from '../src/workflows/definitions';
 import { mapConcurrently, sleep } from './pool';
@@ -35,6 +35,11 @@ export interface Fleet {
   /** The inbound topic, named in the SNS envelope of every reply. */
   topicArn: string;
   phones: PhoneBook;
+}
+
+/** The asking side of a run: a client on the task queue, an SQS client, and the inbound topic on the emulator. */
+export function createFleet(client: Client, sqs: SQSClient, taskQueue: string, aws: { awsEndpoint: string; topicArn: string }): Fleet {
+  return { client, asks: new SmsAskClient(client, { taskQueue }), sqs, awsEndpoint: aws.awsEndpoint, topicArn: aws.topicArn, phones: new PhoneBook() };
 }
 
 const QUESTION = 'Benchmark: isolate host WS-042 from the network?';

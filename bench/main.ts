@@ -12,7 +12,7 @@ import { SmsAskClient } from '../src/client/sms-ask-client';
 import { localAwsClientConfig, startLocalStack } from '../src/local-stack/local-stack';
 import type { LocalStack } from '../src/local-stack/local-stack';
 import { installQuietRuntime } from '../src/worker/runtime';
-import { createPendingAsks, drainQueue, PhoneBook } from './fleet';
+import { createFleet, createPendingAsks, drainQueue } from './fleet';
 import type { Fleet, PendingAsk } from './fleet';
 import { mapConcurrently, sleep } from './pool';
 import { Progress } from './progress';
@@ -78,14 +78,7 @@ async function run(): Promise<void> {
 
 async function runScenarios(options: BenchOptions, stack: LocalStack, client: Client, outDir: string, workers: Set<WorkerProcess>): Promise<BenchResults> {
   const sqs = new SQSClient(localAwsClientConfig(stack));
-  const fleet: Fleet = {
-    client,
-    asks: new SmsAskClient(client, { taskQueue: TASK_QUEUE }),
-    sqs,
-    awsEndpoint: stack.awsEndpoint,
-    topicArn: stack.topicArn,
-    phones: new PhoneBook(),
-  };
+  const fleet = createFleet(client, sqs, TASK_QUEUE, stack);
   const profileArgs = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(outDir, 'profiles')}`] : [];
   const started = async (name: string, starting: Promise<WorkerProcess>) => {
     const progress = new Progress(`worker ${name}`);

@@ -13,10 +13,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Client, Connection } from '@temporalio/client';
-import { PhoneBook } from '../bench/fleet';
+import { createFleet } from '../bench/fleet';
 import type { Fleet, PendingAsk } from '../bench/fleet';
 import { sleep } from '../bench/pool';
-import { SmsAskClient } from '../src/client/sms-ask-client';
 import { localAwsClientConfig } from '../src/local-stack/local-stack';
 import { inboundPollerWorkflowId } from '../src/workflows/definitions';
 import { createAsks } from './asks';
@@ -257,14 +256,7 @@ async function main(): Promise<void> {
     const client = new Client({ connection, namespace: 'default' });
     const sqs = new SQSClient(localAwsClientConfig({ region: REGION, awsEndpoint: moto.endpoint }));
     cleanups.push(async () => sqs.destroy());
-    const fleet: Fleet = {
-      client,
-      asks: new SmsAskClient(client, { taskQueue: TASK_QUEUE }),
-      sqs,
-      awsEndpoint: moto.endpoint,
-      topicArn: moto.topicArn,
-      phones: new PhoneBook(),
-    };
+    const fleet = createFleet(client, sqs, TASK_QUEUE, { awsEndpoint: moto.endpoint, topicArn: moto.topicArn });
     const stage: Stage = { fleet, proxy, temporal, workers, queueUrl: moto.queueUrl, workerQueueUrl, dlqUrl: moto.dlqUrl, strangers: new Strangers(), log };
 
     const results: ScenarioResult[] = [];
