@@ -2,7 +2,7 @@
  * The worker's monitoring endpoint, for Prometheus and for Kubernetes or ECS probes:
  *   /metrics  sms-ask's metrics (prom-client) followed by the Temporal SDK's worker metrics, which
  *             the SDK's core serves on a loopback port of its own that this relays;
- *   /healthz  200 while the process runs (liveness);
+ *   /healthz  200 while the process runs and no Temporal worker in it has failed, else 503 (liveness);
  *   /readyz   200 when Temporal, the queue and the poller's heartbeat are fine, else 503; 503 from
  *             the moment the worker starts draining (readiness).
  */
@@ -17,6 +17,8 @@ export interface MonitorServerOptions {
   /** host:port to listen on, e.g. 127.0.0.1:9464 (port 0: any free port). */
   address: string;
   readiness: () => Promise<Readiness>;
+  /** Whether the process still works (a failed SDK worker polls nothing). Default: always live. */
+  liveness?: () => { live: boolean; detail: string };
   /** Where the SDK's core serves its Prometheus text, e.g. http://127.0.0.1:40123/metrics. */
   temporalMetricsUrl?: string;
   logger: Logger;
@@ -92,7 +94,10 @@ export class MonitorServer {
     const path = (req.url ?? '/').split('?')[0];
     try {
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'GET only\n');
-      if (path === '/healthz') return send(res, 200, 'text/plain', 'ok\n');
+      if (path === '/healthz') {
+        const liveness = this.options.liveness?.() ?? { live: true, detail: 'ok' };
+        return liveness.live ? send(res, 200, 'text/plain', 'ok\n') : send(res, 503, 'text/plain', `${liveness.detail}\n`);
+      }
       if (path === '/readyz') {
         if (this.draining) return send(res, 503, 'application/json', JSON.stringify({ ready: false, draining: true }) + '\n');
         const readiness = await this.readiness();

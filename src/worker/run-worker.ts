@@ -49,6 +49,7 @@ export async function runWorker(settings: Settings, until?: (client: Client) => 
       monitor = await MonitorServer.start({
         address: settings.metricsAddress,
         readiness: () => checkReadiness({ client, sqs: aws.sqs, settings }),
+        liveness: () => worker.liveness(),
         temporalMetricsUrl: sdkMetricsUrl,
         logger,
       });
@@ -65,7 +66,8 @@ export async function runWorker(settings: Settings, until?: (client: Client) => 
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     await monitor?.close();
-    await connection.close();
+    // After a failed worker the SDK may still hold the connection: that must not hide why the run ended.
+    await connection.close().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'could not close the worker connection'));
     await client.connection.close();
   }
 }

@@ -37,9 +37,36 @@ export interface SmsAskWorkerDeps {
   workflows?: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'>;
 }
 
+/** What sms-ask needs of an SDK worker (the SDK's Worker; a stand-in in unit tests). */
+export type RunnableWorker = Pick<Worker, 'run' | 'shutdown' | 'getState'> & { readonly options: { readonly taskQueue: string } };
+
+export interface Liveness {
+  live: boolean;
+  detail: string;
+}
+
+/**
+ * How long a failed SDK worker may take to finish its shutdown. The SDK's own shutdown can hang
+ * after a fatal error (a workflow thread that ran out of memory never answers the request to tear
+ * it down), which would leave a process that polls nothing but looks alive.
+ */
+const FAILED_WORKER_GRACE_MS = 10_000;
+const STATE_CHECK_MS = 1_000;
+
+/** An SDK worker failed and its shutdown did not finish: the process must exit so it can be restarted. */
+export class WorkerFailedError extends Error {
+  constructor(taskQueue: string, graceMs: number) {
+    super(`the Temporal worker on task queue ${taskQueue} failed (its error is logged above) and did not shut down within ${graceMs / 1000} s; exiting so the worker can be restarted`);
+    this.name = 'WorkerFailedError';
+  }
+}
+
 /** The two workers of one sms-ask process, run and stopped together. */
 export class SmsAskWorker {
-  constructor(private readonly workers: readonly Worker[]) {}
+  constructor(
+    private readonly workers: readonly RunnableWorker[],
+    private readonly failedWorkerGraceMs = FAILED_WORKER_GRACE_MS,
+  ) {}
 
   async run(): Promise<void> {
     await this.runAll((worker) => worker.run());
@@ -65,18 +92,53 @@ export class SmsAskWorker {
     for (const worker of this.workers) if (worker.getState() === 'RUNNING') worker.shutdown();
   }
 
+  /** Live while no SDK worker has failed (for /healthz): a failed one takes no more tasks. */
+  liveness(): Liveness {
+    const failed = this.workers.filter((worker) => worker.getState() === 'FAILED');
+    if (failed.length > 0) return { live: false, detail: `failed: the worker on ${failed.map((w) => w.options.taskQueue).join(', ')}` };
+    return { live: true, detail: this.workers.map((w) => `${w.options.taskQueue}: ${w.getState()}`).join(', ') };
+  }
+
   /** If one worker fails, the others are stopped too, so the process never runs half a worker. */
-  private async runAll(run: (worker: Worker) => Promise<void>): Promise<void> {
-    const results = await Promise.allSettled(
-      this.workers.map((worker) =>
-        run(worker).catch((err: unknown) => {
-          this.shutdown();
-          throw err;
-        }),
-      ),
-    );
-    const failed = results.find((result) => result.status === 'rejected');
-    if (failed) throw failed.reason;
+  private async runAll(run: (worker: RunnableWorker) => Promise<void>): Promise<void> {
+    const watch = this.watchForStuckFailure();
+    try {
+      const results = await Promise.race([
+        Promise.allSettled(
+          this.workers.map((worker) =>
+            run(worker).catch((err: unknown) => {
+              this.shutdown();
+              throw err;
+            }),
+          ),
+        ),
+        watch.stuck,
+      ]);
+      const failed = results.find((result) => result.status === 'rejected');
+      if (failed) throw failed.reason;
+    } finally {
+      watch.stop();
+    }
+  }
+
+  /** Rejects once a worker has been FAILED for the grace period without its run() ending. */
+  private watchForStuckFailure(): { stuck: Promise<never>; stop: () => void } {
+    let timer: NodeJS.Timeout | undefined;
+    const stuck = new Promise<never>((_, reject) => {
+      const failedSince = new Map<RunnableWorker, number>();
+      timer = setInterval(() => {
+        for (const worker of this.workers) {
+          if (worker.getState() !== 'FAILED') continue;
+          const since = failedSince.get(worker) ?? Date.now();
+          failedSince.set(worker, since);
+          if (Date.now() - since >= this.failedWorkerGraceMs) {
+            this.shutdown();
+            reject(new WorkerFailedError(worker.options.taskQueue, this.failedWorkerGraceMs));
+          }
+        }
+      }, Math.min(STATE_CHECK_MS, this.failedWorkerGraceMs));
+    });
+    return { stuck, stop: () => clearInterval(timer) };
   }
 }
 
