@@ -15,6 +15,10 @@ RUN node scripts/build.js
 
 FROM node:24.22.3-bookworm-slim
 ENV NODE_ENV=production
+# Each heap (the main thread's and the workflow thread's) sized for the worker, not for the host:
+# unset, V8 lets garbage grow towards a quarter of the machine's memory. 256 MiB holds the default
+# workflow cache (SMS_ASK_WORKFLOW_CACHE_SIZE, 500) with room to spare; raise both together.
+ENV NODE_OPTIONS=--max-old-space-size=256
 # /metrics, /healthz and /readyz; publish the port to scrape it.
 ENV SMS_ASK_METRICS_ADDRESS=0.0.0.0:9464
 WORKDIR /app

@@ -13,6 +13,12 @@ const READY_MESSAGE = 'sms-ask worker running';
 const LIMIT_READY_MESSAGE = 'limit worker running';
 const START_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 20_000;
+/**
+ * The Node options the image runs the worker with (the Dockerfile's NODE_OPTIONS; a test keeps the
+ * two equal), so that the memory measured is the memory deployed. Without a heap size, V8 sizes
+ * each heap from the machine's memory (4 GiB here) and lets garbage pile up towards it.
+ */
+export const DEPLOYED_NODE_OPTIONS = '--max-old-space-size=256';
 
 export interface ProcessUsage {
   /** Resident memory now (VmRSS). */
@@ -39,9 +45,12 @@ export class WorkerProcess {
     private readonly exited: Promise<void>,
   ) {}
 
-  /** Starts `sms-ask worker` with the given environment (and Node flags, e.g. --cpu-prof); resolves once it reports that it runs. */
+  /**
+   * Starts `sms-ask worker` as the image runs it, with the given environment (and Node flags, e.g.
+   * --cpu-prof); resolves once it reports that it runs.
+   */
   static async start(name: string, env: Record<string, string>, logFile: string, nodeArgs: readonly string[] = []): Promise<WorkerProcess> {
-    return WorkerProcess.spawn(name, [...nodeArgs, CLI, 'worker'], READY_MESSAGE, env, logFile);
+    return WorkerProcess.spawn(name, [...nodeArgs, CLI, 'worker'], READY_MESSAGE, { NODE_OPTIONS: DEPLOYED_NODE_OPTIONS, ...env }, logFile);
   }
 
   /** Starts the `limit` scenario's worker: the SDK's defaults and a trivial workflow. */
@@ -98,14 +107,9 @@ export class WorkerProcess {
 
   /** Memory and CPU from /proc (Linux), where the benchmark is meant to run. */
   usage(): ProcessUsage {
-    const status = fs.readFileSync(`/proc/${this.pid}/status`, 'utf8');
-    const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
-    const stat = fs.readFileSync(`/proc/${this.pid}/stat`, 'utf8');
-    // Fields after the command name: state is field 3, utime and stime are fields 14 and 15, in clock ticks (100 Hz on Linux).
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return { rssBytes: kib('VmRSS'), peakRssBytes: kib('VmHWM'), cpuMs: ticks * 10 };
+    return processUsage(this.pid);
   }
+
 
   /** SIGTERM, which the worker takes as a graceful shutdown; SIGKILL if it hangs. */
   async stop(): Promise<void> {
@@ -116,4 +120,15 @@ export class WorkerProcess {
       clearTimeout(timer);
     }
   }
+}
+
+/** A process's memory and CPU so far, from /proc (Linux, where the benchmark is meant to run). */
+export function processUsage(pid: number): ProcessUsage {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name: state is field 3, utime and stime are fields 14 and 15, in clock ticks (100 Hz on Linux).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return { rssBytes: kib('VmRSS'), peakRssBytes: kib('VmHWM'), cpuMs: ticks * 10 };
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { describe, it, expect } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { CONFIG_FILE_ENV, SETTINGS_ENV, loadSettings, settingsSchema } from '../../src/config';
+import { DEPLOYED_NODE_OPTIONS } from '../../bench/worker-process';
 import { devServerSearchAttributeArgs } from '../../src/search-attribute-registration';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -235,6 +236,11 @@ describe('Dockerfile', () => {
       expect(existsSync(path.join(ROOT, relative)), `${source} exists`).toBe(true);
       expect(ignored.some((pattern) => pattern.test(relative)), `${source} is not excluded by .dockerignore`).toBe(false);
     }
+  });
+
+  it('sizes the heaps as the benchmark measures them', () => {
+    const env = dockerfileInstructions().filter(([keyword, args]) => keyword === 'ENV' && args.startsWith('NODE_OPTIONS='));
+    expect(env.map(([, args]) => args)).toEqual([`NODE_OPTIONS=${DEPLOYED_NODE_OPTIONS}`]);
   });
 
   it('runs as the unprivileged node user', () => {
