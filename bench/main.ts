@@ -100,7 +100,7 @@ async function runScenarios(options: BenchOptions, stack: LocalStack, client: Cl
       'limit',
       WorkerProcess.startLimitWorker('limit', { ...stack.env, BENCH_LIMIT_TASK_QUEUE: LIMIT_TASK_QUEUE }, path.join(outDir, 'worker-limit.log'), profileArgs),
     );
-    results.limit = await measureLimit({ client, worker: limitWorker, taskQueue: LIMIT_TASK_QUEUE, count: options.burst, progress: new Progress('limit') });
+    results.limit = await measureLimit({ client, worker: limitWorker, stackPids: stack.pids, taskQueue: LIMIT_TASK_QUEUE, count: options.burst, progress: new Progress('limit') });
     await stopWorker(limitWorker);
   }
 
@@ -208,7 +208,14 @@ async function runReplyScenarios(
     progress.done(`per ask ${describeCost(results.costs.perAsk)}; per reply ${describeCost(results.costs.perReply)}`);
   }
   if (runs(options, 'throughput')) {
-    const ours = await measureThroughput({ fleet, queueUrl: stack.queueUrl, asks: burstAsks, capMs: OURS_CAP_MS, progress: new Progress('throughput (ours)') });
+    const ours = await measureThroughput({
+      fleet,
+      queueUrl: stack.queueUrl,
+      asks: burstAsks,
+      capMs: OURS_CAP_MS,
+      progress: new Progress('throughput (ours)'),
+      pids: { worker: worker.pid, ...stack.pids },
+    });
     if (results.limit) ours.fractionOfLimit = ours.perSecond / results.limit.perSecond;
     results.throughput = { ours };
   }

@@ -6,6 +6,7 @@ import type { BenchOptions } from './options';
 import type { CampaignResult } from './scenarios/campaign';
 import type { WorkCost } from './scenarios/costs';
 import type { FloorResult } from './scenarios/floor';
+import { formatCpuPerUnit } from './cpu-meter';
 import type { LimitResult } from './scenarios/limit';
 import type { LatencyResult } from './scenarios/latency';
 import type { OutboundResult } from './scenarios/outbound';
@@ -154,7 +155,7 @@ export function markdownSummary(results: BenchResults): string {
   if (limit) {
     rows.push([
       `limit: ${limit.workflows} signal-to-complete workflows at once`,
-      `${limit.perSecond.toFixed(0)} workflows/s (${limit.cpuMsPerWorkflow.toFixed(1)} ms worker CPU each)`,
+      `${limit.perSecond.toFixed(0)} workflows/s (CPU each: ${formatCpuPerUnit(limit.cpuPerWorkflow)})`,
       '—',
       '—',
       '',
@@ -186,6 +187,7 @@ export function markdownSummary(results: BenchResults): string {
       xsoarBurst ? `${formatRatio(xsoarBurst.perSecond, burst.perSecond)} more` : '—',
       '',
     ]);
+    if (burst.cpuPerReply) rows.push([`CPU per reply in the burst`, formatCpuPerUnit(burst.cpuPerReply), '—', '—', '']);
   }
   const scale = results.scale?.ours ?? [];
   const xsoarScale = results.scale?.xsoar?.[0];

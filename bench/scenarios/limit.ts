@@ -10,6 +10,8 @@ import type { Progress } from '../progress';
 import { doneSignal, readyQuery } from '../workflows/limit';
 import type { signalToCompleteWorkflow } from '../workflows/limit';
 import type { WorkerProcess } from '../worker-process';
+import { startCpuMeter } from '../cpu-meter';
+import type { CpuPerUnit, StackPids } from '../cpu-meter';
 
 export interface LimitResult {
   workflows: number;
@@ -18,12 +20,14 @@ export interface LimitResult {
   perSecond: number;
   /** Worker CPU per workflow while the signals were handled. */
   cpuMsPerWorkflow: number;
+  /** CPU per workflow of the worker and of the Temporal dev server, over the same stretch. */
+  cpuPerWorkflow: CpuPerUnit;
 }
 
 const CONCURRENCY = 32;
 
-export async function measureLimit(params: { client: Client; worker: WorkerProcess; taskQueue: string; count: number; progress: Progress }): Promise<LimitResult> {
-  const { client, worker, taskQueue, count, progress } = params;
+export async function measureLimit(params: { client: Client; worker: WorkerProcess; stackPids: StackPids; taskQueue: string; count: number; progress: Progress }): Promise<LimitResult> {
+  const { client, worker, stackPids, taskQueue, count, progress } = params;
   const prefix = `bench-limit-${Date.now()}`;
   const handles = await mapConcurrently(Array.from({ length: count }, (_, i) => i), CONCURRENCY, async (i) => {
     const handle = await client.workflow.start<typeof signalToCompleteWorkflow>('signalToCompleteWorkflow', { taskQueue, workflowId: `${prefix}-${i}` });
@@ -33,6 +37,7 @@ export async function measureLimit(params: { client: Client; worker: WorkerProce
   // Each has run its first task and waits, as a pending ask does.
   await mapConcurrently(handles, CONCURRENCY, (handle) => handle.query(readyQuery));
   const before = worker.usage();
+  const cpu = startCpuMeter({ worker: worker.pid, temporal: stackPids.temporal });
   const start = Date.now();
   await mapConcurrently(handles, CONCURRENCY, (handle) => handle.signal(doneSignal));
   let completed = 0;
@@ -43,7 +48,7 @@ export async function measureLimit(params: { client: Client; worker: WorkerProce
   });
   const after = worker.usage();
   const seconds = (Math.max(...closed) - start) / 1000;
-  const result = { workflows: count, seconds, perSecond: count / seconds, cpuMsPerWorkflow: (after.cpuMs - before.cpuMs) / count };
+  const result = { workflows: count, seconds, perSecond: count / seconds, cpuMsPerWorkflow: (after.cpuMs - before.cpuMs) / count, cpuPerWorkflow: cpu(count) };
   progress.done(`${count} signal-to-complete workflows in ${seconds.toFixed(1)} s: ${result.perSecond.toFixed(0)}/s, ${result.cpuMsPerWorkflow.toFixed(1)} ms worker CPU each`);
   return result;
 }

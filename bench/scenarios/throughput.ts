@@ -2,6 +2,8 @@
 import { collectAnswers, sendBurst } from '../fleet';
 import type { Fleet, PendingAsk } from '../fleet';
 import type { Progress } from '../progress';
+import { formatCpuPerUnit, startCpuMeter } from '../cpu-meter';
+import type { CpuPerUnit, StackPids } from '../cpu-meter';
 
 export interface ThroughputResult {
   replies: number;
@@ -15,6 +17,8 @@ export interface ThroughputResult {
   fractionOfLimit?: number;
   /** Set when the run stopped waiting before every ask was answered. */
   cappedAfterSeconds?: number;
+  /** CPU per answered reply of the worker, the Temporal dev server and the AWS emulator, from the first send to the last answer. */
+  cpuPerReply?: CpuPerUnit;
 }
 
 export async function measureThroughput(params: {
@@ -23,20 +27,25 @@ export async function measureThroughput(params: {
   asks: readonly PendingAsk[];
   capMs: number;
   progress: Progress;
+  /** Processes whose CPU to count over the burst. */
+  pids?: StackPids;
 }): Promise<ThroughputResult> {
-  const { fleet, queueUrl, asks, capMs, progress } = params;
+  const { fleet, queueUrl, asks, capMs, progress, pids } = params;
   const replies = asks.length;
+  const cpu = pids && startCpuMeter(pids);
   const start = Date.now();
   progress.update(`sending ${replies} replies`);
   const samples = await sendBurst(fleet, queueUrl, asks);
   const injectSeconds = (Date.now() - start) / 1000;
   const deadline = start + capMs;
   await collectAnswers(fleet, samples, deadline, (answered) => progress.update(`answered ${answered}/${replies}`));
+  const answered = samples.filter((s) => s.answeredAt !== undefined).length;
+  const cpuPerReply = cpu?.(answered);
   const answerTimes = samples.flatMap((s) => (s.answeredAt === undefined ? [] : [s.answeredAt]));
   const capped = answerTimes.length < replies;
   const end = capped ? deadline : Math.max(...answerTimes);
   const seconds = (end - start) / 1000;
   const perSecond = answerTimes.length / seconds;
-  progress.done(`${answerTimes.length}/${replies} answered in ${seconds.toFixed(1)} s: ${perSecond.toFixed(1)} replies/s`);
-  return { replies, answered: answerTimes.length, seconds, injectSeconds, perSecond, ...(capped && { cappedAfterSeconds: capMs / 1000 }) };
+  progress.done(`${answerTimes.length}/${replies} answered in ${seconds.toFixed(1)} s: ${perSecond.toFixed(1)} replies/s${cpuPerReply ? `; CPU per reply: ${formatCpuPerUnit(cpuPerReply)}` : ''}`);
+  return { replies, answered: answerTimes.length, seconds, injectSeconds, perSecond, ...(capped && { cappedAfterSeconds: capMs / 1000 }), ...(cpuPerReply && { cpuPerReply }) };
 }

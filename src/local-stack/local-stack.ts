@@ -39,6 +39,8 @@ export interface LocalStack {
   topicArn: string;
   /** Env settings that point any sms-ask command at this stack. */
   env: Record<string, string>;
+  /** The servers' process ids, where known (for measuring what each costs). */
+  pids: { temporal?: number; aws?: number };
   /** Stops both servers; idempotent; never leaves processes behind. */
   stop(): Promise<void>;
 }
@@ -114,6 +116,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       queueUrl: resources.queueUrl,
       dlqUrl: resources.dlqUrl,
       topicArn: resources.topicArn,
+      pids: { temporal: temporal.value.pid, aws: moto.value.pid },
       env: {
         TEMPORAL_ADDRESS: temporalAddress,
         TEMPORAL_NAMESPACE: namespace,
@@ -201,8 +204,9 @@ async function startMoto(port: number, guard: ProcessGuard, log: (line: string) 
   });
   if (child.pid) guard.protect(child.pid);
 
-  const server: RunningServer & { endpoint: string } = {
+  const server: RunningServer & { endpoint: string; pid?: number } = {
     endpoint,
+    pid: child.pid,
     async stop() {
       if (!exited) {
         child.kill('SIGTERM');
@@ -264,8 +268,9 @@ async function startTemporal(port: number, namespace: string, extraArgs: string[
   // The SDK owns the server process; note its pid so the guard can kill it should this process die without stop().
   const pid = findChildPid(['start-dev', String(port)]);
   if (pid) guard.protect(pid);
-  const server: RunningServer & { address: string } = {
+  const server: RunningServer & { address: string; pid?: number } = {
     address: env.address,
+    pid,
     async stop() {
       await env.teardown();
       if (pid) guard.forget(pid);
