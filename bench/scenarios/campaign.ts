@@ -5,7 +5,7 @@
  * of replies to asks that were already out, sent while the campaign is sending.
  */
 import type { AskPriority } from '../../src/domain/ask-priority';
-import { collectAnswers, latencies, sendReply, sentSmsOrNone } from '../fleet';
+import { SentSmsReader, collectAnswers, latencies, sendReply } from '../fleet';
 import type { Fleet, PendingAsk, ReplySample } from '../fleet';
 import { mapConcurrently, sleep } from '../pool';
 import type { Progress } from '../progress';
@@ -40,7 +40,6 @@ export interface CampaignResult {
 
 const QUESTION = 'Campaign: did you click the link in the email from payroll@? Reply with a code.';
 const START_CONCURRENCY = 64;
-const SMS_POLL_MS = 1_000;
 const STALL_MS = 180_000;
 const REPLY_CAP_MS = 120_000;
 
@@ -87,9 +86,9 @@ export async function measureCampaign(params: {
   let lastProgressAt = start;
   let started = 0;
   let stalled = false;
+  const smsRecord = new SentSmsReader(fleet.awsEndpoint);
   while (sent < count) {
-    await sleep(SMS_POLL_MS);
-    const now = ((await sentSmsOrNone(fleet.awsEndpoint)) ?? []).filter((sms) => campaignPhones.has(sms.phoneNumber) && sms.message.startsWith(QUESTION)).length;
+    const now = ((await smsRecord.read()) ?? []).filter((sms) => campaignPhones.has(sms.phoneNumber) && sms.message.startsWith(QUESTION)).length;
     if (now > sent) {
       lastSentAt = lastProgressAt = Date.now();
       sent = now;
