@@ -145,6 +145,7 @@ async function runScenarios(options: BenchOptions, stack: LocalStack, client: Cl
         replyTo,
         replyPerSecond: CAMPAIGN_REPLY_RATE,
         progress: new Progress(`campaign ${size} ${priority}`),
+        stackPids: stack.pids,
       });
       results.campaigns.push(campaign);
       results.campaign = campaign;

@@ -225,7 +225,7 @@ export function markdownSummary(results: BenchResults): string {
   for (const campaign of results.campaigns ?? []) {
     rows.push([
       `campaign: ${campaign.asks} asks at once, ${campaign.priority}`,
-      `${campaign.sent}/${campaign.asks} sent in ${campaign.seconds.toFixed(1)} s (${campaign.perSecond.toFixed(1)} asks/s${limit ? `, ${percent(campaign.perSecond / limit.perSecond)} of the limit` : ''}), ${campaign.failed} failed${campaign.stalledAfterSeconds ? ', stalled' : ''}; peak ${mib(campaign.peakRssBytes)} MiB, ${mib(campaign.rssAfterBytes)} MiB after; replies meanwhile p50 / p99 ${formatMs(campaign.replies.p50)} / ${formatMs(campaign.replyP99Ms)}`,
+      `${campaign.sent}/${campaign.asks} sent in ${campaign.seconds.toFixed(1)} s (${campaign.perSecond.toFixed(1)} asks/s${limit ? `, ${percent(campaign.perSecond / limit.perSecond)} of the limit` : ''}), ${campaign.failed} failed${campaign.stalledAfterSeconds ? ', stalled' : ''}; peak ${mib(campaign.peakRssBytes)} MiB, ${mib(campaign.rssAfterBytes)} MiB after; replies meanwhile p50 / p99 ${formatMs(campaign.replies.p50)} / ${formatMs(campaign.replyP99Ms)}${campaign.cpuPerAsk ? `; CPU per ask: ${formatCpuPerUnit(campaign.cpuPerAsk)}` : ''}`,
       'same (polling does not affect sending)',
       '—',
       '',

@@ -12,6 +12,8 @@ import type { Progress } from '../progress';
 import { summarize } from '../stats';
 import type { LatencySummary } from '../stats';
 import type { WorkerProcess } from '../worker-process';
+import { formatCpuPerUnit, startCpuMeter } from '../cpu-meter';
+import type { CpuPerUnit, StackPids } from '../cpu-meter';
 
 export interface CampaignResult {
   asks: number;
@@ -34,6 +36,11 @@ export interface CampaignResult {
   /** Replies to asks already out, sent while the campaign was sending. */
   replies: LatencySummary;
   replyP99Ms: number;
+  /**
+   * CPU per question sent of the worker, the Temporal dev server and moto, from the first start to
+   * the last question (moto's includes the harness's paced reads of its SMS record).
+   */
+  cpuPerAsk?: CpuPerUnit;
   /** Set when nothing started and no question went out for the stall limit, and the run gave up waiting. */
   stalledAfterSeconds?: number;
 }
@@ -53,8 +60,11 @@ export async function measureCampaign(params: {
   replyTo: readonly PendingAsk[];
   replyPerSecond: number;
   progress: Progress;
+  /** The stack's servers, whose CPU is counted with the worker's. */
+  stackPids?: StackPids;
 }): Promise<CampaignResult> {
-  const { fleet, queueUrl, worker, count, priority, replyTo, replyPerSecond, progress } = params;
+  const { fleet, queueUrl, worker, count, priority, replyTo, replyPerSecond, progress, stackPids } = params;
+  const cpu = startCpuMeter({ worker: worker.pid, ...stackPids });
   const phones = fleet.phones.take(count);
   const campaignPhones = new Set(phones);
   const askIds: string[] = [];
@@ -108,6 +118,7 @@ export async function measureCampaign(params: {
   sending = false;
   await Promise.all([starts, replying]);
   const usage = worker.usage();
+  const cpuPerAsk = cpu(sent);
   const samples = await Promise.all(replies);
   await collectAnswers(fleet, samples, Date.now() + REPLY_CAP_MS, () => undefined);
   const replyLatency = summarize(latencies(samples));
@@ -125,10 +136,11 @@ export async function measureCampaign(params: {
     rssAfterBytes: usage.rssBytes,
     replies: replyLatency,
     replyP99Ms: replyLatency.p99,
+    cpuPerAsk,
     ...(stalled && { stalledAfterSeconds: STALL_MS / 1000 }),
   };
   progress.done(
-    `${sent}/${count} questions in ${seconds.toFixed(1)} s (${result.perSecond.toFixed(1)}/s), ${failed} failed; reply p99 ${replyLatency.p99} ms (${replyLatency.completed}/${replyLatency.count}); peak ${Math.round(usage.peakRssBytes / 2 ** 20)} MiB`,
+    `${sent}/${count} questions in ${seconds.toFixed(1)} s (${result.perSecond.toFixed(1)}/s), ${failed} failed; reply p99 ${replyLatency.p99} ms (${replyLatency.completed}/${replyLatency.count}); peak ${Math.round(usage.peakRssBytes / 2 ** 20)} MiB; CPU per ask: ${formatCpuPerUnit(cpuPerAsk)}`,
   );
   return result;
 }
