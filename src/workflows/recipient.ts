@@ -5,6 +5,7 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -52,27 +53,48 @@ export async function recipientWorkflow(input: RecipientInput): Promise<void> {
   const book = new RecipientBook(input.state);
   const inbox: InboundReply[] = [];
   const phone = new PhoneActions(input.phone, book);
+  /** Workflow time of the last registration, reply or ended ask: the idle lifetime counts from it. */
+  let lastActivityAt = Date.now();
 
-  setHandler(registerUpdate, (registration) => rejectOnError(() => book.register(registration)), {
-    validator: (registration) => book.checkRegistration(registration),
-  });
+  setHandler(
+    registerUpdate,
+    (registration) =>
+      rejectOnError(() => {
+        lastActivityAt = Date.now();
+        return book.register(registration);
+      }),
+    { validator: (registration) => book.checkRegistration(registration) },
+  );
   setHandler(inboundSignal, (reply) => {
     inbox.push(reply);
   });
   setHandler(askEndedSignal, ({ askId }) => {
+    lastActivityAt = Date.now();
     book.end(askId, new Date());
   });
   setHandler(pendingAsksQuery, () => book.pending());
 
   const settled = () => allHandlersFinished() && !phone.confirming();
+  // Runs started before the wake timer was kept between replies replay as they ran.
+  const alarm = patched(KEEP_WAKE_TIMER_PATCH) ? new WakeAlarm() : undefined;
   for (;;) {
-    const woke = await condition(
-      () => inbox.length > 0 || workflowInfo().continueAsNewSuggested,
-      book.hasPending() ? MAX_WAIT_MS : IDLE_LIFETIME_MS,
-    );
+    let idle: boolean;
+    if (alarm) {
+      // One timer, kept across replies: a reply costs no timer cancelled and started again.
+      alarm.arm(book.hasPending() ? MAX_WAIT_MS : Math.max(lastActivityAt + IDLE_LIFETIME_MS - Date.now(), 1));
+      await condition(() => inbox.length > 0 || workflowInfo().continueAsNewSuggested || alarm.rang);
+      idle = alarm.takeRing() && !book.hasPending() && Date.now() - lastActivityAt >= IDLE_LIFETIME_MS;
+    } else {
+      const woke = await condition(
+        () => inbox.length > 0 || workflowInfo().continueAsNewSuggested,
+        book.hasPending() ? MAX_WAIT_MS : IDLE_LIFETIME_MS,
+      );
+      idle = !woke && !book.hasPending();
+    }
+    if (inbox.length > 0) lastActivityAt = Date.now();
     while (inbox.length > 0) await phone.handle(inbox.shift()!);
 
-    if (!woke && !book.hasPending()) {
+    if (idle) {
       await condition(settled);
       if (inbox.length === 0 && !book.hasPending()) return;
     }
@@ -80,6 +102,33 @@ export async function recipientWorkflow(input: RecipientInput): Promise<void> {
       await condition(settled);
       if (inbox.length === 0) await continueAsNew<typeof recipientWorkflow>({ phone: input.phone, state: book.snapshot() });
     }
+  }
+}
+
+const KEEP_WAKE_TIMER_PATCH = 'recipient-keeps-its-wake-timer';
+
+/** A timer that stays set until it rings, however often the loop wakes for other reasons. */
+class WakeAlarm {
+  rang = false;
+  private set = false;
+
+  /** Sets the timer unless it is already set. */
+  arm(ms: number): void {
+    if (this.set) return;
+    this.set = true;
+    // Cancelled with the workflow, whose loop ends by its own condition's cancellation.
+    sleep(ms).then(
+      () => (this.rang = true),
+      () => undefined,
+    );
+  }
+
+  /** Whether it rang since the last call; a rung alarm is set again at the next arm(). */
+  takeRing(): boolean {
+    if (!this.rang) return false;
+    this.rang = false;
+    this.set = false;
+    return true;
   }
 }
 

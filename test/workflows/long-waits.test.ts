@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recipientWorkflowId } from '../../src/workflows/definitions';
 import { newPhone } from '../support/harness';
 import { startTimeSkippingWorker } from '../support/time-skipping';
 import type { TimeSkippingWorker } from '../support/time-skipping';
@@ -32,5 +33,18 @@ describe('asks that wait for days', () => {
     const answeredAfter = Date.parse(result.events.find((e) => e.type === 'answered')!.at) - Date.parse(result.startedAt);
     expect(answeredAfter).toBeGreaterThanOrEqual(DAY_MS);
     expect(answeredAfter).toBeLessThan(7 * DAY_MS);
+  });
+
+  it("keeps a phone's recipient workflow a day after its last ask ended (for late replies), then ends it", async () => {
+    const phone = newPhone();
+    const { askId } = await worker.asks.start({ to: phone, question: 'Disable VPN for jdoe?', timeout: '2h', defaultAnswer: 'No' });
+    const ended = Date.parse((await worker.asks.result(askId)).endedAt!);
+    const recipient = worker.client.workflow.getHandle(recipientWorkflowId(worker.taskQueue, phone));
+    await worker.env.sleep('23h');
+    expect((await recipient.describe()).status.name).toBe('RUNNING');
+    await recipient.result();
+    const closed = (await recipient.describe()).closeTime!.getTime();
+    expect(closed - ended).toBeGreaterThanOrEqual(DAY_MS);
+    expect(closed - ended).toBeLessThan(DAY_MS + 3600 * 1000);
   });
 });

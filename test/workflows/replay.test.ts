@@ -1,0 +1,23 @@
+/**
+ * Workflows that earlier releases started, and that are still running when a new release's workers
+ * take over, replay on the new code. Each history was recorded from a real run: two asks to one
+ * phone, a wrong code (feedback SMS), then the right code for the first ask.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { describe, it } from 'vitest';
+import { workflowBundle } from '../../src/worker/worker';
+
+/** Saved as the client's fetchHistory() gives it, through JSON.stringify (protobufjs's own object form). */
+const history = (file: string) => temporal.api.history.v1.History.fromObject(JSON.parse(readFileSync(path.join(__dirname, 'histories', file), 'utf8')));
+
+describe('a recipient workflow', () => {
+  it.each([
+    ['recipient-timer-per-pass.json', 'started before the wake timer was kept between replies (a timer cancelled and started per reply)'],
+    ['recipient-kept-wake-timer.json', 'started with the wake timer kept between replies'],
+  ])('replays %s: %s', async (file) => {
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history(file), 'recipient');
+  });
+});
