@@ -64,7 +64,7 @@ async function registerWithRecipient(
       startWorkflowOperation: new WithStartWorkflowOperation('recipientWorkflow', {
         workflowId: recipientWorkflowId,
         taskQueue,
-        args: [{ phone }],
+        args: [{ phone, wakeTimer: 'kept' }],
         workflowIdConflictPolicy: 'USE_EXISTING',
         priority: { priorityKey: RECIPIENT_PRIORITY_KEY },
       }),

@@ -244,6 +244,11 @@ export interface RecipientWorkflowState {
 export interface RecipientInput {
   phone: string;
   state?: RecipientWorkflowState;
+  /**
+   * `kept`: one wake timer kept across replies. Absent in runs started before it existed, which
+   * set a timer on every pass of their loop, and replay that way.
+   */
+  wakeTimer?: 'kept';
 }
 
 export const registerUpdate = defineUpdate<OptionCode[], [Registration]>('register');

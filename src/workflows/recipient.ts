@@ -5,7 +5,6 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
-  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -75,8 +74,9 @@ export async function recipientWorkflow(input: RecipientInput): Promise<void> {
   setHandler(pendingAsksQuery, () => book.pending());
 
   const settled = () => allHandlersFinished() && !phone.confirming();
-  // Runs started before the wake timer was kept between replies replay as they ran.
-  const alarm = patched(KEEP_WAKE_TIMER_PATCH) ? new WakeAlarm() : undefined;
+  // Runs started before the wake timer was kept between replies replay as they ran (their input
+  // says which, so telling costs no history event).
+  const alarm = input.wakeTimer === 'kept' ? new WakeAlarm() : undefined;
   for (;;) {
     let idle: boolean;
     if (alarm) {
@@ -100,12 +100,10 @@ export async function recipientWorkflow(input: RecipientInput): Promise<void> {
     }
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS) {
       await condition(settled);
-      if (inbox.length === 0) await continueAsNew<typeof recipientWorkflow>({ phone: input.phone, state: book.snapshot() });
+      if (inbox.length === 0) await continueAsNew<typeof recipientWorkflow>({ phone: input.phone, state: book.snapshot(), wakeTimer: 'kept' });
     }
   }
 }
-
-const KEEP_WAKE_TIMER_PATCH = 'recipient-keeps-its-wake-timer';
 
 /** A timer that stays set until it rings, however often the loop wakes for other reasons. */
 class WakeAlarm {
