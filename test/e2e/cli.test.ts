@@ -126,9 +126,26 @@ describe('sms-ask stack up / down', () => {
   it('runs a stack with a worker in the background, writes its settings, and stops it all', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'sms-ask-stack-'));
     const envFile = path.join(dir, 'env');
-    const up = spawn(BIN, ['stack', 'up', '--env-path', envFile], { env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: 'ignore' });
+    const up = spawn(BIN, ['stack', 'up', '--env-path', envFile], { env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its last lines, so that a stack that fails to come up says why.
+    const output: string[] = [];
+    const keep = (chunk: Buffer) => {
+      output.push(...chunk.toString().split('\n').filter(Boolean));
+      output.splice(0, Math.max(0, output.length - 40));
+    };
+    up.stdout.on('data', keep);
+    up.stderr.on('data', keep);
+    const exitedEarly = new Promise<never>((_, reject) =>
+      up.once('exit', (code, signal) => reject(new Error(`stack up exited (${code ?? signal}) before writing its env file; its last output:\n${output.join('\n')}`))),
+    );
+    exitedEarly.catch(() => undefined);
     try {
-      const written = await eventually(async () => (existsSync(envFile) ? readFileSync(envFile, 'utf8') : undefined), 'the env file', 60_000);
+      const written = await Promise.race([
+        eventually(async () => (existsSync(envFile) ? readFileSync(envFile, 'utf8') : undefined), 'the env file', 60_000).catch((err: Error) => {
+          throw new Error(`${err.message}; the stack's last output:\n${output.join('\n')}`);
+        }),
+        exitedEarly,
+      ]);
       const stackEnv = Object.fromEntries(written.trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2)));
       expect(Object.keys(stackEnv).sort()).toEqual(
         ['AWS_ACCESS_KEY_ID', 'AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_SECRET_ACCESS_KEY', 'SMS_ASK_INBOUND_TOPIC_ARN', 'SMS_ASK_QUEUE_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE'],
