@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import type { Client } from '@temporalio/client';
 import { createAwsClients } from '../aws/clients';
 import type { Settings } from '../config';
@@ -55,7 +56,9 @@ export async function runWorker(settings: Settings, until?: (client: Client) => 
       });
     }
     const watchdog = startPollerWatchdog(client, settings, logger);
-    logger.info({ taskQueue: settings.taskQueue, namespace, poller: pollerId }, 'sms-ask worker running');
+    // Each heap's limit, which the worker's memory grows towards (NODE_OPTIONS=--max-old-space-size sets it).
+    const heapLimitMiB = Math.round(v8.getHeapStatistics().heap_size_limit / 2 ** 20);
+    logger.info({ taskQueue: settings.taskQueue, namespace, poller: pollerId, heapLimitMiB }, 'sms-ask worker running');
     try {
       await (until ? worker.runUntil(until(client)) : worker.run());
     } finally {
