@@ -110,7 +110,6 @@ export class WorkerProcess {
     return processUsage(this.pid);
   }
 
-
   /** SIGTERM, which the worker takes as a graceful shutdown; SIGKILL if it hangs. */
   async stop(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) {

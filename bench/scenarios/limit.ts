@@ -36,7 +36,6 @@ export async function measureLimit(params: { client: Client; worker: WorkerProce
   });
   // Each has run its first task and waits, as a pending ask does.
   await mapConcurrently(handles, CONCURRENCY, (handle) => handle.query(readyQuery));
-  const before = worker.usage();
   const cpu = startCpuMeter({ worker: worker.pid, temporal: stackPids.temporal });
   const start = Date.now();
   await mapConcurrently(handles, CONCURRENCY, (handle) => handle.signal(doneSignal));
@@ -46,9 +45,9 @@ export async function measureLimit(params: { client: Client; worker: WorkerProce
     progress.update(`completed ${++completed}/${count}`);
     return tsToMs((await handle.describe()).raw.workflowExecutionInfo?.closeTime);
   });
-  const after = worker.usage();
   const seconds = (Math.max(...closed) - start) / 1000;
-  const result = { workflows: count, seconds, perSecond: count / seconds, cpuMsPerWorkflow: (after.cpuMs - before.cpuMs) / count, cpuPerWorkflow: cpu(count) };
+  const cpuPerWorkflow = cpu(count);
+  const result = { workflows: count, seconds, perSecond: count / seconds, cpuMsPerWorkflow: cpuPerWorkflow.worker ?? NaN, cpuPerWorkflow };
   progress.done(`${count} signal-to-complete workflows in ${seconds.toFixed(1)} s: ${result.perSecond.toFixed(0)}/s, ${result.cpuMsPerWorkflow.toFixed(1)} ms worker CPU each`);
   return result;
 }

@@ -39,9 +39,8 @@ export async function measureThroughput(params: {
   const injectSeconds = (Date.now() - start) / 1000;
   const deadline = start + capMs;
   await collectAnswers(fleet, samples, deadline, (answered) => progress.update(`answered ${answered}/${replies}`));
-  const answered = samples.filter((s) => s.answeredAt !== undefined).length;
-  const cpuPerReply = cpu?.(answered);
   const answerTimes = samples.flatMap((s) => (s.answeredAt === undefined ? [] : [s.answeredAt]));
+  const cpuPerReply = cpu?.(answerTimes.length);
   const capped = answerTimes.length < replies;
   const end = capped ? deadline : Math.max(...answerTimes);
   const seconds = (end - start) / 1000;

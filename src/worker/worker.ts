@@ -96,7 +96,7 @@ export class SmsAskWorker {
   liveness(): Liveness {
     const failed = this.workers.filter((worker) => worker.getState() === 'FAILED');
     if (failed.length > 0) return { live: false, detail: `failed: the worker on ${failed.map((w) => w.options.taskQueue).join(', ')}` };
-    return { live: true, detail: this.workers.map((w) => `${w.options.taskQueue}: ${w.getState()}`).join(', ') };
+    return { live: true, detail: 'ok' };
   }
 
   /** If one worker fails, the others are stopped too, so the process never runs half a worker. */
