@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, isGrpcCancelledError, isGrpcDeadlineError } from '@temporalio/client';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { CountryCode } from 'libphonenumber-js';
 import { DEFAULT_TASK_QUEUE } from '../config';
@@ -115,6 +115,23 @@ export interface PendingAsk {
 }
 
 /** A value quoted for a visibility query, so that it cannot change the query. */
+const STATUS_QUERY_ATTEMPTS = 3;
+
+/**
+ * The status query, tried again when the server gave up on it. Right after a worker crashes, the
+ * server still sends queries for the workflows it had cached to that worker's own queue and, after
+ * 10 s, gives up (under load, as "context canceled") before it tries the other workers.
+ */
+async function queryStatus(handle: WorkflowHandle<typeof askWorkflow>): Promise<AskState> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await handle.query(statusQuery);
+    } catch (err) {
+      if (attempt >= STATUS_QUERY_ATTEMPTS || !(isGrpcCancelledError(err) || isGrpcDeadlineError(err))) throw err;
+    }
+  }
+}
+
 const quote = (value: string) => `'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`;
 
 /** The visibility query behind listPending. Values are quoted, so a filter cannot change the query. */
@@ -225,7 +242,7 @@ export class SmsAskClient {
 
   /** The live state, event log included, with how its outcome webhooks went. */
   async status(askId: string): Promise<AskState> {
-    return this.withWebhookEvents(await this.handle(askId).query(statusQuery));
+    return this.withWebhookEvents(await queryStatus(this.handle(askId)));
   }
 
   /**
@@ -349,7 +366,7 @@ export class SmsAskClient {
       return await update(handle);
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
-      const final = await handle.query(statusQuery).catch(() => undefined);
+      const final = await queryStatus(handle).catch(() => undefined);
       if (final) throw new AskEndedError(handle.workflowId, final.status);
       throw err;
     }
@@ -390,7 +407,7 @@ export class SmsAskClient {
     const queue = [...rows];
     const lane = async () => {
       for (let row = queue.shift(); row; row = queue.shift()) {
-        const state = await this.handle(row.askId).query(statusQuery).catch(() => undefined);
+        const state = await queryStatus(this.handle(row.askId)).catch(() => undefined);
         row.codes = state ? Object.fromEntries(state.recipients.map((r) => [r.phone, r.codes])) : {};
       }
     };

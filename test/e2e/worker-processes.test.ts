@@ -95,6 +95,11 @@ describe('two worker processes on one queue', () => {
 
     // A crash: the killed process's polls move to the other one once their heartbeats stop.
     await workers[0]!.kill('SIGKILL');
+    // Operators still see every ask right after the crash, also those the killed process had cached:
+    // the server first sends their queries to its queue, gives up after 10 s (under load as
+    // "context canceled"), and the client asks again.
+    const seen = await Promise.all(batch.map((a) => asks.status(a.askId)));
+    expect(seen.map((s) => s.status)).toEqual([...first.map(() => 'answered'), ...second.map(() => 'waiting')]);
     await Promise.all(second.map(async (a) => publishPhoneReply(aws.sns, inbound.topicArn, { from: await to(a.askId), body: a.yes })));
     for (const a of second) expect(await asks.result(a.askId)).toMatchObject({ status: 'answered', answer: { option: 'Yes', via: 'sms' } });
 
