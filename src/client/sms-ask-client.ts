@@ -114,7 +114,6 @@ export interface PendingAsk {
   context: Record<string, unknown>;
 }
 
-/** A value quoted for a visibility query, so that it cannot change the query. */
 const STATUS_QUERY_ATTEMPTS = 3;
 
 /**
@@ -132,7 +131,14 @@ async function queryStatus(handle: WorkflowHandle<typeof askWorkflow>): Promise<
   }
 }
 
-const quote = (value: string) => `'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`;
+/** Control characters, which no filter needs: the dev server's visibility store hangs on a query holding a NUL. */
+export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** A value quoted for a visibility query, so that it cannot change the query. */
+const quote = (value: string) => {
+  if (CONTROL_CHARACTERS.test(value)) throw new RangeError(`A filter cannot hold control characters: ${JSON.stringify(value)}`);
+  return `'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`;
+};
 
 /** The visibility query behind listPending. Values are quoted, so a filter cannot change the query. */
 export function pendingAsksVisibilityQuery(taskQueue: string, filter: PendingFilter, now: Date): string {

@@ -15,14 +15,22 @@ export const askIdParams = z.object({ id: z.string().min(1).max(404).describe('T
 
 const queryBoolean = z.enum(['true', 'false']).transform((v) => v === 'true');
 
+/** A listing filter: visibility queries cannot hold control characters (the dev server hangs on a NUL). */
+const filterText = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'must not contain control characters');
+
 export const pendingQuery = z
   .object({
-    to: z.string().min(1).max(40).optional().describe('Only asks sent to this phone, in any tier'),
-    entitlement: z.string().min(1).max(400).optional(),
-    incident: z.string().min(1).max(200).optional(),
+    to: filterText(40).optional().describe('Only asks sent to this phone, in any tier'),
+    entitlement: filterText(400).optional(),
+    incident: filterText(200).optional(),
     overdue: queryBoolean.optional().describe('Only asks past their deadline (the worker is behind or down)'),
     escalated: queryBoolean.optional().describe('Only asks that escalated at least one tier'),
-    policy: z.string().min(1).max(100).optional().describe('A preset name, custom or default'),
+    policy: filterText(100).optional().describe('A preset name, custom or default'),
     codes: queryBoolean
       .optional()
       .describe("Also each recipient's reply codes, read from each ask (one query per ask; the listing itself holds none)"),

@@ -23,6 +23,10 @@ describe('pending filters', () => {
   it('quotes values, so that a filter cannot change the query', () => {
     expect(pendingAsksVisibilityQuery('q', { entitlement: "x' OR WorkflowType = 'y" }, now)).toContain("SmsAskEntitlement = 'x\\' OR WorkflowType = \\'y'");
   });
+
+  it('refuses a control character, on which the visibility store would hang', () => {
+    expect(() => pendingAsksVisibilityQuery('q', { incident: 'inc\u0000-1' }, now)).toThrow(/control characters/);
+  });
 });
 
 describe('policy file', () => {

@@ -125,6 +125,10 @@ describe('HTTP API', () => {
     );
     const badJson = await api.call('POST', '/v1/asks', { key: OPERATE_KEY, body: '{"to": ' });
     expect(badJson.status).toBe(400);
+    // A control character in a listing filter is refused at once, not left to time out in Temporal.
+    const nulFilter = await api.call('GET', `/v1/asks/pending?entitlement=${encodeURIComponent('inc-1\u0000x')}`, { key: OPERATE_KEY });
+    expect(nulFilter.status).toBe(400);
+    expect(nulFilter.body.problems).toEqual([{ field: 'entitlement', message: expect.stringMatching(/control characters/) }]);
 
     await new Promise((r) => setTimeout(r, 1500));
     expect((await listSentSms(sharedStack().awsEndpoint)).filter((m) => m.phoneNumber === phone)).toEqual([]);
