@@ -23,7 +23,7 @@ export const repliesRouted = new Counter({
 
 export const repliesNotRouted = new Counter({
   name: 'sms_ask_replies_not_routed_total',
-  help: 'Parsed replies not handed on: no_asks (no ask was sent to the phone; deleted), signal_failed (Temporal refused; left on the queue for a retry).',
+  help: 'Parsed replies not handed on: no_asks (no ask was sent to the phone; deleted), signal_failed (Temporal did not take the reply or its answer; left on the queue for a retry).',
   labelNames: ['reason'] as const,
   registers,
 });

@@ -2,11 +2,14 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/clien
 import type { Message } from '@aws-sdk/client-sqs';
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { parseInboundMessage } from '../domain/inbound-message';
 import type { InboundReply } from '../domain/inbound-message';
 import { maskPhone } from '../domain/phone-mask';
 import { repliesBad, repliesNotRouted, repliesRouted } from '../metrics';
-import { inboundSignal, recipientWorkflowId } from '../workflows/definitions';
+import type { askWorkflow } from '../workflows/ask';
+import { recipientWorkflowId, replySignal, replyUndeliveredSignal, routeReplyUpdate } from '../workflows/definitions';
+import type { ReplyDelivery, RoutedReply } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
 import { Backoff, pause, TemporalGate } from './poll-pacing';
 
@@ -26,37 +29,90 @@ export interface PollStats {
   deleteFailed: number;
   /** Times the poller stopped receiving because Temporal refused replies. */
   temporalPauses: number;
+  /** Replies whose routing was cut short as the poller stopped; they come back after the visibility timeout. */
+  returned: number;
 }
 
 const HEARTBEAT_EVERY_MS = 5_000;
 
-/** What happens to one parsed reply: Temporal took it, or it stays on the queue to be retried. */
-export type RouteOutcome = 'routed' | 'no_asks' | 'failed';
+/**
+ * What happens to one parsed reply: Temporal took it (or there is nothing to take it); or it stays
+ * on the queue to be routed again, because Temporal failed, or the router is stopping (`returned`).
+ */
+export type RouteOutcome = 'routed' | 'no_asks' | 'failed' | 'returned';
+
+/** A routing that waits on a stuck workflow task gives the reply back to the queue instead of holding its lane. */
+const ROUTE_DEADLINE_MS = 60_000;
 
 /**
- * Hands one parsed reply to its phone's recipient workflow. The one way in for replies, whatever
- * carried them (the SQS poller, a webhook): the recipient workflow dedupes and routes it.
+ * Hands one parsed reply to its phone's recipient workflow, the one way in for replies whatever
+ * carried them (the SQS poller, a webhook). The recipient dedupes and decides in one workflow task;
+ * an answer comes back, and is signalled to its ask from here. Every step may run again for a
+ * redelivery: the recipient dedupes the decision (and hands an answer over again), the ask the answer.
+ * `stop` cuts a routing short (the worker is shutting down, and may be the one that would run the
+ * recipient's task): the reply stays on the queue for the next router.
  */
 export async function routeReply(
   { client, logger }: Pick<ActivityDeps, 'client' | 'logger'>,
   taskQueue: string,
   reply: InboundReply,
+  stop?: AbortSignal,
 ): Promise<RouteOutcome> {
+  const recipient = client.workflow.getHandle(recipientWorkflowId(taskQueue, reply.from));
+  const route = () =>
+    client.withDeadline(Date.now() + ROUTE_DEADLINE_MS, async () => {
+      const routing = await recipient.executeUpdate(routeReplyUpdate, { args: [reply] });
+      if (routing.deliver) await handOver(client, recipient, routing.deliver);
+    });
   try {
-    await client.workflow.getHandle(recipientWorkflowId(taskQueue, reply.from)).signal(inboundSignal, reply);
+    await (stop ? client.withAbortSignal(stop, route) : route());
     repliesRouted.inc();
     return 'routed';
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) {
+    if (stop?.aborted) {
+      logger.info({ dedupeKey: reply.dedupeKey }, 'reply left on the queue for the next router: this one is stopping');
+      return 'returned';
+    }
+    if (err instanceof WorkflowNotFoundError && err.workflowId === recipient.workflowId) {
       // No ask was ever sent to this phone (or its last one ended long ago): nothing to answer.
       logger.info({ dedupeKey: reply.dedupeKey, from: maskPhone(reply.from) }, 'reply from a phone with no asks; dropped');
       repliesNotRouted.inc({ reason: 'no_asks' });
       return 'no_asks';
     }
-    logger.warn({ dedupeKey: reply.dedupeKey, err }, 'could not signal the reply to Temporal');
+    logger.warn({ dedupeKey: reply.dedupeKey, err }, 'could not hand the reply to Temporal');
     repliesNotRouted.inc({ reason: 'signal_failed' });
     return 'failed';
   }
+}
+
+/**
+ * Signals the answer to its ask. An ask that has closed either has it already (a redelivery after
+ * the first hand-over) or ended before it came: then the recipient answers the phone "expired".
+ */
+async function handOver(client: Client, recipient: WorkflowHandle, { askId, reply }: ReplyDelivery): Promise<void> {
+  try {
+    await client.workflow.getHandle(askId).signal(replySignal, reply);
+    return;
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
+  if (await answeredWith(client, askId, reply)) return;
+  try {
+    await recipient.signal(replyUndeliveredSignal, { askId, dedupeKey: reply.dedupeKey });
+  } catch (err) {
+    // The recipient has ended too: nobody is left to tell.
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
+}
+
+/** Whether the closed ask's result holds this phone's answer to this reply. */
+async function answeredWith(client: Client, askId: string, reply: RoutedReply): Promise<boolean> {
+  const final = await client.workflow
+    .getHandle<typeof askWorkflow>(askId)
+    .result()
+    .catch(() => undefined); // failed, cancelled or terminated: it took no answer since
+  const answer = final?.recipients.find((r) => r.phone === reply.phone)?.answer;
+  return answer !== undefined && answer.optionIndex === reply.optionIndex && answer.code === reply.code;
 }
 
 /**
@@ -68,6 +124,7 @@ export async function routeBatch(
   messages: Message[],
   taskQueue: string,
   stats: PollStats,
+  stop?: AbortSignal,
 ): Promise<Message[]> {
   stats.received += messages.length;
   const outcomes = await Promise.all(
@@ -84,9 +141,9 @@ export async function routeBatch(
         );
         return undefined;
       }
-      const outcome = await routeReply(deps, taskQueue, parsed.reply);
-      if (outcome === 'failed') {
-        stats.failed++;
+      const outcome = await routeReply(deps, taskQueue, parsed.reply, stop);
+      if (outcome === 'failed' || outcome === 'returned') {
+        stats[outcome]++;
         return undefined;
       }
       stats.routed++;
@@ -107,12 +164,14 @@ export function createInboundActivities({ sqs, client, settings, logger }: Activ
     async pollInbound({ queueUrl, leaseMs }: PollInboundInput): Promise<PollStats> {
       const ctx = Context.current();
       const { taskQueue } = ctx.info;
-      const stats: PollStats = { received: 0, routed: 0, bad: 0, failed: 0, deleteFailed: 0, temporalPauses: 0 };
+      const stats: PollStats = { received: 0, routed: 0, bad: 0, failed: 0, deleteFailed: 0, temporalPauses: 0, returned: 0 };
       let lastError: string | undefined;
-      // `stop`: no new receive starts. `abortReceives`: the long polls in flight end too (cancel
-      // and shutdown only; at a lease's end they run out, so no message is left invisible).
+      // `stop`: no new receive starts. `interrupt` (cancel and shutdown only): the long polls in
+      // flight end too, and routings in hand are cut short, their replies left on the queue (the
+      // recipient's task may be due on this very worker, which runs no more). At a lease's end
+      // both run out, so no message is left invisible.
       const stop = new AbortController();
-      const abortReceives = new AbortController();
+      const interrupt = new AbortController();
       const gate = new TemporalGate(
         () => client.workflowService.describeNamespace({ namespace: client.options.namespace }),
         () => {
@@ -136,13 +195,13 @@ export function createInboundActivities({ sqs, client, settings, logger }: Activ
                 WaitTimeSeconds: settings.pollWaitSeconds,
                 MessageSystemAttributeNames: ['ApproximateReceiveCount'],
               }),
-              { abortSignal: abortReceives.signal },
+              { abortSignal: interrupt.signal },
             );
             messages = out.Messages ?? [];
             sqsBackoff.reset();
             lastError = undefined;
           } catch (err) {
-            if (abortReceives.signal.aborted) break;
+            if (interrupt.signal.aborted) break;
             // Without this, a missing queue or a bad credential would be retried in a tight loop.
             const retryInMs = sqsBackoff.failed();
             lastError = (err as Error).message;
@@ -150,8 +209,8 @@ export function createInboundActivities({ sqs, client, settings, logger }: Activ
             await pause(retryInMs, stop.signal);
             continue;
           }
-          // From here on nothing is aborted: a received batch is routed and deleted even while
-          // the activity stops, so a lease's end never leaves replies invisible on the queue.
+          // A received batch is routed and deleted even while the activity stops at a lease's end,
+          // so that never leaves replies invisible on the queue.
           if (messages.length > 0) await handle(messages);
           await pause(settings.pollIntervalMs, stop.signal);
         }
@@ -159,7 +218,7 @@ export function createInboundActivities({ sqs, client, settings, logger }: Activ
 
       const handle = async (messages: Message[]) => {
         const failedBefore = stats.failed;
-        const routed = await routeBatch({ client, logger, settings }, messages, taskQueue, stats);
+        const routed = await routeBatch({ client, logger, settings }, messages, taskQueue, stats, interrupt.signal);
         if (stats.failed > failedBefore) gate.close();
         if (routed.length === 0) return;
         try {
@@ -187,12 +246,12 @@ export function createInboundActivities({ sqs, client, settings, logger }: Activ
       try {
         await Promise.race([leaseEnded, ctx.cancelled]);
       } catch {
-        // Cancelled (or the worker is shutting down): end the long polls now.
-        abortReceives.abort();
+        // Cancelled (or the worker is shutting down): end the long polls and routings now.
+        interrupt.abort();
       } finally {
         clearTimeout(leaseTimer);
         stop.abort();
-        // The batches in hand finish routing and deleting before the activity ends.
+        // The batches in hand are routed and deleted (or, interrupted, left on the queue) before the activity ends.
         await lanes;
         clearInterval(heartbeat);
         logger.info({ queueUrl, ...stats }, 'inbound poller stopped');

@@ -35,6 +35,8 @@ export class AskLog {
   /** SMS decided on and not yet handed to the workflow. */
   readonly outbox: OutgoingSms[] = [];
   private readonly firstRecipients: readonly string[];
+  /** Replies taken, by dedupe key: a router hands a reply over again after a crash or a lost delete. */
+  private readonly replyKeys = new Set<string>();
 
   constructor(askId: string, input: AskInput, startedAt: Date) {
     this.state = {
@@ -141,30 +143,34 @@ export class AskLog {
     return this.state.recipients.every((r) => r.sendError !== undefined);
   }
 
-  acceptReply(reply: RoutedReply, at: Date): void {
+  /** False for a reply this ask already has (taken once, whatever it decided then). */
+  acceptReply(reply: RoutedReply, at: Date): boolean {
+    if (this.replyKeys.has(reply.dedupeKey)) return false;
+    this.replyKeys.add(reply.dedupeKey);
     const option = this.state.options[reply.optionIndex];
     const body = clipText(reply.body, MAX_LOGGED_REPLY_CHARS);
     this.record(at, 'reply_received', { phone: reply.phone, detail: `"${body}"${reply.code ? ` (code ${reply.code})` : ''}` });
     if (this.state.status !== 'waiting') {
       this.record(at, 'reply_ignored', { phone: reply.phone, detail: `the ask is already ${this.state.status}` });
       this.outbox.push({ kind: 'feedback', to: reply.phone, feedback: 'expired', values: { question: this.state.question } });
-      return;
+      return true;
     }
     const recipient = this.state.recipients.find((r) => r.phone === reply.phone);
     if (option === undefined || !recipient) {
       // The recipient workflow only routes what it registered; this guards against a bad signal.
       this.record(at, 'reply_ignored', { phone: reply.phone, detail: 'not a recipient of this ask, or no such option' });
-      return;
+      return true;
     }
     if (recipient.answer) {
       this.record(at, 'reply_ignored', { phone: reply.phone, detail: `already answered ${recipient.answer.option}` });
-      return;
+      return true;
     }
     recipient.answer = { option, optionIndex: reply.optionIndex, at: at.toISOString(), ...(reply.code && { code: reply.code }) };
     const values = { chosen_option: option, question: this.state.question, reply_code: reply.code ?? '' };
     this.outbox.push({ kind: 'feedback', to: reply.phone, feedback: 'success', values });
     if (this.state.policy.responders !== 'any') this.record(at, 'voted', { phone: reply.phone, detail: option });
     this.settle(at);
+    return true;
   }
 
   checkStillWaiting(action: string): void {

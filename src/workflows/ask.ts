@@ -73,7 +73,11 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
   const webhooks = new OutcomeWebhooks(workflowId, input.callback);
 
   setHandler(statusQuery, () => ask.state);
-  setHandler(replySignal, (reply) => logOnError('reply', () => ask.acceptReply(reply, new Date())));
+  setHandler(replySignal, (reply) =>
+    logOnError('reply', () => {
+      if (!ask.acceptReply(reply, new Date())) log.info('reply handed over again; this ask already has it', { dedupeKey: reply.dedupeKey });
+    }),
+  );
   setHandler(optedOutSignal, ({ phone }) => logOnError('opt-out', () => ask.markOptedOut(phone, new Date())));
   setHandler(recipientNoticeSignal, (notice) => logOnError('notice', () => ask.recordNotice(notice)));
   const thenState = (change: () => void) => {

@@ -229,11 +229,19 @@ export interface EndedAskEntry extends PendingAskEntry {
   endedAt: string;
 }
 
+/** A reply the recipient routed to an ask, for the router to hand over. */
+export interface ReplyDelivery {
+  askId: string;
+  reply: RoutedReply;
+}
+
 /** Carried across continue-as-new. */
 export interface RecipientWorkflowState {
   pending: PendingAskEntry[];
   recentlyEnded: EndedAskEntry[];
   recentDedupeKeys: string[];
+  /** The last replies routed to an ask, so that a redelivery is handed over again, never decided anew. */
+  recentDeliveries?: ReplyDelivery[];
   nextSequential: number;
   optedOut: boolean;
   /** Wrong codes, lock and feedback counts of this phone. */
@@ -252,6 +260,22 @@ export interface RecipientInput {
 }
 
 export const registerUpdate = defineUpdate<OptionCode[], [Registration]>('register');
+/**
+ * What the recipient decided for one reply: the ask it answers, which the router signals itself;
+ * or nothing to hand over (the recipient carries out feedback, STOP checks and notices).
+ */
+export interface ReplyRouting {
+  deliver?: ReplyDelivery;
+}
+
+/**
+ * The way in for replies: decided in the recipient's workflow task and returned, so that the answer
+ * reaches its ask by one signal from the router, not by a second task of the recipient.
+ */
+export const routeReplyUpdate = defineUpdate<ReplyRouting, [InboundReply]>('routeReply');
+/** The router found the ask a reply was routed to already closed, without that reply. */
+export const replyUndeliveredSignal = defineSignal<[{ askId: string; dedupeKey: string }]>('replyUndelivered');
+/** Replies as routers before `routeReply` sent them: routed and signalled on by the recipient itself. */
 export const inboundSignal = defineSignal<[InboundReply]>('inbound');
 export const askEndedSignal = defineSignal<[{ askId: string }]>('askEnded');
 export const pendingAsksQuery = defineQuery<PendingAskEntry[]>('pendingAsks');

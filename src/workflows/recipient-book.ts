@@ -16,6 +16,7 @@ import type {
   PendingAskEntry,
   RecipientWorkflowState,
   Registration,
+  ReplyDelivery,
   RoutedReply,
 } from './definitions';
 
@@ -24,11 +25,17 @@ const ENDED_RETENTION_MS = 7 * 24 * 3600 * 1000;
 const MAX_ENDED = 100;
 /** SQS redelivers within minutes; a thousand keys per phone is far more than enough. */
 const MAX_DEDUPE_KEYS = 1_000;
+/**
+ * A delivery is needed again only if its router stopped between this decision and its signal to the
+ * ask, and SQS redelivers the reply minutes later: by then a phone has not sent a hundred more.
+ */
+const MAX_DELIVERIES = 100;
 
 export type FeedbackDecision = 'expired' | 'failure' | 'help';
 
 export type RouteDecision =
-  | { kind: 'duplicate' }
+  /** Seen before; `delivery` when it was routed to an ask, so a redelivery is handed over again. */
+  | { kind: 'duplicate'; delivery?: ReplyDelivery }
   | { kind: 'answer'; askId: string; reply: RoutedReply }
   /** A STOP: it counts only once SNS lists the number as opted out (see optOutCheckDelays). */
   | { kind: 'confirm_opt_out'; keyword: string; checkDelaysMs: number[] }
@@ -102,12 +109,29 @@ export class RecipientBook {
     if (this.state.pending.find((p) => p.askId === askId)?.endsOnAnswer) this.end(askId, at);
   }
 
+  /** The router takes this answer to its ask; it counts as answered from now on. */
+  handOver(delivery: ReplyDelivery, at: Date): void {
+    this.state.recentDeliveries = [...(this.state.recentDeliveries ?? []), delivery].slice(-MAX_DELIVERIES);
+    this.answered(delivery.askId, at);
+  }
+
+  /**
+   * The router found the ask closed without this reply: the ask has ended, and its question is
+   * returned for the "expired" feedback (once: a redelivery is a plain duplicate from now on).
+   */
+  undelivered(askId: string, dedupeKey: string, at: Date): string | undefined {
+    const deliveries = this.state.recentDeliveries ?? [];
+    if (!deliveries.some((d) => d.askId === askId && d.reply.dedupeKey === dedupeKey)) return undefined;
+    this.state.recentDeliveries = deliveries.filter((d) => d.reply.dedupeKey !== dedupeKey);
+    return (this.end(askId, at) ?? this.state.recentlyEnded.find((e) => e.askId === askId))?.question;
+  }
+
   route(reply: InboundReply, at: Date): RouteDecision {
     // Every way in checks the limits first; this is the last line, so no caller can bloat the state.
     if (reply.dedupeKey.length > MAX_MESSAGE_ID_LENGTH || utf8ByteLength(reply.body, MAX_REPLY_BODY_BYTES_CEILING) > MAX_REPLY_BODY_BYTES_CEILING) {
       return { kind: 'ignore', why: 'the reply is over the input limits' };
     }
-    if (this.seen.has(reply.dedupeKey)) return { kind: 'duplicate' };
+    if (this.seen.has(reply.dedupeKey)) return { kind: 'duplicate', delivery: this.state.recentDeliveries?.find((d) => d.reply.dedupeKey === reply.dedupeKey) };
     this.remember(reply.dedupeKey);
 
     const meaning = interpretReply(

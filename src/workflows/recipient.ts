@@ -21,8 +21,10 @@ import {
   recipientNoticeSignal,
   registerUpdate,
   replySignal,
+  replyUndeliveredSignal,
+  routeReplyUpdate,
 } from './definitions';
-import type { RecipientInput, RecipientNotice } from './definitions';
+import type { RecipientInput, RecipientNotice, ReplyRouting } from './definitions';
 import { workflowMetrics } from './metrics-sink';
 import { RecipientBook } from './recipient-book';
 import type { FeedbackDecision, RouteDecision } from './recipient-book';
@@ -50,7 +52,10 @@ const MAX_WAIT_MS = 3600 * 1000;
  */
 export async function recipientWorkflow(input: RecipientInput): Promise<void> {
   const book = new RecipientBook(input.state);
+  /** Replies signalled by routers older than `routeReply`, routed here in order. */
   const inbox: InboundReply[] = [];
+  /** What routed replies leave to do (feedback, STOP checks, notices), in order. */
+  const todo: Array<{ decision: RouteDecision; dedupeKey: string }> = [];
   const phone = new PhoneActions(input.phone, book);
   /** Workflow time of the last registration, reply or ended ask: the idle lifetime counts from it. */
   let lastActivityAt = Date.now();
@@ -64,6 +69,32 @@ export async function recipientWorkflow(input: RecipientInput): Promise<void> {
       }),
     { validator: (registration) => book.checkRegistration(registration) },
   );
+  // Decided at once, so the answer goes back to the router in this same workflow task.
+  setHandler(routeReplyUpdate, (reply): ReplyRouting => {
+    lastActivityAt = Date.now();
+    const decision = phone.decide(reply);
+    if (!decision) return {};
+    if (decision.kind === 'answer') {
+      const delivery = { askId: decision.askId, reply: decision.reply };
+      book.handOver(delivery, new Date());
+      return { deliver: delivery };
+    }
+    // A redelivery of an answer: handed over again (its router may have stopped before the signal).
+    if (decision.kind === 'duplicate' && decision.delivery) {
+      workflowMetrics.replyDuplicate();
+      log.info('duplicate of an answer: handed over again, for its ask to take once', { dedupeKey: reply.dedupeKey });
+      return { deliver: decision.delivery };
+    }
+    todo.push({ decision, dedupeKey: reply.dedupeKey });
+    return {};
+  });
+  setHandler(replyUndeliveredSignal, ({ askId, dedupeKey }) => {
+    lastActivityAt = Date.now();
+    const question = book.undelivered(askId, dedupeKey, new Date());
+    if (question !== undefined && book.takeFeedback(new Date())) {
+      todo.push({ decision: { kind: 'feedback', feedback: 'expired', values: { question } }, dedupeKey });
+    }
+  });
   setHandler(inboundSignal, (reply) => {
     inbox.push(reply);
   });
@@ -82,7 +113,7 @@ export async function recipientWorkflow(input: RecipientInput): Promise<void> {
     if (alarm) {
       // One timer, kept across replies: a reply costs no timer cancelled and started again.
       alarm.arm(book.hasPending() ? MAX_WAIT_MS : Math.max(lastActivityAt + IDLE_LIFETIME_MS - Date.now(), 1));
-      await condition(() => inbox.length > 0 || workflowInfo().continueAsNewSuggested || alarm.rang);
+      await condition(() => inbox.length > 0 || todo.length > 0 || workflowInfo().continueAsNewSuggested || alarm.rang);
       idle = alarm.takeRing() && !book.hasPending() && Date.now() - lastActivityAt >= IDLE_LIFETIME_MS;
     } else {
       const woke = await condition(
@@ -92,15 +123,18 @@ export async function recipientWorkflow(input: RecipientInput): Promise<void> {
       idle = !woke && !book.hasPending();
     }
     if (inbox.length > 0) lastActivityAt = Date.now();
-    while (inbox.length > 0) await phone.handle(inbox.shift()!);
+    while (inbox.length > 0 || todo.length > 0) {
+      for (let next = todo.shift(); next; next = todo.shift()) await phone.carryOut(next.decision, next.dedupeKey);
+      if (inbox.length > 0) await phone.handle(inbox.shift()!);
+    }
 
     if (idle) {
       await condition(settled);
-      if (inbox.length === 0 && !book.hasPending()) return;
+      if (inbox.length === 0 && todo.length === 0 && !book.hasPending()) return;
     }
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS) {
       await condition(settled);
-      if (inbox.length === 0) await continueAsNew<typeof recipientWorkflow>({ phone: input.phone, state: book.snapshot(), wakeTimer: 'kept' });
+      if (inbox.length === 0 && todo.length === 0) await continueAsNew<typeof recipientWorkflow>({ phone: input.phone, state: book.snapshot(), wakeTimer: 'kept' });
     }
   }
 }
@@ -154,19 +188,27 @@ class PhoneActions {
     return this.optOutCheck !== undefined;
   }
 
-  async handle(reply: InboundReply): Promise<void> {
-    let decision: RouteDecision;
+  /** The book's decision; undefined (logged) for a reply it could not route, which must never fail the task. */
+  decide(reply: InboundReply): RouteDecision | undefined {
     try {
-      decision = this.book.route(reply, new Date());
+      return this.book.route(reply, new Date());
     } catch (err) {
-      // A reply must never fail the workflow task; this one is logged and dropped.
       log.error('reply could not be routed; dropped', { dedupeKey: reply.dedupeKey, error: String(err) });
-      return;
+      return undefined;
     }
+  }
+
+  /** A reply signalled by an older router: decided, and an answer signalled to its ask from here. */
+  async handle(reply: InboundReply): Promise<void> {
+    const decision = this.decide(reply);
+    if (decision) await this.carryOut(decision, reply.dedupeKey);
+  }
+
+  async carryOut(decision: RouteDecision, dedupeKey: string): Promise<void> {
     switch (decision.kind) {
       case 'duplicate':
         workflowMetrics.replyDuplicate();
-        log.info('duplicate reply dropped', { dedupeKey: reply.dedupeKey });
+        log.info('duplicate reply dropped', { dedupeKey: dedupeKey });
         return;
       case 'answer':
         try {
@@ -181,7 +223,7 @@ class PhoneActions {
         return;
       case 'confirm_opt_out':
         if (this.optOutCheck) {
-          log.info('a STOP is already being confirmed with SNS; this one adds nothing', { dedupeKey: reply.dedupeKey });
+          log.info('a STOP is already being confirmed with SNS; this one adds nothing', { dedupeKey: dedupeKey });
           return;
         }
         // Runs beside the inbox: a STOP that SNS has not listed yet must not hold up other replies.
@@ -197,7 +239,7 @@ class PhoneActions {
         await this.feedback(decision.feedback, decision.values);
         return;
       case 'ignore':
-        log.info(`reply not routed: ${decision.why}`, { dedupeKey: reply.dedupeKey });
+        log.info(`reply not routed: ${decision.why}`, { dedupeKey: dedupeKey });
         return;
     }
   }

@@ -52,9 +52,9 @@ class FakeQueue {
   };
 }
 
-/** Temporal, up or down: signals and the health probe fail while it is down. */
+/** Temporal, up or down: routing and the health probe fail while it is down. Every reply is one a recipient took. */
 function fakeTemporal() {
-  const state = { up: true, signals: 0, probes: 0 };
+  const state = { up: true, routed: 0, probes: 0 };
   const unavailable = () => Object.assign(new Error('14 UNAVAILABLE: connection refused'), { code: 14 });
   const client = {
     options: { namespace: 'default' },
@@ -65,11 +65,15 @@ function fakeTemporal() {
         return {};
       },
     },
+    withDeadline: async <R>(_deadline: number, fn: () => Promise<R>) => fn(),
+    withAbortSignal: async <R>(_signal: AbortSignal, fn: () => Promise<R>) => fn(),
     workflow: {
-      getHandle: () => ({
-        signal: async () => {
+      getHandle: (workflowId: string) => ({
+        workflowId,
+        executeUpdate: async () => {
           if (!state.up) throw unavailable();
-          state.signals++;
+          state.routed++;
+          return {};
         },
       }),
     },
@@ -109,23 +113,52 @@ describe('pollInbound', () => {
     expect(stats).toMatchObject({ routed: 1, failed: 1, temporalPauses: 1 });
   }, 30_000);
 
-  it('finishes routing and deleting the batch in hand when cancelled', async () => {
+  it('leaves the batch in hand on the queue for the next router when cancelled mid-routing, and ends at once', async () => {
     const queue = new FakeQueue();
     const temporal = fakeTemporal();
-    const slowSignal = temporal.client.workflow.getHandle as unknown as () => { signal: () => Promise<void> };
-    (temporal.client.workflow as unknown as { getHandle: unknown }).getHandle = () => ({
-      signal: async () => {
-        await sleep(500);
-        await slowSignal().signal();
+    // Routing waits on a workflow task that will not come (the worker shutting down would run it).
+    let routingSignal: AbortSignal | undefined;
+    Object.assign(temporal.client, {
+      withAbortSignal: async <R>(signal: AbortSignal, fn: () => Promise<R>) => {
+        routingSignal = signal;
+        return fn();
       },
+    });
+    (temporal.client.workflow as unknown as { getHandle: unknown }).getHandle = (id: string) => ({
+      workflowId: id,
+      executeUpdate: () =>
+        new Promise((_resolve, reject) => {
+          const signal = routingSignal!;
+          signal.addEventListener('abort', () => reject(Object.assign(new Error('1 CANCELLED: the call was cancelled'), { code: 1 })));
+        }),
     });
     for (let i = 0; i < 5; i++) queue.put(`+1206555010${i}`, '1234');
     const env = new MockActivityEnvironment({ taskQueue: 'sms-ask' });
     const running = env.run(activities(queue, temporal.client).pollInbound, { queueUrl: 'https://sqs.example/q', leaseMs: 60_000 });
     await sleep(100);
+    const cancelledAt = Date.now();
     env.cancel();
     const stats = await running;
+    expect(Date.now() - cancelledAt).toBeLessThan(1_000);
+    expect(queue.deleted).toHaveLength(0);
+    expect(stats).toMatchObject({ received: 5, routed: 0, returned: 5, failed: 0 });
+  }, 30_000);
+
+  it('routes and deletes the batch in hand when its lease ends mid-routing', async () => {
+    const queue = new FakeQueue();
+    const temporal = fakeTemporal();
+    const fastHandle = temporal.client.workflow.getHandle as unknown as (id: string) => { workflowId: string; executeUpdate: () => Promise<unknown> };
+    (temporal.client.workflow as unknown as { getHandle: unknown }).getHandle = (id: string) => ({
+      workflowId: id,
+      executeUpdate: async () => {
+        await sleep(500);
+        return fastHandle(id).executeUpdate();
+      },
+    });
+    for (let i = 0; i < 5; i++) queue.put(`+1206555010${i}`, '1234');
+    const env = new MockActivityEnvironment({ taskQueue: 'sms-ask' });
+    const stats = await env.run(activities(queue, temporal.client).pollInbound, { queueUrl: 'https://sqs.example/q', leaseMs: 100 });
     expect(queue.deleted).toHaveLength(5);
-    expect(stats).toMatchObject({ received: 5, routed: 5 });
+    expect(stats).toMatchObject({ received: 5, routed: 5, returned: 0 });
   }, 30_000);
 });

@@ -8,6 +8,7 @@ import type { WorkerOptions } from '@temporalio/worker';
 import pino from 'pino';
 import type { Logger } from 'pino';
 import { inject } from 'vitest';
+import { routeReply } from '../../src/activities/inbound';
 import { SmsAskClient } from '../../src/client/sms-ask-client';
 import { loadSettings } from '../../src/config';
 import { installQuietRuntime } from '../../src/worker/runtime';
@@ -121,8 +122,17 @@ export function newPhone(): string {
 /** Where a reply goes: a worker on the dev server or on the time-skipping test server. */
 export type ReplyTarget = Pick<TestWorker, 'client' | 'taskQueue'>;
 
-/** Delivers a reply straight to the phone's recipient workflow, as the poller would. */
+const quietLogger = pino({ level: 'silent' });
+
+/** Routes a reply as the poller does once it has read it from SQS; throws unless Temporal took it. */
 export async function deliverReply(worker: ReplyTarget, from: string, body: string, dedupeKey: string = randomUUID()): Promise<void> {
+  const reply: InboundReply = { from, body, dedupeKey, inboundMessageId: dedupeKey, format: 'raw' };
+  const outcome = await routeReply({ client: worker.client, logger: quietLogger }, worker.taskQueue, reply);
+  if (outcome !== 'routed') throw new Error(`the reply from ${from} was not routed: ${outcome}`);
+}
+
+/** Signals a reply to the recipient workflow as routers before `routeReply` did (a rolling upgrade). */
+export async function signalReplyAsOlderRouter(worker: ReplyTarget, from: string, body: string, dedupeKey: string = randomUUID()): Promise<void> {
   const reply: InboundReply = { from, body, dedupeKey, inboundMessageId: dedupeKey, format: 'raw' };
   await worker.client.workflow.getHandle(recipientWorkflowId(worker.taskQueue, from)).signal(inboundSignal, reply);
 }

@@ -33,6 +33,24 @@ describe('RecipientBook', () => {
     expect(next).toEqual(['5', '6']);
   });
 
+  it('hands a redelivered answer over again, also after continue-as-new, until it is reported undelivered', () => {
+    const before = new RecipientBook();
+    const [yes] = before.register({ ...registration('ask/a'), endsOnAnswer: true });
+    const decision = before.route(reply(yes!.code, 'r-1'), at);
+    if (decision.kind !== 'answer') throw new Error(`not an answer: ${decision.kind}`);
+    const delivery = { askId: decision.askId, reply: decision.reply };
+    before.handOver(delivery, at);
+    // Its codes are freed at once: the first answer ends this ask.
+    expect(before.pending()).toHaveLength(0);
+
+    const after = new RecipientBook(JSON.parse(JSON.stringify(before.snapshot())));
+    expect(after.route(reply(yes!.code, 'r-1'), at)).toEqual({ kind: 'duplicate', delivery });
+    expect(after.undelivered('ask/a', 'r-2', at)).toBeUndefined(); // not a reply it handed over
+    expect(after.undelivered('ask/a', 'r-1', at)).toBe('Q ask/a?');
+    expect(after.undelivered('ask/a', 'r-1', at)).toBeUndefined(); // "expired" once
+    expect(after.route(reply(yes!.code, 'r-1'), at)).toEqual({ kind: 'duplicate' });
+  });
+
   it('frees the codes of an ask that ends with its first answer once an answer reached it, and keeps the others', () => {
     const book = new RecipientBook();
     const [anyYes] = book.register({ ...registration('ask/any'), endsOnAnswer: true });

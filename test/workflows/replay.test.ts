@@ -16,7 +16,8 @@ const history = (file: string) => temporal.api.history.v1.History.fromObject(JSO
 describe('a recipient workflow', () => {
   it.each([
     ['recipient-timer-per-pass.json', 'started before the wake timer was kept between replies (a timer cancelled and started per reply)'],
-    ['recipient-kept-wake-timer.json', 'started with the wake timer kept between replies'],
+    ['recipient-kept-wake-timer.json', 'started with the wake timer kept between replies (replies signalled to it, answers signalled on by it)'],
+    ['recipient-routed-by-update.json', 'replies routed by update, answers handed over by the router (a wrong code, an answer, its redelivery)'],
   ])('replays %s: %s', async (file) => {
     await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history(file), 'recipient');
   });
