@@ -34,6 +34,8 @@ export interface PollStats {
 }
 
 const HEARTBEAT_EVERY_MS = 5_000;
+/** Replies one receive lane routes at once, while it goes on receiving: five full batches. */
+const ROUTINGS_IN_HAND_PER_LANE = 50;
 
 /**
  * What happens to one parsed reply: Temporal took it (or there is nothing to take it); or it stays
@@ -157,7 +159,8 @@ export function createInboundActivities({ sqs, client, settings, logger }: Activ
   return {
     /**
      * Polls the inbound queue with `pollConcurrency` long polls in flight until cancelled, the
-     * worker shuts down, or the lease ends. Several of these may run at once, in one process or
+     * worker shuts down, or the lease ends; each such lane routes what it received (up to 50
+     * replies at once) while it receives on. Several of these may run at once, in one process or
      * many: SQS hands each message to one receiver at a time, and the recipient workflow dedupes
      * the redeliveries that a crash or a lost delete causes, so every reply is routed once.
      */
@@ -183,6 +186,29 @@ export function createInboundActivities({ sqs, client, settings, logger }: Activ
 
       const lane = async () => {
         const sqsBackoff = new Backoff();
+        const inHand = new Set<Promise<void>>();
+        let messagesInHand = 0;
+        try {
+          await receiveLoop(sqsBackoff, async (messages) => {
+            // Routed while the next receive runs: a reply whose recipient task is slow (a replay,
+            // a busy worker) must not hold up the replies behind it.
+            messagesInHand += messages.length;
+            const routing = handle(messages)
+              .catch((err: unknown) => logger.error({ err }, 'routing a batch failed unexpectedly; its replies come back from the queue'))
+              .finally(() => {
+                messagesInHand -= messages.length;
+                inHand.delete(routing);
+              });
+            inHand.add(routing);
+            while (messagesInHand >= ROUTINGS_IN_HAND_PER_LANE) await Promise.race(inHand);
+          });
+        } finally {
+          await Promise.all(inHand);
+        }
+      };
+
+      /** Receives until stopped; `route` takes each batch, and returns once the lane may receive again. */
+      const receiveLoop = async (sqsBackoff: Backoff, route: (messages: Message[]) => Promise<void>) => {
         while (!stop.signal.aborted) {
           await gate.opened(stop.signal);
           if (stop.signal.aborted) break;
@@ -211,7 +237,7 @@ export function createInboundActivities({ sqs, client, settings, logger }: Activ
           }
           // A received batch is routed and deleted even while the activity stops at a lease's end,
           // so that never leaves replies invisible on the queue.
-          if (messages.length > 0) await handle(messages);
+          if (messages.length > 0) await route(messages);
           await pause(settings.pollIntervalMs, stop.signal);
         }
       };

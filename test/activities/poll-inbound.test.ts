@@ -144,6 +144,31 @@ describe('pollInbound', () => {
     expect(stats).toMatchObject({ received: 5, routed: 0, returned: 5, failed: 0 });
   }, 30_000);
 
+  it('goes on receiving and routing while one reply waits on a slow workflow task', async () => {
+    const queue = new FakeQueue();
+    const temporal = fakeTemporal();
+    const fastHandle = temporal.client.workflow.getHandle as unknown as (id: string) => { workflowId: string; executeUpdate: () => Promise<unknown> };
+    (temporal.client.workflow as unknown as { getHandle: unknown }).getHandle = (id: string) => ({
+      workflowId: id,
+      executeUpdate: async () => {
+        if (id.endsWith('+12065550100')) await sleep(2_000); // its recipient is being replayed, say
+        return fastHandle(id).executeUpdate();
+      },
+    });
+    const env = new MockActivityEnvironment({ taskQueue: 'sms-ask' });
+    const settings = loadSettings({}, { pollWaitSeconds: 0, pollConcurrency: 1 });
+    const poll = createInboundActivities({ sqs: queue.client as unknown as SQSClient, sns: undefined as never, client: temporal.client, settings, logger: pino({ level: 'silent' }) });
+    queue.put('+12065550100', '1234');
+    const running = env.run(poll.pollInbound, { queueUrl: 'https://sqs.example/q', leaseMs: 3_000 });
+    await sleep(200);
+    queue.put('+12065550101', '5678');
+    await sleep(500);
+    // One lane: the second reply was received, routed and deleted while the first still waits.
+    expect(queue.deleted).toEqual(['m1']);
+    expect(await running).toMatchObject({ received: 2, routed: 2 });
+    expect(queue.deleted).toEqual(['m1', 'm0']);
+  }, 30_000);
+
   it('routes and deletes the batch in hand when its lease ends mid-routing', async () => {
     const queue = new FakeQueue();
     const temporal = fakeTemporal();
