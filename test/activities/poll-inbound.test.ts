@@ -81,6 +81,18 @@ function fakeTemporal() {
   return { state, client: client as unknown as Client };
 }
 
+/** Routing to a recipient waits `delayMs(its workflow id)` first: its workflow task is slow. */
+function slowRouting(temporal: ReturnType<typeof fakeTemporal>, delayMs: (workflowId: string) => number): void {
+  const fastHandle = temporal.client.workflow.getHandle as unknown as (id: string) => { workflowId: string; executeUpdate: () => Promise<unknown> };
+  (temporal.client.workflow as unknown as { getHandle: unknown }).getHandle = (id: string) => ({
+    workflowId: id,
+    executeUpdate: async () => {
+      await sleep(delayMs(id));
+      return fastHandle(id).executeUpdate();
+    },
+  });
+}
+
 function activities(queue: FakeQueue, client: Client) {
   const settings = loadSettings({}, { pollWaitSeconds: 0, pollConcurrency: 2 });
   return createInboundActivities({ sqs: queue.client as unknown as SQSClient, sns: undefined as never, client, settings, logger: pino({ level: 'silent' }) });
@@ -147,14 +159,7 @@ describe('pollInbound', () => {
   it('goes on receiving and routing while one reply waits on a slow workflow task', async () => {
     const queue = new FakeQueue();
     const temporal = fakeTemporal();
-    const fastHandle = temporal.client.workflow.getHandle as unknown as (id: string) => { workflowId: string; executeUpdate: () => Promise<unknown> };
-    (temporal.client.workflow as unknown as { getHandle: unknown }).getHandle = (id: string) => ({
-      workflowId: id,
-      executeUpdate: async () => {
-        if (id.endsWith('+12065550100')) await sleep(2_000); // its recipient is being replayed, say
-        return fastHandle(id).executeUpdate();
-      },
-    });
+    slowRouting(temporal, (id) => (id.endsWith('+12065550100') ? 2_000 : 0)); // that recipient being replayed, say
     const env = new MockActivityEnvironment({ taskQueue: 'sms-ask' });
     const settings = loadSettings({}, { pollWaitSeconds: 0, pollConcurrency: 1 });
     const poll = createInboundActivities({ sqs: queue.client as unknown as SQSClient, sns: undefined as never, client: temporal.client, settings, logger: pino({ level: 'silent' }) });
@@ -172,14 +177,7 @@ describe('pollInbound', () => {
   it('routes and deletes the batch in hand when its lease ends mid-routing', async () => {
     const queue = new FakeQueue();
     const temporal = fakeTemporal();
-    const fastHandle = temporal.client.workflow.getHandle as unknown as (id: string) => { workflowId: string; executeUpdate: () => Promise<unknown> };
-    (temporal.client.workflow as unknown as { getHandle: unknown }).getHandle = (id: string) => ({
-      workflowId: id,
-      executeUpdate: async () => {
-        await sleep(500);
-        return fastHandle(id).executeUpdate();
-      },
-    });
+    slowRouting(temporal, () => 500);
     for (let i = 0; i < 5; i++) queue.put(`+1206555010${i}`, '1234');
     const env = new MockActivityEnvironment({ taskQueue: 'sms-ask' });
     const stats = await env.run(activities(queue, temporal.client).pollInbound, { queueUrl: 'https://sqs.example/q', leaseMs: 100 });
