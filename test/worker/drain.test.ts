@@ -1,7 +1,7 @@
 /**
- * SIGTERM while replies are arriving: the worker drains (its poller stops receiving, the batch in
- * hand finishes signalling and deleting) and exits 0, and no reply is lost: whatever it had not
- * taken is answered by the next worker.
+ * SIGTERM while replies are arriving: the worker drains (its poller stops receiving, routings in
+ * hand are cut short and left on the queue) and exits 0, and no reply is lost: whatever it had not
+ * routed is answered by the next worker.
  */
 import { randomUUID } from 'node:crypto';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
