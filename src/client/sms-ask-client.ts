@@ -5,6 +5,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import { DEFAULT_TASK_QUEUE } from '../config';
 import { priorityKeyOf } from '../domain/ask-priority';
 import { normalizeAskRequest } from '../domain/ask-request';
+import { WITHOUT_CONTROL_CHARACTERS } from '../domain/input-limits';
 import type { AskRequest } from '../domain/ask-request';
 import type { WebhookDefaults } from '../domain/callback';
 import { duration } from '../domain/duration-schema';
@@ -131,12 +132,9 @@ async function queryStatus(handle: WorkflowHandle<typeof askWorkflow>): Promise<
   }
 }
 
-/** Control characters, which no filter needs: the dev server's visibility store hangs on a query holding a NUL. */
-export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
-
 /** A value quoted for a visibility query, so that it cannot change the query. */
 const quote = (value: string) => {
-  if (CONTROL_CHARACTERS.test(value)) throw new RangeError(`A filter cannot hold control characters: ${JSON.stringify(value)}`);
+  if (!WITHOUT_CONTROL_CHARACTERS.test(value)) throw new RangeError(`A filter cannot hold control characters: ${JSON.stringify(value)}`);
   return `'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`;
 };
 

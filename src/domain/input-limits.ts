@@ -14,6 +14,8 @@ export const MAX_MESSAGE_ID_LENGTH = 128;
 export const MAX_ADDRESS_LENGTH = 64;
 /** An ask's event log keeps this much of a reply body: one SMS segment's worth. */
 export const MAX_LOGGED_REPLY_CHARS = 160;
+/** Text with no control character, as a listing filter must be: the dev server's visibility store hangs on a NUL. */
+export const WITHOUT_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f-\u009f]*$/;
 
 /**
  * UTF-8 length of `text`, counted up to `stopAbove` + 4 bytes and no further, so a caller that

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { duration } from '../domain/duration-schema';
+import { WITHOUT_CONTROL_CHARACTERS } from '../domain/input-limits';
 import { SNS_SMS_MAX_BYTES, utf8ByteLength } from '../domain/sms-text';
 
 const REASON_MAX = 500;
@@ -15,13 +16,8 @@ export const askIdParams = z.object({ id: z.string().min(1).max(404).describe('T
 
 const queryBoolean = z.enum(['true', 'false']).transform((v) => v === 'true');
 
-/** A listing filter: visibility queries cannot hold control characters (the dev server hangs on a NUL). */
-const filterText = (max: number) =>
-  z
-    .string()
-    .min(1)
-    .max(max)
-    .regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'must not contain control characters');
+/** A listing filter: it goes into a visibility query. */
+const filterText = (max: number) => z.string().min(1).max(max).regex(WITHOUT_CONTROL_CHARACTERS, 'must not contain control characters');
 
 export const pendingQuery = z
   .object({
