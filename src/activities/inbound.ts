@@ -186,59 +186,54 @@ export function createInboundActivities({ sqs, client, settings, logger }: Activ
 
       const lane = async () => {
         const sqsBackoff = new Backoff();
+        // Routed while the next receive runs: a reply whose recipient task is slow (a replay, a busy
+        // worker) must not hold up the replies behind it.
         const inHand = new Set<Promise<void>>();
         let messagesInHand = 0;
         try {
-          await receiveLoop(sqsBackoff, async (messages) => {
-            // Routed while the next receive runs: a reply whose recipient task is slow (a replay,
-            // a busy worker) must not hold up the replies behind it.
-            messagesInHand += messages.length;
-            const routing = handle(messages)
-              .catch((err: unknown) => logger.error({ err }, 'routing a batch failed unexpectedly; its replies come back from the queue'))
-              .finally(() => {
-                messagesInHand -= messages.length;
-                inHand.delete(routing);
-              });
-            inHand.add(routing);
-            while (messagesInHand >= ROUTINGS_IN_HAND_PER_LANE) await Promise.race(inHand);
-          });
-        } finally {
-          await Promise.all(inHand);
-        }
-      };
-
-      /** Receives until stopped; `route` takes each batch, and returns once the lane may receive again. */
-      const receiveLoop = async (sqsBackoff: Backoff, route: (messages: Message[]) => Promise<void>) => {
-        while (!stop.signal.aborted) {
-          await gate.opened(stop.signal);
-          if (stop.signal.aborted) break;
-          let messages: Message[];
-          try {
-            const out = await sqs.send(
-              new ReceiveMessageCommand({
-                QueueUrl: queueUrl,
-                MaxNumberOfMessages: settings.pollBatchSize,
-                WaitTimeSeconds: settings.pollWaitSeconds,
-                MessageSystemAttributeNames: ['ApproximateReceiveCount'],
-              }),
-              { abortSignal: interrupt.signal },
-            );
-            messages = out.Messages ?? [];
-            sqsBackoff.reset();
-            lastError = undefined;
-          } catch (err) {
-            if (interrupt.signal.aborted) break;
-            // Without this, a missing queue or a bad credential would be retried in a tight loop.
-            const retryInMs = sqsBackoff.failed();
-            lastError = (err as Error).message;
-            logger.warn({ err: lastError, queueUrl, retryInMs }, 'SQS receive failed; retrying');
-            await pause(retryInMs, stop.signal);
-            continue;
+          while (!stop.signal.aborted) {
+            await gate.opened(stop.signal);
+            if (stop.signal.aborted) break;
+            let messages: Message[];
+            try {
+              const out = await sqs.send(
+                new ReceiveMessageCommand({
+                  QueueUrl: queueUrl,
+                  MaxNumberOfMessages: settings.pollBatchSize,
+                  WaitTimeSeconds: settings.pollWaitSeconds,
+                  MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+                }),
+                { abortSignal: interrupt.signal },
+              );
+              messages = out.Messages ?? [];
+              sqsBackoff.reset();
+              lastError = undefined;
+            } catch (err) {
+              if (interrupt.signal.aborted) break;
+              // Without this, a missing queue or a bad credential would be retried in a tight loop.
+              const retryInMs = sqsBackoff.failed();
+              lastError = (err as Error).message;
+              logger.warn({ err: lastError, queueUrl, retryInMs }, 'SQS receive failed; retrying');
+              await pause(retryInMs, stop.signal);
+              continue;
+            }
+            if (messages.length > 0) {
+              messagesInHand += messages.length;
+              const routing = handle(messages)
+                .catch((err: unknown) => logger.error({ err }, 'routing a batch failed unexpectedly; its replies come back from the queue'))
+                .finally(() => {
+                  messagesInHand -= messages.length;
+                  inHand.delete(routing);
+                });
+              inHand.add(routing);
+              while (messagesInHand >= ROUTINGS_IN_HAND_PER_LANE) await Promise.race(inHand);
+            }
+            await pause(settings.pollIntervalMs, stop.signal);
           }
+        } finally {
           // A received batch is routed and deleted even while the activity stops at a lease's end,
           // so that never leaves replies invisible on the queue.
-          if (messages.length > 0) await route(messages);
-          await pause(settings.pollIntervalMs, stop.signal);
+          await Promise.all(inHand);
         }
       };
 

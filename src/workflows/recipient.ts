@@ -208,7 +208,7 @@ class PhoneActions {
     switch (decision.kind) {
       case 'duplicate':
         workflowMetrics.replyDuplicate();
-        log.info('duplicate reply dropped', { dedupeKey: dedupeKey });
+        log.info('duplicate reply dropped', { dedupeKey });
         return;
       case 'answer':
         try {
@@ -223,7 +223,7 @@ class PhoneActions {
         return;
       case 'confirm_opt_out':
         if (this.optOutCheck) {
-          log.info('a STOP is already being confirmed with SNS; this one adds nothing', { dedupeKey: dedupeKey });
+          log.info('a STOP is already being confirmed with SNS; this one adds nothing', { dedupeKey });
           return;
         }
         // Runs beside the inbox: a STOP that SNS has not listed yet must not hold up other replies.
@@ -239,7 +239,7 @@ class PhoneActions {
         await this.feedback(decision.feedback, decision.values);
         return;
       case 'ignore':
-        log.info(`reply not routed: ${decision.why}`, { dedupeKey: dedupeKey });
+        log.info(`reply not routed: ${decision.why}`, { dedupeKey });
         return;
     }
   }
