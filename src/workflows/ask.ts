@@ -94,13 +94,26 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
   });
   setHandler(cancelUpdate, (req) => thenState(() => ask.cancel(req, new Date())), { validator: (_req) => ask.checkStillWaiting('cancel') });
   setHandler(extendUpdate, (req) => thenState(() => ask.extend(req, new Date())), { validator: (req) => ask.checkExtend(req) });
-  setHandler(resendUpdate, (req) => thenState(() => ask.resend(req, new Date())), { validator: (_req) => ask.checkStillWaiting('re-send') });
+  /** A tier's registrations are out (the first from the start): its recipients are not in the log yet, so a re-send waits for them. */
+  let registeringTier = true;
+  setHandler(
+    resendUpdate,
+    async (req) => {
+      await condition(() => !registeringTier);
+      return thenState(() => {
+        ask.checkStillWaiting('re-send');
+        ask.resend(req, new Date());
+      });
+    },
+    { validator: (_req) => ask.checkStillWaiting('re-send') },
+  );
 
   /**
    * Registers a tier's phones with their recipient workflows and sends each its question, then lets
    * the log record it. `dueAt` is the tier's time on the policy's clock, which reminders are spaced from.
    */
   const startTier = async (tier: number, dueAt: Date) => {
+    registeringTier = true;
     const phones = ask.tierPhones(tier);
     phones.forEach((phone) => registered.add(phone));
     const { registerAndAsk } = registration(ask.state.deadline);
@@ -119,6 +132,7 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
       ),
     );
     ask.startTier(tier, outcomes.map((o) => o.codes), dueAt);
+    registeringTier = false;
     // Those questions went out with the registration: record how each went instead of sending it again.
     const asked = new Map(phones.map((phone, i) => [phone, outcomes[i]!]));
     const now = new Date();

@@ -246,6 +246,23 @@ describe('opt-out and operator actions, on the dev server', () => {
     await expect(devWorker.asks.extend(askId, { extendBy: '1h', by: 'alice' })).rejects.toThrow(/already ended \(timed_out\)/);
   });
 
+  // The operator's re-send may come before the ask has its recipients' codes back from registration.
+  it('re-sends the question asked for at once after the start, once the question is out', async () => {
+    const phone = newPhone();
+    const question = 'Disable SSO for contractor-7?';
+    const { askId } = await devWorker.asks.start({ to: phone, question, timeout: '1h' });
+    await devWorker.asks.resend(askId, { by: 'bob', reason: 'right away' });
+    const [first, again] = await smsAbout(phone, question, 2);
+    expect(again).toBe(`Reminder: ${first}`);
+    // The log records the reminder once the SMS activity's result is in, a moment after moto has it.
+    const state = await eventually(async () => {
+      const now = await devWorker.asks.status(askId);
+      return now.events.some((e) => e.type === 'reminded') ? now : undefined;
+    }, 'the reminder in the log');
+    expect(state.events.map((e) => e.type)).toEqual(['sent', 'resent', 'reminded']);
+    await devWorker.asks.cancel(askId);
+  });
+
   it('re-sends the question now, and a cancel with a reason tells every recipient', async () => {
     const phones = [newPhone(), newPhone()];
     const question = 'Block ASN 64500?';
