@@ -231,7 +231,11 @@ describe('opt-out and operator actions, on the dev server', () => {
     devWorker.optOut(oncall); // AWS lists the number as it receives the STOP
     await deliverReply(devWorker, oncall, 'STOP');
     await smsAbout(lead, question, 1, 5_000);
-    const state = await devWorker.asks.status(askId);
+    // The lead's question goes out with its registration, a moment before the ask logs the escalation.
+    const state = await eventually(async () => {
+      const now = await devWorker.asks.status(askId);
+      return now.events.some((e) => e.type === 'escalated') ? now : undefined;
+    }, 'the escalation in the log');
     expect(state.events.map((e) => e.type)).toEqual(expect.arrayContaining(['opted_out', 'escalated']));
     await devWorker.asks.cancel(askId, { by: 'test', reason: 'done' });
   });
