@@ -1,15 +1,15 @@
-/** The README's webhook verification snippets, run as a receiver would, against a real signature. */
+/** The HTTP guide's webhook verification snippets, run as a receiver would, against a real signature. */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { webhookSignature } from '../../src/webhooks/signature';
 
-const README = readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
+const README = readFileSync(path.resolve(__dirname, '../../docs/http-api.md'), 'utf8');
 
 function snippet(marker: string): string {
   const match = new RegExp(`<!-- ${marker} -->\\s*\`\`\`\\w+\\n([\\s\\S]*?)\`\`\``).exec(README);
-  if (!match) throw new Error(`README has no snippet after <!-- ${marker} -->`);
+  if (!match) throw new Error(`docs/http-api.md has no snippet after <!-- ${marker} -->`);
   return match[1]!;
 }
 
@@ -25,7 +25,7 @@ const cases: [string, string, string, string][] = [
   ['a header with no v1', secret, header.split(',')[0]!, 'False'],
 ];
 
-describe("the README's webhook verification", () => {
+describe("the HTTP guide's webhook verification", () => {
   it.each(cases)('in Python: %s', (_what, key, sig, expected) => {
     const program = `${snippet('webhook-verify-python')}\nimport sys\nprint(verify(sys.argv[1], sys.argv[2], sys.stdin.buffer.read()))\n`;
     expect(execFileSync('python3', ['-c', program, key, sig], { input: body, encoding: 'utf8' }).trim()).toBe(expected);
