@@ -421,7 +421,7 @@ export class SmsAskClient {
     if (hidden) problems.push(hidden);
     if (utf8ByteLength(message) > SNS_SMS_MAX_BYTES) problems.push(`message: at most ${SNS_SMS_MAX_BYTES} bytes (SNS's limit)`);
     else {
-      const tooLong = segmentCapProblem(message, spend.maxSmsSegments);
+      const tooLong = segmentCapProblem(message, spend.maxSmsSegments, { 'the message': message });
       if (tooLong) problems.push(`message: ${tooLong}`);
     }
     if (problems.length || phone === undefined) throw new InvalidSmsError(problems);

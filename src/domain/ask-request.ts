@@ -153,8 +153,11 @@ export function normalizeAskRequest(request: unknown, options: NormalizeOptions)
       `question: the SMS would be up to ${bytes} bytes; SNS accepts at most ${SNS_SMS_MAX_BYTES}. Shorten the question, the option labels or the escalation messages`,
     );
   } else {
-    const tooMany = worstTexts.map((text) => segmentCapProblem(text, spend.maxSmsSegments)).find((p) => p !== undefined);
-    if (tooMany) problems.push(`question: ${tooMany}. Shorten the question, the option labels or the escalation messages, or write them in GSM-7 characters only`);
+    const parts: Record<string, string> = { 'the question': req.question };
+    req.options.forEach((label, i) => (parts[`options[${i}]`] = label));
+    policy?.escalation.forEach((tier, i) => tier.message !== undefined && (parts[`policy.escalation[${i}].message`] = tier.message));
+    const tooMany = worstTexts.map((text) => segmentCapProblem(text, spend.maxSmsSegments, parts)).find((p) => p !== undefined);
+    if (tooMany) problems.push(`question: ${tooMany}. Shorten the question, the option labels or the escalation messages${tooMany.includes('GSM-7 cannot carry') ? ', or replace that character' : ''}`);
   }
 
   const callback = resolveCallback(req.callback, options.webhooks, problems);
