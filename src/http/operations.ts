@@ -268,8 +268,8 @@ export function buildOperations({ settings, asks }: OperationDeps): Operation[] 
       body: smsBody,
       responses: { 201: { description: 'SNS accepted the SMS (sent through the worker\'s SMS queue, recorded under the API key\'s name)', schema: smsSentSchema } },
       async handle({ body, caller }) {
-        const { to, messageId, segments, encoding } = await asks.sendSms({ to: body.to, message: body.message, by: caller.name });
-        return ok({ to, messageId, segments, encoding }, 201);
+        const { to, messageId, segments, encoding, smsId } = await asks.sendSms({ to: body.to, message: body.message, by: caller.name });
+        return ok({ to, messageId, segments, encoding, smsId }, 201);
       },
     }),
   ];

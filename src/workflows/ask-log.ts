@@ -167,7 +167,9 @@ export class AskLog {
     checkOperatorText(action);
     const waiting = this.waitingRecipients();
     const needed = waiting.reduce((sum, r) => sum + this.questionSegments(r, true), 0);
-    const left = this.segmentsLeft();
+    // Questions queued and not yet paid for (an earlier re-send) count as spent.
+    const queued = this.outbox.reduce((sum, sms) => sum + (sms.kind === 'question' ? smsSegmentInfo(sms.text).segments : 0), 0);
+    const left = this.segmentsLeft() - queued;
     if (needed > left) {
       throw new AskUpdateRejectedError(
         `Cannot re-send: the question to ${waiting.length} recipient(s) takes ${needed} segment(s), and the ask has ${left} left of its ${this.state.segments?.budget} (askSegmentBudget, SMS_ASK_ASK_SEGMENT_BUDGET).`,
