@@ -80,7 +80,7 @@ describe('spend without bound, bounded', () => {
     const phone = newPhone();
     const started = await api.call('POST', '/v1/asks', { key: KEY, body: { to: phone, question: 'Isolate WS-042?' } });
     expect(started.status).toBe(201);
-    const id = started.body.askId as string;
+    const id = started.body.entitlement as string;
     // Budget 3: the question and two re-sends, one segment each.
     for (let i = 0; i < 2; i++) expect((await api.call('POST', `/v1/asks/${id}/resend`, { key: KEY, body: {} })).status).toBe(200);
     const refused = await api.call('POST', `/v1/asks/${id}/resend`, { key: KEY, body: {} });
@@ -89,7 +89,7 @@ describe('spend without bound, bounded', () => {
     await eventually(async () => ((await smsTo(phone)).length === 3 ? true : undefined), 'the question and two re-sends');
     const cancelled = await api.call('POST', `/v1/asks/${id}/cancel`, { key: KEY, body: { reason: 'done' } });
     expect(cancelled.status).toBe(200);
-    const state = await worker.asks.result(id);
+    const state = await worker.asks.result(started.body.askId as string);
     expect(state.segments).toEqual({ spent: 3, budget: 3 });
     expect(state.events).toContainEqual(expect.objectContaining({ type: 'send_skipped', phone, detail: expect.stringMatching(/outcome feedback not sent/) }));
     expect(await smsTo(phone)).toHaveLength(3);
