@@ -9,6 +9,8 @@ import { parsePayloadKeys } from './payload-keys';
 import { WEBHOOK_EVENTS, webhookHostAllowed } from './domain/callback';
 import type { WebhookDefaults } from './domain/callback';
 import { DEFAULT_TASK_QUEUE } from './task-queue';
+import { DEFAULT_ASK_SEGMENT_BUDGET, DEFAULT_MAX_SMS_SEGMENTS, DEFAULT_SMS_COUNTRIES } from './domain/spend';
+import type { SpendLimits } from './domain/spend';
 
 export { DEFAULT_TASK_QUEUE };
 
@@ -127,6 +129,22 @@ export const settingsSchema = z.object({
    * AWS accounts have an SNS SMS rate quota, 20 per second by default. Default 20.
    */
   smsPublishRate: z.coerce.number().positive().max(10_000).default(20),
+  /**
+   * ISO countries that SMS may go to, comma-separated (e.g. US,CA,GB), or * for any. A number
+   * elsewhere is refused when the ask starts and for a one-way SMS. Default: the defaultCountry
+   * if set, else US and CA.
+   */
+  smsCountries: z
+    .union([z.array(z.string()), z.string()])
+    .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((c) => c.trim().toUpperCase()).filter(Boolean))
+    .pipe(z.union([z.tuple([z.literal('*')]), z.array(z.string().regex(/^[A-Z]{2}$/, 'two-letter ISO country codes such as US, or *')).min(1)]))
+    .optional(),
+  /** Segments one SMS may be (1-30); a longer question is refused when the ask starts. Default 8. */
+  maxSmsSegments: z.coerce.number().int().min(1).max(30).default(DEFAULT_MAX_SMS_SEGMENTS),
+  /** Segments one ask may send over its life: questions, reminders, escalations, re-sends, feedback. Default 200. */
+  askSegmentBudget: z.coerce.number().int().min(1).max(100_000).default(DEFAULT_ASK_SEGMENT_BUDGET),
+  /** Segments the deployment (this task queue) may send per UTC day, across every worker. Default 10000. */
+  dailySegmentBudget: z.coerce.number().int().min(1).max(100_000_000).default(10_000),
   /**
    * Workflows a worker keeps in memory between their tasks. A pending ask only waits, so it need not
    * stay: one evicted is replayed from its short history when its reply comes. Bounds the worker's
@@ -325,6 +343,10 @@ export const SETTINGS_ENV = {
   pollers: 'SMS_ASK_POLLERS',
   payloadKeys: 'SMS_ASK_PAYLOAD_KEYS',
   smsPublishRate: 'SMS_ASK_SMS_PUBLISH_RATE',
+  smsCountries: 'SMS_ASK_SMS_COUNTRIES',
+  maxSmsSegments: 'SMS_ASK_MAX_SMS_SEGMENTS',
+  askSegmentBudget: 'SMS_ASK_ASK_SEGMENT_BUDGET',
+  dailySegmentBudget: 'SMS_ASK_DAILY_SEGMENT_BUDGET',
   workflowCacheSize: 'SMS_ASK_WORKFLOW_CACHE_SIZE',
   logLevel: 'SMS_ASK_LOG_LEVEL',
   metricsAddress: 'SMS_ASK_METRICS_ADDRESS',
@@ -459,5 +481,15 @@ export function webhookDefaults(settings: Settings): WebhookDefaults {
     defaultSecretName: settings.webhookDefaultSecretName,
     retryForMs: settings.webhookRetryForSeconds * 1000,
     allowedHosts: settings.webhookAllowedHosts,
+  };
+}
+
+/** What one SMS and one ask may cost, and where SMS may go, as the ask checks and the SMS activities apply them. */
+export function spendLimits(settings: Settings): SpendLimits {
+  const countries = settings.smsCountries ?? (settings.defaultCountry ? [settings.defaultCountry] : DEFAULT_SMS_COUNTRIES);
+  return {
+    smsCountries: countries[0] === '*' ? '*' : countries,
+    maxSmsSegments: settings.maxSmsSegments,
+    askSegmentBudget: settings.askSegmentBudget,
   };
 }

@@ -67,6 +67,19 @@ export const smsFailed = new Counter({
   registers,
 });
 
+export const smsRefused = new Counter({
+  name: 'sms_ask_sms_refused_total',
+  help: 'SMS not sent by the worker\'s spend rules, by reason: country, segments (over the cap) or daily_budget.',
+  labelNames: ['reason'] as const,
+  registers,
+});
+
+export const segmentsLeased = new Counter({
+  name: 'sms_ask_segments_leased_total',
+  help: "SMS segments this worker took from the day's budget (in blocks).",
+  registers,
+});
+
 export const replyToAnswerSeconds = new Histogram({
   name: 'sms_ask_reply_to_answer_seconds',
   help: "From a reply reaching its phone's recipient workflow to the ask recording the answer it gave.",

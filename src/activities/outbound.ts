@@ -5,7 +5,7 @@ import { replyRulesFrom } from '../config';
 import { awsCallWorstCaseMs, publishSms } from '../aws/sms-publisher';
 import type { SentSms } from '../aws/sms-publisher';
 import { SmsSendError } from '../aws/sns-errors';
-import { MessageTooLongError, composeQuestionSms } from '../domain/sms-text';
+import { MessageTooLongError, composeQuestionSms, smsSegmentInfo } from '../domain/sms-text';
 import { RECIPIENT_PRIORITY_KEY } from '../domain/ask-priority';
 import { maskPhone } from '../domain/phone-mask';
 import { renderTemplate } from '../domain/templates';
@@ -13,6 +13,8 @@ import { registerUpdate } from '../workflows/definitions';
 import { SMS_ATTEMPT_MARGIN_MS, SMS_ATTEMPT_START_TO_CLOSE_MS } from '../sms-attempt';
 import type { OptionCode, Registration } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
+import { createSmsSpendGuard } from './sms-spend';
+import type { OneWaySmsInput } from '../workflows/definitions';
 
 export interface RegisterAndAskInput {
   /** The task queue of the ask and recipient workflows (this activity runs on the SMS task queue). */
@@ -35,6 +37,16 @@ export interface FeedbackInput {
   to: string;
   kind: FeedbackKind;
   values: Record<string, string>;
+  /** Segments the ask has room for; a longer rendering is not sent. Default: no limit but the SMS cap. */
+  maxSegments?: number;
+}
+
+/** How a feedback SMS went: `tooLong` is its segments when it was longer than the ask had room for. */
+export interface FeedbackSent {
+  sent: boolean;
+  messageId?: string;
+  segments?: number;
+  tooLong?: number;
 }
 
 /** Well inside the ask workflow's heartbeat timeout for a registration (1 minute). */
@@ -100,6 +112,7 @@ async function withinAttempt<T>(work: (signal: AbortSignal) => Promise<T>): Prom
 
 /** Every SNS publish goes through these, on the SMS task queue, where the publish rate limit holds. */
 export function createSmsActivities({ sns, client, settings, logger }: ActivityDeps) {
+  const guard = createSmsSpendGuard({ client, settings, logger });
   // The opt-out check and the publish are two AWS calls, each with the SDK's retries.
   const worstCaseMs = 2 * awsCallWorstCaseMs(settings);
   const attemptBudgetMs = SMS_ATTEMPT_START_TO_CLOSE_MS - SMS_ATTEMPT_MARGIN_MS;
@@ -125,6 +138,7 @@ export function createSmsActivities({ sns, client, settings, logger }: ActivityD
         { lead: input.lead },
       );
       try {
+        await guard.admit(input.phone, text);
         const sent = await withinAttempt((abortSignal) => publishSms(sns, settings, input.phone, text, { checkOptOut: true, abortSignal }));
         logger.info({ to: maskPhone(input.phone), messageId: sent.messageId, segments: sent.segments }, 'question SMS sent');
         return { codes, sent };
@@ -138,6 +152,7 @@ export function createSmsActivities({ sns, client, settings, logger }: ActivityD
     /** Sends the question SMS. Permanent SNS errors fail at once; the rest are retried. */
     async sendSms({ to, message }: { to: string; message: string }): Promise<SentSms> {
       try {
+        await guard.admit(to, message);
         const sent = await withinAttempt((abortSignal) => publishSms(sns, settings, to, message, { checkOptOut: true, abortSignal }));
         logger.info({ to: maskPhone(to), messageId: sent.messageId, segments: sent.segments }, 'question SMS sent');
         return sent;
@@ -147,14 +162,32 @@ export function createSmsActivities({ sns, client, settings, logger }: ActivityD
     },
 
     /** Sends a feedback SMS from a configured template, unless that kind of feedback is turned off. */
-    async sendFeedback({ to, kind, values }: FeedbackInput): Promise<{ sent: boolean; messageId?: string }> {
+    async sendFeedback({ to, kind, values, maxSegments }: FeedbackInput): Promise<FeedbackSent> {
       const feedback = settings.feedback[kind];
       if (!feedback.enabled) return { sent: false };
       const message = renderTemplate(feedback.template, { phone_number: to, ...values });
+      const { segments } = smsSegmentInfo(message);
+      if (maxSegments !== undefined && segments > maxSegments) {
+        logger.warn({ to: maskPhone(to), kind, segments, maxSegments }, "feedback SMS not sent: the ask's segment budget has no room for it");
+        return { sent: false, tooLong: segments };
+      }
       try {
+        await guard.admit(to, message);
         const { messageId } = await withinAttempt((abortSignal) => publishSms(sns, settings, to, message, { abortSignal }));
         logger.info({ to: maskPhone(to), kind, messageId }, 'feedback SMS sent');
-        return { sent: true, messageId };
+        return { sent: true, messageId, segments };
+      } catch (err) {
+        throw asActivityFailure(err);
+      }
+    },
+
+    /** A one-way SMS (the API's and the CLI's `send`), logged with who sent it. */
+    async sendOneWaySms({ to, message, by }: OneWaySmsInput): Promise<SentSms> {
+      try {
+        await guard.admit(to, message);
+        const sent = await withinAttempt((abortSignal) => publishSms(sns, settings, to, message, { checkOptOut: true, abortSignal }));
+        logger.info({ to: maskPhone(to), by, messageId: sent.messageId, segments: sent.segments }, 'one-way SMS sent');
+        return sent;
       } catch (err) {
         throw asActivityFailure(err);
       }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { InvalidAskError, normalizeAskRequest } from '../domain/ask-request';
 import type { AskRequest, NormalizedAsk } from '../domain/ask-request';
-import { webhookDefaults } from '../config';
+import { spendLimits, webhookDefaults } from '../config';
 import type { ActivityDeps } from './deps';
 
 /**
@@ -19,6 +19,7 @@ export function createValidationActivities({ settings }: Pick<ActivityDeps, 'set
           maxCodeLength: settings.codeLength,
           newEntitlement: randomUUID,
           webhooks: webhookDefaults(settings),
+          spend: spendLimits(settings),
         });
       } catch (err) {
         if (err instanceof InvalidAskError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidAsk');

@@ -1,14 +1,13 @@
 import { Command, Option } from 'commander';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { createAwsClients } from '../aws/clients';
-import { publishSms } from '../aws/sms-publisher';
 import { readPolicyFile } from '../client/policy-file';
 import { SmsAskClient } from '../client/sms-ask-client';
 import type { AskRequest } from '../domain/ask-request';
 import { ASK_PRIORITIES } from '../domain/ask-priority';
 import type { AskPriority } from '../domain/ask-priority';
 import { mergePolicies } from '../domain/policy';
-import { loadSettings } from '../config';
+import { loadSettings, spendLimits } from '../config';
 import type { Settings } from '../config';
 import { normalizeRecipientPhone } from '../domain/phone';
 import { LOCAL_QUEUE_NAME, provisionInboundResources } from '../local-stack/local-stack';
@@ -52,6 +51,7 @@ async function withClient<T>(settings: Settings, body: (client: SmsAskClient) =>
         defaultCountry: settings.defaultCountry,
         maxCodeLength: settings.codeLength,
         policyFile: settings.policyFile,
+        spend: spendLimits(settings),
       }),
     );
   } finally {
@@ -173,11 +173,12 @@ export function buildProgram(): Command {
     .requiredOption('--to <phone>', 'recipient phone number')
     .argument('<message...>', 'the text to send')
     .action(
-      action(async (settings, words: string[], opts: { to: string }) => {
-        const to = normalizeRecipientPhone(opts.to, settings.defaultCountry);
-        const sent = await publishSms(createAwsClients(settings).sns, settings, to, words.join(' '));
-        return { json: { to, ...sent }, text: `Sent to ${to}: SNS message ${sent.messageId} (${sent.segments} segment(s), ${sent.encoding})` };
-      }),
+      action(async (settings, words: string[], opts: { to: string }) =>
+        withClient(settings, async (client) => {
+          const { to, smsId, ...sent } = await client.sendSms({ to: opts.to, message: words.join(' '), by: `cli:${process.env.USER ?? 'unknown'}` });
+          return { json: { to, ...sent }, text: `Sent to ${to}: SNS message ${sent.messageId} (${sent.segments} segment(s), ${sent.encoding}); recorded as ${smsId}` };
+        }),
+      ),
     );
 
   program

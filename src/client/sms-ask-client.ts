@@ -1,15 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, isGrpcCancelledError, isGrpcDeadlineError } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, isGrpcCancelledError, isGrpcDeadlineError } from '@temporalio/client';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { CountryCode } from 'libphonenumber-js';
 import { DEFAULT_TASK_QUEUE } from '../config';
 import { priorityKeyOf } from '../domain/ask-priority';
-import { normalizeAskRequest } from '../domain/ask-request';
+import { InvalidAskError, normalizeAskRequest } from '../domain/ask-request';
 import { WITHOUT_CONTROL_CHARACTERS } from '../domain/input-limits';
 import type { AskRequest } from '../domain/ask-request';
 import type { WebhookDefaults } from '../domain/callback';
 import { duration } from '../domain/duration-schema';
 import type { PolicyPresets } from '../domain/policy';
+import { hiddenTextProblem } from '../domain/misleading-text';
+import { countryProblem, normalizeRecipientPhone } from '../domain/phone';
+import { SNS_SMS_MAX_BYTES, segmentCapProblem, utf8ByteLength } from '../domain/sms-text';
+import { DEFAULT_SPEND_LIMITS } from '../domain/spend';
+import type { SpendLimits } from '../domain/spend';
+import { SmsSendError } from '../aws/sns-errors';
+import type { SentSms } from '../aws/sms-publisher';
+import type { oneWaySmsWorkflow } from '../workflows/one-way-sms';
 import type { askWorkflow } from '../workflows/ask';
 import {
   answerUpdate,
@@ -25,6 +33,15 @@ import type { AskAnswer, AskEvent, AskMemo, AskState, AskStatus, CancelRequest, 
 import type { WebhookDeliveryReport, webhookDeliveryWorkflow } from '../workflows/webhook-delivery';
 import { askSearchAttributes, initialAskSearchAttributePairs } from '../workflows/search-attributes';
 import { loadPolicyPresets } from './policy-file';
+
+/** Thrown by SmsAskClient.sendSms before anything is sent; each problem names the field. */
+export class InvalidSmsError extends InvalidAskError {
+  constructor(problems: readonly string[]) {
+    super(problems);
+    this.name = 'InvalidSmsError';
+    this.message = `Invalid SMS: ${problems.join('; ')}`;
+  }
+}
 
 /** Thrown by SmsAskClient.answer and cancel when the ask has already ended. */
 export class AskEndedError extends Error {
@@ -50,6 +67,8 @@ export interface SmsAskClientOptions {
   policyFile?: string;
   /** The deployment's webhook settings: the default callback and the secret names a callback may use. Default: none. */
   webhooks?: WebhookDefaults;
+  /** Where SMS may go and what they may cost (the spend settings). Default: US and CA, 8 segments an SMS, 200 an ask. */
+  spend?: SpendLimits;
 }
 
 /** Which running asks `listPending` returns; every filter given must match. */
@@ -199,6 +218,7 @@ export class SmsAskClient {
       newEntitlement: randomUUID,
       presets: request.preset === undefined ? undefined : this.policyPresets(),
       webhooks: this.options.webhooks,
+      spend: this.options.spend,
     });
     const askId = askWorkflowId(input.entitlement);
     // Listed by `pending` from the start.
@@ -380,6 +400,47 @@ export class SmsAskClient {
    * Running asks on this task queue, soonest deadline first, from Temporal visibility: eventually
    * consistent, so an ask shows up (and drops out) within moments, not at once.
    */
+  /**
+   * A one-way SMS (no reply expected), through the worker's SMS queue like every other SMS: the
+   * same rate limit, country allowlist, segment cap and daily budget. Its workflow's history is the
+   * audit record of who sent what. Throws InvalidSmsError before anything starts, SmsSendError when
+   * the worker or SNS refused it.
+   */
+  async sendSms({ to, message, by }: { to: string; message: string; by: string }): Promise<SentSms & { to: string; smsId: string }> {
+    const spend = this.options.spend ?? DEFAULT_SPEND_LIMITS;
+    let phone: string | undefined;
+    const problems: string[] = [];
+    try {
+      phone = normalizeRecipientPhone(to, this.options.defaultCountry);
+      const refused = countryProblem(phone, spend.smsCountries);
+      if (refused) problems.push(`to: ${refused}`);
+    } catch (err) {
+      problems.push(`to: ${(err as Error).message}`);
+    }
+    const hidden = hiddenTextProblem('message', message, { newlines: true });
+    if (hidden) problems.push(hidden);
+    if (utf8ByteLength(message) > SNS_SMS_MAX_BYTES) problems.push(`message: at most ${SNS_SMS_MAX_BYTES} bytes (SNS's limit)`);
+    else {
+      const tooLong = segmentCapProblem(message, spend.maxSmsSegments, { 'the message': message });
+      if (tooLong) problems.push(`message: ${tooLong}`);
+    }
+    if (problems.length || phone === undefined) throw new InvalidSmsError(problems);
+    const smsId = `sms/${randomUUID()}`;
+    try {
+      const sent = await this.client.workflow.execute<typeof oneWaySmsWorkflow>('oneWaySmsWorkflow', {
+        workflowId: smsId,
+        taskQueue: this.taskQueue,
+        args: [{ to: phone, message, by }],
+        memo: { sms: { by } },
+      });
+      return { to: phone, smsId, ...sent };
+    } catch (err) {
+      const cause = err instanceof WorkflowFailedError && err.cause instanceof ActivityFailure ? err.cause.cause : undefined;
+      if (cause instanceof ApplicationFailure) throw new SmsSendError(cause.message, cause.type ?? 'SmsNotSent', cause.nonRetryable === true, phone, { cause: err });
+      throw err;
+    }
+  }
+
   async listPending(filter: PendingFilter = {}, options: { withCodes?: boolean } = {}): Promise<PendingAsk[]> {
     const rows: PendingAsk[] = [];
     const query = pendingAsksVisibilityQuery(this.taskQueue, filter, new Date());

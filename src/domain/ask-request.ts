@@ -9,10 +9,13 @@ import { askPrioritySchema } from './ask-priority';
 import { callbackSchema, resolveCallback } from './callback';
 import type { NormalizedCallback, WebhookDefaults } from './callback';
 import { duration } from './duration-schema';
-import { normalizeRecipientPhone } from './phone';
+import { countryProblem, normalizeRecipientPhone } from './phone';
 import { formatIssuePath, mergePolicies, resolvePolicy } from './policy';
 import type { AskPolicy, PolicyInput, PolicyOverride, PolicyPresets } from './policy';
-import { SNS_SMS_MAX_BYTES, composeQuestionSms, utf8ByteLength } from './sms-text';
+import { askTextProblems } from './misleading-text';
+import { SNS_SMS_MAX_BYTES, composeQuestionSms, segmentCapProblem, utf8ByteLength } from './sms-text';
+import { DEFAULT_SPEND_LIMITS } from './spend';
+import type { SpendLimits } from './spend';
 
 export const MIN_OPTIONS = 2;
 export const MAX_OPTIONS = 9;
@@ -73,6 +76,16 @@ export interface NormalizeOptions {
   presets?: PolicyPresets;
   /** The deployment's webhook settings: the default callback, and the secret names a callback may use. */
   webhooks?: WebhookDefaults;
+  /** Where SMS may go and what they may cost. Default: US and CA, 8 segments an SMS, 200 an ask. */
+  spend?: SpendLimits;
+}
+
+/** What the ask may spend, in SMS segments; the ask workflow keeps the count. */
+export interface AskSpend {
+  /** Segments over the ask's life. */
+  askSegmentBudget: number;
+  /** Segments of one SMS: what a feedback SMS, rendered by the worker, may take. */
+  maxSmsSegments: number;
 }
 
 export interface NormalizedAsk {
@@ -85,6 +98,8 @@ export interface NormalizedAsk {
   context: Record<string, unknown>;
   /** Where the outcome is POSTed; absent: no webhook. */
   callback?: NormalizedCallback;
+  /** Absent in asks started before budgets: the defaults apply. */
+  spend?: AskSpend;
 }
 
 export function normalizeAskRequest(request: unknown, options: NormalizeOptions): NormalizedAsk {
@@ -108,9 +123,10 @@ export function normalizeAskRequest(request: unknown, options: NormalizeOptions)
     }
   }
 
-  const folded = req.options.map((o) => o.toLowerCase());
-  folded.forEach((label, i) => {
-    if (folded.indexOf(label) !== i) problems.push(`options[${i}]: "${req.options[i]}" is listed twice`);
+  const spend = options.spend ?? DEFAULT_SPEND_LIMITS;
+  recipients.forEach((phone, i) => {
+    const refused = countryProblem(phone, spend.smsCountries);
+    if (refused) problems.push(`to[${i}]: ${refused}`);
   });
 
   const policy = resolvePolicy(
@@ -118,18 +134,30 @@ export function normalizeAskRequest(request: unknown, options: NormalizeOptions)
     { options: req.options, recipients, defaultCountry: options.defaultCountry },
     problems,
   );
+  problems.push(...askTextProblems({ question: req.question, options: req.options, escalation: policy?.escalation }));
+  policy?.escalation.forEach((tier, t) =>
+    tier.to.forEach((phone, i) => {
+      const refused = countryProblem(phone, spend.smsCountries);
+      if (refused) problems.push(`policy.escalation[${t}].to[${i}]: ${refused}`);
+    }),
+  );
 
   const worstCode = '9'.repeat(options.maxCodeLength ?? 8);
   const worstCodes = req.options.map((label) => ({ label, code: worstCode }));
-  const bytes = Math.max(
-    ...[undefined, ...(policy?.escalation ?? []).map((tier) => tier.message)].map((lead) =>
-      utf8ByteLength(composeQuestionSms(req.question, worstCodes, { lead, reminder: true })),
-    ),
+  const worstTexts = [undefined, ...(policy?.escalation ?? []).map((tier) => tier.message)].map((lead) =>
+    composeQuestionSms(req.question, worstCodes, { lead, reminder: true }),
   );
+  const bytes = Math.max(...worstTexts.map((text) => utf8ByteLength(text)));
   if (bytes > SNS_SMS_MAX_BYTES) {
     problems.push(
       `question: the SMS would be up to ${bytes} bytes; SNS accepts at most ${SNS_SMS_MAX_BYTES}. Shorten the question, the option labels or the escalation messages`,
     );
+  } else {
+    const parts: Record<string, string> = { 'the question': req.question };
+    req.options.forEach((label, i) => (parts[`options[${i}]`] = label));
+    policy?.escalation.forEach((tier, i) => tier.message !== undefined && (parts[`policy.escalation[${i}].message`] = tier.message));
+    const tooMany = worstTexts.map((text) => segmentCapProblem(text, spend.maxSmsSegments, parts)).find((p) => p !== undefined);
+    if (tooMany) problems.push(`question: ${tooMany}. Shorten the question, the option labels or the escalation messages${tooMany.includes('GSM-7 cannot carry') ? ', or replace that character' : ''}`);
   }
 
   const callback = resolveCallback(req.callback, options.webhooks, problems);
@@ -144,6 +172,7 @@ export function normalizeAskRequest(request: unknown, options: NormalizeOptions)
     policyName: req.policyName ?? req.preset ?? (req.policy || req.timeout || req.defaultAnswer ? 'custom' : 'default'),
     context: req.context,
     ...(callback && { callback }),
+    spend: { askSegmentBudget: spend.askSegmentBudget, maxSmsSegments: spend.maxSmsSegments },
   };
 }
 

@@ -79,3 +79,22 @@ export function normalizeSenderPhone(input: string): string | undefined {
   }
   return E164.test(text) ? text : undefined;
 }
+
+/** The ISO country of an E.164 number, by its numbering plan (+1 876 is JM, not US); undefined for non-geographic numbers. */
+export function phoneCountry(e164: string): CountryCode | undefined {
+  try {
+    return parsePhoneNumberWithError(e164, { extract: false }).country;
+  } catch (err) {
+    if (err instanceof ParseError) return undefined;
+    throw err;
+  }
+}
+
+/** Why `phone` (E.164) may not be sent to, or undefined when it may. */
+export function countryProblem(phone: string, allowed: readonly string[] | '*'): string | undefined {
+  if (allowed === '*') return undefined;
+  const country = phoneCountry(phone);
+  if (country !== undefined && allowed.includes(country)) return undefined;
+  const where = country === undefined ? 'in no country (a non-geographic number)' : `in ${country}`;
+  return `${phone} is ${where}, and this deployment sends SMS only to ${allowed.join(', ')} (smsCountries, SMS_ASK_SMS_COUNTRIES)`;
+}

@@ -81,6 +81,36 @@ export function smsSegmentInfo(text: string): SmsSegmentInfo {
   return { encoding, segments, units };
 }
 
+/** The first character outside GSM-7 and its 1-based position: the one that makes the SMS UCS-2. */
+export function firstNonGsmCharacter(text: string): { char: string; position: number } | undefined {
+  let position = 0;
+  for (const char of text) {
+    position += 1;
+    if (!GSM_BASIC.has(char) && !GSM_EXTENSION.has(char)) return { char, position };
+  }
+  return undefined;
+}
+
+/**
+ * Why `text` would be too many segments, or undefined: how many, in which encoding, and for UCS-2
+ * the character that forced it, since one curly quote can triple an SMS's price.
+ */
+export function segmentCapProblem(text: string, maxSegments: number, parts: Readonly<Record<string, string>> = { text }): string | undefined {
+  const { segments, encoding } = smsSegmentInfo(text);
+  if (segments <= maxSegments) return undefined;
+  // Named in the field the user wrote, not in the composed SMS.
+  const forced =
+    encoding === 'UCS-2'
+      ? Object.entries(parts)
+          .map(([field, part]) => ({ field, at: firstNonGsmCharacter(part) }))
+          .find(({ at }) => at !== undefined)
+      : undefined;
+  const why = forced?.at
+    ? `UCS-2 (67 characters a segment) because of "${forced.at.char}" (U+${(forced.at.char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}) at character ${forced.at.position} of ${forced.field}, which GSM-7 cannot carry`
+    : 'GSM-7, 153 characters a segment';
+  return `the SMS would be ${segments} segments (${why}); this deployment allows at most ${maxSegments} per SMS (maxSmsSegments, SMS_ASK_MAX_SMS_SEGMENTS)`;
+}
+
 /** Thrown before sending when a message is over SNS's SMS size limit. */
 export class MessageTooLongError extends Error {
   readonly bytes: number;

@@ -70,6 +70,8 @@ export function toHttpError(err: unknown): HttpError | undefined {
   if (err instanceof AskEndedError) return new HttpError(409, 'ask_ended', err.message);
   if (err instanceof WorkflowUpdateFailedError) return new HttpError(409, 'rejected', err.cause?.message ?? err.message);
   if (err instanceof WorkflowFailedError) return new HttpError(409, 'ask_failed', `The ask failed: ${err.cause?.message ?? err.message}`);
+  if (err instanceof SmsSendError && err.code === 'DailyBudgetSpent') return new HttpError(429, 'budget_spent', err.message);
+  if (err instanceof SmsSendError && err.code === 'SmsRefused') return new HttpError(400, 'sms_refused', err.message);
   if (err instanceof SmsSendError) {
     if (err.permanent && /Invalid|Validation|OptedOut/.test(err.code)) return new HttpError(400, 'sms_refused', err.message);
     return new HttpError(502, 'sms_not_sent', err.message);

@@ -4,7 +4,6 @@
  */
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { z } from 'zod';
-import { publishSms } from '../aws/sms-publisher';
 import type { SmsAskClient } from '../client/sms-ask-client';
 import type { Settings } from '../config';
 import { normalizeRecipientPhone } from '../domain/phone';
@@ -97,7 +96,7 @@ const ASK_OPERATIONS = ['getAsk', 'getAskResult', 'answerAsk', 'extendAsk', 'res
 
 const ok = (body: unknown, status = 200): OperationResult => ({ status, body });
 
-export function buildOperations({ settings, asks, sns }: OperationDeps): Operation[] {
+export function buildOperations({ settings, asks }: OperationDeps): Operation[] {
   return [
     define({
       id: 'startAsk',
@@ -267,10 +266,10 @@ export function buildOperations({ settings, asks, sns }: OperationDeps): Operati
       scope: 'operate',
       summary: 'A one-way SMS (no reply expected)',
       body: smsBody,
-      responses: { 201: { description: 'SNS accepted the SMS', schema: smsSentSchema } },
-      async handle({ body }) {
-        const to = normalizeRecipientPhone(body.to, settings.defaultCountry);
-        return ok({ to, ...(await publishSms(sns, settings, to, body.message)) }, 201);
+      responses: { 201: { description: 'SNS accepted the SMS (sent through the worker\'s SMS queue, recorded under the API key\'s name)', schema: smsSentSchema } },
+      async handle({ body, caller }) {
+        const { to, messageId, segments, encoding, smsId } = await asks.sendSms({ to: body.to, message: body.message, by: caller.name });
+        return ok({ to, messageId, segments, encoding, smsId }, 201);
       },
     }),
   ];

@@ -180,7 +180,13 @@ export const endedListSchema = z.object({
   ),
 });
 
-export const smsSentSchema = z.object({ to: z.string(), messageId: z.string(), segments: z.number().int(), encoding: z.string() });
+export const smsSentSchema = z.object({
+  to: z.string(),
+  messageId: z.string(),
+  segments: z.number().int(),
+  encoding: z.string(),
+  smsId: z.string().describe("The one-way SMS workflow's id: its history records who sent what, and when"),
+});
 
 export const callerSchema = z.object({
   name: z.string().describe('The key\'s name: operator actions are recorded under it'),

@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { routeReply } from '../activities/inbound';
 import { SmsAskClient } from '../client/sms-ask-client';
-import { webhookDefaults } from '../config';
+import { spendLimits, webhookDefaults } from '../config';
 import type { Settings } from '../config';
 import { ApiKeyAuthenticator, allows, isLoopbackHost } from './auth';
 import { consoleRoutes } from './console';
@@ -79,6 +79,7 @@ export async function createHttpServer({ settings, client, sns, logger, version 
     maxCodeLength: settings.codeLength,
     policyFile: settings.policyFile,
     webhooks: webhookDefaults(settings),
+    spend: spendLimits(settings),
   });
   const operations = buildOperations({ settings, asks, sns });
   const openapi = buildOpenApiDocument(operations, {

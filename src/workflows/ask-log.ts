@@ -6,7 +6,9 @@
 import { MAX_DURATION_MS, formatMs } from '../domain/duration';
 import { MAX_LOGGED_REPLY_CHARS, clipText } from '../domain/input-limits';
 import { maskPhoneForSms } from '../domain/phone-mask';
-import { composeQuestionSms } from '../domain/sms-text';
+import { hiddenTextProblem } from '../domain/misleading-text';
+import { composeQuestionSms, smsSegmentInfo } from '../domain/sms-text';
+import { DEFAULT_ASK_SEGMENT_BUDGET, DEFAULT_MAX_SMS_SEGMENTS } from '../domain/spend';
 import type {
   AskEventType,
   AskInput,
@@ -30,6 +32,12 @@ export class AskUpdateRejectedError extends Error {
   override name = 'AskUpdateRejectedError';
 }
 
+/** An operator's name and reason reach the recipients in the outcome SMS: no hidden characters there either. */
+export function checkOperatorText(action: { by: string; reason?: string }): void {
+  const problem = hiddenTextProblem('by', action.by) ?? (action.reason === undefined ? undefined : hiddenTextProblem('reason', action.reason));
+  if (problem) throw new AskUpdateRejectedError(`Refused: ${problem}.`);
+}
+
 export class AskLog {
   readonly state: AskState;
   /** SMS decided on and not yet handed to the workflow. */
@@ -38,7 +46,11 @@ export class AskLog {
   /** Replies taken, by dedupe key: a router hands a reply over again after a crash or a lost delete. */
   private readonly replyKeys = new Set<string>();
 
-  constructor(askId: string, input: AskInput, startedAt: Date) {
+  /** Segments one feedback SMS may take: the worker renders it, so its size is known only after. */
+  readonly maxSmsSegments: number;
+
+  /** `budgeted` false: an ask started before budgets, replayed as it ran then. */
+  constructor(askId: string, input: AskInput, startedAt: Date, budgeted = true) {
     this.state = {
       askId,
       entitlement: input.entitlement,
@@ -53,9 +65,11 @@ export class AskLog {
       startedAt: startedAt.toISOString(),
       deadline: new Date(startedAt.getTime() + input.policy.timeout).toISOString(),
       context: input.context,
+      ...(budgeted && { segments: { spent: 0, budget: input.spend?.askSegmentBudget ?? DEFAULT_ASK_SEGMENT_BUDGET } }),
       events: [],
     };
     this.firstRecipients = input.recipients;
+    this.maxSmsSegments = input.spend?.maxSmsSegments ?? DEFAULT_MAX_SMS_SEGMENTS;
   }
 
   /** The phones of a tier: 0 is `to`, then each escalation tier. */
@@ -109,6 +123,58 @@ export class AskLog {
   resend(action: OperatorAction, at: Date): void {
     this.record(at, 'resent', { by: action.by, detail: action.reason });
     for (const r of this.waitingRecipients()) this.ask(r, at, `re-sent by ${action.by}`);
+  }
+
+  /** Segments left of the ask's budget. */
+  segmentsLeft(): number {
+    const { segments } = this.state;
+    return segments ? segments.budget - segments.spent : Number.POSITIVE_INFINITY;
+  }
+
+  /** Takes `count` segments from the budget, before the SMS goes out; false when they are not left. */
+  takeSegments(count: number): boolean {
+    const { segments } = this.state;
+    if (!segments) return true;
+    if (segments.spent + count > segments.budget) return false;
+    segments.spent += count;
+    return true;
+  }
+
+  /** Gives back segments taken for an SMS that went out shorter, or not at all. */
+  returnSegments(count: number): void {
+    if (this.state.segments) this.state.segments.spent -= Math.min(count, this.state.segments.spent);
+  }
+
+  /** An SMS not sent because the ask's budget has no room for it. */
+  skipped(sms: OutgoingSms | { kind: 'question'; to: string; again?: string }, needed: number, at: Date): void {
+    const what = sms.kind === 'feedback' ? `${sms.feedback} feedback` : (sms.again ?? 'question');
+    const { spent = 0, budget = 0 } = this.state.segments ?? {};
+    this.record(at, 'send_skipped', {
+      phone: sms.to,
+      detail: `${what} not sent: it takes up to ${needed} segment(s) and the ask has spent ${spent} of its ${budget} (askSegmentBudget)`,
+    });
+    if (sms.kind === 'question' && !sms.again) this.recipient(sms.to).sendError = `not sent: the ask's segment budget (${budget}) is spent`;
+  }
+
+  /** Segments the question to `r` takes: what a reminder or re-send costs. */
+  questionSegments(r: Pick<RecipientState, 'tier' | 'codes'>, again: boolean): number {
+    return smsSegmentInfo(this.questionText(r, again)).segments;
+  }
+
+  /** An operator's re-send is refused, not half sent, when the budget cannot pay for all of it. */
+  checkResend(action: OperatorAction): void {
+    this.checkStillWaiting('re-send');
+    checkOperatorText(action);
+    const waiting = this.waitingRecipients();
+    const needed = waiting.reduce((sum, r) => sum + this.questionSegments(r, true), 0);
+    // Questions queued and not yet paid for (an earlier re-send) count as spent.
+    const queued = this.outbox.reduce((sum, sms) => sum + (sms.kind === 'question' ? smsSegmentInfo(sms.text).segments : 0), 0);
+    const left = this.segmentsLeft() - queued;
+    if (needed > left) {
+      throw new AskUpdateRejectedError(
+        `Cannot re-send: the question to ${waiting.length} recipient(s) takes ${needed} segment(s), and the ask has ${left} left of its ${this.state.segments?.budget} (askSegmentBudget, SMS_ASK_ASK_SEGMENT_BUDGET).`,
+      );
+    }
   }
 
   /** Records what happened to an SMS from the outbox. */
@@ -181,6 +247,7 @@ export class AskLog {
 
   checkManualAnswer(manual: ManualAnswer): void {
     this.checkStillWaiting('answer');
+    checkOperatorText(manual);
     this.optionIndexOf(manual.option);
   }
 
@@ -242,10 +309,13 @@ export class AskLog {
 
   private ask(r: RecipientState, at: Date, again?: string): void {
     r.lastAskedAt = at.toISOString();
+    this.outbox.push({ kind: 'question', to: r.phone, text: this.questionText(r, again !== undefined), ...(again && { again }) });
+  }
+
+  private questionText(r: Pick<RecipientState, 'tier' | 'codes'>, again: boolean): string {
     const lead = r.tier > 0 ? this.state.policy.escalation[r.tier - 1]?.message : undefined;
     const codes = r.codes.map(({ option, code }) => ({ label: option, code }));
-    const text = composeQuestionSms(this.state.question, codes, { lead, reminder: again !== undefined });
-    this.outbox.push({ kind: 'question', to: r.phone, text, ...(again && { again }) });
+    return composeQuestionSms(this.state.question, codes, { lead, reminder: again });
   }
 
   /**

@@ -7,6 +7,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   proxyLocalActivities,
   setHandler,
   upsertMemo,
@@ -15,7 +16,9 @@ import {
 } from '@temporalio/workflow';
 import type { MainActivities } from '../activities';
 import type { RegisteredAndAsked } from '../activities/outbound';
-import { AskLog } from './ask-log';
+import { askTextProblems } from '../domain/misleading-text';
+import { composeQuestionSms, smsSegmentInfo } from '../domain/sms-text';
+import { AskLog, checkOperatorText } from './ask-log';
 import { OutcomeWebhooks } from './outcome-webhooks';
 import { smsActivities } from './sms-activities';
 import {
@@ -50,6 +53,9 @@ function registration(deadline: string) {
 }
 const MIN_REGISTRATION_MS = 60_000;
 
+/** A tier phone's registration and first question; `skipped`: not even registered, the ask's budget had no room for those segments. */
+type TierOutcome = RegisteredAndAsked & { skipped?: number };
+
 // Checking a child ask's request is pure computation in the worker process.
 const { validateAsk } = proxyLocalActivities<MainActivities>({ startToCloseTimeout: '10s', retry: { maximumAttempts: 3 } });
 
@@ -66,9 +72,11 @@ const smsOptions = {
  * workflow; a request that does not validate fails the ask before anything is sent.
  */
 export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> {
-  const input = 'validated' in request ? request.validated : await validateOrFail(request);
+  // Asks started before the text check and the budgets replay as they ran.
+  const checked = patched('ask-text-and-budget');
+  const input = 'validated' in request ? refuseMisleadingText(request.validated, checked) : await validateOrFail(request);
   const { workflowId, taskQueue } = workflowInfo();
-  const ask = new AskLog(workflowId, input, new Date());
+  const ask = new AskLog(workflowId, input, new Date(), checked);
   const registered = new Set<string>();
   const webhooks = new OutcomeWebhooks(workflowId, input.callback);
 
@@ -92,7 +100,12 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
   setHandler(answerUpdate, (manual) => thenState(() => ask.answerManually(manual, new Date())), {
     validator: (manual) => ask.checkManualAnswer(manual),
   });
-  setHandler(cancelUpdate, (req) => thenState(() => ask.cancel(req, new Date())), { validator: (_req) => ask.checkStillWaiting('cancel') });
+  setHandler(cancelUpdate, (req) => thenState(() => ask.cancel(req, new Date())), {
+    validator: (req) => {
+      ask.checkStillWaiting('cancel');
+      checkOperatorText(req);
+    },
+  });
   setHandler(extendUpdate, (req) => thenState(() => ask.extend(req, new Date())), { validator: (req) => ask.checkExtend(req) });
   /** A tier's registrations are out (the first from the start): its recipients are not in the log yet, so a re-send waits for them. */
   let registeringTier = true;
@@ -101,11 +114,11 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
     async (req) => {
       await condition(() => !registeringTier);
       return thenState(() => {
-        ask.checkStillWaiting('re-send');
+        ask.checkResend(req);
         ask.resend(req, new Date());
       });
     },
-    { validator: (_req) => ask.checkStillWaiting('re-send') },
+    { validator: (req) => ask.checkResend(req) },
   );
 
   /**
@@ -115,22 +128,37 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
   const startTier = async (tier: number, dueAt: Date) => {
     registeringTier = true;
     const phones = ask.tierPhones(tier);
-    phones.forEach((phone) => registered.add(phone));
     const { registerAndAsk } = registration(ask.state.deadline);
     // With `any`, the first answer ends the ask: the recipient frees the codes as it routes it.
     const endsOnAnswer = input.policy.responders === 'any';
     const lead = tier > 0 ? input.policy.escalation[tier - 1]?.message : undefined;
+    // Each first question is paid for before it is sent, at its largest (8-digit codes); the rest comes back after.
+    const worst = smsSegmentInfo(
+      composeQuestionSms(input.question, input.options.map((label) => ({ label, code: '99999999' })), { lead }),
+    ).segments;
     const outcomes = await Promise.all(
       phones.map((phone) =>
-        registerAndAsk({
+        !ask.takeSegments(worst) ? Promise.resolve<TierOutcome>({ codes: [], skipped: worst }) : registerAndAsk({
           taskQueue,
           recipientWorkflowId: recipientWorkflowId(taskQueue, phone),
           phone,
           registration: { askId: workflowId, question: input.question, options: input.options, acceptLabels: input.policy.acceptLabels, endsOnAnswer },
           ...(lead !== undefined && { lead }),
-        }).catch((err: unknown): RegisteredAndAsked => ({ codes: [], sendError: causeMessage(err) })),
+        }).then(
+          (outcome): TierOutcome => {
+            ask.returnSegments(worst - (outcome.sent?.segments ?? 0));
+            return outcome;
+          },
+          (err: unknown): TierOutcome => {
+            ask.returnSegments(worst);
+            return { codes: [], sendError: causeMessage(err) };
+          },
+        ),
       ),
     );
+    phones.forEach((phone, i) => {
+      if (outcomes[i]?.skipped === undefined) registered.add(phone);
+    });
     ask.startTier(tier, outcomes.map((o) => o.codes), dueAt);
     registeringTier = false;
     // Those questions went out with the registration: record how each went instead of sending it again.
@@ -139,6 +167,7 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
     for (const sms of ask.outbox.splice(0)) {
       const outcome = sms.kind === 'question' && !sms.again ? asked.get(sms.to) : undefined;
       if (!outcome) ask.outbox.push(sms);
+      else if (outcome.skipped !== undefined) ask.skipped(sms, outcome.skipped, now);
       else if (outcome.sent) ask.delivered(sms, now, outcome.sent);
       else ask.notDelivered(sms, outcome.sendError ?? 'not sent', now);
     }
@@ -197,17 +226,36 @@ async function deliver(ask: AskLog): Promise<void> {
   const { sendSms, sendFeedback } = smsActivities(smsOptions);
   await Promise.all(
     ask.outbox.splice(0).map(async (sms) => {
+      // Paid for before it goes out, so that parallel sends never take the ask past its budget.
+      const cost = sms.kind === 'question' ? smsSegmentInfo(sms.text).segments : Math.min(ask.maxSmsSegments, ask.segmentsLeft());
+      if (cost < 1 || !ask.takeSegments(cost)) {
+        ask.skipped(sms, sms.kind === 'question' ? cost : 1, new Date());
+        log.warn('SMS not sent: the ask\'s segment budget is spent', { kind: sms.kind });
+        return;
+      }
       try {
         if (sms.kind === 'question') {
           ask.delivered(sms, new Date(), await sendSms({ to: sms.to, message: sms.text }));
-        } else if ((await sendFeedback({ to: sms.to, kind: sms.feedback, values: sms.values })).sent) {
-          ask.delivered(sms, new Date());
+          return;
         }
+        const sent = await sendFeedback({ to: sms.to, kind: sms.feedback, values: sms.values, maxSegments: cost });
+        ask.returnSegments(cost - (sent.sent ? (sent.segments ?? 1) : 0));
+        if (sent.sent) ask.delivered(sms, new Date());
+        else if (sent.tooLong !== undefined) ask.skipped(sms, sent.tooLong, new Date());
       } catch (err) {
+        ask.returnSegments(cost);
         ask.notDelivered(sms, causeMessage(err), new Date());
       }
     }),
   );
+}
+
+/** The deterministic share of validation, for an ask started straight from Temporal with a validated input. */
+function refuseMisleadingText(input: NormalizedAsk, checked: boolean): NormalizedAsk {
+  if (!checked) return input;
+  const problems = askTextProblems({ question: input.question, options: input.options, escalation: input.policy.escalation });
+  if (problems.length) throw ApplicationFailure.nonRetryable(`Invalid ask: ${problems.join('; ')}`, 'InvalidAsk');
+  return input;
 }
 
 /**

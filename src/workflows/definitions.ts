@@ -70,6 +70,8 @@ export interface RecipientState {
 export type AskEventType =
   | 'sent'
   | 'send_failed'
+  /** An SMS the ask's segment budget had no room for. */
+  | 'send_skipped'
   | 'reply_received'
   | 'reply_ignored'
   | 'voted'
@@ -122,6 +124,8 @@ export interface AskState {
   endedAt?: string;
   cancelReason?: string;
   context: Record<string, unknown>;
+  /** SMS segments sent so far, of the ask's budget (askSegmentBudget). */
+  segments?: { spent: number; budget: number };
   events: AskEvent[];
 }
 
@@ -314,4 +318,39 @@ export function inboundPollerWorkflowId(taskQueue: string, queueUrl: string): st
 /** Delivery workflow ids: `webhook/<ask id>/ended`, or `webhook/<ask id>/<event type>/<index in the event log>`; no ask id starts with "webhook/". */
 export function webhookDeliveryId(askId: string, event: 'ended' | { type: string; index: number }): string {
   return event === 'ended' ? `webhook/${askId}/ended` : `webhook/${askId}/${event.type}/${event.index}`;
+}
+
+/** The day (YYYY-MM-DD, UTC) whose segment budget a daily spend workflow holds. */
+export interface DailySpendInput {
+  day: string;
+  /** Segments granted before a continue-as-new. */
+  granted?: number;
+}
+
+/** A worker's request for a block of the day's segments, with its budget setting. */
+export interface SegmentLeaseRequest {
+  segments: number;
+  budget: number;
+}
+
+/** What the day granted (0 when it is spent), and its totals so far. */
+export interface SegmentLease {
+  granted: number;
+  spent: number;
+  budget: number;
+}
+
+export const leaseSegmentsUpdate = defineUpdate<SegmentLease, [SegmentLeaseRequest]>('leaseSegments');
+
+/** The workflow that holds a task queue's segment budget for one UTC day. */
+export function dailySpendWorkflowId(taskQueue: string, day: string): string {
+  return `${taskQueue}/spend/${day}`;
+}
+
+/** A one-way SMS (no reply expected), sent through the SMS queue; its history is the audit record. */
+export interface OneWaySmsInput {
+  to: string;
+  message: string;
+  /** Who sent it: the API key's name, or the CLI's user. */
+  by: string;
 }

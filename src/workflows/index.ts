@@ -3,3 +3,5 @@ export { askWorkflow } from './ask';
 export { recipientWorkflow } from './recipient';
 export { inboundPollerWorkflow } from './inbound-poller';
 export { webhookDeliveryWorkflow } from './webhook-delivery';
+export { dailySpendWorkflow } from './daily-spend';
+export { oneWaySmsWorkflow } from './one-way-sms';
