@@ -55,9 +55,16 @@ describe('the compiled sms-ask command', () => {
   });
 
   it('prints no deprecation or Node.js support warning, even with the AWS SDK loaded', async () => {
-    // `send` builds an AWS client, which by default warns on Node 20, and fails at once on a closed port.
-    const aws = { AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: 'http://127.0.0.1:1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', SMS_ASK_AWS_MAX_ATTEMPTS: '1' };
-    const out = await run(process.execPath, ['bin/sms-ask', 'send', '--to', '+12065550142', 'hello'], aws);
+    // `reply` builds an SNS client, which by default warns on Node 20, and fails at once on a closed port.
+    const aws = {
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      SMS_ASK_AWS_MAX_ATTEMPTS: '1',
+      SMS_ASK_INBOUND_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:sms-ask-inbound',
+    };
+    const out = await run(process.execPath, ['bin/sms-ask', 'reply', '--from', '+12065550142', '1418'], aws);
     expect(out.code).toBe(1);
     expect(out.stderr).toContain('ECONNREFUSED');
     expect(out.stderr).not.toMatch(/Warning|deprecat/i);
