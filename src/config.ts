@@ -5,6 +5,8 @@ import { z } from 'zod';
 
 import { DEFAULT_MAX_REPLY_BODY_BYTES, MAX_REPLY_BODY_BYTES_CEILING } from './domain/input-limits';
 import type { ReplyRules } from './domain/reply-guard';
+import { INBOUND_FORMATS } from './domain/inbound-message';
+import type { InboundFormat } from './domain/inbound-message';
 import { parsePayloadKeys } from './payload-keys';
 import { WEBHOOK_EVENTS, webhookHostAllowed } from './domain/callback';
 import type { WebhookDefaults } from './domain/callback';
@@ -197,6 +199,40 @@ export const settingsSchema = z.object({
   maxReplyBytes: z.coerce.number().int().min(160).max(MAX_REPLY_BODY_BYTES_CEILING).default(DEFAULT_MAX_REPLY_BODY_BYTES),
   /** `setup`: an IAM role that may publish replies to the inbound topic besides AWS's SMS service (a bridge, e.g. a Twilio relay). Default: none. */
   inboundBridgeRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'an IAM role ARN such as arn:aws:iam::123456789012:role/sms-bridge').optional(),
+  /**
+   * The SQS message formats the poller takes, comma-separated: `sns-envelope` (always on: SNS's
+   * notification from the inbound topic), `raw` (SNS raw message delivery: the bare two-way
+   * payload) and `bridge` (an envelope holding only originationNumber and messageBody, written by a
+   * relay). A message in another format is logged and left for the DLQ. Default sns-envelope.
+   */
+  inboundFormats: z
+    .unknown()
+    .transform((v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : v))
+    .pipe(z.array(z.enum(INBOUND_FORMATS)))
+    .default(['sns-envelope'])
+    .transform((formats) => [...new Set<InboundFormat>(['sns-envelope', ...formats])]),
+  /**
+   * Verify each SNS envelope's signature (SignatureVersion 1 or 2) against the certificate at its
+   * SigningCertURL, fetched once and cached. Raw delivery and a bridge that writes to the queue
+   * itself carry no signature, so they are refused. Default false.
+   */
+  inboundVerifySignatures: boolean.default(false),
+  /**
+   * The URL prefixes a SigningCertURL may start with, comma-separated. Default
+   * `https://sns.<region>.amazonaws.com/` for the region in the envelope's TopicArn; `http://` only
+   * for a loopback host (tests).
+   */
+  snsSigningCertUrlPrefixes: z
+    .unknown()
+    .transform((v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : v))
+    .pipe(
+      z
+        .array(
+          z.url().refine((url) => /^https:\/\//.test(url) || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\//.test(url), 'an https:// URL prefix (http:// only on a loopback host), ending in /'),
+        )
+        .min(1),
+    )
+    .optional(),
   /** JSON or YAML file of named policy presets, `{ presets: { name: policy } }`, read by the client and CLI. */
   policyFile: z.string().min(1).optional(),
   /**
@@ -315,6 +351,9 @@ export const settingsSchema = z.object({
   if (settings.webhookUrl && Object.keys(settings.webhookSecrets ?? {}).length === 0) {
     ctx.addIssue({ code: 'custom', path: ['webhookUrl'], message: 'a default webhook needs a secret to sign with: set webhookSecrets (SMS_ASK_WEBHOOK_SECRETS)' });
   }
+  if (settings.inboundVerifySignatures && settings.inboundFormats.includes('raw')) {
+    ctx.addIssue({ code: 'custom', path: ['inboundFormats'], message: 'raw message delivery carries no SNS signature: drop `raw`, or turn off inboundVerifySignatures (SMS_ASK_INBOUND_VERIFY_SIGNATURES)' });
+  }
   if (settings.awsSessionToken && !settings.awsAccessKeyId) {
     ctx.addIssue({ code: 'custom', path: ['awsSessionToken'], message: 'a session token needs the explicit access key ID and secret access key it belongs to' });
   }
@@ -374,6 +413,9 @@ export const SETTINGS_ENV = {
   optOutConfirmSeconds: 'SMS_ASK_OPT_OUT_CONFIRM_SECONDS',
   maxReplyBytes: 'SMS_ASK_MAX_REPLY_BYTES',
   inboundBridgeRoleArn: 'SMS_ASK_INBOUND_BRIDGE_ROLE_ARN',
+  inboundFormats: 'SMS_ASK_INBOUND_FORMATS',
+  inboundVerifySignatures: 'SMS_ASK_INBOUND_VERIFY_SIGNATURES',
+  snsSigningCertUrlPrefixes: 'SMS_ASK_SNS_SIGNING_CERT_URL_PREFIXES',
   httpHost: 'SMS_ASK_HTTP_HOST',
   httpPort: 'SMS_ASK_HTTP_PORT',
   httpApiKeys: 'SMS_ASK_HTTP_API_KEYS',

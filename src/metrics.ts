@@ -23,8 +23,14 @@ export const repliesRouted = new Counter({
 
 export const repliesNotRouted = new Counter({
   name: 'sms_ask_replies_not_routed_total',
-  help: 'Parsed replies not handed on: no_asks (no ask was sent to the phone; deleted), signal_failed (Temporal did not take the reply or its answer; left on the queue for a retry).',
+  help: "Parsed replies not handed on: no_asks (no ask was sent to the phone; deleted), signal_failed (Temporal did not take the reply or its answer; left on the queue for a retry), recipient_gone (the phone's recipient workflow is gone while asks list the phone; left on the queue until it is back).",
   labelNames: ['reason'] as const,
+  registers,
+});
+
+export const recipientWorkflowsRestored = new Counter({
+  name: 'sms_ask_recipient_workflows_restored_total',
+  help: "Times a phone's recipient workflow was gone (terminated or failed) while asks listed the phone, and was started again with those asks' codes.",
   registers,
 });
 

@@ -4,7 +4,9 @@ import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { parseInboundMessage } from '../domain/inbound-message';
-import type { InboundReply } from '../domain/inbound-message';
+import type { InboundParseResult, InboundReply } from '../domain/inbound-message';
+import { SnsSignatureVerifier } from '../aws/sns-signature';
+import type { Settings } from '../config';
 import { maskPhone } from '../domain/phone-mask';
 import { repliesBad, repliesNotRouted, repliesRouted } from '../metrics';
 import type { askWorkflow } from '../workflows/ask';
@@ -12,6 +14,7 @@ import { recipientWorkflowId, replySignal, replyUndeliveredSignal, routeReplyUpd
 import type { ReplyDelivery, RoutedReply } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
 import { Backoff, pause, TemporalGate } from './poll-pacing';
+import { pendingAskIdsFor, restoreRecipient } from './recipient-restore';
 
 export interface PollInboundInput {
   queueUrl: string;
@@ -31,6 +34,8 @@ export interface PollStats {
   temporalPauses: number;
   /** Replies whose routing was cut short as the poller stopped; they come back after the visibility timeout. */
   returned: number;
+  /** Replies kept on the queue because their phone's recipient workflow is gone while asks list the phone. */
+  held: number;
 }
 
 const HEARTBEAT_EVERY_MS = 5_000;
@@ -39,9 +44,10 @@ const ROUTINGS_IN_HAND_PER_LANE = 50;
 
 /**
  * What happens to one parsed reply: Temporal took it (or there is nothing to take it); or it stays
- * on the queue to be routed again, because Temporal failed, or the router is stopping (`returned`).
+ * on the queue to be routed again, because Temporal failed, the router is stopping (`returned`), or
+ * the phone's recipient workflow is gone while asks still list the phone (`held`).
  */
-export type RouteOutcome = 'routed' | 'no_asks' | 'failed' | 'returned';
+export type RouteOutcome = 'routed' | 'no_asks' | 'failed' | 'returned' | 'held';
 
 /** A routing that waits on a stuck workflow task gives the reply back to the queue instead of holding its lane. */
 const ROUTE_DEADLINE_MS = 60_000;
@@ -55,11 +61,13 @@ const ROUTE_DEADLINE_MS = 60_000;
  * recipient's task): the reply stays on the queue for the next router.
  */
 export async function routeReply(
-  { client, logger }: Pick<ActivityDeps, 'client' | 'logger'>,
+  deps: Pick<ActivityDeps, 'client' | 'logger'> & Partial<Pick<ActivityDeps, 'settings'>>,
   taskQueue: string,
   reply: InboundReply,
   stop?: AbortSignal,
+  restoring = true,
 ): Promise<RouteOutcome> {
+  const { client, logger } = deps;
   const recipient = client.workflow.getHandle(recipientWorkflowId(taskQueue, reply.from));
   const route = () =>
     client.withDeadline(Date.now() + ROUTE_DEADLINE_MS, async () => {
@@ -76,16 +84,61 @@ export async function routeReply(
       return 'returned';
     }
     if (err instanceof WorkflowNotFoundError && err.workflowId === recipient.workflowId) {
-      // No ask was ever sent to this phone (or its last one ended long ago): nothing to answer.
-      logger.info({ dedupeKey: reply.dedupeKey, from: maskPhone(reply.from) }, 'reply from a phone with no asks; dropped');
-      repliesNotRouted.inc({ reason: 'no_asks' });
-      return 'no_asks';
+      return routeToGoneRecipient(deps, taskQueue, reply, stop, restoring);
     }
     logger.warn({ dedupeKey: reply.dedupeKey, err }, 'could not hand the reply to Temporal');
     repliesNotRouted.inc({ reason: 'signal_failed' });
     return 'failed';
   }
 }
+
+/**
+ * The phone's recipient workflow does not run. With no waiting ask listing the phone, there is
+ * nothing to answer. Otherwise the workflow is gone (terminated or failed): it is started again with
+ * the asks' codes and the reply routed once more; if that fails, the reply stays on the queue.
+ */
+async function routeToGoneRecipient(
+  deps: Pick<ActivityDeps, 'client' | 'logger'> & Partial<Pick<ActivityDeps, 'settings'>>,
+  taskQueue: string,
+  reply: InboundReply,
+  stop: AbortSignal | undefined,
+  restoring: boolean,
+): Promise<RouteOutcome> {
+  const { client, logger } = deps;
+  const from = maskPhone(reply.from);
+  let askIds: string[];
+  try {
+    askIds = await pendingAskIdsFor(client, taskQueue, reply.from);
+  } catch (err) {
+    logger.warn({ dedupeKey: reply.dedupeKey, err }, 'could not list the asks of a phone without a recipient workflow; the reply stays on the queue');
+    repliesNotRouted.inc({ reason: 'signal_failed' });
+    return 'failed';
+  }
+  if (askIds.length === 0) {
+    // No ask was ever sent to this phone (or its last one ended long ago): nothing to answer.
+    logger.info({ dedupeKey: reply.dedupeKey, from }, 'reply from a phone with no asks; dropped');
+    repliesNotRouted.inc({ reason: 'no_asks' });
+    return 'no_asks';
+  }
+  repliesNotRouted.inc({ reason: 'recipient_gone' });
+  logger.warn({ dedupeKey: reply.dedupeKey, from, asks: askIds.length }, "the phone's recipient workflow is gone while asks list the phone: starting it again with their codes");
+  if (restoring) {
+    try {
+      const { restored } = await restoreRecipient(client, deps.settings ?? DEFAULT_CODE_SETTINGS, taskQueue, reply.from, askIds);
+      if (restored.length > 0) {
+        logger.warn({ from, restored: restored.length }, "recipient workflow started again with its asks' codes");
+        return await routeReply(deps, taskQueue, reply, stop, false);
+      }
+    } catch (err) {
+      logger.warn({ dedupeKey: reply.dedupeKey, err }, 'could not start the recipient workflow again');
+    }
+  }
+  logger.warn({ dedupeKey: reply.dedupeKey, from }, 'reply left on the queue until the phone\'s recipient workflow is back');
+  return 'held';
+}
+
+/** Only used for a restore by a router that was given no settings; the kept codes are not allocated anew. */
+const DEFAULT_CODE_SETTINGS = { codeMode: 'random', codeLength: 4 } as const;
 
 /**
  * Signals the answer to its ask. An ask that has closed either has it already (a redelivery after
@@ -118,11 +171,34 @@ async function answeredWith(client: Client, askId: string, reply: RoutedReply): 
 }
 
 /**
+ * Parses an SQS message body in the formats the deployment takes, from its inbound topic only, and,
+ * with inboundVerifySignatures, only with a valid SNS signature.
+ */
+export async function readInboundMessage(
+  body: string,
+  messageId: string,
+  settings: Partial<Pick<Settings, 'maxReplyBytes' | 'inboundFormats' | 'inboundTopicArn' | 'inboundVerifySignatures'>> | undefined,
+  signatures: SnsSignatureVerifier | undefined,
+): Promise<InboundParseResult> {
+  const parsed = parseInboundMessage(body, messageId, {
+    maxBodyBytes: settings?.maxReplyBytes,
+    formats: settings?.inboundFormats,
+    topicArn: settings?.inboundTopicArn,
+  });
+  if (!parsed.ok || !settings?.inboundVerifySignatures) return parsed;
+  if (!signatures) return { ok: false, reason: 'SNS signatures are to be verified, but this router has no verifier' };
+  const envelope = JSON.parse(body.replace(/^\uFEFF/, '')) as Record<string, unknown>;
+  if (!('Type' in envelope)) return { ok: false, reason: 'a message without an SNS envelope carries no signature (inboundVerifySignatures is on)' };
+  const verdict = await signatures.verify(envelope);
+  return verdict.ok ? parsed : { ok: false, reason: verdict.reason };
+}
+
+/**
  * Routes a batch received from SQS. Only messages that Temporal took are returned, and so deleted;
  * the rest go back to the queue, and bad ones reach the DLQ through the redrive policy.
  */
 export async function routeBatch(
-  deps: Pick<ActivityDeps, 'client' | 'logger'> & Partial<Pick<ActivityDeps, 'settings'>>,
+  deps: Pick<ActivityDeps, 'client' | 'logger'> & Partial<Pick<ActivityDeps, 'settings'>> & { signatures?: SnsSignatureVerifier },
   messages: Message[],
   taskQueue: string,
   stats: PollStats,
@@ -132,7 +208,7 @@ export async function routeBatch(
   const outcomes = await Promise.all(
     messages.map(async (message): Promise<Message | undefined> => {
       const messageId = message.MessageId ?? '';
-      const parsed = parseInboundMessage(message.Body ?? '', messageId, { maxBodyBytes: deps.settings?.maxReplyBytes });
+      const parsed = await readInboundMessage(message.Body ?? '', messageId, deps.settings, deps.signatures);
       if (!parsed.ok) {
         stats.bad++;
         repliesBad.inc();
@@ -144,7 +220,7 @@ export async function routeBatch(
         return undefined;
       }
       const outcome = await routeReply(deps, taskQueue, parsed.reply, stop);
-      if (outcome === 'failed' || outcome === 'returned') {
+      if (outcome === 'failed' || outcome === 'returned' || outcome === 'held') {
         stats[outcome]++;
         return undefined;
       }
@@ -156,6 +232,8 @@ export async function routeBatch(
 }
 
 export function createInboundActivities({ sqs, client, settings, logger }: ActivityDeps) {
+  // One per worker, so that each signing certificate is fetched once.
+  const signatures = settings.inboundVerifySignatures ? new SnsSignatureVerifier({ certUrlPrefixes: settings.snsSigningCertUrlPrefixes }) : undefined;
   return {
     /**
      * Polls the inbound queue with `pollConcurrency` long polls in flight until cancelled, the
@@ -167,7 +245,7 @@ export function createInboundActivities({ sqs, client, settings, logger }: Activ
     async pollInbound({ queueUrl, leaseMs }: PollInboundInput): Promise<PollStats> {
       const ctx = Context.current();
       const { taskQueue } = ctx.info;
-      const stats: PollStats = { received: 0, routed: 0, bad: 0, failed: 0, deleteFailed: 0, temporalPauses: 0, returned: 0 };
+      const stats: PollStats = { received: 0, routed: 0, bad: 0, failed: 0, deleteFailed: 0, temporalPauses: 0, returned: 0, held: 0 };
       let lastError: string | undefined;
       // `stop`: no new receive starts. `interrupt` (cancel and shutdown only): the long polls in
       // flight end too, and routings in hand are cut short, their replies left on the queue (the
@@ -239,7 +317,7 @@ export function createInboundActivities({ sqs, client, settings, logger }: Activ
 
       const handle = async (messages: Message[]) => {
         const failedBefore = stats.failed;
-        const routed = await routeBatch({ client, logger, settings }, messages, taskQueue, stats, interrupt.signal);
+        const routed = await routeBatch({ client, logger, settings, signatures }, messages, taskQueue, stats, interrupt.signal);
         if (stats.failed > failedBefore) gate.close();
         if (routed.length === 0) return;
         try {

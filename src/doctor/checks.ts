@@ -21,8 +21,11 @@ import { parseInboundMessage } from '../domain/inbound-message';
 import { normalizeRecipientPhone } from '../domain/phone';
 import { maskPhone } from '../domain/phone-mask';
 import { findQueueSubscription, subscriptionPending } from '../setup/reconcile';
-import { SMS_SERVICE_PRINCIPAL, TOPIC_POLICY_SIDS, parseArn, parsePolicy, queuePolicyAllowsTopic, topicPolicyOpenness } from '../setup/resources';
+import { QUEUE_DENY_SID, SMS_SERVICE_PRINCIPAL, TOPIC_POLICY_SIDS, parseArn, parsePolicy, queuePolicyAllowsTopic, queuePolicyOpenness, topicPolicyOpenness } from '../setup/resources';
 import { inboundPollerWorkflowId } from '../workflows/definitions';
+import { askSearchAttributes } from '../workflows/search-attributes';
+import { pendingAsksVisibilityQuery } from '../client/sms-ask-client';
+import { recipientRuns } from '../activities/recipient-restore';
 import type { CheckResult, DoctorContext } from './context';
 
 export type CheckOutcome = Omit<CheckResult, 'name'>;
@@ -109,7 +112,10 @@ export const queuePolicyCheck: Check = {
     const queue = await ctx.queue();
     const policy = parsePolicy(queue.attributes.Policy);
     if (queuePolicyAllowsTopic(policy, queue.arn, topicArn)) {
-      return { status: 'pass', saw: `the queue policy lets sns.amazonaws.com send from ${topicArn}` };
+      const bridge = ctx.settings.inboundBridgeRoleArn;
+      const open = queuePolicyOpenness(policy, queue.arn, topicArn, bridge);
+      if (open) return { status: 'fail', saw: open, fix: `${SETUP_FIX}; it adds the statement (Sid ${QUEUE_DENY_SID}) and keeps your others` };
+      return { status: 'pass', saw: `the queue policy lets sns.amazonaws.com send from ${topicArn}, and denies every other writer${bridge ? ` but ${bridge}` : ''}` };
     }
     return {
       status: 'fail',
@@ -173,7 +179,10 @@ export const deliveryFormatCheck: Check = {
         fix: `remove it: aws sns unsubscribe --subscription-arn ${subscription.arn}, then ${SETUP_FIX}`,
       };
     }
-    return { status: 'pass', saw: `${format}; the parser reads both (the envelope also gives the SNS MessageId for dedupe)` };
+    if (raw && !ctx.settings.inboundFormats.includes('raw')) {
+      return { status: 'fail', saw: `${format}, which this deployment does not take: every reply is refused and goes to the DLQ`, fix: `set ${SETTINGS_ENV.inboundFormats}=sns-envelope,raw, or turn raw delivery off: aws sns set-subscription-attributes --subscription-arn ${subscription.arn} --attribute-name RawMessageDelivery --attribute-value false` };
+    }
+    return { status: 'pass', saw: `${format}; this deployment takes ${ctx.settings.inboundFormats.join(', ')}` };
   },
 };
 
@@ -226,6 +235,32 @@ export const pollerCheck: Check = {
     return { status: 'pass', saw: `${counts}; the poller is running (${beat}${routed})` };
   },
 };
+
+/** Phones that waiting asks list but whose recipient workflow is gone: their replies wait on the queue. */
+export const recipientsCheck: Check = {
+  name: 'recipients',
+  async run(ctx) {
+    const client = await ctx.temporal();
+    const { taskQueue } = ctx.settings;
+    const phones = new Set<string>();
+    let asks = 0;
+    for await (const execution of client.workflow.list({ query: pendingAsksVisibilityQuery(taskQueue, {}, new Date()) })) {
+      asks++;
+      for (const phone of execution.typedSearchAttributes.get(askSearchAttributes.recipients) ?? []) phones.add(phone);
+      if (asks >= MAX_ASKS_LOOKED_AT) break;
+    }
+    const gone: string[] = [];
+    for (const phone of phones) if (!(await recipientRuns(client, taskQueue, phone))) gone.push(phone);
+    const looked = `${asks} waiting ask(s)${asks >= MAX_ASKS_LOOKED_AT ? ' (the first ones)' : ''}, ${phones.size} phone(s)`;
+    if (gone.length === 0) return { status: 'pass', saw: `${looked}: every phone's recipient workflow runs` };
+    return {
+      status: 'warn',
+      saw: `${looked}: the recipient workflow of ${gone.map(maskPhone).join(', ')} is gone (terminated or failed); their replies wait on the queue`,
+      fix: "a worker starts it again with the asks' codes when the next reply comes; keep a worker running, and do not terminate recipient workflows while asks list the phone",
+    };
+  },
+};
+const MAX_ASKS_LOOKED_AT = 500;
 
 export const dlqCheck: Check = {
   name: 'dead-letter-queue',
@@ -371,6 +406,7 @@ export const DOCTOR_CHECKS: Check[] = [
   deliveryFormatCheck,
   temporalCheck,
   pollerCheck,
+  recipientsCheck,
   dlqCheck,
   phoneNumberCheck,
   smsSandboxCheck,

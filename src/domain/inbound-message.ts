@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { DEFAULT_MAX_REPLY_BODY_BYTES, MAX_ADDRESS_LENGTH, MAX_MESSAGE_ID_LENGTH, utf8ByteLength } from './input-limits';
 import { normalizeSenderPhone } from './phone';
 
-export type InboundFormat = 'sns-envelope' | 'raw' | 'bridge';
+/** The SQS message formats: SNS's envelope, raw message delivery, and a relay's envelope (see parseInboundMessage). */
+export const INBOUND_FORMATS = ['sns-envelope', 'raw', 'bridge'] as const;
+export type InboundFormat = (typeof INBOUND_FORMATS)[number];
 
 export interface InboundReply {
   /** E.164 sender (normalizeSenderPhone). */
@@ -27,7 +29,17 @@ export type InboundParseResult = { ok: true; reply: InboundReply } | { ok: false
 export interface InboundLimits {
   /** Largest messageBody, in UTF-8 bytes. Default 1,600 (the maxReplyBytes setting). */
   maxBodyBytes?: number;
+  /** The formats the deployment takes (the inboundFormats setting). Default: every format. */
+  formats?: readonly InboundFormat[];
+  /** The inbound topic (inboundTopicArn): an envelope from another topic is refused. Default: any topic. */
+  topicArn?: string;
 }
+
+const FORMAT_NAMES: Record<InboundFormat, string> = {
+  'sns-envelope': 'an SNS notification',
+  raw: 'a two-way payload without an SNS envelope (raw message delivery)',
+  bridge: 'a bridge envelope (only originationNumber and messageBody)',
+};
 
 /**
  * Why a reply is too big to route, or undefined when it is within the limits: the body's size, the
@@ -67,6 +79,7 @@ const TwoWayPayloadSchema = z.object({
 const SnsEnvelopeSchema = z.object({
   Type: z.string(),
   MessageId: optionalText,
+  TopicArn: z.unknown().optional(),
   Message: z.string(),
 });
 
@@ -191,6 +204,12 @@ function parseEnvelope(obj: JsonObject, sqsMessageId: string, limits: InboundLim
     return fail(`SNS envelope's MessageId must be a string (got ${typeName(obj['MessageId'])})`);
   }
 
+  const topicArn = envelope.data.TopicArn;
+  if (topicArn !== undefined && typeof topicArn !== 'string') return fail(`SNS envelope's TopicArn must be a string (got ${typeName(topicArn)})`);
+  if (limits.topicArn !== undefined && topicArn !== undefined && topicArn !== limits.topicArn) {
+    return fail(`SNS envelope is from topic ${clip(topicArn)}, not the inbound topic ${limits.topicArn}`);
+  }
+
   const inner = parseJson(envelope.data.Message);
   if (!inner.ok) return fail("SNS envelope's Message is not JSON");
   if (!isJsonObject(inner.value)) {
@@ -199,11 +218,16 @@ function parseEnvelope(obj: JsonObject, sqsMessageId: string, limits: InboundLim
   if (!looksLikeTwoWayPayload(inner.value)) {
     return fail(`SNS envelope's Message is not a two-way SMS payload (keys: ${listKeys(inner.value)})`);
   }
-  return parseTwoWayPayload(inner.value, sqsMessageId, { snsMessageId: envelope.data.MessageId }, limits);
+  const parsed = parseTwoWayPayload(inner.value, sqsMessageId, { snsMessageId: envelope.data.MessageId }, limits);
+  // SNS always names its topic: an envelope without one was written by someone else.
+  if (parsed.ok && parsed.reply.format === 'sns-envelope' && topicArn === undefined && limits.topicArn !== undefined) {
+    return fail(`SNS envelope has no TopicArn, so it did not come from the inbound topic ${limits.topicArn}`);
+  }
+  return parsed;
 }
 
 /**
- * Reads one SQS message body. Never throws: a bad message (malformed, or over the limits) gets a
+ * Reads one SQS message body, in the formats `limits.formats` allows. Never throws: a bad message (malformed, or over the limits) gets a
  * reason to log, and stays on the queue so redrive moves it to the DLQ. Linear in the body's size.
  */
 export function parseInboundMessage(body: string, sqsMessageId: string, limits: InboundLimits = {}): InboundParseResult {
@@ -216,7 +240,12 @@ export function parseInboundMessage(body: string, sqsMessageId: string, limits: 
   if (!isJsonObject(parsed.value)) return fail(`body is JSON but not an object (got ${typeName(parsed.value)})`);
 
   const obj = parsed.value;
-  if ('Type' in obj) return parseEnvelope(obj, sqsMessageId, limits);
-  if (looksLikeTwoWayPayload(obj)) return parseTwoWayPayload(obj, sqsMessageId, undefined, limits);
-  return fail(`not an SNS notification nor a two-way SMS payload (keys: ${listKeys(obj)})`);
+  let result: InboundParseResult;
+  if ('Type' in obj) result = parseEnvelope(obj, sqsMessageId, limits);
+  else if (looksLikeTwoWayPayload(obj)) result = parseTwoWayPayload(obj, sqsMessageId, undefined, limits);
+  else return fail(`not an SNS notification nor a two-way SMS payload (keys: ${listKeys(obj)})`);
+  if (result.ok && limits.formats !== undefined && !limits.formats.includes(result.reply.format)) {
+    return fail(`${FORMAT_NAMES[result.reply.format]}, a format this deployment does not take (inboundFormats: ${limits.formats.join(', ')})`);
+  }
+  return result;
 }

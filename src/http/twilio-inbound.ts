@@ -57,7 +57,7 @@ export async function twilioInbound(app: FastifyInstance, { authToken, publicUrl
     if (!parsed.ok) throw new HttpError(400, 'invalid_request', `Not a reply: ${parsed.reason}`);
 
     const outcome = await route(parsed.reply);
-    if (outcome === 'failed') throw new HttpError(503, 'unavailable', 'Temporal did not take the reply; retry.', undefined, { 'retry-after': '5' });
+    if (outcome === 'failed' || outcome === 'held') throw new HttpError(503, 'unavailable', 'Temporal did not take the reply; retry.', undefined, { 'retry-after': '5' });
     return reply.type('text/xml').send(EMPTY_TWIML);
   });
 }

@@ -126,6 +126,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
         SMS_ASK_QUEUE_URL: resources.queueUrl,
         SMS_ASK_INBOUND_TOPIC_ARN: resources.topicArn,
+        // Its subscription delivers SNS envelopes (moto's are not really signed, so no verification).
+        SMS_ASK_INBOUND_FORMATS: 'sns-envelope',
       },
       stop,
     };

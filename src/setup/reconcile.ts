@@ -24,6 +24,7 @@ import {
   parseArn,
   parsePolicy,
   queuePolicyAllowsTopic,
+  queuePolicyOpenness,
   topicPolicyOpenness,
   withQueuePolicyStatement,
   withTopicPolicyStatements,
@@ -141,7 +142,7 @@ export async function planSetup(clients: SetupClients, target: SetupTarget): Pro
   const queueAttributes: Record<string, string> = {
     VisibilityTimeout: String(target.visibilityTimeoutSeconds),
     RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: target.maxReceiveCount }),
-    Policy: JSON.stringify(withQueuePolicyStatement(policy, queueArn, topicArn)),
+    Policy: JSON.stringify(withQueuePolicyStatement(policy, queueArn, topicArn, target.bridgeRoleArn)),
   };
   const queueAttributeChanges: Record<string, string> = {};
   const queueChanges: string[] = [];
@@ -153,9 +154,9 @@ export async function planSetup(clients: SetupClients, target: SetupTarget): Pro
     queueAttributeChanges.RedrivePolicy = queueAttributes.RedrivePolicy!;
     queueChanges.push(`RedrivePolicy → ${target.dlqName}, maxReceiveCount ${target.maxReceiveCount}`);
   }
-  if (!queuePolicyAllowsTopic(policy, queueArn, topicArn)) {
+  if (!queuePolicyAllowsTopic(policy, queueArn, topicArn) || queuePolicyOpenness(policy, queueArn, topicArn, target.bridgeRoleArn)) {
     queueAttributeChanges.Policy = queueAttributes.Policy!;
-    queueChanges.push(`Policy: allow sqs:SendMessage from sns.amazonaws.com where aws:SourceArn is ${topicArn}`);
+    queueChanges.push(`Policy: allow sqs:SendMessage from sns.amazonaws.com where aws:SourceArn is ${topicArn}; deny it to every other writer${target.bridgeRoleArn ? ` but ${target.bridgeRoleArn}` : ''}`);
   }
   if (!queue) steps.push({ resource: 'queue', action: 'create', target: queueArn, changes: ['create the queue', ...queueChanges] });
   else if (queueChanges.length > 0) steps.push({ resource: 'queue', action: 'update', target: queueArn, changes: queueChanges });

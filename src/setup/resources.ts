@@ -3,6 +3,7 @@ import type { Settings } from '../config';
 
 export const DEFAULT_INBOUND_NAME = 'sms-ask-inbound';
 export const QUEUE_POLICY_SID = 'AllowInboundSmsTopic';
+export const QUEUE_DENY_SID = 'DenySendButInboundTopic';
 /** AWS End User Messaging SMS, the service that publishes two-way replies to the topic. */
 export const SMS_SERVICE_PRINCIPAL = 'sms-voice.amazonaws.com';
 export const TOPIC_POLICY_SIDS = { allowSms: 'AllowTwoWaySmsToPublish', allowBridge: 'AllowReplyBridgeToPublish', denyOthers: 'DenyPublishButTwoWaySms' } as const;
@@ -120,14 +121,59 @@ export function queuePolicyAllowsTopic(policy: PolicyDocument | undefined, queue
     asList(s.Action).some((a) => matchesWildcard(a, 'sqs:SendMessage')) &&
     (s.Resource === undefined || asList(s.Resource).some((r) => matchesWildcard(r, queueArn))) &&
     sourceArnsOf(s).some((arn) => matchesWildcard(arn, topicArn));
+  // A Deny that excepts the topic (as sms-ask's own does) does not apply to its deliveries.
+  const exceptsTopic = (s: PolicyStatement) =>
+    ['ArnNotEquals', 'ArnNotLike', 'StringNotEquals', 'StringNotLike'].some((op) => {
+      const block = s.Condition?.[op] ?? {};
+      const key = Object.keys(block).find((k) => k.toLowerCase() === 'aws:sourcearn');
+      return key !== undefined && asList(block[key]).some((arn) => matchesWildcard(arn, topicArn));
+    });
   const statements = statementsOf(policy);
-  return statements.some((s) => s.Effect === 'Allow' && matches(s)) && !statements.some((s) => s.Effect === 'Deny' && matches(s));
+  return statements.some((s) => s.Effect === 'Allow' && matches(s)) && !statements.some((s) => s.Effect === 'Deny' && matches(s) && !exceptsTopic(s));
 }
 
-/** The policy with sms-ask's statement added or replaced; the owner's other statements are kept. */
-export function withQueuePolicyStatement(policy: PolicyDocument | undefined, queueArn: string, topicArn: string): PolicyDocument {
-  const others = statementsOf(policy).filter((s) => s.Sid !== QUEUE_POLICY_SID);
-  return { Version: policy?.Version ?? '2012-10-17', Statement: [...others, queuePolicyStatement(queueArn, topicArn)] };
+/**
+ * Denies sqs:SendMessage to every writer but the topic (and the bridge role): without it, any
+ * identity of the account whose IAM policy allows sqs:SendMessage could write a reply. A negated
+ * condition on a key the request lacks holds, so a direct writer (no aws:SourceArn) is denied.
+ */
+export function queueDenyStatement(queueArn: string, topicArn: string, bridgeRoleArn?: string): PolicyStatement {
+  return {
+    Sid: QUEUE_DENY_SID,
+    Effect: 'Deny',
+    Principal: '*',
+    Action: 'sqs:SendMessage',
+    Resource: queueArn,
+    Condition: { ArnNotEquals: { 'aws:SourceArn': topicArn, ...(bridgeRoleArn ? { 'aws:PrincipalArn': bridgeRoleArn } : {}) } },
+  };
+}
+
+/** The policy with sms-ask's statements added or replaced; the owner's other statements are kept. */
+export function withQueuePolicyStatement(policy: PolicyDocument | undefined, queueArn: string, topicArn: string, bridgeRoleArn?: string): PolicyDocument {
+  const others = statementsOf(policy).filter((s) => s.Sid !== QUEUE_POLICY_SID && s.Sid !== QUEUE_DENY_SID);
+  return { Version: policy?.Version ?? '2012-10-17', Statement: [...others, queuePolicyStatement(queueArn, topicArn), queueDenyStatement(queueArn, topicArn, bridgeRoleArn)] };
+}
+
+/**
+ * Why a writer other than the topic (and the bridge role) could send to the queue, or undefined
+ * when a Deny of sqs:SendMessage to everyone excepts only those.
+ */
+export function queuePolicyOpenness(policy: PolicyDocument | undefined, queueArn: string, topicArn: string, bridgeRoleArn?: string): string | undefined {
+  const guarded = statementsOf(policy).some((s) => {
+    if (s.Effect !== 'Deny' || !isEveryone(s.Principal)) return false;
+    if (!asList(s.Action).some((a) => matchesWildcard(a, 'sqs:SendMessage'))) return false;
+    if (s.Resource !== undefined && !asList(s.Resource).some((r) => matchesWildcard(r, queueArn))) return false;
+    const conditions = Object.entries(s.Condition ?? {});
+    if (conditions.length !== 1 || conditions[0]![0] !== 'ArnNotEquals') return false;
+    const keys = Object.entries(conditions[0]![1]).map(([key, value]) => [key.toLowerCase(), asList(value)] as const);
+    const only = (key: string, value: string | undefined) => {
+      const found = keys.find(([k]) => k === key);
+      return value === undefined ? found === undefined : found !== undefined && found[1].length === 1 && found[1][0] === value;
+    };
+    return keys.length === (bridgeRoleArn ? 2 : 1) && only('aws:sourcearn', topicArn) && only('aws:principalarn', bridgeRoleArn);
+  });
+  if (guarded) return undefined;
+  return `the queue policy does not deny sqs:SendMessage to writers other than ${topicArn}${bridgeRoleArn ? ` and ${bridgeRoleArn}` : ''}: any identity of the account allowed sqs:SendMessage can write replies`;
 }
 
 /**

@@ -31,6 +31,8 @@ export async function runSetup(
   const workerSettings: Record<string, string> = {
     ...(resources.queueUrl ? { [SETTINGS_ENV.queueUrl]: resources.queueUrl } : {}),
     [SETTINGS_ENV.inboundTopicArn]: resources.topicArn,
+    // The subscription setup makes delivers SNS envelopes; raw delivery or a bridge must be declared.
+    [SETTINGS_ENV.inboundFormats]: 'sns-envelope',
     ...(resources.dlqUrl ? { [SETTINGS_ENV.dlq]: resources.dlqUrl } : {}),
     AWS_REGION: resources.region,
   };

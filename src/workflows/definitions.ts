@@ -218,6 +218,8 @@ export interface Registration {
   rules?: ReplyRules;
   /** The ask ends with its first answer (`any`): the recipient frees its codes as it routes one, and the ask does not send `askEnded`. */
   endsOnAnswer?: boolean;
+  /** The codes the ask already sent this phone, when a run of the phone's workflow that is gone is replaced: kept, not allocated anew. */
+  codes?: OptionCode[];
 }
 
 export interface PendingAskEntry {

@@ -61,6 +61,12 @@ export class RecipientBook {
   checkRegistration(registration: Registration): void {
     if (registration.options.length < 2) throw new Error('an ask needs at least two options');
     if (this.state.pending.some((p) => p.askId === registration.askId)) return;
+    if (registration.codes) {
+      const inUse = this.codesInUse();
+      const taken = registration.codes.find((c) => inUse.has(c.code));
+      if (taken) throw new Error(`code ${taken.code} is held by another pending ask of this phone`);
+      return;
+    }
     assertCodesAvailable({ count: registration.options.length, mode: registration.codeMode, length: registration.codeLength, inUse: this.codesInUse() });
   }
 
@@ -69,6 +75,7 @@ export class RecipientBook {
     if (registration.rules) this.state.rules = registration.rules;
     const existing = this.state.pending.find((p) => p.askId === registration.askId);
     if (existing) return existing.codes;
+    if (registration.codes) return this.keep(registration, registration.codes);
     const { codes, nextSequential } = allocateCodes({
       count: registration.options.length,
       mode: registration.codeMode,
@@ -79,11 +86,15 @@ export class RecipientBook {
       random: Math.random,
     });
     this.state.nextSequential = nextSequential;
+    return this.keep(registration, registration.options.map((option, i) => ({ option, code: codes[i]! })));
+  }
+
+  private keep(registration: Registration, codes: OptionCode[]): OptionCode[] {
     const entry: PendingAskEntry = {
       askId: registration.askId,
       question: registration.question,
       options: registration.options,
-      codes: registration.options.map((option, i) => ({ option, code: codes[i]! })),
+      codes,
       ...(registration.acceptLabels && { acceptLabels: true }),
       ...(registration.endsOnAnswer && { endsOnAnswer: true }),
     };

@@ -60,6 +60,7 @@ describe('sms-ask doctor', () => {
       'delivery-format': 'pass',
       temporal: 'pass',
       poller: 'pass',
+      recipients: 'pass',
       'dead-letter-queue': 'pass',
       'phone-numbers': 'pass',
       'sms-sandbox': 'skip',
@@ -68,6 +69,27 @@ describe('sms-ask doctor', () => {
     expect(report.byName['sms-sandbox']?.fix).toMatch(/GetSMSSandboxAccountStatus is not implemented by this endpoint/);
     expect(report.byName['phone-numbers']?.saw).toMatch(/ListOriginationNumbers is not implemented by this endpoint/);
     expect(report.byName.poller?.saw).toMatch(/0 waiting, 0 in flight; the poller is running/);
+  });
+
+  it('fails a queue policy that lets the topic send but denies no other writer, and setup writes the deny (moto does not enforce it)', async () => {
+    const inbound = await freshInbound();
+    const { Attributes } = await aws().sqs.send(new GetQueueAttributesCommand({ QueueUrl: inbound.queueUrl, AttributeNames: ['Policy'] }));
+    const written = JSON.parse(Attributes!.Policy!) as { Statement: { Sid?: string; Effect: string; Principal: unknown; Action: string; Condition?: unknown }[] };
+    expect(written.Statement.find((s) => s.Sid === 'DenySendButInboundTopic')).toEqual({
+      Sid: 'DenySendButInboundTopic',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 'sqs:SendMessage',
+      Resource: inbound.queueArn,
+      Condition: { ArnNotEquals: { 'aws:SourceArn': inbound.topicArn } },
+    });
+    expect((await doctor(inbound)).byName['queue-policy']).toMatchObject({ status: 'pass' });
+
+    const allowOnly = { ...written, Statement: written.Statement.filter((s) => s.Effect === 'Allow') };
+    await aws().sqs.send(new SetQueueAttributesCommand({ QueueUrl: inbound.queueUrl, Attributes: { Policy: JSON.stringify(allowOnly) } }));
+    expect((await doctor(inbound)).byName['queue-policy']).toMatchObject({ status: 'fail', saw: expect.stringContaining('does not deny sqs:SendMessage to writers other than') });
+    // A bridge role that the deny does not except is refused too.
+    expect((await doctor(inbound, { inboundBridgeRoleArn: 'arn:aws:iam::123456789012:role/sms-bridge' })).byName['queue-policy']?.status).toBe('fail');
   });
 
   it('names a deleted subscription', async () => {

@@ -262,3 +262,24 @@ describe('parseInboundMessage', () => {
     expect(reason.length).toBeLessThan(100);
   });
 });
+
+describe('formats a deployment declares', () => {
+  const fixture = (name: string) => readFileSync(path.join(FIXTURES, name), 'utf8');
+  const TOPIC = 'arn:aws:sns:us-east-1:123456789012:sms-ask-inbound';
+  const envelopeOnly = { formats: ['sns-envelope'] as const, topicArn: TOPIC };
+
+  it('takes the SNS envelope of its inbound topic, and refuses raw delivery and bridge envelopes it does not declare, each with a reason', () => {
+    expect(parseInboundMessage(fixture('sns-envelope.json'), 'sqs-1', envelopeOnly).ok).toBe(true);
+    expect(parseInboundMessage(fixture('raw-delivery.json'), 'sqs-2', envelopeOnly)).toEqual({ ok: false, reason: expect.stringContaining('raw message delivery), a format this deployment does not take') });
+    expect(parseInboundMessage(fixture('bridge.json'), 'sqs-3', envelopeOnly)).toEqual({ ok: false, reason: expect.stringContaining('a bridge envelope') });
+    expect(parseInboundMessage(fixture('raw-delivery.json'), 'sqs-2', { formats: ['sns-envelope', 'raw'], topicArn: TOPIC }).ok).toBe(true);
+    expect(parseInboundMessage(fixture('bridge.json'), 'sqs-3', { formats: ['sns-envelope', 'bridge'], topicArn: TOPIC }).ok).toBe(true);
+  });
+
+  it('refuses an envelope from another topic, and an SNS envelope with no TopicArn', () => {
+    const other = fixture('sns-envelope.json').replace(TOPIC, 'arn:aws:sns:us-east-1:210987654321:elsewhere');
+    expect(parseInboundMessage(other, 'sqs-4', envelopeOnly)).toEqual({ ok: false, reason: expect.stringContaining('not the inbound topic') });
+    const noTopic = JSON.stringify({ ...(JSON.parse(fixture('sns-envelope.json')) as object), TopicArn: undefined });
+    expect(parseInboundMessage(noTopic, 'sqs-5', envelopeOnly)).toEqual({ ok: false, reason: expect.stringContaining('has no TopicArn') });
+  });
+});

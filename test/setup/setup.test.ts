@@ -38,6 +38,8 @@ describe('sms-ask setup', () => {
     expect(JSON.parse(Attributes.RedrivePolicy!)).toMatchObject({ deadLetterTargetArn: first.resources.dlqArn, maxReceiveCount: 4 });
     expect(JSON.parse(Attributes.Policy!).Statement).toEqual([
       expect.objectContaining({ Principal: { Service: 'sns.amazonaws.com' }, Action: 'sqs:SendMessage', Condition: { ArnEquals: { 'aws:SourceArn': first.resources.topicArn } } }),
+      // Every other writer is denied (moto does not enforce queue policies; the document is what is checked).
+      expect.objectContaining({ Sid: 'DenySendButInboundTopic', Effect: 'Deny', Principal: '*', Action: 'sqs:SendMessage', Condition: { ArnNotEquals: { 'aws:SourceArn': first.resources.topicArn } } }),
     ]);
     const subs = await aws.sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: first.resources.topicArn }));
     expect(subs.Subscriptions?.map((s) => s.Endpoint)).toEqual([first.resources.queueArn]);
@@ -88,7 +90,7 @@ describe('sms-ask setup', () => {
     ]);
     const { Attributes = {} } = await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: made.queueUrl, AttributeNames: ['Policy', 'VisibilityTimeout'] }));
     expect(Attributes.VisibilityTimeout).toBe('45');
-    expect(JSON.parse(Attributes.Policy!).Statement.map((s: { Sid: string }) => s.Sid)).toEqual(['OwnersOwn', 'AllowInboundSmsTopic']);
+    expect(JSON.parse(Attributes.Policy!).Statement.map((s: { Sid: string }) => s.Sid)).toEqual(['OwnersOwn', 'AllowInboundSmsTopic', 'DenySendButInboundTopic']);
     expect((await runSetup(aws, target, noPhone, { dryRun: false })).changed).toBe(false);
   });
 
@@ -101,6 +103,7 @@ describe('sms-ask setup', () => {
     const bridgeRoleArn = 'arn:aws:iam::123456789012:role/sms-bridge';
     const repair = await runSetup(aws, { ...target, bridgeRoleArn }, noPhone, { dryRun: false });
     expect(repair.steps.filter((s) => s.action !== 'none')).toEqual([
+      expect.objectContaining({ resource: 'queue', action: 'update', changes: [expect.stringContaining(`deny it to every other writer but ${bridgeRoleArn}`)] }),
       expect.objectContaining({ resource: 'topic', action: 'update', changes: [`Policy: only sms-voice.amazonaws.com and ${bridgeRoleArn} may publish replies`] }),
     ]);
     const policy = JSON.parse((await aws.sns.send(new GetTopicAttributesCommand({ TopicArn: made.topicArn }))).Attributes!.Policy!);
