@@ -33,8 +33,11 @@ export class AskUpdateRejectedError extends Error {
 }
 
 /** An operator's name and reason reach the recipients in the outcome SMS: no hidden characters there either. */
-export function checkOperatorText(action: { by: string; reason?: string }): void {
-  const problem = hiddenTextProblem('by', action.by) ?? (action.reason === undefined ? undefined : hiddenTextProblem('reason', action.reason));
+export function checkOperatorText(action: { by?: string; reason?: string }): void {
+  // Both are optional on the wire: an update sent from Temporal's own tools may leave them out.
+  const problem =
+    (typeof action.by === 'string' ? hiddenTextProblem('by', action.by) : undefined) ??
+    (typeof action.reason === 'string' ? hiddenTextProblem('reason', action.reason) : undefined);
   if (problem) throw new AskUpdateRejectedError(`Refused: ${problem}.`);
 }
 

@@ -7,7 +7,6 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
-  patched,
   proxyLocalActivities,
   setHandler,
   upsertMemo,
@@ -72,11 +71,11 @@ const smsOptions = {
  * workflow; a request that does not validate fails the ask before anything is sent.
  */
 export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> {
-  // Asks started before the text check and the budgets replay as they ran.
-  const checked = patched('ask-text-and-budget');
-  const input = 'validated' in request ? refuseMisleadingText(request.validated, checked) : await validateOrFail(request);
+  const input = 'validated' in request ? refuseMisleadingText(request.validated) : await validateOrFail(request);
   const { workflowId, taskQueue } = workflowInfo();
-  const ask = new AskLog(workflowId, input, new Date(), checked);
+  // Asks validated before budgets existed carry no spend limits, and replay as they ran. A patch
+  // marker would do the same at two history events and two actions per ask, and in clear text.
+  const ask = new AskLog(workflowId, input, new Date(), input.spend !== undefined);
   const registered = new Set<string>();
   const webhooks = new OutcomeWebhooks(workflowId, input.callback);
 
@@ -251,8 +250,7 @@ async function deliver(ask: AskLog): Promise<void> {
 }
 
 /** The deterministic share of validation, for an ask started straight from Temporal with a validated input. */
-function refuseMisleadingText(input: NormalizedAsk, checked: boolean): NormalizedAsk {
-  if (!checked) return input;
+function refuseMisleadingText(input: NormalizedAsk): NormalizedAsk {
   const problems = askTextProblems({ question: input.question, options: input.options, escalation: input.policy.escalation });
   if (problems.length) throw ApplicationFailure.nonRetryable(`Invalid ask: ${problems.join('; ')}`, 'InvalidAsk');
   return input;

@@ -25,7 +25,9 @@ function hangingSns() {
 
 function smsActivities(sns: SNSClient) {
   const settings = loadSettings({}, {});
-  return createSmsActivities({ sns, sqs: undefined as never, client: undefined as never, settings, logger: pino({ level: 'silent' }) });
+  // The day's budget grants whatever is asked: this test is about the SNS call, not the budget.
+  const client = { workflow: { executeUpdateWithStart: (_update: unknown, { args }: { args: [{ segments: number }] }) => Promise.resolve({ granted: args[0].segments }) } };
+  return createSmsActivities({ sns, sqs: undefined as never, client: client as never, settings, logger: pino({ level: 'silent' }) });
 }
 
 describe('SMS activities', () => {

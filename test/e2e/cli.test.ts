@@ -148,7 +148,7 @@ describe('sms-ask stack up / down', () => {
       ]);
       const stackEnv = Object.fromEntries(written.trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2)));
       expect(Object.keys(stackEnv).sort()).toEqual(
-        ['AWS_ACCESS_KEY_ID', 'AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_SECRET_ACCESS_KEY', 'SMS_ASK_INBOUND_TOPIC_ARN', 'SMS_ASK_QUEUE_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE'],
+        ['AWS_ACCESS_KEY_ID', 'AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_SECRET_ACCESS_KEY', 'SMS_ASK_INBOUND_FORMATS', 'SMS_ASK_INBOUND_TOPIC_ARN', 'SMS_ASK_QUEUE_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE'],
       );
 
       // The stack's own worker answers: ask, play the phone, and wait for the result.

@@ -1,3 +1,10 @@
 // The sms-ask workflows plus the child-workflow example, bundled together for one test worker.
-export { askWorkflow, recipientWorkflow, inboundPollerWorkflow } from '../../src/workflows';
+export {
+  askWorkflow,
+  recipientWorkflow,
+  inboundPollerWorkflow,
+  webhookDeliveryWorkflow,
+  dailySpendWorkflow,
+  oneWaySmsWorkflow,
+} from '../../src/workflows';
 export { ransomwareContainmentPlaybook } from '../../examples/playbook-workflow';
