@@ -126,6 +126,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
         SMS_ASK_QUEUE_URL: resources.queueUrl,
         SMS_ASK_INBOUND_TOPIC_ARN: resources.topicArn,
+        // Loopback only: keyless HTTP as the local operator, and http:// webhooks to this machine.
+        SMS_ASK_HTTP_KEYLESS: 'true',
+        SMS_ASK_WEBHOOK_ALLOW_HTTP_LOOPBACK: 'true',
       },
       stop,
     };
