@@ -105,12 +105,12 @@ export function resolveCallback(
     return { url: defaults.url, secretName: defaultSecretName, events: defaults.events, retryForMs };
   }
   const events = request.events ?? ['ended'];
-  if (!webhookSchemeAllowed(request.url, defaults?.allowHttpLoopback)) {
-    problems.push(`callback.url: ${HTTP_CALLBACK_REFUSED}`);
-    return undefined;
-  }
   if (!webhookHostAllowed(request.url, defaults?.allowedHosts)) {
     problems.push(`callback.url: ${new URL(request.url).hostname} is not a webhook host this deployment allows (SMS_ASK_WEBHOOK_ALLOWED_HOSTS)`);
+    return undefined;
+  }
+  if (!webhookSchemeAllowed(request.url, defaults?.allowHttpLoopback)) {
+    problems.push(`callback.url: ${HTTP_CALLBACK_REFUSED}`);
     return undefined;
   }
   if (request.secret !== undefined && request.secretName !== undefined) {
