@@ -8,7 +8,7 @@ import type { ReplyRules } from './domain/reply-guard';
 import { INBOUND_FORMATS } from './domain/inbound-message';
 import type { InboundFormat } from './domain/inbound-message';
 import { parsePayloadKeys } from './payload-keys';
-import { WEBHOOK_EVENTS, webhookHostAllowed } from './domain/callback';
+import { HTTP_CALLBACK_REFUSED, WEBHOOK_EVENTS, webhookHostAllowed, webhookSchemeAllowed } from './domain/callback';
 import type { WebhookDefaults } from './domain/callback';
 import { DEFAULT_TASK_QUEUE } from './task-queue';
 import { DEFAULT_ASK_SEGMENT_BUDGET, DEFAULT_MAX_SMS_SEGMENTS, DEFAULT_SMS_COUNTRIES } from './domain/spend';
@@ -24,7 +24,7 @@ const boolean = z
 const apiKeySchema = z
   .object({
     name: z.string().regex(/^[\w.@-]{1,64}$/, '1 to 64 letters, digits or ._@-'),
-    scope: z.enum(['read', 'operate']),
+    scope: z.enum(['read', 'operate', 'codes']),
     key: z.string().min(24, 'at least 24 characters (e.g. `openssl rand -hex 24`)').regex(/^\S+$/, 'no spaces'),
   })
   .strict();
@@ -248,9 +248,10 @@ export const settingsSchema = z.object({
   /** `serve`: the HTTP API's port; 0 picks a free one. Default 8080. */
   httpPort: z.coerce.number().int().min(0).max(65_535).default(8080),
   /**
-   * `serve`: the API keys, each with a name (the operator recorded in event logs) and a scope
-   * (`read`, or `operate` which also reads). In the environment: `name:scope:key` separated by
-   * commas. Default none, which the server allows only on a loopback address. Never logged.
+   * `serve`: the API keys, each with a name (the operator recorded in event logs) and a scope:
+   * `read` (asks without their reply codes), `operate` (also acts on asks), or `codes` (operate, and
+   * sees live reply codes). In the environment: `name:scope:key` separated by commas. Default none:
+   * then the server starts only with httpKeyless, on a loopback address. Never logged.
    */
   httpApiKeys: z
     .unknown()
@@ -263,6 +264,20 @@ export const settingsSchema = z.object({
         if (names.indexOf(name) !== i) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `the key name "${name}" is used twice` });
       });
     }),
+  /**
+   * `serve`: run the HTTP API with no API keys, as the local operator (loopback addresses only; foreign
+   * Host headers and cross-site requests are refused). Ignored when httpApiKeys holds a key. Default false.
+   */
+  httpKeyless: boolean.default(false),
+  /**
+   * `serve`: which proxies' X-Forwarded-For to believe for the client address (rate limits, logs):
+   * `true` (any), a hop count, or addresses/CIDRs separated by commas. Default false (none).
+   */
+  httpTrustProxy: z
+    .unknown()
+    .transform((v) => (v === 'true' ? true : v === 'false' ? false : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v))
+    .pipe(z.union([z.boolean(), z.number().int().min(1).max(16), z.string().regex(/^[\w.:/\s,[\]-]+$/, 'true, a hop count, or addresses/CIDRs separated by commas')]))
+    .default(false),
   /** `serve`: largest request body in bytes. Default 65536. */
   httpBodyLimitBytes: z.coerce.number().int().min(1024).max(10_485_760).default(65_536),
   /** `serve`: requests per minute per API key (or per address without one); more get 429. Default 600. */
@@ -278,7 +293,12 @@ export const settingsSchema = z.object({
   serveWorker: boolean.default(false),
   /** `serve`: the Twilio auth token that signs Twilio's webhooks; enables POST /inbound/twilio. Never logged. */
   twilioAuthToken: z.string().min(1).optional(),
-  /** Outcome webhook URL for asks that name no callback of their own. Default none. */
+  /**
+   * Allow `http://` (not TLS) callbacks and webhook URLs to loopback hosts (127.0.0.0/8, ::1,
+   * localhost), for the local stack and tests. Elsewhere only `https://` is accepted. Default false.
+   */
+  webhookAllowHttpLoopback: boolean.default(false),
+  /** Outcome webhook URL for asks that name no callback of their own; https (see webhookAllowHttpLoopback). Default none. */
   webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
   /**
    * Named webhook secrets that asks refer to by `callback.secretName`, so the secret stays out of
@@ -347,6 +367,9 @@ export const settingsSchema = z.object({
   }
   if (settings.webhookUrl && !webhookHostAllowed(settings.webhookUrl, settings.webhookAllowedHosts)) {
     ctx.addIssue({ code: 'custom', path: ['webhookUrl'], message: 'its host is not among webhookAllowedHosts (SMS_ASK_WEBHOOK_ALLOWED_HOSTS)' });
+  }
+  if (settings.webhookUrl && !webhookSchemeAllowed(settings.webhookUrl, settings.webhookAllowHttpLoopback)) {
+    ctx.addIssue({ code: 'custom', path: ['webhookUrl'], message: HTTP_CALLBACK_REFUSED });
   }
   if (settings.webhookUrl && Object.keys(settings.webhookSecrets ?? {}).length === 0) {
     ctx.addIssue({ code: 'custom', path: ['webhookUrl'], message: 'a default webhook needs a secret to sign with: set webhookSecrets (SMS_ASK_WEBHOOK_SECRETS)' });
@@ -419,12 +442,15 @@ export const SETTINGS_ENV = {
   httpHost: 'SMS_ASK_HTTP_HOST',
   httpPort: 'SMS_ASK_HTTP_PORT',
   httpApiKeys: 'SMS_ASK_HTTP_API_KEYS',
+  httpKeyless: 'SMS_ASK_HTTP_KEYLESS',
+  httpTrustProxy: 'SMS_ASK_HTTP_TRUST_PROXY',
   httpBodyLimitBytes: 'SMS_ASK_HTTP_BODY_LIMIT_BYTES',
   httpRateLimitPerMinute: 'SMS_ASK_HTTP_RATE_LIMIT_PER_MINUTE',
   httpMaxWaitSeconds: 'SMS_ASK_HTTP_MAX_WAIT_SECONDS',
   httpPublicUrl: 'SMS_ASK_HTTP_PUBLIC_URL',
   serveWorker: 'SMS_ASK_SERVE_WORKER',
   twilioAuthToken: 'SMS_ASK_TWILIO_AUTH_TOKEN',
+  webhookAllowHttpLoopback: 'SMS_ASK_WEBHOOK_ALLOW_HTTP_LOOPBACK',
   webhookUrl: 'SMS_ASK_WEBHOOK_URL',
   webhookSecrets: 'SMS_ASK_WEBHOOK_SECRETS',
   webhookDefaultSecretName: 'SMS_ASK_WEBHOOK_DEFAULT_SECRET_NAME',
@@ -523,6 +549,7 @@ export function webhookDefaults(settings: Settings): WebhookDefaults {
     defaultSecretName: settings.webhookDefaultSecretName,
     retryForMs: settings.webhookRetryForSeconds * 1000,
     allowedHosts: settings.webhookAllowedHosts,
+    allowHttpLoopback: settings.webhookAllowHttpLoopback,
   };
 }
 

@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { webhookHostAllowed } from '../domain/callback';
+import { HTTP_CALLBACK_REFUSED, webhookHostAllowed, webhookSchemeAllowed } from '../domain/callback';
 import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, webhookSignature } from '../webhooks/signature';
 import type { WebhookAttempt, WebhookDeliveryInput } from '../workflows/webhook-delivery';
 import { webhookTarget } from '../workflows/webhook-delivery';
@@ -24,6 +24,9 @@ export function createWebhookActivities({ settings, logger }: Pick<ActivityDeps,
       // Checked again here: an ask can be started straight through Temporal, past the request checks.
       if (!webhookHostAllowed(input.url, settings.webhookAllowedHosts)) {
         throw failure(`${webhookTarget(input.url)} is not a webhook host this deployment allows (SMS_ASK_WEBHOOK_ALLOWED_HOSTS)`, true);
+      }
+      if (!webhookSchemeAllowed(input.url, settings.webhookAllowHttpLoopback)) {
+        throw failure(`${webhookTarget(input.url)}: ${HTTP_CALLBACK_REFUSED}`, true);
       }
       const secret = input.secret ?? (input.secretName === undefined ? undefined : settings.webhookSecrets?.[input.secretName]);
       if (secret === undefined) throw failure(`no webhook secret named "${input.secretName}" in this worker's settings (SMS_ASK_WEBHOOK_SECRETS)`, true);

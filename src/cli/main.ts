@@ -104,9 +104,11 @@ export function buildProgram(): Command {
     .option('--host <address>', 'listen on this address (SMS_ASK_HTTP_HOST; default 127.0.0.1)')
     .option('--port <port>', 'listen on this port (SMS_ASK_HTTP_PORT; default 8080)')
     .option('--worker', 'run the worker in this process too (SMS_ASK_SERVE_WORKER)')
+    .option('--keyless', 'no API keys: loopback only, as the local operator (SMS_ASK_HTTP_KEYLESS)')
     .action(
-      action(async (_settings, opts: { host?: string; port?: string; worker?: boolean }) => {
+      action(async (_settings, opts: { host?: string; port?: string; worker?: boolean; keyless?: boolean }) => {
         const settings = loadSettings(process.env, {
+          ...(opts.keyless && { httpKeyless: true }),
           ...(opts.host !== undefined && { httpHost: opts.host }),
           ...(opts.port !== undefined && { httpPort: opts.port as unknown as number }),
           ...(opts.worker && { serveWorker: true }),

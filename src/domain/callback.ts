@@ -10,7 +10,7 @@ export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 /** What a playbook writes in an ask's `callback`. */
 export const callbackSchema = z
   .object({
-    /** Where to POST; http or https. */
+    /** Where to POST: https (http only to loopback, where the deployment allows it). */
     url: z.url({ protocol: /^https?$/, error: 'an http(s) URL' }).max(2000),
     /**
      * The signing secret itself (16 characters or more). It is kept in the ask's workflow history;
@@ -55,6 +55,28 @@ export function webhookHostAllowed(url: string, allowedHosts: readonly string[] 
   });
 }
 
+/** Why an http:// webhook URL is refused, for a person. */
+export const HTTP_CALLBACK_REFUSED =
+  'use an https:// URL: webhooks carry the outcome and are not sent without TLS (SMS_ASK_WEBHOOK_ALLOW_HTTP_LOOPBACK allows http:// to loopback, for local use and tests)';
+
+/** A host only this machine can reach, as a URL writes it: localhost, 127.0.0.0/8, [::1]. */
+export function isLoopbackUrlHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/\.$/, '');
+  return host === 'localhost' || host.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(host) || host === '[::1]' || host === '::1';
+}
+
+/** Whether a webhook may go to `url` by its scheme: https always; http only to loopback, and only where allowed. */
+export function webhookSchemeAllowed(url: string, allowHttpLoopback: boolean | undefined): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  if (parsed.protocol === 'https:') return true;
+  return parsed.protocol === 'http:' && allowHttpLoopback === true && isLoopbackUrlHost(parsed.hostname);
+}
+
 /** The deployment's webhook settings that an ask's callback is checked and completed with. */
 export interface WebhookDefaults {
   /** The only hosts webhooks may go to (SMS_ASK_WEBHOOK_ALLOWED_HOSTS); any host when unset. */
@@ -66,6 +88,8 @@ export interface WebhookDefaults {
   secretNames: string[];
   defaultSecretName?: string;
   retryForMs: number;
+  /** http:// callbacks to loopback hosts are accepted (SMS_ASK_WEBHOOK_ALLOW_HTTP_LOOPBACK). Default false: https only. */
+  allowHttpLoopback?: boolean;
 }
 
 /** The ask's callback, or the deployment's default; problems are pushed by field. */
@@ -83,6 +107,10 @@ export function resolveCallback(
   const events = request.events ?? ['ended'];
   if (!webhookHostAllowed(request.url, defaults?.allowedHosts)) {
     problems.push(`callback.url: ${new URL(request.url).hostname} is not a webhook host this deployment allows (SMS_ASK_WEBHOOK_ALLOWED_HOSTS)`);
+    return undefined;
+  }
+  if (!webhookSchemeAllowed(request.url, defaults?.allowHttpLoopback)) {
+    problems.push(`callback.url: ${HTTP_CALLBACK_REFUSED}`);
     return undefined;
   }
   if (request.secret !== undefined && request.secretName !== undefined) {

@@ -7,7 +7,10 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { ApiKey } from '../config';
 
-export type Scope = 'read' | 'operate';
+/** read < operate < codes: each allows what the one before it does. */
+export type Scope = 'read' | 'operate' | 'codes';
+
+const RANK: Record<Scope, number> = { read: 0, operate: 1, codes: 2 };
 
 export interface Caller {
   /** The key's name, or "local" when no keys are configured (loopback only). */
@@ -47,7 +50,7 @@ export class ApiKeyAuthenticator {
 }
 
 export function allows(caller: Caller, needed: Scope): boolean {
-  return needed === 'read' || caller.scope === 'operate';
+  return RANK[caller.scope] >= RANK[needed];
 }
 
 /** True for addresses only this machine can reach: 127.0.0.0/8, ::1, localhost. */

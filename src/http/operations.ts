@@ -10,7 +10,9 @@ import { normalizeRecipientPhone } from '../domain/phone';
 import { askRequestSchema } from '../domain/ask-request';
 import type { AskState } from '../workflows/definitions';
 import { toAskWorkflowId } from '../workflows/definitions';
+import { allows } from './auth';
 import type { Caller, Scope } from './auth';
+import { HttpError } from './errors';
 import {
   actionBody,
   answerBody,
@@ -96,6 +98,12 @@ const ASK_OPERATIONS = ['getAsk', 'getAskResult', 'answerAsk', 'extendAsk', 'res
 
 const ok = (body: unknown, status = 200): OperationResult => ({ status, body });
 
+/** The state as the caller may see it: live reply codes only for a key with the codes scope (codes are for the phone). */
+function shown(state: AskState, caller: Caller): AskState {
+  if (allows(caller, 'codes')) return state;
+  return { ...state, recipients: state.recipients.map((r) => ({ ...r, codes: [] })) };
+}
+
 export function buildOperations({ settings, asks }: OperationDeps): Operation[] {
   return [
     define({
@@ -130,8 +138,11 @@ export function buildOperations({ settings, asks }: OperationDeps): Operation[] 
       description: 'From Temporal visibility: an ask shows up (and drops out) within moments.',
       query: pendingQuery,
       responses: { 200: { description: 'The pending asks', schema: pendingListSchema } },
-      async handle({ query }) {
+      async handle({ query, caller }) {
         const { to, codes, ...filter } = query;
+        if (codes === true && !allows(caller, 'codes')) {
+          throw new HttpError(403, 'forbidden', `The API key "${caller.name}" may not see reply codes; codes=true needs the codes scope.`);
+        }
         const recipient = to === undefined ? undefined : normalizeRecipientPhone(to, settings.defaultCountry);
         return ok({ asks: await asks.listPending({ ...filter, recipient }, { withCodes: codes === true }) });
       },
@@ -160,8 +171,8 @@ export function buildOperations({ settings, asks }: OperationDeps): Operation[] 
       summary: "An ask's live state: recipients, codes, answers and the event log (webhook deliveries included)",
       params: askIdParams,
       responses: { 200: { description: 'The ask', schema: askStateSchema } },
-      async handle({ params }) {
-        return ok(await asks.status(params.id));
+      async handle({ params, caller }) {
+        return ok(shown(await asks.status(params.id), caller));
       },
     }),
     define({
@@ -178,9 +189,9 @@ export function buildOperations({ settings, asks }: OperationDeps): Operation[] 
         200: { description: 'The ask has ended: its final state', schema: askStateSchema },
         202: { description: 'Still waiting after `wait` seconds; ask again', schema: waitingSchema },
       },
-      async handle({ params, query, signal }) {
+      async handle({ params, query, signal, caller }) {
         const state = await asks.resultWithin(params.id, (query.wait ?? 0) * 1000, signal);
-        return state ? ok(state) : ok({ askId: toAskWorkflowId(params.id), status: 'waiting' }, 202);
+        return state ? ok(shown(state, caller)) : ok({ askId: toAskWorkflowId(params.id), status: 'waiting' }, 202);
       },
     }),
     define({
@@ -195,7 +206,7 @@ export function buildOperations({ settings, asks }: OperationDeps): Operation[] 
       body: answerBody,
       responses: { 200: { description: 'Answered: the new state', schema: askStateSchema } },
       async handle({ params, body, caller }) {
-        return ok(await asks.answer(params.id, body.option, caller.name, body.reason));
+        return ok(shown(await asks.answer(params.id, body.option, caller.name, body.reason), caller));
       },
     }),
     define({
@@ -210,7 +221,7 @@ export function buildOperations({ settings, asks }: OperationDeps): Operation[] 
       body: extendBody,
       responses: { 200: { description: 'Extended: the new state', schema: askStateSchema } },
       async handle({ params, body, caller }) {
-        return ok(await asks.extend(params.id, { extendBy: body.by, until: body.until, by: caller.name, reason: body.reason }));
+        return ok(shown(await asks.extend(params.id, { extendBy: body.by, until: body.until, by: caller.name, reason: body.reason }), caller));
       },
     }),
     define({
@@ -226,7 +237,7 @@ export function buildOperations({ settings, asks }: OperationDeps): Operation[] 
       bodyOptional: true,
       responses: { 200: { description: 'Re-sending: the new state', schema: askStateSchema } },
       async handle({ params, body, caller }) {
-        return ok(await asks.resend(params.id, { by: caller.name, reason: body.reason }));
+        return ok(shown(await asks.resend(params.id, { by: caller.name, reason: body.reason }), caller));
       },
     }),
     define({
@@ -243,7 +254,7 @@ export function buildOperations({ settings, asks }: OperationDeps): Operation[] 
       responses: { 200: { description: 'Cancelled: the final state', schema: askStateSchema } },
       async handle({ params, body, caller }): Promise<OperationResult> {
         const state: AskState = await asks.cancel(params.id, { by: caller.name, reason: body.reason });
-        return ok(state);
+        return ok(shown(state, caller));
       },
     }),
     define({

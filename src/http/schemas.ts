@@ -190,5 +190,7 @@ export const smsSentSchema = z.object({
 
 export const callerSchema = z.object({
   name: z.string().describe('The key\'s name: operator actions are recorded under it'),
-  scope: z.enum(['read', 'operate']).describe('read: every listing and ask; operate: also start, answer, extend, resend, cancel, send'),
+  scope: z
+    .enum(['read', 'operate', 'codes'])
+    .describe('read: every listing and ask, without reply codes; operate: also start, answer, extend, resend, cancel, send; codes: also live reply codes'),
 });

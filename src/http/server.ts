@@ -5,6 +5,7 @@
  * A Temporal client, like the CLI: the worker runs beside it (or in the same process).
  */
 import rateLimit from '@fastify/rate-limit';
+import { PublishCommand } from '@aws-sdk/client-sns';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { Client } from '@temporalio/client';
 import Fastify, { LogController } from 'fastify';
@@ -23,6 +24,7 @@ import type { Problem } from './errors';
 import { OPENAPI_PATH, buildOpenApiDocument } from './openapi';
 import { buildOperations } from './operations';
 import { twilioInbound } from './twilio-inbound';
+import type { TwoWayPayload } from './twilio-inbound';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -67,6 +69,12 @@ function parseInput<T>(schema: z.ZodType<T> | undefined, value: unknown, where: 
 
 export async function createHttpServer({ settings, client, sns, logger, version = '0' }: HttpServerDeps): Promise<FastifyInstance> {
   const auth = new ApiKeyAuthenticator(settings.httpApiKeys);
+  if (auth.open && !settings.httpKeyless) {
+    throw new UnprotectedServerError(
+      'No API key is configured (SMS_ASK_HTTP_API_KEYS). Add a key (name:scope:key, e.g. playbook:operate:$(openssl rand -hex 24)), ' +
+        'or choose keyless mode on loopback, as the local operator: SMS_ASK_HTTP_KEYLESS=true (sms-ask serve --keyless).',
+    );
+  }
   if (auth.open && !isLoopbackHost(settings.httpHost)) {
     throw new UnprotectedServerError(
       `No API key is configured (SMS_ASK_HTTP_API_KEYS), so the HTTP API may listen only on a loopback address, not ${settings.httpHost}. ` +
@@ -95,6 +103,9 @@ export async function createHttpServer({ settings, client, sns, logger, version 
     // Our own line per request (below): the route's pattern, never its URL (ids, phone numbers) or headers (keys).
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { maxParamLength: 2048 },
+    // The client address behind a proxy (rate limits, logs); no X-Forwarded-For is believed unless set.
+    // A hop count is accepted by fastify (proxy-addr) though its types omit it.
+    trustProxy: settings.httpTrustProxy as boolean | string,
   });
 
   const callers = new WeakMap<FastifyRequest, Caller | undefined>();
@@ -159,7 +170,7 @@ export async function createHttpServer({ settings, client, sns, logger, version 
       handler: async (request, reply) => {
         const caller = callerOf(request)!;
         if (!allows(caller, op.scope)) {
-          throw new HttpError(403, 'forbidden', `The API key "${caller.name}" may only read; ${op.id} needs the operate scope.`);
+          throw new HttpError(403, 'forbidden', `The API key "${caller.name}" has the ${caller.scope} scope; ${op.id} needs the ${op.scope} scope.`);
         }
         const problems: Problem[] = [];
         const params = parseInput(op.params, request.params, 'path', problems);
@@ -186,6 +197,12 @@ export async function createHttpServer({ settings, client, sns, logger, version 
       authToken: settings.twilioAuthToken,
       publicUrl: settings.httpPublicUrl,
       maxReplyBytes: settings.maxReplyBytes,
+      unsignedPerMinute: settings.httpRateLimitPerMinute,
+      ...(settings.inboundTopicArn !== undefined && {
+        keep: async (payload: TwoWayPayload) => {
+          await sns.send(new PublishCommand({ TopicArn: settings.inboundTopicArn, Message: JSON.stringify(payload) }));
+        },
+      }),
       route: (inbound) => routeReply({ client, logger: routeLogger }, settings.taskQueue, inbound),
     });
   }

@@ -128,6 +128,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         SMS_ASK_INBOUND_TOPIC_ARN: resources.topicArn,
         // Its subscription delivers SNS envelopes (moto's are not really signed, so no verification).
         SMS_ASK_INBOUND_FORMATS: 'sns-envelope',
+        // Loopback only: keyless HTTP as the local operator, and http:// webhooks to this machine.
+        SMS_ASK_HTTP_KEYLESS: 'true',
+        SMS_ASK_WEBHOOK_ALLOW_HTTP_LOOPBACK: 'true',
       },
       stop,
     };

@@ -9,6 +9,17 @@ import type { AskState } from './definitions';
 import type { WebhookDeliveryInput, WebhookType } from './webhook-delivery';
 import { webhookDeliveryWorkflow } from './webhook-delivery';
 
+/**
+ * A copy of the state (which goes on changing) without any recipient's reply codes: codes are for
+ * the phone, and a receiver that holds them could answer while the ask waits; once it ends, a
+ * freed code may be given to the phone's next ask.
+ */
+export function withoutCodes(state: AskState): AskState {
+  const copy = JSON.parse(JSON.stringify(state)) as AskState;
+  for (const recipient of copy.recipients) recipient.codes = [];
+  return copy;
+}
+
 export class OutcomeWebhooks {
   private seenEvents = 0;
   private readonly starting: Promise<void>[] = [];
@@ -48,8 +59,7 @@ export class OutcomeWebhooks {
       ...(callback.secretName !== undefined && { secretName: callback.secretName }),
       retryForMs: callback.retryForMs,
       createdAt: new Date().toISOString(),
-      // A copy: the state goes on changing after this.
-      ask: JSON.parse(JSON.stringify(state)) as AskState,
+      ask: withoutCodes(state),
     };
     this.starting.push(
       startChild(webhookDeliveryWorkflow, { workflowId: deliveryId, args: [input], parentClosePolicy: ParentClosePolicy.ABANDON }).then(

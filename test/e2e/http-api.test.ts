@@ -17,6 +17,7 @@ import type { TestApi } from '../support/http';
 
 const OPERATE_KEY = `op-${randomUUID()}`;
 const READ_KEY = `ro-${randomUUID()}`;
+const CODES_KEY = `codes-${randomUUID()}`;
 const WEBHOOK_SECRET = `whsec-${randomUUID()}`;
 const TWILIO_TOKEN = `twilio-${randomUUID()}`;
 
@@ -39,6 +40,7 @@ beforeAll(async () => {
     httpApiKeys: [
       { name: 'soar-playbook', scope: 'operate', key: OPERATE_KEY },
       { name: 'dashboard', scope: 'read', key: READ_KEY },
+      { name: 'helpdesk', scope: 'codes', key: CODES_KEY },
     ],
     twilioAuthToken: TWILIO_TOKEN,
   });
@@ -141,7 +143,7 @@ describe('HTTP API', () => {
     expect((await api.call('GET', '/v1/asks/pending', { key: 'not-a-key-of-this-deployment' })).status).toBe(401);
     const denied = await api.call('POST', '/v1/asks', { key: READ_KEY, body: { to: phone, question: 'Disable VPN for jdoe?', entitlement } });
     expect(denied.status).toBe(403);
-    expect(denied.body.message).toMatch(/"dashboard" may only read/);
+    expect(denied.body.message).toMatch(/"dashboard" has the read scope/);
 
     expect((await api.call('POST', '/v1/asks', { key: OPERATE_KEY, body: { to: phone, question: 'Disable VPN for jdoe?', entitlement, timeout: '1h', priority: 'high' } })).status).toBe(201);
     expect((await worker.client.workflow.getHandle(`ask/${entitlement}`).describe()).priority?.priorityKey).toBe(2);
@@ -151,9 +153,11 @@ describe('HTTP API', () => {
     }, 'the ask in the pending list');
     const listed = await api.call('GET', `/v1/asks/pending?to=${encodeURIComponent(phone)}`, { key: READ_KEY });
     expect(listed.body.asks[0].codes).toBeUndefined();
+    // Codes are for the phone: a read key may not see them.
+    expect((await api.call('GET', `/v1/asks/pending?to=${encodeURIComponent(phone)}&codes=true`, { key: READ_KEY })).status).toBe(403);
     // The codes come once the phone's recipient workflow has handed them out.
     const codes = await eventually(async () => {
-      const res = await api.call('GET', `/v1/asks/pending?to=${encodeURIComponent(phone)}&codes=true`, { key: READ_KEY });
+      const res = await api.call('GET', `/v1/asks/pending?to=${encodeURIComponent(phone)}&codes=true`, { key: CODES_KEY });
       const forPhone = res.body.asks[0]?.codes?.[phone];
       return forPhone?.length ? forPhone : undefined;
     }, "the ask's codes in the pending list");

@@ -74,7 +74,7 @@ export async function startTestWorker(
   workerOptions: Partial<Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'>> & { logger?: Logger } = {},
 ): Promise<TestWorker> {
   const stack = sharedStack();
-  const settings = loadSettings({}, { taskQueue: `test-${randomUUID()}`, logLevel: 'silent', ...overrides });
+  const settings = loadSettings({}, { taskQueue: `test-${randomUUID()}`, logLevel: 'silent', webhookAllowHttpLoopback: true, ...overrides });
   const client = await sharedStackClient();
   const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
   const { logger, ...workflows } = workerOptions;

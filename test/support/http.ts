@@ -21,7 +21,7 @@ export interface TestApi {
 
 /** The HTTP API over a test worker's client and task queue, with the worker's settings plus `overrides`. */
 export async function startTestApi(worker: TestWorker, overrides: SettingsInput = {}, beforeListen?: (app: FastifyInstance) => void): Promise<TestApi> {
-  const settings = loadSettings({}, { ...(worker.settings as SettingsInput), httpPort: 0, ...overrides });
+  const settings = loadSettings({}, { ...(worker.settings as SettingsInput), httpPort: 0, httpKeyless: true, ...overrides });
   const app = await createHttpServer({ settings, client: worker.client, sns: localAws().sns, logger: pino({ level: 'silent' }) });
   beforeListen?.(app);
   const url = await app.listen({ host: settings.httpHost, port: 0 });

@@ -55,6 +55,8 @@ describe('an ask whose callback goes elsewhere', () => {
 
   it('is taken when the host is allowed', () => {
     expect(normalize('https://hooks.example.com/sms-ask').callback?.url).toBe('https://hooks.example.com/sms-ask');
+    // No TLS: refused by default, to any host.
+    expect(() => normalize('http://hooks.example.com/sms-ask')).toThrow(/callback\.url: use an https:\/\/ URL/);
   });
 
   it('refuses a default webhook URL outside the list when the settings load', () => {
@@ -77,8 +79,8 @@ describe('the webhook activity', () => {
   });
   afterAll(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
 
-  const deliver = (allowedHosts: string) =>
-    new MockActivityEnvironment().run(createWebhookActivities({ settings: loadSettings({ SMS_ASK_WEBHOOK_ALLOWED_HOSTS: allowedHosts }), logger: pino({ level: 'silent' }) }).deliverWebhook, {
+  const deliver = (allowedHosts: string, allowHttp = 'true') =>
+    new MockActivityEnvironment().run(createWebhookActivities({ settings: loadSettings({ SMS_ASK_WEBHOOK_ALLOWED_HOSTS: allowedHosts, SMS_ASK_WEBHOOK_ALLOW_HTTP_LOOPBACK: allowHttp }), logger: pino({ level: 'silent' }) }).deliverWebhook, {
       deliveryId: 'd-1',
       type: 'ask.ended' as const,
       url,
@@ -93,6 +95,11 @@ describe('the webhook activity', () => {
     expect(error).toBeInstanceOf(ApplicationFailure);
     expect((error as ApplicationFailure).nonRetryable).toBe(true);
     expect((error as Error).message).toMatch(/not a webhook host this deployment allows/);
+    expect(requests).toBe(0);
+  });
+
+  it('refuses an http:// URL, even to loopback, unless the deployment allows http to loopback', async () => {
+    await expect(deliver('127.0.0.1', 'false')).rejects.toThrow(/use an https:\/\/ URL/);
     expect(requests).toBe(0);
   });
 
