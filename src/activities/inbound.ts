@@ -132,7 +132,12 @@ export async function routeBatch(
   const outcomes = await Promise.all(
     messages.map(async (message): Promise<Message | undefined> => {
       const messageId = message.MessageId ?? '';
-      const parsed = parseInboundMessage(message.Body ?? '', messageId, { maxBodyBytes: deps.settings?.maxReplyBytes });
+      const parsed = parseInboundMessage(
+        message.Body ?? '',
+        messageId,
+        { maxBodyBytes: deps.settings?.maxReplyBytes },
+        { sqsSentTimestamp: message.Attributes?.SentTimestamp },
+      );
       if (!parsed.ok) {
         stats.bad++;
         repliesBad.inc();
@@ -201,7 +206,7 @@ export function createInboundActivities({ sqs, client, settings, logger }: Activ
                   QueueUrl: queueUrl,
                   MaxNumberOfMessages: settings.pollBatchSize,
                   WaitTimeSeconds: settings.pollWaitSeconds,
-                  MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+                  MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
                 }),
                 { abortSignal: interrupt.signal },
               );

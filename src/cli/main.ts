@@ -51,6 +51,7 @@ async function withClient<T>(settings: Settings, body: (client: SmsAskClient) =>
         taskQueue: settings.taskQueue,
         defaultCountry: settings.defaultCountry,
         maxCodeLength: settings.codeLength,
+        codeMode: settings.codeMode,
         policyFile: settings.policyFile,
       }),
     );

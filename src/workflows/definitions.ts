@@ -65,6 +65,10 @@ export interface RecipientState {
   sentAt?: string;
   sendError?: string;
   optedOut?: boolean;
+  /** Too many wrong codes came from this phone: its codes no longer answer this ask until an operator re-sends fresh ones. */
+  guessLocked?: boolean;
+  /** Fresh codes handed out by operators' re-sends so far. */
+  renewals?: number;
 }
 
 export type AskEventType =
@@ -82,6 +86,7 @@ export type AskEventType =
   | 'opted_out'
   | 'opt_out_unconfirmed'
   | 'guessing_throttled'
+  | 'guess_limit_reached'
   | 'timed_out'
   | 'undecided'
   | 'cancelled'
@@ -177,7 +182,7 @@ export type OutgoingSms =
 export interface RecipientNotice {
   phone: string;
   at: string;
-  kind: 'opt_out_unconfirmed' | 'guessing_throttled';
+  kind: 'opt_out_unconfirmed' | 'guessing_throttled' | 'guess_limit_reached';
   detail: string;
 }
 
@@ -214,6 +219,10 @@ export interface Registration {
   rules?: ReplyRules;
   /** The ask ends with its first answer (`any`): the recipient frees its codes as it routes one, and the ask does not send `askEnded`. */
   endsOnAnswer?: boolean;
+  /** The ask's policy accepts sequential codes; without it a phone gets random codes whatever the deployment's mode. */
+  sequentialCodes?: boolean;
+  /** An operator's re-send after the guess limit: this ask's codes for the phone are replaced, once per number. */
+  renewal?: number;
 }
 
 export interface PendingAskEntry {
@@ -223,6 +232,13 @@ export interface PendingAskEntry {
   codes: OptionCode[];
   acceptLabels?: boolean;
   endsOnAnswer?: boolean;
+  /** When the codes were handed out (workflow time): a reply sent before it cannot answer this ask. */
+  askedAt?: string;
+  /** Wrong codes from this phone while this ask was pending, over its whole life. */
+  wrongGuesses?: number;
+  /** The guess limit was reached: these codes no longer answer. */
+  guessLocked?: boolean;
+  renewal?: number;
 }
 
 export interface EndedAskEntry extends PendingAskEntry {
