@@ -93,10 +93,17 @@ export const settingsSchema = z.object({
   originationNumber: z.string().regex(/^\+[1-9]\d{6,14}$/, 'an E.164 number such as +18885550100').optional(),
   /** AWS.SNS.SMS.MaxPrice in USD per message. */
   maxPrice: z.coerce.number().positive().optional(),
-  /** Reply code style: random N-digit codes, or 1, 2, 3… Default random. */
+  /**
+   * Reply code style: random N-digit codes, or 1, 2, 3… Default random. Sequential codes are guessed
+   * at once by anyone who can text from a spoofed number: asks must accept them (policy.sequentialCodes).
+   */
   codeMode: z.enum(['random', 'sequential']).default('random'),
-  /** Digits in a random reply code. Default 4. */
-  codeLength: z.coerce.number().int().min(3).max(8).default(4),
+  /**
+   * Digits in a random reply code. Default 7 (was 4): with replyGuessesPerAsk 4, the chance that a
+   * forger answers an ask with 20 recipients and 9 options over its whole life is at most 1 in 12,500
+   * (docs/security-replies.md has the arithmetic).
+   */
+  codeLength: z.coerce.number().int().min(3).max(8).default(7),
   /** ISO country (e.g. US) used to read recipient numbers written without a country code. */
   defaultCountry: z
     .string()
@@ -126,6 +133,12 @@ export const settingsSchema = z.object({
    * is 32 random bytes (`openssl rand -base64 32`). Default none: payloads are stored in clear.
    */
   payloadKeys: z.string().min(1).optional(),
+  /**
+   * With payloadKeys set, refuse payloads that are not encrypted (e.g. a `reply` signal sent with the
+   * temporal CLI without the codec): they decode as null, which every handler ignores. Turn on once no
+   * workflow started before encryption is still running. Default false.
+   */
+  payloadRequireEncryption: boolean.default(false),
   /**
    * SMS published per second, across every worker on this task queue (the server enforces it).
    * AWS accounts have an SNS SMS rate quota, 20 per second by default. Default 20.
@@ -183,6 +196,12 @@ export const settingsSchema = z.object({
   queueVisibilityTimeoutSeconds: z.coerce.number().int().min(0).max(43_200).default(30),
   /** `setup`: receives of a message before the redrive policy moves it to the DLQ (1-1000). Default 5. */
   maxReceiveCount: z.coerce.number().int().min(1).max(1000).default(5),
+  /**
+   * Wrong reply codes from one phone that one of its asks takes over the ask's whole life (not a
+   * window); the one that reaches it makes that ask's codes stop working for the phone, until an
+   * operator re-sends the question with fresh codes. Default 4: a person may mistype three times.
+   */
+  replyGuessesPerAsk: z.coerce.number().int().min(1).max(100).default(4),
   /** Wrong reply codes from one phone within replyGuessWindowSeconds that make its SMS answers refused for a cool-down. Default 5. */
   replyGuessLimit: z.coerce.number().int().min(1).max(1000).default(5),
   /** The window in which replyGuessLimit wrong codes lock a phone, in seconds. Default 900 (15 minutes). */
@@ -404,6 +423,7 @@ export const SETTINGS_ENV = {
   pollConcurrency: 'SMS_ASK_POLL_CONCURRENCY',
   pollers: 'SMS_ASK_POLLERS',
   payloadKeys: 'SMS_ASK_PAYLOAD_KEYS',
+  payloadRequireEncryption: 'SMS_ASK_PAYLOAD_REQUIRE_ENCRYPTION',
   smsPublishRate: 'SMS_ASK_SMS_PUBLISH_RATE',
   smsCountries: 'SMS_ASK_SMS_COUNTRIES',
   maxSmsSegments: 'SMS_ASK_MAX_SMS_SEGMENTS',
@@ -428,6 +448,7 @@ export const SETTINGS_ENV = {
   queueVisibilityTimeoutSeconds: 'SMS_ASK_QUEUE_VISIBILITY_TIMEOUT_SECONDS',
   maxReceiveCount: 'SMS_ASK_MAX_RECEIVE_COUNT',
   policyFile: 'SMS_ASK_POLICY_FILE',
+  replyGuessesPerAsk: 'SMS_ASK_REPLY_GUESSES_PER_ASK',
   replyGuessLimit: 'SMS_ASK_REPLY_GUESS_LIMIT',
   replyGuessWindowSeconds: 'SMS_ASK_REPLY_GUESS_WINDOW_SECONDS',
   replyGuessCooldownSeconds: 'SMS_ASK_REPLY_GUESS_COOLDOWN_SECONDS',
@@ -475,6 +496,7 @@ export const SETTINGS_ENV = {
 /** The reply rules that each phone's workflow applies, from the settings. */
 export function replyRulesFrom(settings: Settings): ReplyRules {
   return {
+    guessesPerAsk: settings.replyGuessesPerAsk,
     guessLimit: settings.replyGuessLimit,
     guessWindowMs: settings.replyGuessWindowSeconds * 1000,
     guessCooldownMs: settings.replyGuessCooldownSeconds * 1000,

@@ -40,6 +40,18 @@ export const repliesDuplicate = new Counter({
   registers,
 });
 
+export const replyGuessLimitReached = new Counter({
+  name: 'sms_ask_reply_guess_limit_reached_total',
+  help: "Asks whose reply codes stopped working for one phone because it sent too many wrong codes (someone may be guessing; alert on any).",
+  registers,
+});
+
+export const payloadsRefused = new Counter({
+  name: 'sms_ask_payloads_refused_total',
+  help: 'Temporal payloads refused for not being encrypted (payloadRequireEncryption): someone wrote to the namespace without the codec.',
+  registers,
+});
+
 export const repliesBad = new Counter({
   name: 'sms_ask_replies_bad_total',
   help: 'Inbound messages that do not parse as a reply; left on the queue for the redrive policy to move to the DLQ.',

@@ -16,6 +16,9 @@ const CIPHER_NAME = 'AES256GCM';
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 
+/** What an unencrypted payload decodes to when encryption is required: `undefined`, which every handler ignores. */
+const REFUSED: Payload = { metadata: { encoding: new TextEncoder().encode('binary/null') } };
+
 const utf8 = (text: string) => new TextEncoder().encode(text);
 const text = (bytes: Uint8Array | null | undefined) => (bytes ? new TextDecoder().decode(bytes) : undefined);
 
@@ -23,7 +26,11 @@ export class AesGcmPayloadCodec implements PayloadCodec {
   private readonly byId: Map<string, Buffer>;
   private readonly current: PayloadKey;
 
-  constructor(keys: readonly PayloadKey[]) {
+  /** `requireEncryption`: payloads not sealed by a key decode as nothing (SMS_ASK_PAYLOAD_REQUIRE_ENCRYPTION). Default false. */
+  constructor(
+    keys: readonly PayloadKey[],
+    private readonly options: { requireEncryption?: boolean; onRefused?: () => void } = {},
+  ) {
     if (!keys[0]) throw new Error('the payload codec needs at least one key');
     this.current = keys[0];
     this.byId = new Map(keys.map((k) => [k.id, k.key]));
@@ -46,8 +53,13 @@ export class AesGcmPayloadCodec implements PayloadCodec {
 
   async decode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((payload) => {
-      // Payloads written before encryption was turned on stay readable.
-      if (text(payload.metadata?.encoding) !== ENCODING) return payload;
+      if (text(payload.metadata?.encoding) !== ENCODING) {
+        // Payloads written before encryption was turned on stay readable, unless the deployment says
+        // none is left: then a plaintext signal or update (sent without the codec) carries nothing.
+        if (!this.options.requireEncryption) return payload;
+        this.options.onRefused?.();
+        return REFUSED;
+      }
       const keyId = text(payload.metadata?.['encryption-key-id']) ?? '';
       const key = this.byId.get(keyId);
       if (!key) throw new Error(`a payload is encrypted with key "${keyId}", which SMS_ASK_PAYLOAD_KEYS does not hold; add that key (new keys go first)`);
@@ -63,6 +75,6 @@ export class AesGcmPayloadCodec implements PayloadCodec {
 }
 
 /** The codecs for a client's or worker's data converter: none without keys. */
-export function payloadCodecsFor(payloadKeys: string | undefined): PayloadCodec[] {
-  return payloadKeys ? [new AesGcmPayloadCodec(parsePayloadKeys(payloadKeys))] : [];
+export function payloadCodecsFor(payloadKeys: string | undefined, options: { requireEncryption?: boolean; onRefused?: () => void } = {}): PayloadCodec[] {
+  return payloadKeys ? [new AesGcmPayloadCodec(parsePayloadKeys(payloadKeys), options)] : [];
 }

@@ -4,6 +4,7 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnection } from '@temporalio/worker';
 import { loadSettings } from './config';
 import type { Settings } from './config';
+import { payloadsRefused } from './metrics';
 import { payloadCodecsFor } from './payload-codec';
 
 /** Temporal connection settings from the standard TEMPORAL_* variables and profile file. */
@@ -12,14 +13,19 @@ function connectConfig() {
   return { connectionOptions, namespace: namespace ?? 'default' };
 }
 
-type CodecSettings = Pick<Settings, 'payloadKeys'>;
+type CodecSettings = Pick<Settings, 'payloadKeys'> & Partial<Pick<Settings, 'payloadRequireEncryption'>>;
 
 /**
  * How payloads are stored: encrypted with SMS_ASK_PAYLOAD_KEYS when set. Every entry point (the
  * worker, the CLI, a server) connects through this module, so they all read and write alike.
  */
 export function dataConverterFor(settings: CodecSettings): DataConverter {
-  return { payloadCodecs: payloadCodecsFor(settings.payloadKeys) };
+  return {
+    payloadCodecs: payloadCodecsFor(settings.payloadKeys, {
+      requireEncryption: settings.payloadRequireEncryption === true,
+      onRefused: () => payloadsRefused.inc(),
+    }),
+  };
 }
 
 export async function connectClient(settings: CodecSettings = loadSettings()): Promise<Client> {

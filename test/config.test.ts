@@ -7,7 +7,7 @@ import { ConfigError, loadSettings } from '../src/config';
 describe('loadSettings', () => {
   it('has working defaults with no configuration at all', () => {
     const settings = loadSettings({});
-    expect(settings).toMatchObject({ taskQueue: 'sms-ask', smsType: 'Transactional', codeMode: 'random', codeLength: 4, pollWaitSeconds: 20 });
+    expect(settings).toMatchObject({ taskQueue: 'sms-ask', smsType: 'Transactional', codeMode: 'random', codeLength: 7, pollWaitSeconds: 20 });
     expect(settings.feedback.success).toEqual({ enabled: true, template: 'Got it: {chosen_option} for {question}' });
   });
 

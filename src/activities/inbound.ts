@@ -4,7 +4,7 @@ import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { parseInboundMessage } from '../domain/inbound-message';
-import type { InboundParseResult, InboundReply } from '../domain/inbound-message';
+import type { InboundParseResult, InboundReply, InboundStamps } from '../domain/inbound-message';
 import { SnsSignatureVerifier } from '../aws/sns-signature';
 import type { Settings } from '../config';
 import { maskPhone } from '../domain/phone-mask';
@@ -179,12 +179,14 @@ export async function readInboundMessage(
   messageId: string,
   settings: Partial<Pick<Settings, 'maxReplyBytes' | 'inboundFormats' | 'inboundTopicArn' | 'inboundVerifySignatures'>> | undefined,
   signatures: SnsSignatureVerifier | undefined,
+  stamps: InboundStamps = {},
 ): Promise<InboundParseResult> {
-  const parsed = parseInboundMessage(body, messageId, {
-    maxBodyBytes: settings?.maxReplyBytes,
-    formats: settings?.inboundFormats,
-    topicArn: settings?.inboundTopicArn,
-  });
+  const parsed = parseInboundMessage(
+    body,
+    messageId,
+    { maxBodyBytes: settings?.maxReplyBytes, formats: settings?.inboundFormats, topicArn: settings?.inboundTopicArn },
+    stamps,
+  );
   if (!parsed.ok || !settings?.inboundVerifySignatures) return parsed;
   if (!signatures) return { ok: false, reason: 'SNS signatures are to be verified, but this router has no verifier' };
   const envelope = JSON.parse(body.replace(/^\uFEFF/, '')) as Record<string, unknown>;
@@ -208,7 +210,9 @@ export async function routeBatch(
   const outcomes = await Promise.all(
     messages.map(async (message): Promise<Message | undefined> => {
       const messageId = message.MessageId ?? '';
-      const parsed = await readInboundMessage(message.Body ?? '', messageId, deps.settings, deps.signatures);
+      const parsed = await readInboundMessage(message.Body ?? '', messageId, deps.settings, deps.signatures, {
+        sqsSentTimestamp: message.Attributes?.SentTimestamp,
+      });
       if (!parsed.ok) {
         stats.bad++;
         repliesBad.inc();
@@ -279,7 +283,7 @@ export function createInboundActivities({ sqs, client, settings, logger }: Activ
                   QueueUrl: queueUrl,
                   MaxNumberOfMessages: settings.pollBatchSize,
                   WaitTimeSeconds: settings.pollWaitSeconds,
-                  MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+                  MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
                 }),
                 { abortSignal: interrupt.signal },
               );

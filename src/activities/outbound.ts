@@ -71,8 +71,9 @@ async function registerWithRecipient(
   const heartbeat = setInterval(() => ctx.heartbeat(), REGISTRATION_HEARTBEAT_MS);
   try {
     return await client.workflow.executeUpdateWithStart(registerUpdate, {
-      args: [{ ...registration, codeMode: settings.codeMode, codeLength: settings.codeLength, rules: replyRulesFrom(settings) }],
-      updateId: `register/${registration.askId}`,
+      // Sequential codes only for an ask that accepts them (its validation refuses one that does not).
+      args: [{ ...registration, codeMode: registration.sequentialCodes ? settings.codeMode : 'random', codeLength: settings.codeLength, rules: replyRulesFrom(settings) }],
+      updateId: `register/${registration.askId}${registration.renewal ? `/renewal-${registration.renewal}` : ''}`,
       startWorkflowOperation: new WithStartWorkflowOperation('recipientWorkflow', {
         workflowId: recipientWorkflowId,
         taskQueue,
@@ -147,6 +148,14 @@ export function createSmsActivities({ sns, client, settings, logger }: ActivityD
         if (failure instanceof ApplicationFailure) return { codes, sendError: failure.message };
         throw err;
       }
+    },
+
+    /**
+     * New codes for an ask's phone that reached the guess limit, for an operator's re-send (which
+     * sends the question with them). Idempotent per renewal number.
+     */
+    async renewCodes(input: RegisterAndAskInput): Promise<OptionCode[]> {
+      return registerWithRecipient({ client, settings }, input);
     },
 
     /** Sends the question SMS. Permanent SNS errors fail at once; the rest are retried. */

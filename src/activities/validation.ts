@@ -17,6 +17,7 @@ export function createValidationActivities({ settings }: Pick<ActivityDeps, 'set
         return normalizeAskRequest(request, {
           defaultCountry: settings.defaultCountry,
           maxCodeLength: settings.codeLength,
+          codeMode: settings.codeMode,
           newEntitlement: randomUUID,
           webhooks: webhookDefaults(settings),
           spend: spendLimits(settings),

@@ -50,6 +50,7 @@ async function withClient<T>(settings: Settings, body: (client: SmsAskClient) =>
         taskQueue: settings.taskQueue,
         defaultCountry: settings.defaultCountry,
         maxCodeLength: settings.codeLength,
+        codeMode: settings.codeMode,
         policyFile: settings.policyFile,
         spend: spendLimits(settings),
       }),

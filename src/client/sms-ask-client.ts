@@ -61,6 +61,8 @@ export interface SmsAskClientOptions {
   defaultCountry?: CountryCode;
   /** Longest reply code the worker hands out, for the size check before start. Default 8. */
   maxCodeLength?: number;
+  /** The deployment's code mode (codeMode); with sequential, asks must accept it. Default random. */
+  codeMode?: 'random' | 'sequential';
   /** The policy presets that `start({ preset })` may name. Default: read from `policyFile`. */
   policyPresets?: PolicyPresets;
   /** JSON or YAML file of presets, `{ presets: { name: policy } }` (the policyFile setting). Read once, when first needed. */
@@ -215,6 +217,7 @@ export class SmsAskClient {
     const input = normalizeAskRequest(request, {
       defaultCountry: this.options.defaultCountry,
       maxCodeLength: this.options.maxCodeLength,
+      codeMode: this.options.codeMode,
       newEntitlement: randomUUID,
       presets: request.preset === undefined ? undefined : this.policyPresets(),
       webhooks: this.options.webhooks,
@@ -275,7 +278,7 @@ export class SmsAskClient {
    */
   private async withWebhookEvents(state: AskState): Promise<AskState> {
     const ids = state.events.flatMap((event, index) =>
-      event.type === 'escalated' || event.type === 'opted_out' ? [webhookDeliveryId(state.askId, { type: event.type, index })] : [],
+      event.type === 'escalated' || event.type === 'opted_out' || event.type === 'guess_limit_reached' ? [webhookDeliveryId(state.askId, { type: event.type, index })] : [],
     );
     if (state.status !== 'waiting') ids.push(webhookDeliveryId(state.askId, 'ended'));
     const deliveries = (await Promise.all(ids.map((id) => this.webhookEvent(id)))).filter((e): e is AskEvent => e !== undefined);

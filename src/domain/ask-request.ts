@@ -70,6 +70,8 @@ export interface NormalizeOptions {
   defaultCountry?: CountryCode;
   /** Reply codes are at most this long; used to check the SMS size before codes exist. Default 8. */
   maxCodeLength?: number;
+  /** The deployment's code mode: with `sequential`, an ask must accept it (policy.sequentialCodes). Default random. */
+  codeMode?: 'random' | 'sequential';
   /** Makes an entitlement when the request has none. */
   newEntitlement: () => string;
   /** The presets a request may name; read from the policy file by the client. */
@@ -141,6 +143,13 @@ export function normalizeAskRequest(request: unknown, options: NormalizeOptions)
       if (refused) problems.push(`policy.escalation[${t}].to[${i}]: ${refused}`);
     }),
   );
+
+  if (policy && options.codeMode === 'sequential' && !policy.sequentialCodes) {
+    problems.push(
+      'policy.sequentialCodes: this deployment hands out sequential reply codes (1, 2, 3 …), which anyone who can send an SMS from ' +
+        "the recipient's number guesses at once; set policy.sequentialCodes to true to accept that for this ask, or use random codes (SMS_ASK_CODE_MODE=random)",
+    );
+  }
 
   const worstCode = '9'.repeat(options.maxCodeLength ?? 8);
   const worstCodes = req.options.map((label) => ({ label, code: worstCode }));

@@ -19,9 +19,20 @@ export interface InboundReply {
   /** The SNS envelope's MessageId. */
   snsMessageId?: string;
   previousPublishedMessageId?: string;
+  /**
+   * When the reply was sent, as AWS stamped it (ISO 8601): the earliest of the SNS envelope's
+   * Timestamp and SQS's SentTimestamp. A reply sent before a question never answers it.
+   */
+  sentAt?: string;
   /** Dedupe key: inboundMessageId, else SNS MessageId, else SQS MessageId. */
   dedupeKey: string;
   format: InboundFormat;
+}
+
+/** What SQS says about the message beside its body. */
+export interface InboundStamps {
+  /** The SQS SentTimestamp attribute (epoch ms, as a string). */
+  sqsSentTimestamp?: string;
 }
 
 export type InboundParseResult = { ok: true; reply: InboundReply } | { ok: false; reason: string };
@@ -81,7 +92,17 @@ const SnsEnvelopeSchema = z.object({
   MessageId: optionalText,
   TopicArn: z.unknown().optional(),
   Message: z.string(),
+  Timestamp: z.unknown().optional(),
 });
+
+/** The earliest of the times AWS stamped (ISO 8601 or epoch ms); undefined when none is a time. */
+function earliestSentAt(...stamps: unknown[]): string | undefined {
+  const times = stamps.flatMap((stamp) => {
+    const ms = typeof stamp === 'string' && /^\d{1,15}$/.test(stamp) ? Number(stamp) : typeof stamp === 'string' && stamp.length <= 40 ? Date.parse(stamp) : NaN;
+    return Number.isFinite(ms) && ms > 0 ? [ms] : [];
+  });
+  return times.length > 0 ? new Date(Math.min(...times)).toISOString() : undefined;
+}
 
 type JsonObject = Record<string, unknown>;
 
@@ -136,8 +157,9 @@ function describePayloadProblem(obj: JsonObject, field: PropertyKey | undefined)
 function parseTwoWayPayload(
   obj: JsonObject,
   sqsMessageId: string,
-  envelope: { snsMessageId: string | undefined } | undefined,
+  envelope: { snsMessageId: string | undefined; timestamp?: unknown } | undefined,
   limits: InboundLimits,
+  stamps: InboundStamps,
 ): InboundParseResult {
   const parsed = TwoWayPayloadSchema.safeParse(obj);
   if (!parsed.success) return fail(describePayloadProblem(obj, parsed.error.issues[0]?.path[0]));
@@ -177,13 +199,15 @@ function parseTwoWayPayload(
   if (p.messageKeyword !== undefined) reply.keyword = p.messageKeyword;
   if (p.inboundMessageId !== undefined) reply.inboundMessageId = p.inboundMessageId;
   if (snsMessageId !== undefined) reply.snsMessageId = snsMessageId;
+  const sentAt = earliestSentAt(envelope?.timestamp, stamps.sqsSentTimestamp);
+  if (sentAt !== undefined) reply.sentAt = sentAt;
   if (p.previousPublishedMessageId !== undefined) {
     reply.previousPublishedMessageId = p.previousPublishedMessageId;
   }
   return { ok: true, reply };
 }
 
-function parseEnvelope(obj: JsonObject, sqsMessageId: string, limits: InboundLimits): InboundParseResult {
+function parseEnvelope(obj: JsonObject, sqsMessageId: string, limits: InboundLimits, stamps: InboundStamps): InboundParseResult {
   const type = obj['Type'];
   if (typeof type !== 'string') return fail(`SNS envelope's Type must be a string (got ${typeName(type)})`);
   if (type === 'SubscriptionConfirmation') {
@@ -218,7 +242,7 @@ function parseEnvelope(obj: JsonObject, sqsMessageId: string, limits: InboundLim
   if (!looksLikeTwoWayPayload(inner.value)) {
     return fail(`SNS envelope's Message is not a two-way SMS payload (keys: ${listKeys(inner.value)})`);
   }
-  const parsed = parseTwoWayPayload(inner.value, sqsMessageId, { snsMessageId: envelope.data.MessageId }, limits);
+  const parsed = parseTwoWayPayload(inner.value, sqsMessageId, { snsMessageId: envelope.data.MessageId, timestamp: envelope.data.Timestamp }, limits, stamps);
   // SNS always names its topic: an envelope without one was written by someone else.
   if (parsed.ok && parsed.reply.format === 'sns-envelope' && topicArn === undefined && limits.topicArn !== undefined) {
     return fail(`SNS envelope has no TopicArn, so it did not come from the inbound topic ${limits.topicArn}`);
@@ -230,7 +254,7 @@ function parseEnvelope(obj: JsonObject, sqsMessageId: string, limits: InboundLim
  * Reads one SQS message body, in the formats `limits.formats` allows. Never throws: a bad message (malformed, or over the limits) gets a
  * reason to log, and stays on the queue so redrive moves it to the DLQ. Linear in the body's size.
  */
-export function parseInboundMessage(body: string, sqsMessageId: string, limits: InboundLimits = {}): InboundParseResult {
+export function parseInboundMessage(body: string, sqsMessageId: string, limits: InboundLimits = {}, stamps: InboundStamps = {}): InboundParseResult {
   // Some HTTP bridges prepend a byte-order mark, which JSON.parse rejects.
   const text = body.replace(/^\uFEFF/, '');
   if (text.trim() === '') return fail('body is empty');
@@ -241,8 +265,8 @@ export function parseInboundMessage(body: string, sqsMessageId: string, limits: 
 
   const obj = parsed.value;
   let result: InboundParseResult;
-  if ('Type' in obj) result = parseEnvelope(obj, sqsMessageId, limits);
-  else if (looksLikeTwoWayPayload(obj)) result = parseTwoWayPayload(obj, sqsMessageId, undefined, limits);
+  if ('Type' in obj) result = parseEnvelope(obj, sqsMessageId, limits, stamps);
+  else if (looksLikeTwoWayPayload(obj)) result = parseTwoWayPayload(obj, sqsMessageId, undefined, limits, stamps);
   else return fail(`not an SNS notification nor a two-way SMS payload (keys: ${listKeys(obj)})`);
   if (result.ok && limits.formats !== undefined && !limits.formats.includes(result.reply.format)) {
     return fail(`${FORMAT_NAMES[result.reply.format]}, a format this deployment does not take (inboundFormats: ${limits.formats.join(', ')})`);

@@ -50,6 +50,11 @@ export const policySchema = z
      * false: only the reply code answers, since a label is easy to forge. For low-risk asks.
      */
     acceptLabels: z.boolean().optional(),
+    /**
+     * Accept sequential reply codes (1, 2, 3 …) where the deployment hands them out. Default false:
+     * anyone who can send an SMS from a spoofed number guesses them at once, so such an ask is refused.
+     */
+    sequentialCodes: z.boolean().optional(),
   })
   .strict();
 
@@ -67,6 +72,8 @@ export interface AskPolicy {
   responders: Responders;
   notify: { outcome: boolean; escalation: boolean };
   acceptLabels: boolean;
+  /** Present (true) only when the ask accepts sequential codes. */
+  sequentialCodes?: true;
 }
 
 /** Named presets, as read from the policy file (`{ presets: { name: policy } }`). */
@@ -174,6 +181,7 @@ export function resolvePolicy(input: unknown, context: PolicyContext, problems: 
     responders,
     notify: { outcome: raw.notify?.outcome ?? true, escalation: raw.notify?.escalation ?? true },
     acceptLabels: raw.acceptLabels ?? false,
+    ...(raw.sequentialCodes === true && { sequentialCodes: true as const }),
   };
 }
 

@@ -49,6 +49,20 @@ const TOKEN = /[\p{L}\p{M}\p{N}]+/gu;
 /** A number in any script counts as a number (so it is refused in a spray); codes are ASCII digits. */
 const NUMBER = /^\p{Nd}+$/u;
 const SPACES = /\s+/g;
+const DIGIT = /\p{Nd}/gu;
+const IS_DIGIT = /^\p{Nd}$/u;
+
+/**
+ * The ASCII digit of any decimal digit (Arabic-Indic ٤, Devanagari ४, Bengali, Thai …). Unicode
+ * encodes every script's digits as runs of ten from 0 to 9, so the value is the distance from the
+ * start of the run, modulo ten (some runs sit side by side). At most ~60 steps back.
+ */
+function asciiDigit(digit: string): string {
+  const point = digit.codePointAt(0)!;
+  let start = point;
+  while (start > 0 && IS_DIGIT.test(String.fromCodePoint(start - 1))) start -= 1;
+  return String((point - start) % 10);
+}
 
 function isHighSurrogate(unit: number): boolean {
   return unit >= 0xd800 && unit <= 0xdbff;
@@ -76,12 +90,13 @@ function trimNoise(text: string): string {
 }
 
 /**
- * Compatibility-folded (a full-width "４８２１" is "4821"), case-folded, trimmed of surrounding noise,
+ * Compatibility-folded (a full-width "４８２１" is "4821"), digits of every script read as ASCII
+ * ("٤٨٢١" is "4821": a person whose keyboard writes them must not look like a guesser), case-folded, trimmed of surrounding noise,
  * inner spaces collapsed. toLowerCase, not toLocaleLowerCase: the result must not depend on the
  * worker's locale.
  */
 export function normalizeReplyText(text: string): string {
-  return trimNoise(text.normalize('NFKC').toLowerCase()).replace(SPACES, ' ');
+  return trimNoise(text.normalize('NFKC').replace(DIGIT, asciiDigit).toLowerCase()).replace(SPACES, ' ');
 }
 
 interface CodeTarget {

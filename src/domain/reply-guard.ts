@@ -7,6 +7,11 @@
 
 /** The rules, from the worker's settings; they travel with each registration to the phone's workflow. */
 export interface ReplyRules {
+  /**
+   * Wrong codes from one phone that one of its asks takes over its whole life; the one that reaches
+   * it makes that ask's codes stop working for the phone. Absent in rules sent before it existed.
+   */
+  guessesPerAsk?: number;
   /** Wrong codes (a number that is no active code, or several numbers) within the window that lock the phone. */
   guessLimit: number;
   guessWindowMs: number;
@@ -22,7 +27,8 @@ export interface ReplyRules {
 const MINUTE = 60_000;
 
 /** The settings' defaults; used for a phone whose workflow has not been told the rules yet. */
-export const DEFAULT_REPLY_RULES: Readonly<ReplyRules> = Object.freeze({
+export const DEFAULT_REPLY_RULES: Readonly<Required<ReplyRules>> = Object.freeze({
+  guessesPerAsk: 4,
   guessLimit: 5,
   guessWindowMs: 15 * MINUTE,
   guessCooldownMs: 60 * MINUTE,

@@ -85,6 +85,7 @@ export async function createHttpServer({ settings, client, sns, logger, version 
     taskQueue: settings.taskQueue,
     defaultCountry: settings.defaultCountry,
     maxCodeLength: settings.codeLength,
+    codeMode: settings.codeMode,
     policyFile: settings.policyFile,
     webhooks: webhookDefaults(settings),
     spend: spendLimits(settings),

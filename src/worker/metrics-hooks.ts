@@ -14,6 +14,7 @@ import {
   pollerReceiveErrors,
   repliesDuplicate,
   repliesReceived,
+  replyGuessLimitReached,
   replyToAnswerSeconds,
   smsFailed,
   smsSent,
@@ -26,6 +27,7 @@ export const metricsSinks: InjectedSinks<SmsAskMetricsSinks> = {
     askStarted: { fn: () => asksStarted.inc() },
     askEnded: { fn: (_info, outcome) => asksEnded.inc({ outcome }) },
     replyDuplicate: { fn: () => repliesDuplicate.inc() },
+    guessLimitReached: { fn: (_info, asks) => replyGuessLimitReached.inc(asks) },
     replyToAnswer: { fn: (_info, seconds) => replyToAnswerSeconds.observe(seconds) },
   },
 };

@@ -123,8 +123,15 @@ export class AskLog {
     for (const r of due) this.ask(r, dueAt, `reminder ${round} of ${this.state.policy.reminders?.max}`);
   }
 
-  resend(action: OperatorAction, at: Date): void {
-    this.record(at, 'resent', { by: action.by, detail: action.reason });
+  /** `renewed`: fresh codes for recipients past the guess limit, which their question carries from now on. */
+  resend(action: OperatorAction, at: Date, renewed: ReadonlyArray<{ phone: string; codes: OptionCode[] }> = []): void {
+    for (const { phone, codes } of renewed) {
+      const r = this.recipient(phone);
+      Object.assign(r, { codes, renewals: (r.renewals ?? 0) + 1 });
+      delete r.guessLocked;
+    }
+    const fresh = renewed.length > 0 ? `fresh codes for ${renewed.map((r) => r.phone).join(', ')}` : undefined;
+    this.record(at, 'resent', { by: action.by, detail: [action.reason, fresh].filter(Boolean).join('; ') || undefined });
     for (const r of this.waitingRecipients()) this.ask(r, at, `re-sent by ${action.by}`);
   }
 
@@ -180,6 +187,11 @@ export class AskLog {
     }
   }
 
+  /** Recipients whose codes stopped working at the guess limit, and who can still answer with fresh ones. */
+  guessLockedRecipients(): RecipientState[] {
+    return this.waitingRecipients().filter((r) => r.guessLocked);
+  }
+
   /** Records what happened to an SMS from the outbox. */
   delivered(sms: OutgoingSms, at: Date, sent?: SentSmsInfo): void {
     if (sms.kind === 'feedback') {
@@ -216,6 +228,11 @@ export class AskLog {
   acceptReply(reply: RoutedReply, at: Date): boolean {
     if (this.replyKeys.has(reply.dedupeKey)) return false;
     this.replyKeys.add(reply.dedupeKey);
+    const refused = this.refusal(reply);
+    if (refused) {
+      this.record(at, 'reply_ignored', { phone: reply.phone, detail: refused });
+      return true;
+    }
     const option = this.state.options[reply.optionIndex];
     const body = clipText(reply.body, MAX_LOGGED_REPLY_CHARS);
     this.record(at, 'reply_received', { phone: reply.phone, detail: `"${body}"${reply.code ? ` (code ${reply.code})` : ''}` });
@@ -240,6 +257,19 @@ export class AskLog {
     if (this.state.policy.responders !== 'any') this.record(at, 'voted', { phone: reply.phone, detail: option });
     this.settle(at);
     return true;
+  }
+
+  /**
+   * Why a `reply` signal answers nothing: the recipient workflow sends the code it matched, so a
+   * signal from anyone else with access to the namespace must hold the recipient's live code for
+   * that option too (no code only under acceptLabels). Undefined for a reply that may answer.
+   */
+  refusal(reply: RoutedReply): string | undefined {
+    const recipient = this.state.recipients.find((r) => r.phone === reply?.phone);
+    if (!recipient) return 'not a recipient of this ask';
+    if (typeof reply.code !== 'string') return this.state.policy.acceptLabels ? undefined : 'no reply code, and this ask takes no answer without one';
+    if (recipient.guessLocked) return "this recipient's codes stopped working after too many wrong codes";
+    return recipient.codes[reply.optionIndex]?.code === reply.code ? undefined : 'not a live code of this recipient for that option';
   }
 
   checkStillWaiting(action: string): void {
@@ -292,6 +322,9 @@ export class AskLog {
   /** What the recipient's phone workflow saw and decided nothing on: an unconfirmed STOP, a throttled guesser. */
   recordNotice(notice: RecipientNotice): void {
     if (!this.state.recipients.some((r) => r.phone === notice.phone)) return;
+    if (notice.kind === 'guess_limit_reached') {
+      for (const r of this.state.recipients) if (r.phone === notice.phone) r.guessLocked = true;
+    }
     this.record(new Date(notice.at), notice.kind, { phone: notice.phone, detail: notice.detail });
   }
 

@@ -7,6 +7,8 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
+  proxyActivities,
   proxyLocalActivities,
   setHandler,
   upsertMemo,
@@ -58,6 +60,12 @@ type TierOutcome = RegisteredAndAsked & { skipped?: number };
 // Checking a child ask's request is pure computation in the worker process.
 const { validateAsk } = proxyLocalActivities<MainActivities>({ startToCloseTimeout: '10s', retry: { maximumAttempts: 3 } });
 
+// One SNS read, as the recipient's STOP check: an `optedOut` signal counts only once SNS agrees.
+const { isPhoneOptedOut } = proxyActivities<MainActivities>({
+  startToCloseTimeout: '20s',
+  retry: { initialInterval: '1s', maximumInterval: '5s', maximumAttempts: 3 },
+});
+
 // Bounded: a permanent SNS error fails fast; a long outage must not keep the ask from timing out.
 const smsOptions = {
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 },
@@ -82,10 +90,24 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
   setHandler(statusQuery, () => ask.state);
   setHandler(replySignal, (reply) =>
     logOnError('reply', () => {
+      const refused = ask.refusal(reply);
+      if (refused) log.warn(`reply signal refused: ${refused}`, { dedupeKey: reply.dedupeKey });
       if (!ask.acceptReply(reply, new Date())) log.info('reply handed over again; this ask already has it', { dedupeKey: reply.dedupeKey });
     }),
   );
-  setHandler(optedOutSignal, ({ phone }) => logOnError('opt-out', () => ask.markOptedOut(phone, new Date())));
+  setHandler(optedOutSignal, async (signal) => {
+    const phone = signal?.phone;
+    if (typeof phone !== 'string' || !ask.state.recipients.some((r) => r.phone === phone && !r.optedOut)) return;
+    // Runs from before the check replay as they ran.
+    if (!patched('opt-out-confirmed-by-ask')) return logOnError('opt-out', () => ask.markOptedOut(phone, new Date()));
+    // Anyone who may signal in the namespace could send this: the worker asks SNS before the ask acts.
+    const listed = await isPhoneOptedOut({ phone }).catch(() => false);
+    if (listed) logOnError('opt-out', () => ask.markOptedOut(phone, new Date()));
+    else {
+      log.warn('optedOut signal refused: SNS does not list the number as opted out');
+      ask.recordNotice({ phone, at: new Date().toISOString(), kind: 'opt_out_unconfirmed', detail: 'an optedOut signal came, but SNS does not list the number as opted out: not counted' });
+    }
+  });
   setHandler(recipientNoticeSignal, (notice) => logOnError('notice', () => ask.recordNotice(notice)));
   const thenState = (change: () => void) => {
     try {
@@ -112,13 +134,37 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
     resendUpdate,
     async (req) => {
       await condition(() => !registeringTier);
+      const renewed = await renewLockedCodes();
       return thenState(() => {
         ask.checkResend(req);
-        ask.resend(req, new Date());
+        ask.resend(req, new Date(), renewed);
       });
     },
     { validator: (req) => ask.checkResend(req) },
   );
+
+  /** Fresh codes from the recipient workflows of phones past the guess limit: the forger's guesses are spent on the old ones. */
+  const renewLockedCodes = async () => {
+    const { renewCodes } = registration(ask.state.deadline);
+    const endsOnAnswer = input.policy.responders === 'any';
+    const renewed = await Promise.all(
+      ask.guessLockedRecipients().map(async ({ phone, renewals }) => {
+        try {
+          const codes = await renewCodes({
+            taskQueue,
+            recipientWorkflowId: recipientWorkflowId(taskQueue, phone),
+            phone,
+            registration: { askId: workflowId, question: input.question, options: input.options, acceptLabels: input.policy.acceptLabels, sequentialCodes: input.policy.sequentialCodes, endsOnAnswer, renewal: (renewals ?? 0) + 1 },
+          });
+          return [{ phone, codes }];
+        } catch (err) {
+          log.warn('fresh codes not handed out; the re-send repeats the old ones', { error: causeMessage(err) });
+          return [];
+        }
+      }),
+    );
+    return renewed.flat();
+  };
 
   /**
    * Registers a tier's phones with their recipient workflows and sends each its question, then lets
@@ -141,7 +187,7 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
           taskQueue,
           recipientWorkflowId: recipientWorkflowId(taskQueue, phone),
           phone,
-          registration: { askId: workflowId, question: input.question, options: input.options, acceptLabels: input.policy.acceptLabels, endsOnAnswer },
+          registration: { askId: workflowId, question: input.question, options: input.options, acceptLabels: input.policy.acceptLabels, sequentialCodes: input.policy.sequentialCodes, endsOnAnswer },
           ...(lead !== undefined && { lead }),
         }).then(
           (outcome): TierOutcome => {

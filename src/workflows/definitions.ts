@@ -65,6 +65,10 @@ export interface RecipientState {
   sentAt?: string;
   sendError?: string;
   optedOut?: boolean;
+  /** Too many wrong codes came from this phone: its codes no longer answer this ask until an operator re-sends fresh ones. */
+  guessLocked?: boolean;
+  /** Fresh codes handed out by operators' re-sends so far. */
+  renewals?: number;
 }
 
 export type AskEventType =
@@ -84,6 +88,7 @@ export type AskEventType =
   | 'opted_out'
   | 'opt_out_unconfirmed'
   | 'guessing_throttled'
+  | 'guess_limit_reached'
   | 'timed_out'
   | 'undecided'
   | 'cancelled'
@@ -181,7 +186,7 @@ export type OutgoingSms =
 export interface RecipientNotice {
   phone: string;
   at: string;
-  kind: 'opt_out_unconfirmed' | 'guessing_throttled';
+  kind: 'opt_out_unconfirmed' | 'guessing_throttled' | 'guess_limit_reached';
   detail: string;
 }
 
@@ -220,6 +225,10 @@ export interface Registration {
   endsOnAnswer?: boolean;
   /** The codes the ask already sent this phone, when a run of the phone's workflow that is gone is replaced: kept, not allocated anew. */
   codes?: OptionCode[];
+  /** The ask's policy accepts sequential codes; without it a phone gets random codes whatever the deployment's mode. */
+  sequentialCodes?: boolean;
+  /** An operator's re-send after the guess limit: this ask's codes for the phone are replaced, once per number. */
+  renewal?: number;
 }
 
 export interface PendingAskEntry {
@@ -229,6 +238,13 @@ export interface PendingAskEntry {
   codes: OptionCode[];
   acceptLabels?: boolean;
   endsOnAnswer?: boolean;
+  /** When the codes were handed out (workflow time): a reply sent before it cannot answer this ask. */
+  askedAt?: string;
+  /** Wrong codes from this phone while this ask was pending, over its whole life. */
+  wrongGuesses?: number;
+  /** The guess limit was reached: these codes no longer answer. */
+  guessLocked?: boolean;
+  renewal?: number;
 }
 
 export interface EndedAskEntry extends PendingAskEntry {

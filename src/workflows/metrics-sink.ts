@@ -10,6 +10,8 @@ export interface SmsAskMetricsSinks extends Sinks {
     askStarted(): void;
     askEnded(outcome: string): void;
     replyDuplicate(): void;
+    /** Asks whose codes stopped working for a phone at the guess limit. */
+    guessLimitReached(asks: number): void;
     replyToAnswer(seconds: number): void;
   };
 }

@@ -38,6 +38,9 @@ export class OutcomeWebhooks {
     events.forEach((event, i) => {
       if (event.type === 'escalated' && wanted.includes('escalated')) this.start({ type: 'escalated', index: first + i }, 'ask.escalated', state);
       if (event.type === 'opted_out' && wanted.includes('opted_out')) this.start({ type: 'opted_out', index: first + i }, 'ask.opted_out', state);
+      if (event.type === 'guess_limit_reached' && wanted.includes('guess_limit_reached')) {
+        this.start({ type: 'guess_limit_reached', index: first + i }, 'ask.guess_limit_reached', state);
+      }
     });
   }
 

@@ -40,10 +40,17 @@ export type RouteDecision =
   /** A STOP: it counts only once SNS lists the number as opted out (see optOutCheckDelays). */
   | { kind: 'confirm_opt_out'; keyword: string; checkDelaysMs: number[] }
   | { kind: 'feedback'; feedback: FeedbackDecision; values: Record<string, string> }
-  /** This reply just locked the phone: its pending asks log it, and the worker logs a warning. */
-  | { kind: 'throttled'; askIds: string[]; detail: string }
+  /** This reply reached a guess limit: the asks named log it, and the worker logs a warning. */
+  | { kind: 'throttled'; notices: GuessNotice[] }
   /** Nothing to do but log why (a locked phone, the feedback limit, no asks). */
   | { kind: 'ignore'; why: string };
+
+/** A guess limit that one wrong code reached: the phone's window lock, or an ask's lifetime limit. */
+export interface GuessNotice {
+  kind: 'guessing_throttled' | 'guess_limit_reached';
+  askIds: string[];
+  detail: string;
+}
 
 export class RecipientBook {
   private readonly state: RecipientWorkflowState;
@@ -71,25 +78,16 @@ export class RecipientBook {
   }
 
   /** Idempotent per ask, so a retried registration gets the same codes. */
-  register(registration: Registration): OptionCode[] {
+  register(registration: Registration, at?: Date): OptionCode[] {
     if (registration.rules) this.state.rules = registration.rules;
     const existing = this.state.pending.find((p) => p.askId === registration.askId);
-    if (existing) return existing.codes;
-    if (registration.codes) return this.keep(registration, registration.codes);
-    const { codes, nextSequential } = allocateCodes({
-      count: registration.options.length,
-      mode: registration.codeMode,
-      length: registration.codeLength,
-      inUse: this.codesInUse(),
-      avoid: new Set(this.state.recentlyEnded.flatMap((p) => p.codes.map((c) => c.code))),
-      nextSequential: this.state.nextSequential,
-      random: Math.random,
-    });
-    this.state.nextSequential = nextSequential;
-    return this.keep(registration, registration.options.map((option, i) => ({ option, code: codes[i]! })));
-  }
-
-  private keep(registration: Registration, codes: OptionCode[]): OptionCode[] {
+    // A renewal (an operator's re-send after the guess limit) replaces the codes once per number.
+    if (existing && (registration.renewal ?? 0) <= (existing.renewal ?? 0)) return existing.codes;
+    // A replaced run of a phone's workflow that is gone keeps the codes the ask already sent.
+    const codes =
+      !existing && registration.codes
+        ? registration.codes
+        : this.allocate(registration, existing).map((code, i) => ({ option: registration.options[i]!, code }));
     const entry: PendingAskEntry = {
       askId: registration.askId,
       question: registration.question,
@@ -97,9 +95,28 @@ export class RecipientBook {
       codes,
       ...(registration.acceptLabels && { acceptLabels: true }),
       ...(registration.endsOnAnswer && { endsOnAnswer: true }),
+      ...(at && { askedAt: at.toISOString() }),
+      ...(registration.renewal !== undefined && { renewal: registration.renewal }),
     };
-    this.state.pending.push(entry);
+    if (existing) this.state.pending[this.state.pending.indexOf(existing)] = entry;
+    else this.state.pending.push(entry);
     return entry.codes;
+  }
+
+  private allocate(registration: Registration, replacing: PendingAskEntry | undefined): string[] {
+    const own = new Set(replacing?.codes.map((c) => c.code));
+    const { codes, nextSequential } = allocateCodes({
+      count: registration.options.length,
+      mode: registration.codeMode,
+      length: registration.codeLength,
+      inUse: new Set([...this.codesInUse()].filter((c) => !own.has(c))),
+      // The codes being replaced are avoided too: a forger has been guessing at them.
+      avoid: new Set([...own, ...this.state.recentlyEnded.flatMap((p) => p.codes.map((c) => c.code))]),
+      nextSequential: this.state.nextSequential,
+      random: Math.random,
+    });
+    this.state.nextSequential = nextSequential;
+    return codes;
   }
 
   /** Frees the ask's codes; returns it if it was pending. */
@@ -145,9 +162,11 @@ export class RecipientBook {
     if (this.seen.has(reply.dedupeKey)) return { kind: 'duplicate', delivery: this.state.recentDeliveries?.find((d) => d.reply.dedupeKey === reply.dedupeKey) };
     this.remember(reply.dedupeKey);
 
+    // An ask whose guess limit this phone reached takes none of its codes any more.
+    const live = this.state.pending.filter((p) => !p.guessLocked);
     const meaning = interpretReply(
       reply.body,
-      this.state.pending.map((p) => ({
+      live.map((p) => ({
         askId: p.askId,
         options: p.options,
         codes: p.codes.map((c, optionIndex) => ({ code: c.code, optionIndex })),
@@ -164,6 +183,11 @@ export class RecipientBook {
       return { kind: 'ignore', why: `too many wrong codes: SMS answers refused until ${new Date(this.guard.lockedUntil()!).toISOString()}` };
     }
     if (meaning.kind === 'answer') {
+      const asked = live.find((p) => p.askId === meaning.askId)?.askedAt;
+      // A reply redriven or replayed later is held to when it was sent: before the question, it answers nothing.
+      if (reply.sentAt !== undefined && asked !== undefined && Date.parse(reply.sentAt) < Date.parse(asked)) {
+        return { kind: 'ignore', why: `the reply was sent at ${reply.sentAt}, before this phone was asked at ${asked}` };
+      }
       return {
         kind: 'answer',
         askId: meaning.askId,
@@ -180,24 +204,55 @@ export class RecipientBook {
 
     const [onlyNumber] = meaning.numberTokens;
     if (meaning.reason === 'unknown_code' && onlyNumber !== undefined) {
+      const locked = this.state.pending.find((p) => p.guessLocked && p.codes.some((c) => c.code === onlyNumber));
+      if (locked) return { kind: 'ignore', why: `the codes of ${locked.askId} stopped working for this phone after too many wrong codes` };
       const ended = this.state.recentlyEnded.find((e) => e.codes.some((c) => c.code === onlyNumber));
       if (ended) return this.limitedFeedback('expired', { question: ended.question }, now);
     }
     if (!this.hasPending()) return { kind: 'ignore', why: 'no open asks for this phone' };
     if (meaning.reason === 'unknown_code' || meaning.reason === 'several_numbers') {
-      const verdict = this.guard.wrongGuess(now);
-      if (verdict.locked) {
-        const { guessWindowMs } = this.rules();
-        return {
-          kind: 'throttled',
-          askIds: this.pendingAskIds(),
-          detail:
-            `${maskPhone(reply.from)} sent ${verdict.wrongGuesses} wrong codes within ${Math.round(guessWindowMs / 60_000)} min; ` +
-            `its SMS answers are refused until ${new Date(verdict.until).toISOString()}`,
-        };
+      const notices = this.countWrongGuess(reply.from, live, now);
+      if (notices.length > 0) return { kind: 'throttled', notices };
+    }
+    if (live.length === 0) return { kind: 'ignore', why: "every ask of this phone has stopped taking its codes after too many wrong codes" };
+    return this.limitedFeedback('failure', { available_codes: this.availableCodes() }, now);
+  }
+
+  /**
+   * One wrong code: it counts against every ask it could have answered, over that ask's whole life
+   * (the bound a forger cannot wait out), and against the phone's window (a quick brake).
+   */
+  private countWrongGuess(from: string, live: PendingAskEntry[], now: number): GuessNotice[] {
+    const { guessesPerAsk = DEFAULT_REPLY_RULES.guessesPerAsk, guessWindowMs } = this.rules();
+    const notices: GuessNotice[] = [];
+    const reached: string[] = [];
+    for (const entry of live) {
+      entry.wrongGuesses = (entry.wrongGuesses ?? 0) + 1;
+      if (entry.wrongGuesses >= guessesPerAsk) {
+        entry.guessLocked = true;
+        reached.push(entry.askId);
       }
     }
-    return this.limitedFeedback('failure', { available_codes: this.availableCodes() }, now);
+    if (reached.length > 0) {
+      notices.push({
+        kind: 'guess_limit_reached',
+        askIds: reached,
+        detail:
+          `${maskPhone(from)} sent ${guessesPerAsk} wrong codes while this ask waited; its codes no longer answer it from that phone. ` +
+          'An operator can re-send the question (with fresh codes) after calling the person, or answer it',
+      });
+    }
+    const verdict = this.guard.wrongGuess(now);
+    if (verdict.locked) {
+      notices.push({
+        kind: 'guessing_throttled',
+        askIds: this.pendingAskIds(),
+        detail:
+          `${maskPhone(from)} sent ${verdict.wrongGuesses} wrong codes within ${Math.round(guessWindowMs / 60_000)} min; ` +
+          `its SMS answers are refused until ${new Date(verdict.until).toISOString()}`,
+      });
+    }
+    return notices;
   }
 
   /** SNS listed the number as opted out: the phone's pending asks are told; returns them. */
@@ -242,6 +297,7 @@ export class RecipientBook {
 
   private availableCodes(): string {
     return this.state.pending
+      .filter((p) => !p.guessLocked)
       .map((p) => p.codes.map((c) => `${c.code} (${c.option})`).join(', '))
       .join('; ');
   }

@@ -65,7 +65,7 @@ export async function recipientWorkflow(input: RecipientInput): Promise<void> {
     (registration) =>
       rejectOnError(() => {
         lastActivityAt = Date.now();
-        return book.register(registration);
+        return book.register(registration, new Date());
       }),
     { validator: (registration) => book.checkRegistration(registration) },
   );
@@ -232,8 +232,15 @@ class PhoneActions {
         });
         return;
       case 'throttled':
-        log.warn('reply guessing throttled: too many wrong codes from one phone', { phone: maskPhone(this.phone), detail: decision.detail });
-        await this.notify(decision.askIds, 'guessing_throttled', decision.detail);
+        for (const notice of decision.notices) {
+          if (notice.kind === 'guess_limit_reached') {
+            workflowMetrics.guessLimitReached(notice.askIds.length);
+            log.warn("reply guess limit reached: the asks' codes no longer answer from this phone", { phone: maskPhone(this.phone), asks: notice.askIds.length });
+          } else {
+            log.warn('reply guessing throttled: too many wrong codes from one phone', { phone: maskPhone(this.phone), detail: notice.detail });
+          }
+        }
+        await Promise.all(decision.notices.map((notice) => this.notify(notice.askIds, notice.kind, notice.detail)));
         return;
       case 'feedback':
         await this.feedback(decision.feedback, decision.values);

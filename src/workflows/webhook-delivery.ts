@@ -7,7 +7,7 @@ import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporali
 import type { MainActivities } from '../activities';
 import type { AskState } from './definitions';
 
-export type WebhookType = 'ask.ended' | 'ask.escalated' | 'ask.opted_out';
+export type WebhookType = 'ask.ended' | 'ask.escalated' | 'ask.opted_out' | 'ask.guess_limit_reached';
 
 export interface WebhookDeliveryInput {
   /** The delivery's id, sent as Sms-Ask-Delivery: the same on every retry, for the receiver's dedupe. */

@@ -73,7 +73,7 @@ describe('SMS round trip on the local stack', () => {
   it('sends the question with one code per option, and routes the phone\'s reply to the ask', async () => {
     const phone = newPhone();
     const { askId, sms } = await askAndReadSms(phone, 'Isolate host WS-042?');
-    expect(sms).toMatch(/^Isolate host WS-042\?\nYes \(\d{4}\) or No \(\d{4}\)$/);
+    expect(sms).toMatch(/^Isolate host WS-042\?\nYes \(\d{7}\) or No \(\d{7}\)$/);
 
     await publishPhoneReply(aws.sns, inbound.topicArn, { from: phone, body: `ok, ${codeIn(sms, 'No')}.` });
     const result = await worker.asks.result(askId);

@@ -243,3 +243,20 @@ describe('AskLog: what it keeps of replies and notices', () => {
     expect(ask.log.state.tierJumpAt).toBeUndefined();
   });
 });
+
+describe('AskLog: reply signals from outside the recipient workflow', () => {
+  it('answers nothing for a reply without the recipient\'s live code for that option, and logs why', () => {
+    const ask = new SimulatedAsk({});
+    const [yes, no] = ask.log.state.recipients[0]!.codes;
+    const at = new Date('2025-01-06T09:05:00Z');
+    ask.log.acceptReply({ phone: ONCALL, optionIndex: 0, body: 'yes', dedupeKey: 'forged-1', receivedAt: '' }, at);
+    ask.log.acceptReply({ phone: ONCALL, optionIndex: 0, code: no!.code, body: no!.code, dedupeKey: 'forged-2', receivedAt: '' }, at);
+    expect(ask.log.state.status).toBe('waiting');
+    expect(ask.log.state.events.filter((e) => e.type === 'reply_ignored').map((e) => e.detail)).toEqual([
+      'no reply code, and this ask takes no answer without one',
+      'not a live code of this recipient for that option',
+    ]);
+    ask.log.acceptReply({ phone: ONCALL, optionIndex: 0, code: yes!.code, body: yes!.code, dedupeKey: 'real', receivedAt: '' }, at);
+    expect(ask.log.state.answer).toMatchObject({ option: 'Yes', via: 'sms' });
+  });
+});

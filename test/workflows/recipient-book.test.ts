@@ -128,9 +128,10 @@ describe('RecipientBook: guessing and feedback limits', () => {
     expect(book.route(reply('9001', 'g-1'), later(0))).toMatchObject({ kind: 'feedback', feedback: 'failure' });
     expect(book.route(reply('9002 9003', 'g-2'), later(1_000))).toMatchObject({ kind: 'feedback', feedback: 'failure' });
     const locked = book.route(reply('9004', 'g-3'), later(2_000));
-    expect(locked).toMatchObject({ kind: 'throttled', askIds: ['ask/a'] });
-    expect(locked.kind === 'throttled' && locked.detail).toMatch(/…0142 sent 3 wrong codes within 1 min; its SMS answers are refused until 2026-11-25T10:10:02.000Z/);
-    expect(locked.kind === 'throttled' && locked.detail).not.toContain(phone);
+    expect(locked).toMatchObject({ kind: 'throttled', notices: [{ kind: 'guessing_throttled', askIds: ['ask/a'] }] });
+    const detail = locked.kind === 'throttled' ? locked.notices[0]?.detail : undefined;
+    expect(detail).toMatch(/…0142 sent 3 wrong codes within 1 min; its SMS answers are refused until 2026-11-25T10:10:02.000Z/);
+    expect(detail).not.toContain(phone);
 
     expect(book.route(reply(yes!.code, 'g-4'), later(3_000))).toMatchObject({ kind: 'ignore', why: expect.stringMatching(/too many wrong codes/) });
     // After the cool-down the right code answers again.
