@@ -85,6 +85,8 @@ export async function restoreRecipient(
           ...(state.policy.acceptLabels && { acceptLabels: true }),
           ...(state.policy.responders === 'any' && { endsOnAnswer: true }),
           codes,
+          // The reply that found the workflow gone was sent after the ask, not after this restore.
+          askedAt: state.startedAt,
         },
       ],
       startWorkflowOperation: new WithStartWorkflowOperation('recipientWorkflow', {

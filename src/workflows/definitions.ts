@@ -225,6 +225,8 @@ export interface Registration {
   endsOnAnswer?: boolean;
   /** The codes the ask already sent this phone, when a run of the phone's workflow that is gone is replaced: kept, not allocated anew. */
   codes?: OptionCode[];
+  /** With `codes`: when the ask first asked this phone, so that replies sent since still count. */
+  askedAt?: string;
   /** The ask's policy accepts sequential codes; without it a phone gets random codes whatever the deployment's mode. */
   sequentialCodes?: boolean;
   /** An operator's re-send after the guess limit: this ask's codes for the phone are replaced, once per number. */

@@ -88,6 +88,7 @@ export class RecipientBook {
       !existing && registration.codes
         ? registration.codes
         : this.allocate(registration, existing).map((code, i) => ({ option: registration.options[i]!, code }));
+    const askedAt = registration.askedAt ?? at?.toISOString();
     const entry: PendingAskEntry = {
       askId: registration.askId,
       question: registration.question,
@@ -95,7 +96,7 @@ export class RecipientBook {
       codes,
       ...(registration.acceptLabels && { acceptLabels: true }),
       ...(registration.endsOnAnswer && { endsOnAnswer: true }),
-      ...(at && { askedAt: at.toISOString() }),
+      ...(askedAt && { askedAt }),
       ...(registration.renewal !== undefined && { renewal: registration.renewal }),
     };
     if (existing) this.state.pending[this.state.pending.indexOf(existing)] = entry;
