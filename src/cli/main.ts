@@ -19,7 +19,9 @@ import { connectClient } from '../temporal';
 import { addDiagnosticCommands } from './diagnostics';
 import { describeError } from './errors';
 import { formatPending, formatStatus } from './format';
-import { exitWith, secretsOf } from './output';
+import { endQuietlyOnClosedPipe, exitWith, secretsOf } from './output';
+
+export { endQuietlyOnClosedPipe };
 
 interface GlobalOptions {
   json?: boolean;
@@ -354,6 +356,7 @@ export function buildProgram(): Command {
 }
 
 if (require.main === module) {
+  endQuietlyOnClosedPipe();
   buildProgram()
     .parseAsync(process.argv)
     .catch((err) => exitWith(1, { stderr: `error: ${describeError(err)}` }));

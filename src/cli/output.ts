@@ -8,8 +8,22 @@ import type { Settings } from '../config';
 /** Resolves once `text` has been handed to the OS (or the reader has gone away). */
 export function writeAll(stream: NodeJS.WritableStream, text: string): Promise<void> {
   return new Promise((resolve) => {
-    // An error here is the reader closing the pipe (EPIPE): there is nobody left to write to.
-    stream.write(text, () => resolve());
+    // An error here is the reader closing the pipe (EPIPE): there is nobody left to write to. Without
+    // a listener, the stream's 'error' event would crash the command with a stack trace.
+    const done = () => {
+      stream.off('error', done);
+      resolve();
+    };
+    stream.on('error', done);
+    stream.write(text, () => done());
+  });
+}
+
+/** A reader that closes the pipe early (`sms-ask pending | head -1`) ends the command quietly, as for any Unix tool. */
+export function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream = process.stdout): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(0);
   });
 }
 

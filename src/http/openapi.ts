@@ -62,6 +62,7 @@ export function buildOpenApiDocument(operations: readonly Operation[], options: 
     if (options.secured) {
       responses['401'] = errorResponse('No API key, or not a known one');
       if (op.scope === 'operate') responses['403'] = errorResponse("The API key's scope is read; this needs operate");
+      if (op.id === 'listPendingAsks') responses['403'] = errorResponse('codes=true needs an API key with the codes scope');
     }
     if (op.onAsk) {
       responses['404'] = errorResponse('No ask with this id');

@@ -46,6 +46,8 @@ const expectations: Record<string, (result: InboundParseResult) => void> = {
       previousPublishedMessageId: 'wJ0F2fpmXnDV4nqoX6n4MHpT3QmzPpKcKRCmBMfBDI9z',
       dedupeKey: AWS_INBOUND_ID,
       format: 'sns-envelope',
+      // The envelope's Timestamp: when SNS took the reply, so an old one never answers a newer question.
+      sentAt: '2026-11-24T18:03:11.402Z',
     });
   },
   'raw-delivery.json': (result) => {

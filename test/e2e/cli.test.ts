@@ -33,7 +33,7 @@ const cli = (...args: string[]) => runCli(env, ...args);
 const cliJson = <T>(...args: string[]) => runCliJson<T>(env, ...args);
 
 describe('sms-ask CLI', () => {
-  it('prints the whole JSON of a listing far larger than a pipe\'s buffer, and exits 0 (execFile rejects otherwise)', async () => {
+  it('prints the whole JSON of a listing far larger than a pipe\'s buffer, and exits 0 (execFile rejects otherwise), also when the reader closes the pipe early', async () => {
     // Asks on a task queue no worker polls: listed from their start, and nothing is sent.
     const taskQueue = `cli-big-${randomUUID()}`;
     const asks = new SmsAskClient(worker.client, { taskQueue });
@@ -49,6 +49,12 @@ describe('sms-ask CLI', () => {
       });
       expect(stdout.length).toBeGreaterThan(100_000);
       expect((JSON.parse(stdout) as unknown[]).length).toBe(100);
+      // A reader that stops early closes the pipe: the command ends quietly, with no EPIPE stack trace.
+      const early = await promisify(execFile)('bash', ['-c', `set -o pipefail; "${BIN}" --json pending --to '${phone}' | head -1`], {
+        env: { ...env, SMS_ASK_TASK_QUEUE: taskQueue },
+      });
+      expect(early.stdout).toBe('[\n');
+      expect(early.stderr).toBe('');
     } finally {
       await Promise.all(started.map(({ askId }) => worker.client.workflow.getHandle(askId).terminate('test done')));
     }
@@ -148,7 +154,7 @@ describe('sms-ask stack up / down', () => {
       ]);
       const stackEnv = Object.fromEntries(written.trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2)));
       expect(Object.keys(stackEnv).sort()).toEqual(
-        ['AWS_ACCESS_KEY_ID', 'AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_SECRET_ACCESS_KEY', 'SMS_ASK_INBOUND_FORMATS', 'SMS_ASK_INBOUND_TOPIC_ARN', 'SMS_ASK_QUEUE_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE'],
+        ['AWS_ACCESS_KEY_ID', 'AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_SECRET_ACCESS_KEY', 'SMS_ASK_HTTP_KEYLESS', 'SMS_ASK_INBOUND_FORMATS', 'SMS_ASK_INBOUND_TOPIC_ARN', 'SMS_ASK_QUEUE_URL', 'SMS_ASK_WEBHOOK_ALLOW_HTTP_LOOPBACK', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE'],
       );
 
       // The stack's own worker answers: ask, play the phone, and wait for the result.
