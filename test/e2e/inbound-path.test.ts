@@ -27,6 +27,14 @@ async function freshInbound(): Promise<Inbound> {
   return provisionInboundResources({ ...aws, queueName: name, topicName: name, visibilityTimeoutSeconds: 1, maxReceiveCount: 2 });
 }
 
+/** A worker polling a queue and topic of its own, with the settings a describe block adds. */
+async function workerOnFreshInbound(settings: Parameters<typeof startTestWorker>[0] = {}): Promise<{ worker: TestWorker; inbound: Inbound }> {
+  const inbound = await freshInbound();
+  const worker = await startTestWorker({ queueUrl: inbound.queueUrl, inboundTopicArn: inbound.topicArn, pollWaitSeconds: 1, ...settings });
+  await ensureInboundPoller(worker.client, worker.settings);
+  return { worker, inbound };
+}
+
 async function askAndReadSms(worker: TestWorker, phone: string, question: string): Promise<{ askId: string; sms: string }> {
   const { askId } = await worker.asks.start({ to: phone, question, options: ['Yes', 'No'], timeout: '10m' });
   const sms = await waitForSms(sharedStack().awsEndpoint, (m) => m.phoneNumber === phone && m.message.startsWith(question));
@@ -58,10 +66,8 @@ describe('who may write a reply to the queue', () => {
   let inbound: Inbound;
 
   beforeAll(async () => {
-    inbound = await freshInbound();
     // The deployment declares nothing beyond the default: SNS envelopes from its inbound topic.
-    worker = await startTestWorker({ queueUrl: inbound.queueUrl, inboundTopicArn: inbound.topicArn, pollWaitSeconds: 1 });
-    await ensureInboundPoller(worker.client, worker.settings);
+    ({ worker, inbound } = await workerOnFreshInbound());
   });
   afterAll(async () => {
     await worker?.stop();
@@ -108,15 +114,7 @@ describe('SNS signature verification', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
     certUrl = `${base}SimpleNotificationService-test.pem`;
-    inbound = await freshInbound();
-    worker = await startTestWorker({
-      queueUrl: inbound.queueUrl,
-      inboundTopicArn: inbound.topicArn,
-      inboundVerifySignatures: true,
-      snsSigningCertUrlPrefixes: [base],
-      pollWaitSeconds: 1,
-    });
-    await ensureInboundPoller(worker.client, worker.settings);
+    ({ worker, inbound } = await workerOnFreshInbound({ inboundVerifySignatures: true, snsSigningCertUrlPrefixes: [base] }));
   });
   afterAll(async () => {
     await worker?.stop();
@@ -170,9 +168,7 @@ describe('a phone whose recipient workflow is gone', () => {
   let inbound: Inbound;
 
   beforeAll(async () => {
-    inbound = await freshInbound();
-    worker = await startTestWorker({ queueUrl: inbound.queueUrl, inboundTopicArn: inbound.topicArn, pollWaitSeconds: 1 });
-    await ensureInboundPoller(worker.client, worker.settings);
+    ({ worker, inbound } = await workerOnFreshInbound());
   });
   afterAll(async () => {
     await worker?.stop();
