@@ -6,6 +6,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Payload, PayloadCodec } from '@temporalio/common';
+import { foreignHost, hostRules, isJsonContentType } from './http/request-guard';
+import type { HostRules } from './http/request-guard';
 
 interface JsonPayload {
   metadata?: Record<string, string>;
@@ -27,12 +29,31 @@ function toJson(payload: Payload): JsonPayload {
 export interface CodecServerOptions {
   /** Browser origins allowed to call it (the Temporal UI's), e.g. http://localhost:8233. */
   corsOrigins?: readonly string[];
+  /** The Host names it answers to. Default: loopback names only (it listens on loopback). */
+  hosts?: HostRules;
 }
 
+/** The Host names of a codec server listening on `bindHost`: loopback names, that address, and `allowedHosts`. */
+export function codecServerHosts(bindHost: string, allowedHosts: readonly string[] = []): HostRules {
+  return hostRules({ bindHost, allowedHosts, keyless: true });
+}
+
+const refuse = (res: http.ServerResponse, status: number, message: string) =>
+  void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: message }));
+
+/**
+ * Whoever can reach it can decode payloads they hold, so it answers only to its own Host names (a
+ * DNS-rebinding page names another), only the listed browser origins, and only JSON (which a
+ * cross-site form cannot send); a payload it cannot decode gets no detail of why.
+ */
 export function createCodecServer(codec: PayloadCodec, options: CodecServerOptions = {}): http.Server {
   const origins = new Set(options.corsOrigins ?? []);
+  const hosts = options.hosts ?? codecServerHosts('127.0.0.1');
   return http.createServer((req, res) => {
+    const foreign = foreignHost(req.headers.host, hosts);
+    if (foreign) return refuse(res, 421, `refused: ${foreign} (--allowed-host adds a name)`);
     const origin = req.headers.origin;
+    if (origin && !origins.has(origin)) return refuse(res, 403, `refused: the origin ${origin} is not one of --cors-origin`);
     if (origin && origins.has(origin)) {
       res.setHeader('access-control-allow-origin', origin);
       res.setHeader('access-control-allow-methods', 'POST, OPTIONS');
@@ -43,6 +64,7 @@ export function createCodecServer(codec: PayloadCodec, options: CodecServerOptio
     const route = req.url?.split('?')[0] ?? '';
     const step = route.endsWith('/encode') ? codec.encode.bind(codec) : route.endsWith('/decode') ? codec.decode.bind(codec) : undefined;
     if (req.method !== 'POST' || !step) return void res.writeHead(404, { 'content-type': 'text/plain' }).end('POST /encode or /decode\n');
+    if (!isJsonContentType(req.headers['content-type'])) return refuse(res, 415, 'send the payloads as JSON, with Content-Type: application/json');
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
@@ -56,13 +78,20 @@ export function createCodecServer(codec: PayloadCodec, options: CodecServerOptio
     });
     req.on('end', () => {
       void (async () => {
+        let payloads: JsonPayload[];
         try {
           const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { payloads?: JsonPayload[] };
-          if (!Array.isArray(body.payloads)) throw new Error('the body needs a "payloads" array');
-          const out = await step(body.payloads.map(fromJson));
+          if (!Array.isArray(body.payloads)) return refuse(res, 400, 'the body needs a "payloads" array');
+          payloads = body.payloads;
+        } catch {
+          return refuse(res, 400, 'the body is not JSON');
+        }
+        try {
+          const out = await step(payloads.map(fromJson));
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ payloads: out.map(toJson) }));
-        } catch (err) {
-          res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: (err as Error).message }));
+        } catch {
+          // Which check failed (key id, tag) would help only someone probing the keys.
+          refuse(res, 400, 'the payloads could not be encoded or decoded with this server\'s keys');
         }
       })();
     });

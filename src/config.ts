@@ -264,6 +264,17 @@ export const settingsSchema = z.object({
     .optional(),
   /** `serve`: the address the HTTP API listens on. Default 127.0.0.1 (loopback only). */
   httpHost: z.string().min(1).default('127.0.0.1'),
+  /**
+   * `serve`: the host names clients reach the HTTP API by (a proxy's name, say), comma-separated.
+   * Requests naming another Host are refused (DNS rebinding). A server on loopback or without keys
+   * always checks (its loopback names, httpPublicUrl's host and these); one on another address
+   * checks only when this or httpPublicUrl is set. Default none.
+   */
+  httpAllowedHosts: z
+    .unknown()
+    .transform((v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : v))
+    .pipe(z.array(z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, 'a host name or address, such as sms-ask.example.com')))
+    .default([]),
   /** `serve`: the HTTP API's port; 0 picks a free one. Default 8080. */
   httpPort: z.coerce.number().int().min(0).max(65_535).default(8080),
   /**
@@ -462,6 +473,7 @@ export const SETTINGS_ENV = {
   snsSigningCertUrlPrefixes: 'SMS_ASK_SNS_SIGNING_CERT_URL_PREFIXES',
   httpHost: 'SMS_ASK_HTTP_HOST',
   httpPort: 'SMS_ASK_HTTP_PORT',
+  httpAllowedHosts: 'SMS_ASK_HTTP_ALLOWED_HOSTS',
   httpApiKeys: 'SMS_ASK_HTTP_API_KEYS',
   httpKeyless: 'SMS_ASK_HTTP_KEYLESS',
   httpTrustProxy: 'SMS_ASK_HTTP_TRUST_PROXY',

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
@@ -83,7 +84,48 @@ describe('codec server', () => {
       const other = await fetch(`${url}/decode`, { method: 'OPTIONS', headers: { origin: 'https://evil.example' } });
       expect(other.headers.get('access-control-allow-origin')).toBeNull();
 
-      expect((await fetch(`${url}/decode`, { method: 'POST', body: 'not json' })).status).toBe(400);
+      expect((await fetch(`${url}/decode`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'not json' })).status).toBe(400);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('answers only its own host names, the listed origins and JSON, and says nothing of why a payload did not decode', async () => {
+    const codec = new AesGcmPayloadCodec(parsePayloadKeys(key('k1')));
+    const server = createCodecServer(codec, { corsOrigins: ['http://localhost:8233'] });
+    const url = await listen(server, '127.0.0.1', 0);
+    const post = (headers: Record<string, string>, body: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = http.request(`${url}/decode`, { method: 'POST', headers }, (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    try {
+      const [sealed] = await codec.encode([question()]);
+      const json = JSON.stringify({
+        payloads: [{ metadata: Object.fromEntries(Object.entries(sealed!.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')])), data: Buffer.from(sealed!.data!).toString('base64') }],
+      });
+      const jsonType = { 'content-type': 'application/json' };
+      expect((await post({ ...jsonType, host: 'localhost' }, json)).status).toBe(200);
+      // A page that rebound its own name to 127.0.0.1, a page of another origin, a form post.
+      const rebound = await post({ ...jsonType, host: 'rebind.evil.example' }, json);
+      expect(rebound.status).toBe(421);
+      expect(rebound.body).not.toContain('Yes');
+      expect((await post({ ...jsonType, origin: 'https://evil.example' }, json)).status).toBe(403);
+      expect((await post({ 'content-type': 'text/plain' }, json)).status).toBe(415);
+
+      const otherKeys = new AesGcmPayloadCodec(parsePayloadKeys(key('k1')));
+      const [foreign] = await otherKeys.encode([question()]);
+      const tampered = JSON.stringify({
+        payloads: [{ metadata: Object.fromEntries(Object.entries(foreign!.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')])), data: Buffer.from(foreign!.data!).toString('base64') }],
+      });
+      const refused = await post(jsonType, tampered);
+      expect(refused.status).toBe(400);
+      expect(JSON.parse(refused.body)).toEqual({ error: "the payloads could not be encoded or decoded with this server's keys" });
     } finally {
       server.close();
     }

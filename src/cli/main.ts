@@ -12,7 +12,7 @@ import type { Settings } from '../config';
 import { normalizeRecipientPhone } from '../domain/phone';
 import { LOCAL_QUEUE_NAME, provisionInboundResources } from '../local-stack/local-stack';
 import { publishPhoneReply } from '../local-stack/phone-simulator';
-import { createCodecServer, listen } from '../codec-server';
+import { codecServerHosts, createCodecServer, listen } from '../codec-server';
 import { AesGcmPayloadCodec } from '../payload-codec';
 import { parsePayloadKeys } from '../payload-keys';
 import { connectClient } from '../temporal';
@@ -306,11 +306,12 @@ export function buildProgram(): Command {
     .option('--host <host>', 'address to listen on; keep it on loopback unless something in front authenticates', '127.0.0.1')
     .option('--port <port>', 'port to listen on', '8888')
     .option('--cors-origin <origin...>', 'browser origins allowed to call it: the Temporal UI\'s, e.g. http://localhost:8233')
-    .action(async (opts: { host: string; port: string; corsOrigin?: string[] }) => {
+    .option('--allowed-host <name...>', 'host names it answers to besides loopback names and --host (others are refused: DNS rebinding)')
+    .action(async (opts: { host: string; port: string; corsOrigin?: string[]; allowedHost?: string[] }) => {
       try {
         const settings = loadSettings();
         if (!settings.payloadKeys) throw new Error('SMS_ASK_PAYLOAD_KEYS is not set: there is nothing to decode with.');
-        const url = await listen(createCodecServer(new AesGcmPayloadCodec(parsePayloadKeys(settings.payloadKeys)), { corsOrigins: opts.corsOrigin }), opts.host, Number(opts.port));
+        const url = await listen(createCodecServer(new AesGcmPayloadCodec(parsePayloadKeys(settings.payloadKeys)), { corsOrigins: opts.corsOrigin, hosts: codecServerHosts(opts.host, opts.allowedHost) }), opts.host, Number(opts.port));
         console.log(`codec server at ${url}; point the Temporal UI (Data Encoder) or \`temporal --codec-endpoint ${url}\` at it`);
       } catch (err) {
         console.error(`error: ${describeError(err)}`);

@@ -68,11 +68,11 @@ export function buildOpenApiDocument(operations: readonly Operation[], options: 
       responses['404'] = errorResponse('No ask with this id');
       responses['409'] = errorResponse("The ask has ended, or the workflow refused the change: its reason");
     }
-    if (op.body) {
-      responses['413'] = errorResponse('The body is larger than the limit');
-      responses['415'] = errorResponse('The body is not application/json');
-    }
+    if (op.body) responses['413'] = errorResponse('The body is larger than the limit');
+    if (op.method === 'POST') responses['415'] = errorResponse('The request is not Content-Type: application/json (a POST needs it even with no body)');
     if (op.id === 'sendSms') responses['502'] = errorResponse('SNS did not take the SMS');
+    responses['403'] ??= errorResponse('A request a browser sent for a page of another site (Origin, Sec-Fetch-Site)');
+    responses['421'] = errorResponse('The Host header is not a name of this server (SMS_ASK_HTTP_ALLOWED_HOSTS)');
     responses['429'] = errorResponse('Too many requests: wait for Retry-After seconds');
     responses['503'] = errorResponse('Temporal did not answer in time: try again');
 

@@ -22,6 +22,7 @@ import type { Caller } from './auth';
 import { HttpError, invalidRequest, problemsOfZod, toHttpError } from './errors';
 import type { Problem } from './errors';
 import { OPENAPI_PATH, buildOpenApiDocument } from './openapi';
+import { crossSiteRequest, foreignHost, hostRules, isJsonContentType } from './request-guard';
 import { buildOperations } from './operations';
 import { twilioInbound } from './twilio-inbound';
 import type { TwoWayPayload } from './twilio-inbound';
@@ -109,6 +110,13 @@ export async function createHttpServer({ settings, client, sns, logger, version 
     trustProxy: settings.httpTrustProxy as boolean | string,
   });
 
+  // An empty JSON body is an operation's empty body (resend, cancel), not an error.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
+    body === '' ? done(null, undefined) : parseJson(request, body as string, done),
+  );
+
   const callers = new WeakMap<FastifyRequest, Caller | undefined>();
   const callerOf = (request: FastifyRequest): Caller | undefined => {
     if (!callers.has(request)) callers.set(request, auth.identify(request.headers.authorization));
@@ -128,6 +136,19 @@ export async function createHttpServer({ settings, client, sns, logger, version 
       error: 'rate_limited',
       message: `Too many requests: at most ${context.max} a minute. Retry in ${Math.ceil(context.ttl / 1000)} s.`,
     }),
+  });
+
+  // Before the key: a page that rebinds a name to loopback or posts across sites must learn nothing.
+  const hosts = hostRules({ bindHost: settings.httpHost, publicUrl: settings.httpPublicUrl, allowedHosts: settings.httpAllowedHosts, keyless: auth.open });
+  const ownOrigins = new Set(settings.httpPublicUrl ? [new URL(settings.httpPublicUrl).origin.toLowerCase()] : []);
+  app.addHook('onRequest', async (request) => {
+    const foreign = foreignHost(request.headers.host, hosts);
+    if (foreign) throw new HttpError(421, 'foreign_host', `Refused: ${foreign}. If it is this server's name, list it in SMS_ASK_HTTP_ALLOWED_HOSTS (or set SMS_ASK_HTTP_PUBLIC_URL).`);
+    const { config } = request.routeOptions;
+    // The console's page and the OpenAPI document may be opened from a link; everything else is the API's.
+    if (config.publicRoute && request.method === 'GET') return;
+    const crossSite = crossSiteRequest(request.headers as Record<string, string | undefined>, ownOrigins);
+    if (crossSite) throw new HttpError(403, 'cross_site', `Refused: ${crossSite}; the API answers only its own pages and clients that are not browsers.`);
   });
 
   app.addHook('onRequest', async (request) => {
@@ -169,6 +190,10 @@ export async function createHttpServer({ settings, client, sns, logger, version 
       method: op.method,
       url: op.path.replace(/\{(\w+)\}/g, ':$1'),
       handler: async (request, reply) => {
+        // A form or a no-cors fetch cannot send JSON: requiring it keeps every browser that ignores the checks above out too.
+        if (op.method === 'POST' && !isJsonContentType(request.headers['content-type'])) {
+          throw new HttpError(415, 'unsupported_media_type', 'Send the body as JSON, with Content-Type: application/json (an empty body or {} where the operation needs none).');
+        }
         const caller = callerOf(request)!;
         if (!allows(caller, op.scope)) {
           throw new HttpError(403, 'forbidden', `The API key "${caller.name}" has the ${caller.scope} scope; ${op.id} needs the ${op.scope} scope.`);

@@ -10,6 +10,8 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { foreignHost, hostRules } from '../http/request-guard';
+import type { HostRules } from '../http/request-guard';
 import { collectProcessMetrics, metricsRegistry } from '../metrics';
 import type { Readiness } from './readiness';
 
@@ -56,6 +58,8 @@ export class MonitorServer {
     private readonly options: MonitorServerOptions,
     /** http://host:port of the endpoint. */
     readonly url: string,
+    /** On loopback, only loopback names (a DNS-rebinding page names its own); elsewhere probes come by any address. */
+    private readonly hosts: HostRules,
   ) {}
 
   static async start(options: MonitorServerOptions): Promise<MonitorServer> {
@@ -67,7 +71,8 @@ export class MonitorServer {
       server.listen(port, host, () => resolve());
     });
     const bound = server.address() as AddressInfo;
-    const monitor = new MonitorServer(server, options, `http://${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`);
+    const url = `http://${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`;
+    const monitor = new MonitorServer(server, options, url, hostRules({ bindHost: host, keyless: false }));
     server.on('request', (req, res) => void monitor.handle(req, res));
     options.logger.info({ url: monitor.url }, 'monitoring endpoint: /metrics, /healthz, /readyz');
     return monitor;
@@ -94,6 +99,8 @@ export class MonitorServer {
     const path = (req.url ?? '/').split('?')[0];
     try {
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'GET only\n');
+      const foreign = foreignHost(req.headers.host, this.hosts);
+      if (foreign) return send(res, 421, 'text/plain', `refused: ${foreign}\n`);
       if (path === '/healthz') {
         const liveness = this.options.liveness?.() ?? { live: true, detail: 'ok' };
         return liveness.live ? send(res, 200, 'text/plain', 'ok\n') : send(res, 503, 'text/plain', `${liveness.detail}\n`);

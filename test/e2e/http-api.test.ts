@@ -165,7 +165,7 @@ describe('HTTP API', () => {
 
     const extended = await api.call('POST', `/v1/asks/${entitlement}/extend`, { key: OPERATE_KEY, body: { by: '2h', reason: 'owner on a flight' } });
     expect(extended.status).toBe(200);
-    const resent = await api.call('POST', `/v1/asks/${entitlement}/resend`, { key: OPERATE_KEY });
+    const resent = await api.call('POST', `/v1/asks/${entitlement}/resend`, { key: OPERATE_KEY, body: {} });
     expect(resent.status).toBe(200);
     expect((await api.call('POST', `/v1/asks/${entitlement}/answer`, { key: READ_KEY, body: { option: 'No' } })).status).toBe(403);
     const badOption = await api.call('POST', `/v1/asks/${entitlement}/answer`, { key: OPERATE_KEY, body: { option: 'Maybe' } });

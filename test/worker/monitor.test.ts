@@ -4,6 +4,7 @@
  * SIGTERM.
  */
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,6 +67,22 @@ describe('the monitoring endpoint', () => {
       return res.status === 200 ? (JSON.parse(res.body) as { checks: Record<string, { ok: boolean }> }) : undefined;
     }, '/readyz to answer 200', 60_000);
     expect(ready.checks).toMatchObject({ temporal: { ok: true }, queue: { ok: true }, poller: { ok: true } });
+  });
+
+  it('on loopback, answers nothing to a host name a web page rebound to 127.0.0.1', async () => {
+    const port = new URL(monitorUrl).port;
+    const withHost = (path: string, host: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        http.get(`${monitorUrl}${path}`, { headers: { host } }, (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        }).on('error', reject);
+      });
+    const rebound = await withHost('/metrics', `rebind.evil.example:${port}`);
+    expect(rebound.status).toBe(421);
+    expect(rebound.body).not.toContain('sms_ask_');
+    expect((await withHost('/metrics', `localhost:${port}`)).status).toBe(200);
   });
 
   it("shows sms-ask's counters moved after one answered ask, next to the Temporal SDK's worker metrics", async () => {
