@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { createAwsClients } from '../aws/clients';
 import { readPolicyFile } from '../client/policy-file';
@@ -20,6 +20,13 @@ import { addDiagnosticCommands } from './diagnostics';
 import { describeError } from './errors';
 import { formatPending, formatStatus } from './format';
 import { endQuietlyOnClosedPipe, exitWith, secretsOf } from './output';
+
+/** A whole number of 1 or more, for an option such as --limit; commander reports the error with the option's name. */
+function positiveInteger(value: string, option: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${option} takes a whole number of 1 or more, not ${JSON.stringify(value)}.`);
+  return n;
+}
 
 export { endQuietlyOnClosedPipe };
 
@@ -196,12 +203,18 @@ export function buildProgram(): Command {
     .option('--escalated', 'only asks that escalated at least one tier')
     .option('--policy <name>', 'only asks with this policy: a preset, custom or default')
     .option('--codes', 'show each recipient\'s reply codes (one status query per ask; the listing itself never holds them)')
+    .option('--limit <n>', 'only the first n, soonest deadline first', (value) => positiveInteger(value, '--limit'))
     .action(
-      action(async (settings, { to, codes, ...filter }: { to?: string; codes?: boolean; entitlement?: string; incident?: string; overdue?: boolean; escalated?: boolean; policy?: string }) =>
+      action(async (settings, { to, codes, limit, ...filter }: { to?: string; codes?: boolean; limit?: number; entitlement?: string; incident?: string; overdue?: boolean; escalated?: boolean; policy?: string }) =>
         withClient(settings, async (client) => {
           const recipient = to ? normalizeRecipientPhone(to, settings.defaultCountry) : undefined;
-          const rows = await client.listPending({ ...filter, recipient }, { withCodes: codes });
-          return { json: rows, text: formatPending(rows) };
+          if (limit === undefined) {
+            const rows = await client.listPending({ ...filter, recipient }, { withCodes: codes });
+            return { json: rows, text: formatPending(rows) };
+          }
+          const page = await client.listPendingPage({ ...filter, recipient }, { withCodes: codes, limit });
+          const more = page.next ? `\n(the first ${limit}; more are pending: raise --limit or narrow the filters)` : '';
+          return { json: page.asks, text: `${formatPending(page.asks)}${more}` };
         }),
       ),
     );

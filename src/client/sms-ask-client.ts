@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ActivityFailure, ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, isGrpcCancelledError, isGrpcDeadlineError } from '@temporalio/client';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowExecutionInfo, WorkflowHandle } from '@temporalio/client';
 import type { CountryCode } from 'libphonenumber-js';
 import { DEFAULT_TASK_QUEUE } from '../config';
 import { priorityKeyOf } from '../domain/ask-priority';
@@ -33,6 +33,7 @@ import type { AskAnswer, AskEvent, AskMemo, AskState, AskStatus, CancelRequest, 
 import type { WebhookDeliveryReport, webhookDeliveryWorkflow } from '../workflows/webhook-delivery';
 import { askSearchAttributes, initialAskSearchAttributePairs } from '../workflows/search-attributes';
 import { loadPolicyPresets } from './policy-file';
+import { decodeEndedCursor, decodePendingCursor, encodeEndedCursor, encodePendingCursor } from './list-cursor';
 
 /** Thrown by SmsAskClient.sendSms before anything is sent; each problem names the field. */
 export class InvalidSmsError extends InvalidAskError {
@@ -85,6 +86,19 @@ export interface PendingFilter {
   escalated?: boolean;
   /** Its policy's name: a preset, "custom" or "default". */
   policy?: string;
+}
+
+/** Which page of a listing: at most `limit` rows, after the row a page's `next` names. */
+export interface PageOptions {
+  limit?: number;
+  /** The `next` of the page before; absent for the first page. */
+  after?: string;
+}
+
+/** One page of a listing; `next` is there when more rows follow. */
+export interface AskPage<T> {
+  asks: T[];
+  next?: string;
 }
 
 /** Moves an ask's deadline later, by a duration (e.g. "2h") from the current one, or to a time. */
@@ -160,7 +174,7 @@ const quote = (value: string) => {
 };
 
 /** The visibility query behind listPending. Values are quoted, so a filter cannot change the query. */
-export function pendingAsksVisibilityQuery(taskQueue: string, filter: PendingFilter, now: Date): string {
+export function pendingAsksVisibilityQuery(taskQueue: string, filter: PendingFilter, now: Date, deadlineFrom?: string): string {
   const { recipients, entitlement, incident, deadline, tier, policy } = askSearchAttributes;
   return [
     `WorkflowType = 'askWorkflow'`,
@@ -172,6 +186,7 @@ export function pendingAsksVisibilityQuery(taskQueue: string, filter: PendingFil
     filter.policy && `${policy.name} = ${quote(filter.policy)}`,
     filter.overdue && `${deadline.name} < ${quote(now.toISOString())}`,
     filter.escalated && `${tier.name} > 0`,
+    deadlineFrom && `${deadline.name} >= ${quote(deadlineFrom)}`,
   ]
     .filter(Boolean)
     .join(' AND ');
@@ -319,17 +334,47 @@ export class SmsAskClient {
    * their outcome (read from each ask's result).
    */
   async listEnded({ since, limit = 50 }: { since: Date; limit?: number }): Promise<EndedAsk[]> {
+    return (await this.listEndedPage({ since, limit })).asks;
+  }
+
+  /**
+   * One page of the asks that ended after `since`, most recent first (visibility's own order, so
+   * the scan stops at the page's end). `next` names the last close time given and the asks closed
+   * in that millisecond, which visibility cannot tell apart by time alone.
+   */
+  async listEndedPage({ since, limit = 50, after }: { since: Date } & PageOptions): Promise<AskPage<EndedAsk>> {
+    const from = after === undefined ? undefined : decodeEndedCursor(after);
     const query = [
       `WorkflowType = 'askWorkflow'`,
       `ExecutionStatus != 'Running'`,
       `TaskQueue = ${quote(this.taskQueue)}`,
       `CloseTime > ${quote(since.toISOString())}`,
-    ].join(' AND ');
-    const executions = [];
+      from && `CloseTime < ${quote(new Date(from.closedAtMs + 1).toISOString())}`,
+    ]
+      .filter(Boolean)
+      .join(' AND ');
+    const closedAt = (execution: WorkflowExecutionInfo) => (execution.closeTime ?? execution.startTime).getTime();
+    const executions: WorkflowExecutionInfo[] = [];
+    let more = false;
     for await (const execution of this.client.workflow.list({ query })) {
+      if (from && closedAt(execution) === from.closedAtMs && from.askIds.includes(execution.workflowId)) continue;
+      if (executions.length === limit) {
+        more = true;
+        break;
+      }
       executions.push(execution);
-      if (executions.length >= limit) break;
     }
+    const last = executions.at(-1);
+    const next =
+      more && last
+        ? encodeEndedCursor({
+            closedAtMs: closedAt(last),
+            askIds: [
+              ...(from?.closedAtMs === closedAt(last) ? from.askIds : []),
+              ...executions.filter((e) => closedAt(e) === closedAt(last)).map((e) => e.workflowId),
+            ],
+          })
+        : undefined;
     const rows = await Promise.all(
       executions.map(async (execution): Promise<EndedAsk> => {
         const attributes = execution.typedSearchAttributes;
@@ -356,7 +401,7 @@ export class SmsAskClient {
         };
       }),
     );
-    return rows.sort((a, b) => b.endedAt.localeCompare(a.endedAt));
+    return { asks: rows.sort((a, b) => b.endedAt.localeCompare(a.endedAt)), ...(next !== undefined && { next }) };
   }
 
   /** An operator's answer: an option label or its 1-based number. Rejected once the ask has ended. */
@@ -444,9 +489,32 @@ export class SmsAskClient {
     }
   }
 
+  /** Every pending ask, soonest deadline first. A listing for people should take pages: listPendingPage. */
   async listPending(filter: PendingFilter = {}, options: { withCodes?: boolean } = {}): Promise<PendingAsk[]> {
+    const rows = await this.pendingRows(filter);
+    if (options.withCodes) await this.addCodes(rows);
+    return rows;
+  }
+
+  /**
+   * One page of pending asks, soonest deadline first (ties by ask id), after the row `after` names;
+   * with codes, one status query per ask of the page only. Visibility cannot sort by deadline, so
+   * each page reads the asks due from the cursor's deadline on.
+   */
+  async listPendingPage(filter: PendingFilter = {}, { limit = 100, after, withCodes }: PageOptions & { withCodes?: boolean } = {}): Promise<AskPage<PendingAsk>> {
+    const from = after === undefined ? undefined : decodePendingCursor(after);
+    const rows = (await this.pendingRows(filter, from?.deadline)).filter(
+      (row) => !from || row.deadline > from.deadline || (row.deadline === from.deadline && row.askId > from.askId),
+    );
+    const page = rows.slice(0, limit);
+    if (withCodes) await this.addCodes(page);
+    const last = page.at(-1);
+    return { asks: page, ...(rows.length > limit && last && { next: encodePendingCursor({ deadline: last.deadline, askId: last.askId }) }) };
+  }
+
+  private async pendingRows(filter: PendingFilter, deadlineFrom?: string): Promise<PendingAsk[]> {
     const rows: PendingAsk[] = [];
-    const query = pendingAsksVisibilityQuery(this.taskQueue, filter, new Date());
+    const query = pendingAsksVisibilityQuery(this.taskQueue, filter, new Date(), deadlineFrom);
     for await (const execution of this.client.workflow.list({ query })) {
       const memo = execution.memo?.ask as AskMemo | undefined;
       const attributes = execution.typedSearchAttributes;
@@ -466,8 +534,7 @@ export class SmsAskClient {
         context: memo.context,
       });
     }
-    if (options.withCodes) await this.addCodes(rows);
-    return rows.sort((a, b) => a.deadline.localeCompare(b.deadline));
+    return rows.sort((a, b) => a.deadline.localeCompare(b.deadline) || (a.askId < b.askId ? -1 : a.askId > b.askId ? 1 : 0));
   }
 
   /** One status query per ask, a few at a time; an ask that ended meanwhile keeps no codes. */

@@ -134,17 +134,17 @@ export function buildOperations({ settings, asks }: OperationDeps): Operation[] 
       path: `${API_PREFIX}/asks/pending`,
       tag: 'asks',
       scope: 'read',
-      summary: 'Asks still waiting, soonest deadline first',
-      description: 'From Temporal visibility: an ask shows up (and drops out) within moments.',
+      summary: 'Asks still waiting, soonest deadline first, a page at a time',
+      description: 'From Temporal visibility: an ask shows up (and drops out) within moments. At most `limit` a page (100 by default); `next` is given when more follow.',
       query: pendingQuery,
       responses: { 200: { description: 'The pending asks', schema: pendingListSchema } },
       async handle({ query, caller }) {
-        const { to, codes, ...filter } = query;
+        const { to, codes, limit, after, ...filter } = query;
         if (codes === true && !allows(caller, 'codes')) {
           throw new HttpError(403, 'forbidden', `The API key "${caller.name}" may not see reply codes; codes=true needs the codes scope.`);
         }
         const recipient = to === undefined ? undefined : normalizeRecipientPhone(to, settings.defaultCountry);
-        return ok({ asks: await asks.listPending({ ...filter, recipient }, { withCodes: codes === true }) });
+        return ok(await asks.listPendingPage({ ...filter, recipient }, { withCodes: codes === true, limit: limit ?? 100, ...(after !== undefined && { after }) }));
       },
     }),
     define({
@@ -153,12 +153,12 @@ export function buildOperations({ settings, asks }: OperationDeps): Operation[] 
       path: `${API_PREFIX}/asks/ended`,
       tag: 'asks',
       scope: 'read',
-      summary: 'Asks that ended recently, most recent first, with their outcome and time to answer',
+      summary: 'Asks that ended recently, most recent first, with their outcome and time to answer, a page at a time',
       query: endedQuery,
       responses: { 200: { description: 'The ended asks', schema: endedListSchema } },
       async handle({ query }) {
         const since = new Date(Date.now() - (query.since ?? 24 * 3600_000));
-        return ok({ asks: await asks.listEnded({ since, limit: query.limit ?? 50 }) });
+        return ok(await asks.listEndedPage({ since, limit: query.limit ?? 50, ...(query.after !== undefined && { after: query.after }) }));
       },
     }),
     define({

@@ -4,6 +4,7 @@
  * schema (domain/ask-request.ts), unchanged.
  */
 import { z } from 'zod';
+import { decodeEndedCursor, decodePendingCursor } from '../client/list-cursor';
 import { duration } from '../domain/duration-schema';
 import { WITHOUT_CONTROL_CHARACTERS } from '../domain/input-limits';
 import { SNS_SMS_MAX_BYTES, utf8ByteLength } from '../domain/sms-text';
@@ -19,6 +20,23 @@ const queryBoolean = z.enum(['true', 'false']).transform((v) => v === 'true');
 /** A listing filter: it goes into a visibility query. */
 const filterText = (max: number) => z.string().min(1).max(max).regex(WITHOUT_CONTROL_CHARACTERS, 'must not contain control characters');
 
+/** A page's `next`, checked here so that a bad one is a 400 naming the field. */
+const cursorOf = (decode: (cursor: string) => unknown) =>
+  z
+    .string()
+    .max(2000)
+    .superRefine((cursor, ctx) => {
+      try {
+        decode(cursor);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    })
+    .describe('The `next` of the page before, for the page after it');
+
+const pageLimit = (max: number, fallback: number) =>
+  z.coerce.number().int().min(1).max(max).optional().describe(`At most this many a page; default ${fallback}. \`next\` is given when more follow`);
+
 export const pendingQuery = z
   .object({
     to: filterText(40).optional().describe('Only asks sent to this phone, in any tier'),
@@ -29,14 +47,17 @@ export const pendingQuery = z
     policy: filterText(100).optional().describe('A preset name, custom or default'),
     codes: queryBoolean
       .optional()
-      .describe("Also each recipient's reply codes, read from each ask (one query per ask; the listing itself holds none)"),
+      .describe("Also each recipient's reply codes, read from each ask of the page (one query per ask; the listing itself holds none)"),
+    limit: pageLimit(500, 100),
+    after: cursorOf(decodePendingCursor).optional(),
   })
   .strict();
 
 export const endedQuery = z
   .object({
     since: duration.optional().describe('How far back, e.g. 24h (the default) or 7d'),
-    limit: z.coerce.number().int().min(1).max(200).optional().describe('At most this many, most recent first; default 50'),
+    limit: pageLimit(200, 50),
+    after: cursorOf(decodeEndedCursor).optional(),
   })
   .strict();
 
@@ -165,6 +186,7 @@ export const pendingListSchema = z.object({
       context: z.record(z.string(), z.unknown()),
     }),
   ),
+  next: z.string().optional().describe('There are more: pass it as `after` for the next page'),
 });
 
 export const endedListSchema = z.object({
@@ -178,6 +200,7 @@ export const endedListSchema = z.object({
       policy: z.string(),
     }),
   ),
+  next: z.string().optional().describe('There are more: pass it as `after` for the next page'),
 });
 
 export const smsSentSchema = z.object({

@@ -40,5 +40,6 @@ describe('the console formatting', () => {
     expect(askApiPath('ask/9c1f@1042|7')).toBe('/v1/asks/ask%2F9c1f%401042%7C7');
     expect(pendingQuery({})).toBe('');
     expect(pendingQuery({ to: ' +12065550142 ', incident: '', overdue: true, escalated: false })).toBe('?to=%2B12065550142&overdue=true');
+    expect(pendingQuery({ incident: '1042' }, 'eyJwIjpbXX0')).toBe('?incident=1042&after=eyJwIjpbXX0');
   });
 });

@@ -14,6 +14,8 @@ const state = {
   /** The key's name and scope, from GET /v1/caller. */
   caller: undefined,
   filters: {},
+  /** How many pages of pending asks the list shows: "Show more" adds one, a new filter goes back to one. */
+  pendingPages: 1,
   /** Server time minus this browser's, from the Date header: the countdowns follow the server's clock. */
   clockOffsetMs: 0,
   pollTimer: undefined,
@@ -168,9 +170,22 @@ function recentRow(ask) {
   );
 }
 
+/** The first `pages` pages of pending asks, soonest deadline first; `next` when more follow. */
+async function pendingAsks(pages) {
+  const asks = [];
+  let next;
+  for (let page = 0; page < pages; page++) {
+    const result = await api('GET', `/v1/asks/pending${pendingQuery(state.filters, next)}`);
+    asks.push(...result.asks);
+    next = result.next;
+    if (!next) break;
+  }
+  return { asks, next };
+}
+
 async function refreshLists(view) {
   const [pending, recent] = await Promise.all([
-    api('GET', `/v1/asks/pending${pendingQuery(state.filters)}`).catch((err) => err),
+    pendingAsks(state.pendingPages).catch((err) => err),
     api('GET', '/v1/asks/ended?since=24h&limit=50').catch((err) => err),
   ]);
   if (view !== state.view) return;
@@ -179,8 +194,9 @@ async function refreshLists(view) {
   $('#list-error').textContent = pending instanceof ApiError && pending.status === 400 ? pending.message : '';
   if (!(pending instanceof Error)) {
     $('#pending tbody').replaceChildren(...pending.asks.map(pendingRow));
-    $('#pending-count').textContent = `(${pending.asks.length})`;
+    $('#pending-count').textContent = `(${pending.asks.length}${pending.next ? '+' : ''})`;
     $('#pending-empty').hidden = pending.asks.length > 0;
+    $('#pending-more').hidden = !pending.next;
   }
   if (!(recent instanceof Error)) {
     $('#recent tbody').replaceChildren(...recent.asks.map(recentRow));
@@ -392,14 +408,20 @@ function wire() {
     event.preventDefault();
     $('#main').focus();
   });
+  $('#pending-more').addEventListener('click', () => {
+    state.pendingPages += 1;
+    void refresh();
+  });
   $('#filters').addEventListener('submit', (event) => {
     event.preventDefault();
     state.filters = readFilters();
+    state.pendingPages = 1;
     state.view += 1;
     void refresh();
   });
   $('#filters').addEventListener('reset', () => {
     state.filters = {};
+    state.pendingPages = 1;
     state.view += 1;
     setTimeout(refresh);
   });

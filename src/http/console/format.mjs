@@ -60,7 +60,7 @@ export function askApiPath(askId) {
 }
 
 /** The pending list's query from the filter form's values: only what is set. */
-export function pendingQuery(filters) {
+export function pendingQuery(filters, after) {
   const query = new URLSearchParams();
   for (const name of ['to', 'incident', 'policy']) {
     const value = (filters[name] ?? '').trim();
@@ -68,6 +68,7 @@ export function pendingQuery(filters) {
   }
   if (filters.overdue) query.set('overdue', 'true');
   if (filters.escalated) query.set('escalated', 'true');
+  if (after) query.set('after', after);
   const text = query.toString();
   return text ? `?${text}` : '';
 }
