@@ -90,6 +90,8 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
   setHandler(statusQuery, () => ask.state);
   setHandler(replySignal, (reply) =>
     logOnError('reply', () => {
+      // What a payload refused by the codec (payloadRequireEncryption) decodes as.
+      if (typeof reply !== 'object' || reply === null) return log.warn('reply signal refused: it carries no reply');
       const refused = ask.refusal(reply);
       if (refused) log.warn(`reply signal refused: ${refused}`, { dedupeKey: reply.dedupeKey });
       if (!ask.acceptReply(reply, new Date())) log.info('reply handed over again; this ask already has it', { dedupeKey: reply.dedupeKey });

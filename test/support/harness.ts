@@ -13,6 +13,7 @@ import { SmsAskClient } from '../../src/client/sms-ask-client';
 import { loadSettings } from '../../src/config';
 import { installQuietRuntime } from '../../src/worker/runtime';
 import { createSmsAskWorker } from '../../src/worker/worker';
+import { dataConverterFor } from '../../src/temporal';
 import type { Settings, SettingsInput } from '../../src/config';
 import type { InboundReply } from '../../src/domain/inbound-message';
 import { localAwsClientConfig } from '../../src/local-stack/local-stack';
@@ -75,7 +76,11 @@ export async function startTestWorker(
 ): Promise<TestWorker> {
   const stack = sharedStack();
   const settings = loadSettings({}, { taskQueue: `test-${randomUUID()}`, logLevel: 'silent', webhookAllowHttpLoopback: true, ...overrides });
-  const client = await sharedStackClient();
+  // With payload keys, the worker and its client read and write through the codec, as every entry point does.
+  const dataConverter = settings.payloadKeys ? dataConverterFor(settings) : undefined;
+  const client = dataConverter
+    ? new Client({ connection: await Connection.connect({ address: stack.temporalAddress }), namespace: stack.namespace, dataConverter })
+    : await sharedStackClient();
   const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
   const { logger, ...workflows } = workerOptions;
   const optedOut = new Set<string>();
@@ -87,6 +92,7 @@ export async function startTestWorker(
     aws: { ...aws, sns: withOptOutList(aws.sns, optedOut) },
     settings,
     logger: logger ?? pino({ level: settings.logLevel }),
+    ...(dataConverter && { dataConverter }),
     workflows: workflows.workflowsPath ? workflows : { workflowBundle: workflows.workflowBundle ?? { code: readFileSync(stack.workflowBundlePath, 'utf8') } },
   });
   const running = worker.run();
