@@ -262,6 +262,12 @@ describe('HTTP API', () => {
     const hook = await eventually(async () => receiver.received.find((r) => r.path === '/escalations'), 'the escalation webhook', 30_000);
     const body = JSON.parse(hook.body) as { type: string; ask: AskState };
     expect(body).toMatchObject({ type: 'ask.escalated', ask: { status: 'waiting', tier: 1 } });
+    // The codes are live while the ask waits: they are for the phones, never for the receiver.
+    const live = (await api.call('GET', `/v1/asks/${entitlement}`, { key: CODES_KEY })).body as AskState;
+    const liveCodes = live.recipients.flatMap((r) => r.codes.map((c) => c.code));
+    expect(liveCodes.length).toBeGreaterThanOrEqual(2);
+    expect(body.ask.recipients.every((r) => r.codes.length === 0)).toBe(true);
+    for (const code of liveCodes) expect(hook.body).not.toContain(code);
     expect(() => verifyWebhookSignature(hook.headers[SIGNATURE_HEADER] as string, hook.body, WEBHOOK_SECRET)).not.toThrow();
     await api.call('POST', `/v1/asks/${entitlement}/cancel`, { key: OPERATE_KEY, body: { reason: 'test done' } });
     // Only the events asked for: no ask.ended.
