@@ -22,6 +22,9 @@ import {
   endedListSchema,
   endedQuery,
   extendBody,
+  FEED_MAX_WAIT_SECONDS,
+  feedQuery,
+  feedSchema,
   pendingListSchema,
   pendingQuery,
   resultQuery,
@@ -74,6 +77,8 @@ export interface Operation<P = unknown, Q = unknown, B = unknown> {
   responses: Record<number, ResponseDoc>;
   /** The operation acts on one ask: a 404 and a 409 are possible. */
   onAsk?: boolean;
+  /** The longest a long poll may hold the connection, in milliseconds; Temporal's deadline is extended by it. Default 0. */
+  longPollMs?: number;
   handle(ctx: OperationContext<P, Q, B>): Promise<OperationResult>;
 }
 
@@ -89,8 +94,8 @@ const define = <P, Q, B>(op: Operation<P, Q, B>) => op as unknown as Operation;
 export function askPath(askId: string): string {
   const id = toAskWorkflowId(askId);
   const entitlement = id.slice('ask/'.length);
-  // /asks/pending and /asks/ended are listings; such an entitlement goes by its full id.
-  return `${API_PREFIX}/asks/${encodeURIComponent(['pending', 'ended'].includes(entitlement) ? id : entitlement)}`;
+  // /asks/pending, /asks/ended and /asks/feed are listings; such an entitlement goes by its full id.
+  return `${API_PREFIX}/asks/${encodeURIComponent(['pending', 'ended', 'feed'].includes(entitlement) ? id : entitlement)}`;
 }
 
 /** The operations on one ask, which a started ask links to. */
@@ -162,6 +167,23 @@ export function buildOperations({ settings, asks }: OperationDeps): Operation[] 
       },
     }),
     define({
+      id: 'getAskFeed',
+      method: 'GET',
+      path: `${API_PREFIX}/asks/feed`,
+      tag: 'asks',
+      scope: 'read',
+      summary: 'Asks started with feed: true, in the order they ended, after a cursor; waits up to `wait` seconds for one (long poll)',
+      description:
+        'Each entry has a seq; pass the page\'s `next` as `after` next time. No reply codes. At least the latest 1,000 entries are kept ' +
+        '(fewer when their contexts are very large); `gap` says entries after the cursor were dropped before they were read.',
+      query: feedQuery,
+      longPollMs: FEED_MAX_WAIT_SECONDS * 1000,
+      responses: { 200: { description: 'The entries after the cursor (none after `wait` seconds: an empty list)', schema: feedSchema } },
+      async handle({ query, signal }) {
+        return ok(await asks.feed({ after: query.after ?? '0', limit: query.limit ?? 100, waitMs: (query.wait ?? 0) * 1000, signal }));
+      },
+    }),
+    define({
       id: 'getAsk',
       method: 'GET',
       path: `${API_PREFIX}/asks/{id}`,
@@ -185,6 +207,7 @@ export function buildOperations({ settings, asks }: OperationDeps): Operation[] 
       summary: 'The result of an ask, waiting up to `wait` seconds for it to end (long poll)',
       params: askIdParams,
       query: resultQuery(settings.httpMaxWaitSeconds),
+      longPollMs: settings.httpMaxWaitSeconds * 1000,
       responses: {
         200: { description: 'The ask has ended: its final state', schema: askStateSchema },
         202: { description: 'Still waiting after `wait` seconds; ask again', schema: waitingSchema },

@@ -54,6 +54,22 @@ export function resultQuery(maxWaitSeconds: number) {
     .strict();
 }
 
+export const FEED_MAX_WAIT_SECONDS = 20;
+
+export const feedQuery = z
+  .object({
+    after: z.string().regex(/^\d{1,15}$/, 'a cursor: the `next` of the last page').optional().describe('Entries strictly after this cursor; default 0 (from the oldest entry kept)'),
+    limit: z.coerce.number().int().min(1).max(500).optional().describe('At most this many entries; default 100'),
+    wait: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(FEED_MAX_WAIT_SECONDS)
+      .optional()
+      .describe(`With nothing after the cursor, seconds to wait for an entry (long poll); default 0, at most ${FEED_MAX_WAIT_SECONDS}`),
+  })
+  .strict();
+
 export const answerBody = z.object({ option: z.string().trim().min(1).max(200).describe('An option label (any case) or its 1-based number'), reason }).strict();
 export const actionBody = z.object({ reason }).strict();
 export const extendBody = z
@@ -178,6 +194,24 @@ export const endedListSchema = z.object({
       policy: z.string(),
     }),
   ),
+});
+
+export const feedSchema = z.object({
+  entries: z.array(
+    z.object({
+      seq: z.number().int().describe('The entry\'s place in the feed'),
+      askId: z.string(),
+      entitlement: z.string(),
+      status: z.enum(['answered', 'timed_out', 'cancelled', 'unreachable', 'undecided']),
+      answer: answerSchema.omit({ code: true }).optional().describe('Absent when nothing answered; never a reply code'),
+      question: z.string(),
+      options: z.array(z.string()),
+      context: z.record(z.string(), z.unknown()),
+      endedAt: z.string(),
+    }),
+  ),
+  next: z.string().describe('Pass as `after` next time; equals `after` when there is nothing new'),
+  gap: z.boolean().describe('Entries after `after` were dropped (retention) before they were read'),
 });
 
 export const smsSentSchema = z.object({

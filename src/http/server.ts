@@ -183,8 +183,7 @@ export async function createHttpServer({ settings, client, sns, logger, version 
           if (!reply.raw.writableFinished) gone.abort();
         });
         // Never an endless wait on a worker that is down or stuck: a 503 the client can retry.
-        const waitMs = op.id === 'getAskResult' ? settings.httpMaxWaitSeconds * 1000 : 0;
-        const result = await client.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS + waitMs, () =>
+        const result = await client.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS + (op.longPollMs ?? 0), () =>
           op.handle({ params, query, body, caller, signal: gone.signal }),
         );
         return reply.code(result.status).send(result.body);

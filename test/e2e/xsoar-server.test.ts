@@ -1,0 +1,139 @@
+/**
+ * What the XSOAR pack relies on, end to end on the local stack (real worker, Temporal dev server,
+ * moto): the ended-asks feed and its long poll, injected replies, and a callback's Authorization.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitForSms } from '../../src/local-stack/phone-simulator';
+import type { AskFeedPage } from '../../src/workflows/definitions';
+import { deliverReply, newPhone, sharedStack, startTestWorker } from '../support/harness';
+import type { TestWorker } from '../support/harness';
+import { startTestApi } from '../support/http';
+import type { TestApi } from '../support/http';
+
+const OPERATE_KEY = `op-${randomUUID()}`;
+const READ_KEY = `ro-${randomUUID()}`;
+
+let worker: TestWorker;
+let api: TestApi;
+
+beforeAll(async () => {
+  worker = await startTestWorker();
+  api = await startTestApi(worker, {
+    httpApiKeys: [
+      { name: 'xsoar-pack', scope: 'operate', key: OPERATE_KEY },
+      { name: 'dashboard', scope: 'read', key: READ_KEY },
+    ],
+  });
+});
+afterAll(async () => {
+  await api?.close();
+  await worker?.stop();
+});
+
+const codeOf = (sms: string, label: string) => new RegExp(`${label} \\((\\d+)\\)`).exec(sms)![1]!;
+
+async function startAsk(body: Record<string, unknown>): Promise<string> {
+  const entitlement = `xsoar-${randomUUID()}@42|7`;
+  const res = await api.call('POST', '/v1/asks', { key: OPERATE_KEY, body: { entitlement, ...body } });
+  expect(res.status).toBe(201);
+  return entitlement;
+}
+
+async function resultOf(entitlement: string) {
+  const res = await api.call('GET', `/v1/asks/${encodeURIComponent(entitlement)}/result?wait=30`, { key: READ_KEY });
+  expect(res.status).toBe(200);
+  return res.body;
+}
+
+const feed = async (query: string): Promise<AskFeedPage> => {
+  const res = await api.call('GET', `/v1/asks/feed${query}`, { key: READ_KEY });
+  expect(res.status).toBe(200);
+  return res.body as AskFeedPage;
+};
+
+describe('the ended-asks feed', () => {
+  it('gives every ask started with feed once, in the order they ended, by cursor, without codes', async () => {
+    // Before any ask with feed has ended, there is no feed yet: an empty page at the same cursor.
+    expect(await feed('?after=5')).toEqual({ entries: [], next: '5', gap: false });
+
+    const phone = newPhone();
+    const bySms = await startAsk({ to: phone, question: 'Isolate host WS-042?', options: ['Isolate', 'Leave'], timeout: '1h', context: { incident: '42' }, feed: true });
+    const sms = await waitForSms(sharedStack().awsEndpoint, (m) => m.phoneNumber === phone, 30_000);
+    const codes = [codeOf(sms.message, 'Isolate'), codeOf(sms.message, 'Leave')];
+    await deliverReply(worker, phone, `${codes[0]} thanks`);
+    expect(await resultOf(bySms)).toMatchObject({ status: 'answered', answer: { via: 'sms' } });
+
+    // Not started with feed: not in it.
+    const unfed = await startAsk({ to: newPhone(), question: 'Reset the VPN?', timeout: '1h' });
+    await api.call('POST', `/v1/asks/${encodeURIComponent(unfed)}/answer`, { key: OPERATE_KEY, body: { option: 'Yes' } });
+    await resultOf(unfed);
+
+    const byOperator = await startAsk({ to: newPhone(), question: 'Disable account jdoe?', timeout: '1h', feed: true });
+    const answered = await api.call('POST', `/v1/asks/${encodeURIComponent(byOperator)}/answer`, { key: OPERATE_KEY, body: { option: 'No', reason: 'called in' } });
+    expect(answered.status).toBe(200);
+    await resultOf(byOperator);
+
+    const timedOut = await startAsk({ to: newPhone(), question: 'Block IP 10.0.0.7?', timeout: '2s', defaultAnswer: 'No', feed: true });
+    expect(await resultOf(timedOut)).toMatchObject({ status: 'answered', answer: { via: 'default' } });
+
+    const first = await feed('?after=0&limit=2');
+    expect(first.entries.map((e) => [e.seq, e.entitlement])).toEqual([
+      [1, bySms],
+      [2, byOperator],
+    ]);
+    expect(first.next).toBe('2');
+    expect(first.gap).toBe(false);
+    expect(first.entries[0]).toMatchObject({
+      askId: `ask/${bySms}`,
+      status: 'answered',
+      answer: { option: 'Isolate', optionIndex: 0, via: 'sms', by: phone, at: expect.any(String) },
+      question: 'Isolate host WS-042?',
+      options: ['Isolate', 'Leave'],
+      context: { incident: '42' },
+      endedAt: expect.any(String),
+    });
+    expect(first.entries[1]).toMatchObject({ status: 'answered', answer: { option: 'No', via: 'manual', by: 'xsoar-pack' } });
+
+    const second = await feed(`?after=${first.next}`);
+    expect(second.entries).toHaveLength(1);
+    // As in the ask's result: a timeout that fell to the default answer is answered, via default.
+    expect(second.entries[0]).toMatchObject({ seq: 3, entitlement: timedOut, status: 'answered', answer: { option: 'No', via: 'default', by: 'default' } });
+    expect(second.next).toBe('3');
+    expect(await feed('?after=3')).toEqual({ entries: [], next: '3', gap: false });
+
+    // No reply code anywhere in the feed, not even the one that answered.
+    const all = await feed('');
+    expect(all.entries).toHaveLength(3);
+    const text = JSON.stringify(all);
+    for (const code of codes) expect(text).not.toContain(code);
+    expect(all.entries.some((e) => 'code' in (e.answer ?? {}))).toBe(false);
+  });
+
+  it('answers a long poll as soon as an ask ends', async () => {
+    const before = await feed('');
+    const entitlement = await startAsk({ to: newPhone(), question: 'Quarantine the laptop?', timeout: '1h', feed: true });
+    const started = Date.now();
+    const poll = api.call('GET', `/v1/asks/feed?after=${before.next}&wait=20`, { key: READ_KEY });
+    await new Promise((r) => setTimeout(r, 1500));
+    const answeredAt = Date.now();
+    await api.call('POST', `/v1/asks/${encodeURIComponent(entitlement)}/answer`, { key: OPERATE_KEY, body: { option: 'Yes' } });
+    const res = await poll;
+    expect(res.status).toBe(200);
+    expect(res.body.entries.map((e: { entitlement: string }) => e.entitlement)).toEqual([entitlement]);
+    // Held until the end came (not answered empty at once), then answered well before the 20 s.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
+    expect(Date.now() - answeredAt).toBeLessThan(5_000);
+
+    // Nothing more: the long poll waits its time and answers an empty page at the same cursor.
+    const waitStarted = Date.now();
+    expect(await feed(`?after=${res.body.next}&wait=1`)).toEqual({ entries: [], next: res.body.next, gap: false });
+    expect(Date.now() - waitStarted).toBeGreaterThanOrEqual(900);
+  });
+
+  it('refuses a wait over 20 s and a limit over 500', async () => {
+    expect((await api.call('GET', '/v1/asks/feed?wait=21', { key: READ_KEY })).status).toBe(400);
+    expect((await api.call('GET', '/v1/asks/feed?limit=501', { key: READ_KEY })).status).toBe(400);
+    expect((await api.call('GET', '/v1/asks/feed?after=abc', { key: READ_KEY })).status).toBe(400);
+  });
+});
