@@ -304,6 +304,11 @@ export const settingsSchema = z.object({
   /** `serve`: the longest `wait` a result request may hold the connection, in seconds. Default 60. */
   httpMaxWaitSeconds: z.coerce.number().int().min(1).max(600).default(60),
   /**
+   * `serve`: POST /v1/replies takes a reply from an operate key as if the phone had sent it (same
+   * routing, codes and guess limits; the ask's log names the key). Default false: refused with 403.
+   */
+  httpAllowInjectedReplies: boolean.default(false),
+  /**
    * `serve`: the URL clients (and Twilio) use to reach this server, e.g. https://sms-ask.example.com,
    * when a proxy sits in front; Twilio signs this URL. Default: the request's own host and scheme.
    */
@@ -468,6 +473,7 @@ export const SETTINGS_ENV = {
   httpBodyLimitBytes: 'SMS_ASK_HTTP_BODY_LIMIT_BYTES',
   httpRateLimitPerMinute: 'SMS_ASK_HTTP_RATE_LIMIT_PER_MINUTE',
   httpMaxWaitSeconds: 'SMS_ASK_HTTP_MAX_WAIT_SECONDS',
+  httpAllowInjectedReplies: 'SMS_ASK_HTTP_ALLOW_INJECTED_REPLIES',
   httpPublicUrl: 'SMS_ASK_HTTP_PUBLIC_URL',
   serveWorker: 'SMS_ASK_SERVE_WORKER',
   twilioAuthToken: 'SMS_ASK_TWILIO_AUTH_TOKEN',

@@ -2,17 +2,20 @@
  * The HTTP API, one entry per operation: its path, scope, input schemas, documented responses and
  * handler. The server registers these and the OpenAPI document is built from the same entries.
  */
+import { randomUUID } from 'node:crypto';
 import type { SNSClient } from '@aws-sdk/client-sns';
+import type { RoutedOutcome } from '../activities/inbound';
 import type { z } from 'zod';
 import type { SmsAskClient } from '../client/sms-ask-client';
 import type { Settings } from '../config';
+import type { InboundReply } from '../domain/inbound-message';
 import { normalizeRecipientPhone } from '../domain/phone';
 import { askRequestSchema } from '../domain/ask-request';
 import type { AskState } from '../workflows/definitions';
 import { toAskWorkflowId } from '../workflows/definitions';
 import { allows } from './auth';
 import type { Caller, Scope } from './auth';
-import { HttpError } from './errors';
+import { HttpError, invalidRequest } from './errors';
 import {
   actionBody,
   answerBody,
@@ -27,6 +30,8 @@ import {
   feedSchema,
   pendingListSchema,
   pendingQuery,
+  replyBody,
+  replyOutcomeSchema,
   resultQuery,
   smsBody,
   smsSentSchema,
@@ -86,7 +91,12 @@ export interface OperationDeps {
   settings: Settings;
   asks: SmsAskClient;
   sns: SNSClient;
+  /** Routes a reply as one from SQS is routed (routeReplyDecided). */
+  routeReply: (reply: InboundReply) => Promise<RoutedOutcome>;
 }
+
+/** How long an injected reply's answer is looked for in its ask's state before the reply is reported as handed over. */
+const INJECTED_ANSWER_CHECK_MS = 5_000;
 
 const define = <P, Q, B>(op: Operation<P, Q, B>) => op as unknown as Operation;
 
@@ -103,13 +113,35 @@ const ASK_OPERATIONS = ['getAsk', 'getAskResult', 'answerAsk', 'extendAsk', 'res
 
 const ok = (body: unknown, status = 200): OperationResult => ({ status, body });
 
+/**
+ * What the ask made of an injected reply that its recipient routed to it: the phone's answer, or
+ * why not (the ask ended first, or the phone had answered already).
+ */
+async function injectedAnswer(asks: SmsAskClient, phone: string, askId: string, optionIndex: number, code: string | undefined) {
+  const until = Date.now() + INJECTED_ANSWER_CHECK_MS;
+  for (;;) {
+    const state = await asks.status(askId);
+    const option = state.options[optionIndex];
+    const matched = { askId, entitlement: state.entitlement, option, optionIndex };
+    const answer = state.recipients.find((r) => r.phone === phone)?.answer;
+    if (answer && answer.optionIndex === optionIndex && answer.code === code) {
+      const more = state.status === 'waiting' ? '; the ask waits for more answers' : '';
+      return { outcome: 'answered', ...matched, message: `Answered ${option} for ${askId}, as ${phone}${more}.` };
+    }
+    if (answer) return { outcome: 'refused', ...matched, message: `Refused: ${phone} had already answered ${answer.option}.` };
+    if (state.status !== 'waiting') return { outcome: 'refused', ...matched, message: `Refused: the ask had already ended (${state.status}).` };
+    if (Date.now() >= until) return { outcome: 'answered', ...matched, message: `Handed to ${askId} as ${option}; the ask has not recorded it yet.` };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** The state as the caller may see it: live reply codes only for a key with the codes scope (codes are for the phone). */
 function shown(state: AskState, caller: Caller): AskState {
   if (allows(caller, 'codes')) return state;
   return { ...state, recipients: state.recipients.map((r) => ({ ...r, codes: [] })) };
 }
 
-export function buildOperations({ settings, asks }: OperationDeps): Operation[] {
+export function buildOperations({ settings, asks, routeReply }: OperationDeps): Operation[] {
   return [
     define({
       id: 'startAsk',
@@ -278,6 +310,42 @@ export function buildOperations({ settings, asks }: OperationDeps): Operation[] 
       async handle({ params, body, caller }): Promise<OperationResult> {
         const state: AskState = await asks.cancel(params.id, { by: caller.name, reason: body.reason });
         return ok(shown(state, caller));
+      },
+    }),
+    define({
+      id: 'injectReply',
+      method: 'POST',
+      path: `${API_PREFIX}/replies`,
+      tag: 'operators',
+      scope: 'operate',
+      summary: "A reply taken as if the phone had texted it, routed like an SMS (codes, guess limits, feedback SMS); the ask's log names the API key",
+      description: 'Only where SMS_ASK_HTTP_ALLOW_INJECTED_REPLIES=true; elsewhere 403 injected_replies_disabled.',
+      body: replyBody,
+      example: { from: '+12065550142', text: '1418' },
+      responses: { 200: { description: 'What became of the reply: answered, or refused and why', schema: replyOutcomeSchema } },
+      async handle({ body, caller }) {
+        if (!settings.httpAllowInjectedReplies) {
+          throw new HttpError(
+            403,
+            'injected_replies_disabled',
+            'Injected replies are turned off on this deployment; set SMS_ASK_HTTP_ALLOW_INJECTED_REPLIES=true to let operate keys post replies for a phone.',
+          );
+        }
+        let from: string;
+        try {
+          from = normalizeRecipientPhone(body.from, settings.defaultCountry);
+        } catch (err) {
+          throw invalidRequest([{ field: 'from', message: (err as Error).message }]);
+        }
+        const dedupeKey = `api/${randomUUID()}`;
+        const routed = await routeReply({ from, body: body.text, dedupeKey, format: 'api', injectedBy: caller.name });
+        if (routed.outcome === 'no_asks') return ok({ outcome: 'refused', message: `No open ask was sent to ${from}.` });
+        if (routed.outcome !== 'routed') {
+          throw new HttpError(503, 'unavailable', "Temporal did not take the reply (the phone's recipient workflow did not answer); try again shortly.", undefined, { 'retry-after': '5' });
+        }
+        const delivery = routed.routing?.deliver;
+        if (!delivery) return ok({ outcome: 'refused', message: `Refused: ${routed.routing?.refused ?? 'the reply answers no ask'}.` });
+        return ok(await injectedAnswer(asks, from, delivery.askId, delivery.reply.optionIndex, delivery.reply.code));
       },
     }),
     define({

@@ -92,6 +92,13 @@ export const smsBody = z
   })
   .strict();
 
+export const replyBody = z
+  .object({
+    from: z.string().min(1).max(40).describe('The phone the reply is taken as from, E.164 or as the default country writes it'),
+    text: z.string().min(1).max(1600).describe('The reply as the person would text it, e.g. 1418'),
+  })
+  .strict();
+
 // ---- responses ----------------------------------------------------------------------------------
 
 export const problemSchema = z.object({ field: z.string(), message: z.string() });
@@ -118,6 +125,7 @@ const answerSchema = z.object({
   by: z.string(),
   at: z.string(),
   code: z.string().optional(),
+  injectedBy: z.string().optional().describe('An SMS answer injected through POST /v1/replies: the API key\'s name'),
 });
 const eventSchema = z.object({
   at: z.string(),
@@ -212,6 +220,15 @@ export const feedSchema = z.object({
   ),
   next: z.string().describe('Pass as `after` next time; equals `after` when there is nothing new'),
   gap: z.boolean().describe('Entries after `after` were dropped (retention) before they were read'),
+});
+
+export const replyOutcomeSchema = z.object({
+  outcome: z.enum(['answered', 'refused']).describe('answered: taken as the phone\'s answer to the ask; refused: it answers nothing (wrong code, expired, locked, no ask …)'),
+  askId: z.string().optional().describe('When the reply matched an ask'),
+  entitlement: z.string().optional(),
+  option: z.string().optional(),
+  optionIndex: z.number().int().optional(),
+  message: z.string().describe('What became of the reply, for a person'),
 });
 
 export const smsSentSchema = z.object({

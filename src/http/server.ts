@@ -12,7 +12,7 @@ import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { routeReply } from '../activities/inbound';
+import { routeReply, routeReplyDecided } from '../activities/inbound';
 import { SmsAskClient } from '../client/sms-ask-client';
 import { spendLimits, webhookDefaults } from '../config';
 import type { Settings } from '../config';
@@ -90,7 +90,13 @@ export async function createHttpServer({ settings, client, sns, logger, version 
     webhooks: webhookDefaults(settings),
     spend: spendLimits(settings),
   });
-  const operations = buildOperations({ settings, asks, sns });
+  const injectLogger = logger.child({ component: 'injected-replies' });
+  const operations = buildOperations({
+    settings,
+    asks,
+    sns,
+    routeReply: (reply) => routeReplyDecided({ client, logger: injectLogger, settings }, settings.taskQueue, reply),
+  });
   const openapi = buildOpenApiDocument(operations, {
     version,
     secured: !auth.open,

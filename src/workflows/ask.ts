@@ -285,7 +285,16 @@ async function recordInFeed(taskQueue: string, state: AskState): Promise<void> {
     entitlement: state.entitlement,
     status,
     // Field by field: a reply code must never reach the feed.
-    ...(answer && { answer: { option: answer.option, optionIndex: answer.optionIndex, via: answer.via, by: answer.by, at: answer.at } }),
+    ...(answer && {
+      answer: {
+        option: answer.option,
+        optionIndex: answer.optionIndex,
+        via: answer.via,
+        by: answer.by,
+        at: answer.at,
+        ...(answer.injectedBy !== undefined && { injectedBy: answer.injectedBy }),
+      },
+    }),
     question: state.question,
     options: state.options,
     context: state.context,

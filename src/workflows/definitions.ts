@@ -35,6 +35,8 @@ export interface AskAnswer {
   by: string;
   at: string;
   code?: string;
+  /** An SMS answer that was injected through the HTTP API (POST /v1/replies): the API key's name. */
+  injectedBy?: string;
 }
 
 export interface OptionCode {
@@ -48,6 +50,8 @@ export interface RecipientAnswer {
   optionIndex: number;
   at: string;
   code?: string;
+  /** The reply was injected through the HTTP API by this API key. */
+  injectedBy?: string;
 }
 
 export interface RecipientState {
@@ -142,6 +146,8 @@ export interface RoutedReply {
   body: string;
   dedupeKey: string;
   receivedAt: string;
+  /** The reply was injected through the HTTP API by this API key, not received as an SMS. */
+  injectedBy?: string;
 }
 
 export interface ManualAnswer {
@@ -290,6 +296,8 @@ export const registerUpdate = defineUpdate<OptionCode[], [Registration]>('regist
  */
 export interface ReplyRouting {
   deliver?: ReplyDelivery;
+  /** Without `deliver`: why the reply answers nothing (absent from recipients older than it). */
+  refused?: string;
 }
 
 /**

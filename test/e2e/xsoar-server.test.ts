@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForSms } from '../../src/local-stack/phone-simulator';
-import type { AskFeedPage } from '../../src/workflows/definitions';
+import { pendingAsksQuery, recipientWorkflowId } from '../../src/workflows/definitions';
+import type { AskFeedPage, AskState, PendingAskEntry } from '../../src/workflows/definitions';
 import { deliverReply, newPhone, sharedStack, startTestWorker } from '../support/harness';
 import type { TestWorker } from '../support/harness';
 import { startTestApi } from '../support/http';
@@ -135,5 +136,57 @@ describe('the ended-asks feed', () => {
     expect((await api.call('GET', '/v1/asks/feed?wait=21', { key: READ_KEY })).status).toBe(400);
     expect((await api.call('GET', '/v1/asks/feed?limit=501', { key: READ_KEY })).status).toBe(400);
     expect((await api.call('GET', '/v1/asks/feed?after=abc', { key: READ_KEY })).status).toBe(400);
+  });
+});
+
+describe('injected replies', () => {
+  it('are refused unless the deployment allows them, naming the setting', async () => {
+    const res = await api.call('POST', '/v1/replies', { key: OPERATE_KEY, body: { from: newPhone(), text: '1234567' } });
+    expect(res.status).toBe(403);
+    expect(res.body).toMatchObject({ error: 'injected_replies_disabled', message: expect.stringContaining('SMS_ASK_HTTP_ALLOW_INJECTED_REPLIES=true') });
+  });
+
+  it('answer through the codes like an SMS, count a wrong code as a guess, and are logged under the key', async () => {
+    const injecting = await startTestApi(worker, {
+      httpAllowInjectedReplies: true,
+      httpApiKeys: [
+        { name: 'xsoar-pack', scope: 'operate', key: OPERATE_KEY },
+        { name: 'dashboard', scope: 'read', key: READ_KEY },
+      ],
+    });
+    try {
+      const phone = newPhone();
+      const inject = (text: string, key = OPERATE_KEY) => injecting.call('POST', '/v1/replies', { key, body: { from: phone, text } });
+      expect((await inject('1234567', READ_KEY)).status).toBe(403);
+      expect((await inject('1234567')).body).toMatchObject({ outcome: 'refused', message: expect.stringMatching(/No open ask/) });
+
+      const entitlement = await startAsk({ to: phone, question: 'Wipe laptop LT-9?', options: ['Wipe', 'Keep'], timeout: '1h', feed: true });
+      const sms = await waitForSms(sharedStack().awsEndpoint, (m) => m.phoneNumber === phone && m.message.includes('Wipe laptop'), 30_000);
+      const codes = [codeOf(sms.message, 'Wipe'), codeOf(sms.message, 'Keep')];
+      let wrong = codes[0]!;
+      while (codes.includes(wrong)) wrong = String((Number(wrong) + 1) % 10 ** wrong.length).padStart(wrong.length, '0');
+
+      const refused = await inject(wrong);
+      expect(refused.status).toBe(200);
+      expect(refused.body).toMatchObject({ outcome: 'refused', message: expect.stringMatching(/not an open code/) });
+      expect(JSON.stringify(refused.body)).not.toContain(codes[0]);
+      const pending: PendingAskEntry[] = await worker.client.workflow.getHandle(recipientWorkflowId(worker.taskQueue, phone)).query(pendingAsksQuery);
+      expect(pending.find((p) => p.askId === `ask/${entitlement}`)?.wrongGuesses).toBe(1);
+      // The phone is told, as after a wrong SMS.
+      await waitForSms(sharedStack().awsEndpoint, (m) => m.phoneNumber === phone && m.message.startsWith('Sorry'), 15_000);
+
+      const answered = await inject(`${codes[1]} thanks`);
+      expect(answered.body).toMatchObject({ outcome: 'answered', askId: `ask/${entitlement}`, entitlement, option: 'Keep', optionIndex: 1, message: expect.any(String) });
+
+      const state = (await resultOf(entitlement)) as AskState;
+      expect(state.answer).toMatchObject({ option: 'Keep', via: 'sms', by: phone, injectedBy: 'xsoar-pack' });
+      expect(state.events.find((e) => e.type === 'reply_received')).toMatchObject({ phone, by: 'xsoar-pack', detail: expect.stringContaining('injected through the HTTP API by xsoar-pack') });
+      expect(state.events.find((e) => e.type === 'answered')).toMatchObject({ by: 'xsoar-pack' });
+
+      // Once the ask has ended, its code answers nothing.
+      expect((await inject(codes[0]!)).body).toMatchObject({ outcome: 'refused' });
+    } finally {
+      await injecting.close();
+    }
   });
 });
