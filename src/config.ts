@@ -333,6 +333,16 @@ export const settingsSchema = z.object({
     .transform((v, ctx) => (typeof v === 'string' ? parseSecretList(v, ctx) : v))
     .pipe(z.record(z.string().regex(/^[\w.-]{1,64}$/, '1 to 64 letters, digits or ._-'), z.string().min(16, 'at least 16 characters')))
     .optional(),
+  /**
+   * Named Authorization header values that asks refer to by `callback.authorization`; the worker adds
+   * the value to each delivery, so it stays out of workflow history. In the environment:
+   * `name=value` separated by commas, e.g. `xsoar=Basic dXNlcjpwYXNz`. Default none. Never logged.
+   */
+  webhookAuthorizations: z
+    .unknown()
+    .transform((v, ctx) => (typeof v === 'string' ? parseSecretList(v, ctx) : v))
+    .pipe(z.record(z.string().regex(/^[\w.-]{1,64}$/, '1 to 64 letters, digits or ._-'), z.string().min(1).max(8192).regex(/^[^\r\n]+$/, 'one line: an HTTP header value')))
+    .optional(),
   /** The secret name (in webhookSecrets) that signs webhooks whose callback names none. Default: the only secret, if there is one. */
   webhookDefaultSecretName: z.string().min(1).optional(),
   /** The events the default webhook gets: ended, escalated, opted_out (comma-separated). Default ended. */
@@ -480,6 +490,7 @@ export const SETTINGS_ENV = {
   webhookAllowHttpLoopback: 'SMS_ASK_WEBHOOK_ALLOW_HTTP_LOOPBACK',
   webhookUrl: 'SMS_ASK_WEBHOOK_URL',
   webhookSecrets: 'SMS_ASK_WEBHOOK_SECRETS',
+  webhookAuthorizations: 'SMS_ASK_WEBHOOK_AUTHORIZATIONS',
   webhookDefaultSecretName: 'SMS_ASK_WEBHOOK_DEFAULT_SECRET_NAME',
   webhookEvents: 'SMS_ASK_WEBHOOK_EVENTS',
   webhookAllowedHosts: 'SMS_ASK_WEBHOOK_ALLOWED_HOSTS',
@@ -575,6 +586,7 @@ export function webhookDefaults(settings: Settings): WebhookDefaults {
     events: settings.webhookEvents,
     secretNames: Object.keys(settings.webhookSecrets ?? {}),
     defaultSecretName: settings.webhookDefaultSecretName,
+    authorizationNames: Object.keys(settings.webhookAuthorizations ?? {}),
     retryForMs: settings.webhookRetryForSeconds * 1000,
     allowedHosts: settings.webhookAllowedHosts,
     allowHttpLoopback: settings.webhookAllowHttpLoopback,

@@ -3,23 +3,29 @@
  * moto): the ended-asks feed and its long poll, injected replies, and a callback's Authorization.
  */
 import { randomUUID } from 'node:crypto';
+import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForSms } from '../../src/local-stack/phone-simulator';
-import { pendingAsksQuery, recipientWorkflowId } from '../../src/workflows/definitions';
+import { pendingAsksQuery, recipientWorkflowId, webhookDeliveryId } from '../../src/workflows/definitions';
 import type { AskFeedPage, AskState, PendingAskEntry } from '../../src/workflows/definitions';
-import { deliverReply, newPhone, sharedStack, startTestWorker } from '../support/harness';
+import { deliverReply, eventually, newPhone, sharedStack, startTestWorker } from '../support/harness';
 import type { TestWorker } from '../support/harness';
-import { startTestApi } from '../support/http';
+import { startTestApi, startWebhookReceiver } from '../support/http';
 import type { TestApi } from '../support/http';
 
 const OPERATE_KEY = `op-${randomUUID()}`;
 const READ_KEY = `ro-${randomUUID()}`;
+const WEBHOOK_SECRET = `whsec-${randomUUID()}`;
+const AUTHORIZATION = `Basic ${Buffer.from(`xsoar:${randomUUID()}`).toString('base64')}`;
 
 let worker: TestWorker;
 let api: TestApi;
+let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
 
 beforeAll(async () => {
-  worker = await startTestWorker();
+  // The worker holds the secret and the Authorization value; the API checks that a callback names them.
+  worker = await startTestWorker({ webhookSecrets: { soar: WEBHOOK_SECRET }, webhookAuthorizations: { 'xsoar-hook': AUTHORIZATION } });
+  receiver = await startWebhookReceiver();
   api = await startTestApi(worker, {
     httpApiKeys: [
       { name: 'xsoar-pack', scope: 'operate', key: OPERATE_KEY },
@@ -29,6 +35,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await api?.close();
+  await receiver?.close();
   await worker?.stop();
 });
 
@@ -187,6 +194,41 @@ describe('injected replies', () => {
       expect((await inject(codes[0]!)).body).toMatchObject({ outcome: 'refused' });
     } finally {
       await injecting.close();
+    }
+  });
+});
+
+describe("a callback's Authorization", () => {
+  it('refuses an ask whose callback names an unknown authorization', async () => {
+    const res = await api.call('POST', '/v1/asks', {
+      key: OPERATE_KEY,
+      body: { to: newPhone(), question: 'Reboot DC-1?', callback: { url: `${receiver.url}/x`, secretName: 'soar', authorization: 'nope' } },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.problems).toEqual([{ field: 'callback.authorization', message: expect.stringMatching(/no webhook authorization named "nope"; the deployment has xsoar-hook/) }]);
+  });
+
+  it("sends the named value as the Authorization header of each delivery, never in workflow history", async () => {
+    const entitlement = await startAsk({
+      to: newPhone(),
+      question: 'Close incident 42?',
+      timeout: '1h',
+      callback: { url: `${receiver.url}/xsoar/hook`, secretName: 'soar', authorization: 'xsoar-hook' },
+    });
+    await api.call('POST', `/v1/asks/${encodeURIComponent(entitlement)}/answer`, { key: OPERATE_KEY, body: { option: 'Yes' } });
+    await resultOf(entitlement);
+    const hook = await eventually(async () => receiver.received.find((r) => r.path === '/xsoar/hook'), 'the webhook', 30_000);
+    expect(hook.headers.authorization).toBe(AUTHORIZATION);
+    expect(JSON.parse(hook.body)).toMatchObject({ type: 'ask.ended', ask: { askId: `ask/${entitlement}`, status: 'answered' } });
+
+    // The ask's history and its delivery's, as stored (payloads in clear in this test): the name, never the value.
+    const askId = `ask/${entitlement}`;
+    for (const workflowId of [askId, webhookDeliveryId(askId, 'ended')]) {
+      const history = await worker.client.workflow.getHandle(workflowId).fetchHistory();
+      const stored = Buffer.from(temporal.api.history.v1.History.encode(history).finish()).toString('latin1');
+      expect(stored).toContain('xsoar-hook');
+      expect(stored).not.toContain(AUTHORIZATION);
+      expect(stored).not.toContain(AUTHORIZATION.slice('Basic '.length));
     }
   });
 });
