@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ActivityFailure, ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, isGrpcCancelledError, isGrpcDeadlineError } from '@temporalio/client';
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import type { CountryCode } from 'libphonenumber-js';
 import { DEFAULT_TASK_QUEUE } from '../config';
 import { priorityKeyOf } from '../domain/ask-priority';
@@ -283,6 +284,17 @@ export class SmsAskClient {
         signal?.addEventListener('abort', done);
       });
     }
+  }
+
+  /** Whether a worker polled this task queue for workflow tasks within `withinMs` (Temporal keeps the pollers it saw lately). */
+  async workerPolling(withinMs = 60_000): Promise<boolean> {
+    const { pollers } = await this.client.workflowService.describeTaskQueue({
+      namespace: this.client.options.namespace,
+      taskQueue: { name: this.taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    });
+    const since = Date.now() - withinMs;
+    return (pollers ?? []).some((p) => Number(String(p.lastAccessTime?.seconds ?? 0)) * 1000 >= since);
   }
 
   /** Waits for the ask to end and returns its final state. */

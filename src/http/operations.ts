@@ -28,6 +28,7 @@ import {
   FEED_MAX_WAIT_SECONDS,
   feedQuery,
   feedSchema,
+  healthSchema,
   pendingListSchema,
   pendingQuery,
   replyBody,
@@ -346,6 +347,18 @@ export function buildOperations({ settings, asks, routeReply }: OperationDeps): 
         const delivery = routed.routing?.deliver;
         if (!delivery) return ok({ outcome: 'refused', message: `Refused: ${routed.routing?.refused ?? 'the reply answers no ask'}.` });
         return ok(await injectedAnswer(asks, from, delivery.askId, delivery.reply.optionIndex, delivery.reply.code));
+      },
+    }),
+    define({
+      id: 'getHealth',
+      method: 'GET',
+      path: `${API_PREFIX}/health`,
+      tag: 'keys',
+      scope: 'read',
+      summary: 'Whether a worker polls the task queue (seen by Temporal within the last minute): asks started now will be carried out',
+      responses: { 200: { description: 'The task queue and whether a worker polls it', schema: healthSchema } },
+      async handle() {
+        return ok({ workerPolling: await asks.workerPolling(), taskQueue: settings.taskQueue });
       },
     }),
     define({

@@ -231,6 +231,11 @@ export const replyOutcomeSchema = z.object({
   message: z.string().describe('What became of the reply, for a person'),
 });
 
+export const healthSchema = z.object({
+  workerPolling: z.boolean().describe('A worker polled the task queue within the last minute'),
+  taskQueue: z.string(),
+});
+
 export const smsSentSchema = z.object({
   to: z.string(),
   messageId: z.string(),

@@ -232,3 +232,15 @@ describe("a callback's Authorization", () => {
     }
   });
 });
+
+describe('health', () => {
+  it('says whether a worker polls the task queue', async () => {
+    expect((await api.call('GET', '/v1/health', { key: READ_KEY })).body).toEqual({ workerPolling: true, taskQueue: worker.taskQueue });
+    const elsewhere = await startTestApi(worker, { taskQueue: `nobody-${randomUUID()}`, httpApiKeys: [{ name: 'dashboard', scope: 'read', key: READ_KEY }] });
+    try {
+      expect((await elsewhere.call('GET', '/v1/health', { key: READ_KEY })).body).toMatchObject({ workerPolling: false });
+    } finally {
+      await elsewhere.close();
+    }
+  });
+});
