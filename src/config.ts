@@ -315,6 +315,11 @@ export const settingsSchema = z.object({
   /** `serve`: the longest `wait` a result request may hold the connection, in seconds. Default 60. */
   httpMaxWaitSeconds: z.coerce.number().int().min(1).max(600).default(60),
   /**
+   * `serve`: POST /v1/replies takes a reply from an operate key as if the phone had sent it (same
+   * routing, codes and guess limits; the ask's log names the key). Default false: refused with 403.
+   */
+  httpAllowInjectedReplies: boolean.default(false),
+  /**
    * `serve`: the URL clients (and Twilio) use to reach this server, e.g. https://sms-ask.example.com,
    * when a proxy sits in front; Twilio signs this URL. Default: the request's own host and scheme.
    */
@@ -338,6 +343,16 @@ export const settingsSchema = z.object({
     .unknown()
     .transform((v, ctx) => (typeof v === 'string' ? parseSecretList(v, ctx) : v))
     .pipe(z.record(z.string().regex(/^[\w.-]{1,64}$/, '1 to 64 letters, digits or ._-'), z.string().min(16, 'at least 16 characters')))
+    .optional(),
+  /**
+   * Named Authorization header values that asks refer to by `callback.authorization`; the worker adds
+   * the value to each delivery, so it stays out of workflow history. In the environment:
+   * `name=value` separated by commas, e.g. `xsoar=Basic dXNlcjpwYXNz`. Default none. Never logged.
+   */
+  webhookAuthorizations: z
+    .unknown()
+    .transform((v, ctx) => (typeof v === 'string' ? parseSecretList(v, ctx) : v))
+    .pipe(z.record(z.string().regex(/^[\w.-]{1,64}$/, '1 to 64 letters, digits or ._-'), z.string().min(1).max(8192).regex(/^[^\r\n]+$/, 'one line: an HTTP header value')))
     .optional(),
   /** The secret name (in webhookSecrets) that signs webhooks whose callback names none. Default: the only secret, if there is one. */
   webhookDefaultSecretName: z.string().min(1).optional(),
@@ -480,12 +495,14 @@ export const SETTINGS_ENV = {
   httpBodyLimitBytes: 'SMS_ASK_HTTP_BODY_LIMIT_BYTES',
   httpRateLimitPerMinute: 'SMS_ASK_HTTP_RATE_LIMIT_PER_MINUTE',
   httpMaxWaitSeconds: 'SMS_ASK_HTTP_MAX_WAIT_SECONDS',
+  httpAllowInjectedReplies: 'SMS_ASK_HTTP_ALLOW_INJECTED_REPLIES',
   httpPublicUrl: 'SMS_ASK_HTTP_PUBLIC_URL',
   serveWorker: 'SMS_ASK_SERVE_WORKER',
   twilioAuthToken: 'SMS_ASK_TWILIO_AUTH_TOKEN',
   webhookAllowHttpLoopback: 'SMS_ASK_WEBHOOK_ALLOW_HTTP_LOOPBACK',
   webhookUrl: 'SMS_ASK_WEBHOOK_URL',
   webhookSecrets: 'SMS_ASK_WEBHOOK_SECRETS',
+  webhookAuthorizations: 'SMS_ASK_WEBHOOK_AUTHORIZATIONS',
   webhookDefaultSecretName: 'SMS_ASK_WEBHOOK_DEFAULT_SECRET_NAME',
   webhookEvents: 'SMS_ASK_WEBHOOK_EVENTS',
   webhookAllowedHosts: 'SMS_ASK_WEBHOOK_ALLOWED_HOSTS',
@@ -581,6 +598,7 @@ export function webhookDefaults(settings: Settings): WebhookDefaults {
     events: settings.webhookEvents,
     secretNames: Object.keys(settings.webhookSecrets ?? {}),
     defaultSecretName: settings.webhookDefaultSecretName,
+    authorizationNames: Object.keys(settings.webhookAuthorizations ?? {}),
     retryForMs: settings.webhookRetryForSeconds * 1000,
     allowedHosts: settings.webhookAllowedHosts,
     allowHttpLoopback: settings.webhookAllowHttpLoopback,

@@ -11,7 +11,7 @@ import { maskPhone } from '../domain/phone-mask';
 import { repliesBad, repliesNotRouted, repliesRouted } from '../metrics';
 import type { askWorkflow } from '../workflows/ask';
 import { recipientWorkflowId, replySignal, replyUndeliveredSignal, routeReplyUpdate } from '../workflows/definitions';
-import type { ReplyDelivery, RoutedReply } from '../workflows/definitions';
+import type { ReplyDelivery, ReplyRouting, RoutedReply } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
 import { Backoff, pause, TemporalGate } from './poll-pacing';
 import { pendingAskIdsFor, restoreRecipient } from './recipient-restore';
@@ -61,34 +61,48 @@ const ROUTE_DEADLINE_MS = 60_000;
  * recipient's task): the reply stays on the queue for the next router.
  */
 export async function routeReply(
-  deps: Pick<ActivityDeps, 'client' | 'logger'> & Partial<Pick<ActivityDeps, 'settings'>>,
+  deps: RouterDeps,
   taskQueue: string,
   reply: InboundReply,
   stop?: AbortSignal,
   restoring = true,
 ): Promise<RouteOutcome> {
+  return (await routeReplyDecided(deps, taskQueue, reply, stop, restoring)).outcome;
+}
+
+type RouterDeps = Pick<ActivityDeps, 'client' | 'logger'> & Partial<Pick<ActivityDeps, 'settings'>>;
+
+/** What routeReplyDecided did, and, once routed, what the recipient decided (the ask it answers, or why none). */
+export interface RoutedOutcome {
+  outcome: RouteOutcome;
+  routing?: ReplyRouting;
+}
+
+/** routeReply, with the recipient's decision: for a caller that tells a person what became of the reply. */
+export async function routeReplyDecided(deps: RouterDeps, taskQueue: string, reply: InboundReply, stop?: AbortSignal, restoring = true): Promise<RoutedOutcome> {
   const { client, logger } = deps;
   const recipient = client.workflow.getHandle(recipientWorkflowId(taskQueue, reply.from));
+  let routing: ReplyRouting | undefined;
   const route = () =>
     client.withDeadline(Date.now() + ROUTE_DEADLINE_MS, async () => {
-      const routing = await recipient.executeUpdate(routeReplyUpdate, { args: [reply] });
+      routing = await recipient.executeUpdate(routeReplyUpdate, { args: [reply] });
       if (routing.deliver) await handOver(client, recipient, routing.deliver);
     });
   try {
     await (stop ? client.withAbortSignal(stop, route) : route());
     repliesRouted.inc();
-    return 'routed';
+    return { outcome: 'routed', ...(routing && { routing }) };
   } catch (err) {
     if (stop?.aborted) {
       logger.info({ dedupeKey: reply.dedupeKey }, 'reply left on the queue for the next router: this one is stopping');
-      return 'returned';
+      return { outcome: 'returned' };
     }
     if (err instanceof WorkflowNotFoundError && err.workflowId === recipient.workflowId) {
       return routeToGoneRecipient(deps, taskQueue, reply, stop, restoring);
     }
     logger.warn({ dedupeKey: reply.dedupeKey, err }, 'could not hand the reply to Temporal');
     repliesNotRouted.inc({ reason: 'signal_failed' });
-    return 'failed';
+    return { outcome: 'failed' };
   }
 }
 
@@ -98,12 +112,12 @@ export async function routeReply(
  * the asks' codes and the reply routed once more; if that fails, the reply stays on the queue.
  */
 async function routeToGoneRecipient(
-  deps: Pick<ActivityDeps, 'client' | 'logger'> & Partial<Pick<ActivityDeps, 'settings'>>,
+  deps: RouterDeps,
   taskQueue: string,
   reply: InboundReply,
   stop: AbortSignal | undefined,
   restoring: boolean,
-): Promise<RouteOutcome> {
+): Promise<RoutedOutcome> {
   const { client, logger } = deps;
   const from = maskPhone(reply.from);
   let askIds: string[];
@@ -112,13 +126,13 @@ async function routeToGoneRecipient(
   } catch (err) {
     logger.warn({ dedupeKey: reply.dedupeKey, err }, 'could not list the asks of a phone without a recipient workflow; the reply stays on the queue');
     repliesNotRouted.inc({ reason: 'signal_failed' });
-    return 'failed';
+    return { outcome: 'failed' };
   }
   if (askIds.length === 0) {
     // No ask was ever sent to this phone (or its last one ended long ago): nothing to answer.
     logger.info({ dedupeKey: reply.dedupeKey, from }, 'reply from a phone with no asks; dropped');
     repliesNotRouted.inc({ reason: 'no_asks' });
-    return 'no_asks';
+    return { outcome: 'no_asks' };
   }
   repliesNotRouted.inc({ reason: 'recipient_gone' });
   logger.warn({ dedupeKey: reply.dedupeKey, from, asks: askIds.length }, "the phone's recipient workflow is gone while asks list the phone: starting it again with their codes");
@@ -127,14 +141,14 @@ async function routeToGoneRecipient(
       const { restored } = await restoreRecipient(client, deps.settings ?? DEFAULT_CODE_SETTINGS, taskQueue, reply.from, askIds);
       if (restored.length > 0) {
         logger.warn({ from, restored: restored.length }, "recipient workflow started again with its asks' codes");
-        return await routeReply(deps, taskQueue, reply, stop, false);
+        return await routeReplyDecided(deps, taskQueue, reply, stop, false);
       }
     } catch (err) {
       logger.warn({ dedupeKey: reply.dedupeKey, err }, 'could not start the recipient workflow again');
     }
   }
   logger.warn({ dedupeKey: reply.dedupeKey, from }, 'reply left on the queue until the phone\'s recipient workflow is back');
-  return 'held';
+  return { outcome: 'held' };
 }
 
 /** Only used for a restore by a router that was given no settings; the kept codes are not allocated anew. */

@@ -1,3 +1,4 @@
+import { createAskFeedActivities } from './ask-feed';
 import type { ActivityDeps } from './deps';
 import { createInboundActivities } from './inbound';
 import { createOptOutActivities } from './opt-out';
@@ -14,6 +15,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createValidationActivities(deps),
     ...createOptOutActivities(deps),
     ...createWebhookActivities(deps),
+    ...createAskFeedActivities(deps),
   };
 }
 

@@ -30,6 +30,11 @@ export function createWebhookActivities({ settings, logger }: Pick<ActivityDeps,
       }
       const secret = input.secret ?? (input.secretName === undefined ? undefined : settings.webhookSecrets?.[input.secretName]);
       if (secret === undefined) throw failure(`no webhook secret named "${input.secretName}" in this worker's settings (SMS_ASK_WEBHOOK_SECRETS)`, true);
+      // Read here, at delivery: the value never enters workflow history.
+      const authorization = input.authorizationName === undefined ? undefined : settings.webhookAuthorizations?.[input.authorizationName];
+      if (input.authorizationName !== undefined && authorization === undefined) {
+        throw failure(`no webhook authorization named "${input.authorizationName}" in this worker's settings (SMS_ASK_WEBHOOK_AUTHORIZATIONS)`, true);
+      }
 
       const body: WebhookBody = { id: input.deliveryId, type: input.type, createdAt: input.createdAt, ask: input.ask };
       const text = JSON.stringify(body);
@@ -44,6 +49,7 @@ export function createWebhookActivities({ settings, logger }: Pick<ActivityDeps,
             [SIGNATURE_HEADER]: webhookSignature(secret, Math.floor(Date.now() / 1000), text),
             [DELIVERY_HEADER]: input.deliveryId,
             [EVENT_HEADER]: input.type,
+            ...(authorization !== undefined && { authorization }),
           },
           body: text,
           // A redirect is not a delivery: the secret's receiver is the URL given.

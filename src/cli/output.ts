@@ -40,6 +40,7 @@ export function secretsOf(settings: Settings | undefined, env: NodeJS.ProcessEnv
     settings?.twilioAuthToken,
     ...(settings?.httpApiKeys ?? []).map((k) => k.key),
     ...Object.values(settings?.webhookSecrets ?? {}),
+    ...Object.values(settings?.webhookAuthorizations ?? {}),
     ...payloadKeys,
     env.AWS_SECRET_ACCESS_KEY,
     env.AWS_SESSION_TOKEN,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ActivityFailure, ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, isGrpcCancelledError, isGrpcDeadlineError } from '@temporalio/client';
 import type { Client, WorkflowExecutionInfo, WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import type { CountryCode } from 'libphonenumber-js';
 import { DEFAULT_TASK_QUEUE } from '../config';
 import { priorityKeyOf } from '../domain/ask-priority';
@@ -21,15 +22,17 @@ import type { oneWaySmsWorkflow } from '../workflows/one-way-sms';
 import type { askWorkflow } from '../workflows/ask';
 import {
   answerUpdate,
+  askFeedWorkflowId,
   askWorkflowId,
   cancelUpdate,
+  entriesAfterQuery,
   extendUpdate,
   resendUpdate,
   statusQuery,
   toAskWorkflowId,
   webhookDeliveryId,
 } from '../workflows/definitions';
-import type { AskAnswer, AskEvent, AskMemo, AskState, AskStatus, CancelRequest, OperatorAction, OptionCode } from '../workflows/definitions';
+import type { AskAnswer, AskEvent, AskFeedPage, AskMemo, AskState, AskStatus, CancelRequest, OperatorAction, OptionCode } from '../workflows/definitions';
 import type { WebhookDeliveryReport, webhookDeliveryWorkflow } from '../workflows/webhook-delivery';
 import { askSearchAttributes, initialAskSearchAttributePairs } from '../workflows/search-attributes';
 import { loadPolicyPresets } from './policy-file';
@@ -152,6 +155,21 @@ export interface PendingAsk {
 
 const STATUS_QUERY_ATTEMPTS = 3;
 
+/** What `feed` reads: entries after a cursor, and how long to wait for one. */
+export interface FeedOptions {
+  /** The cursor: the `next` of the last page, a decimal string. Default "0" (from the oldest entry kept). */
+  after?: string;
+  /** At most this many entries (1 to 500). Default 100. */
+  limit?: number;
+  /** With nothing after the cursor, wait up to this long for an entry (long poll). Default 0. */
+  waitMs?: number;
+  /** Ends the wait early (the HTTP client went away). */
+  signal?: AbortSignal;
+}
+
+/** How often a long poll of the feed asks again: an ask's end shows within this. */
+const FEED_POLL_MS = 200;
+
 /**
  * The status query, tried again when the server gave up on it. Right after a worker crashes, the
  * server still sends queries for the workflows it had cached to that worker's own queue and, after
@@ -252,6 +270,46 @@ export class SmsAskClient {
       priority: { priorityKey: priorityKeyOf(request.priority) },
     });
     return { askId, entitlement: input.entitlement, created: true };
+  }
+
+  /**
+   * The ended asks of this task queue (those started with `feed: true`), in the order they ended,
+   * strictly after the cursor. Before the first such ask has ended there is no feed yet: an empty page.
+   */
+  async feed({ after = '0', limit = 100, waitMs = 0, signal }: FeedOptions = {}): Promise<AskFeedPage> {
+    const handle = this.client.workflow.getHandle(askFeedWorkflowId(this.taskQueue));
+    const until = Date.now() + waitMs;
+    for (;;) {
+      let page: AskFeedPage;
+      try {
+        page = await handle.query(entriesAfterQuery, after, limit);
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+        page = { entries: [], next: after, gap: false };
+      }
+      const left = until - Date.now();
+      if (page.entries.length > 0 || page.gap || left <= 0 || signal?.aborted) return page;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, Math.min(FEED_POLL_MS, left));
+        signal?.addEventListener('abort', done);
+      });
+    }
+  }
+
+  /** Whether a worker polled this task queue for workflow tasks within `withinMs` (Temporal keeps the pollers it saw lately). */
+  async workerPolling(withinMs = 60_000): Promise<boolean> {
+    const { pollers } = await this.client.workflowService.describeTaskQueue({
+      namespace: this.client.options.namespace,
+      taskQueue: { name: this.taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    });
+    const since = Date.now() - withinMs;
+    return (pollers ?? []).some((p) => Number(String(p.lastAccessTime?.seconds ?? 0)) * 1000 >= since);
   }
 
   /** Waits for the ask to end and returns its final state. */

@@ -52,6 +52,8 @@ export const askRequestSchema = z
      * as a child workflow takes the priority of the child's start options instead.
      */
     priority: askPrioritySchema.optional(),
+    /** Append the ask's end (any outcome, without codes) to the ended-asks feed (GET /v1/asks/feed). Default false. */
+    feed: z.boolean().optional(),
   })
   .strict();
 
@@ -102,6 +104,8 @@ export interface NormalizedAsk {
   callback?: NormalizedCallback;
   /** Absent in asks started before budgets: the defaults apply. */
   spend?: AskSpend;
+  /** The ask's end goes to the ended-asks feed; absent (never false), so asks without it keep their old input. */
+  feed?: true;
 }
 
 export function normalizeAskRequest(request: unknown, options: NormalizeOptions): NormalizedAsk {
@@ -182,6 +186,7 @@ export function normalizeAskRequest(request: unknown, options: NormalizeOptions)
     context: req.context,
     ...(callback && { callback }),
     spend: { askSegmentBudget: spend.askSegmentBudget, maxSmsSegments: spend.maxSmsSegments },
+    ...(req.feed === true && { feed: true as const }),
   };
 }
 

@@ -19,6 +19,12 @@ export const callbackSchema = z
     secret: z.string().min(16, 'at least 16 characters').max(200).optional(),
     /** The name of a secret in the deployment's webhookSecrets. Default: the deployment's default secret. */
     secretName: z.string().min(1).max(64).optional(),
+    /**
+     * The name of an entry of the deployment's webhookAuthorizations (SMS_ASK_WEBHOOK_AUTHORIZATIONS):
+     * each delivery carries `Authorization: <its value>`, which the worker reads as it delivers, so the
+     * value never enters workflow history. Default: no Authorization header.
+     */
+    authorization: z.string().min(1).max(64).optional(),
     /** Which events to send. Default ["ended"]. */
     events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(WEBHOOK_EVENTS.length).optional(),
   })
@@ -31,6 +37,8 @@ export interface NormalizedCallback {
   url: string;
   secret?: string;
   secretName?: string;
+  /** The name of the Authorization value (in the worker's webhookAuthorizations) each delivery carries. */
+  authorization?: string;
   events: WebhookEvent[];
   /** How long each delivery is retried before it is given up, in milliseconds. */
   retryForMs: number;
@@ -87,6 +95,8 @@ export interface WebhookDefaults {
   /** Names of the secrets the deployment holds. */
   secretNames: string[];
   defaultSecretName?: string;
+  /** Names of the Authorization values the deployment holds (webhookAuthorizations). Default none. */
+  authorizationNames?: string[];
   retryForMs: number;
   /** http:// callbacks to loopback hosts are accepted (SMS_ASK_WEBHOOK_ALLOW_HTTP_LOOPBACK). Default false: https only. */
   allowHttpLoopback?: boolean;
@@ -117,7 +127,14 @@ export function resolveCallback(
     problems.push('callback.secretName: give secret or secretName, not both');
     return undefined;
   }
-  if (request.secret !== undefined) return { url: request.url, secret: request.secret, events, retryForMs };
+  if (request.authorization !== undefined && defaults && !(defaults.authorizationNames ?? []).includes(request.authorization)) {
+    const names = defaults.authorizationNames ?? [];
+    const known = names.length ? `the deployment has ${names.join(', ')}` : 'the deployment has none (SMS_ASK_WEBHOOK_AUTHORIZATIONS)';
+    problems.push(`callback.authorization: no webhook authorization named "${request.authorization}"; ${known}`);
+    return undefined;
+  }
+  const authorization = request.authorization === undefined ? {} : { authorization: request.authorization };
+  if (request.secret !== undefined) return { url: request.url, secret: request.secret, ...authorization, events, retryForMs };
   const secretName = request.secretName ?? defaultSecretName;
   if (secretName === undefined) {
     problems.push('callback.secret: give secret or secretName; the deployment has no default webhook secret (SMS_ASK_WEBHOOK_SECRETS)');
@@ -128,5 +145,5 @@ export function resolveCallback(
     problems.push(`callback.secretName: no webhook secret named "${secretName}"; ${known}`);
     return undefined;
   }
-  return { url: request.url, secretName, events, retryForMs };
+  return { url: request.url, secretName, ...authorization, events, retryForMs };
 }

@@ -26,7 +26,10 @@ export interface InboundReply {
   sentAt?: string;
   /** Dedupe key: inboundMessageId, else SNS MessageId, else SQS MessageId. */
   dedupeKey: string;
-  format: InboundFormat;
+  /** `api`: injected through the HTTP API (POST /v1/replies), not received from SQS. */
+  format: InboundFormat | 'api';
+  /** The API key that injected the reply; only with format `api`. */
+  injectedBy?: string;
 }
 
 /** What SQS says about the message beside its body. */
@@ -35,7 +38,7 @@ export interface InboundStamps {
   sqsSentTimestamp?: string;
 }
 
-export type InboundParseResult = { ok: true; reply: InboundReply } | { ok: false; reason: string };
+export type InboundParseResult = { ok: true; reply: InboundReply & { format: InboundFormat } } | { ok: false; reason: string };
 
 export interface InboundLimits {
   /** Largest messageBody, in UTF-8 bytes. Default 1,600 (the maxReplyBytes setting). */
@@ -186,7 +189,7 @@ function parseTwoWayPayload(
   }
   const snsMessageId = envelope?.snsMessageId;
 
-  const reply: InboundReply = {
+  const reply: InboundReply & { format: InboundFormat } = {
     from,
     body: p.messageBody,
     dedupeKey: p.inboundMessageId ?? snsMessageId ?? sqsMessageId,

@@ -64,6 +64,9 @@ export function buildOpenApiDocument(operations: readonly Operation[], options: 
       if (op.scope === 'operate') responses['403'] = errorResponse("The API key's scope is read; this needs operate");
       if (op.id === 'listPendingAsks') responses['403'] = errorResponse('codes=true needs an API key with the codes scope');
     }
+    if (op.id === 'injectReply') {
+      responses['403'] = errorResponse(`injected_replies_disabled: the deployment does not set SMS_ASK_HTTP_ALLOW_INJECTED_REPLIES=true${options.secured ? "; or the key's scope is read" : ''}`);
+    }
     if (op.onAsk) {
       responses['404'] = errorResponse('No ask with this id');
       responses['409'] = errorResponse("The ask has ended, or the workflow refused the change: its reason");

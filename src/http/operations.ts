@@ -2,17 +2,20 @@
  * The HTTP API, one entry per operation: its path, scope, input schemas, documented responses and
  * handler. The server registers these and the OpenAPI document is built from the same entries.
  */
+import { randomUUID } from 'node:crypto';
 import type { SNSClient } from '@aws-sdk/client-sns';
+import type { RoutedOutcome } from '../activities/inbound';
 import type { z } from 'zod';
 import type { SmsAskClient } from '../client/sms-ask-client';
 import type { Settings } from '../config';
+import type { InboundReply } from '../domain/inbound-message';
 import { normalizeRecipientPhone } from '../domain/phone';
 import { askRequestSchema } from '../domain/ask-request';
 import type { AskState } from '../workflows/definitions';
 import { toAskWorkflowId } from '../workflows/definitions';
 import { allows } from './auth';
 import type { Caller, Scope } from './auth';
-import { HttpError } from './errors';
+import { HttpError, invalidRequest } from './errors';
 import {
   actionBody,
   answerBody,
@@ -22,8 +25,14 @@ import {
   endedListSchema,
   endedQuery,
   extendBody,
+  FEED_MAX_WAIT_SECONDS,
+  feedQuery,
+  feedSchema,
+  healthSchema,
   pendingListSchema,
   pendingQuery,
+  replyBody,
+  replyOutcomeSchema,
   resultQuery,
   smsBody,
   smsSentSchema,
@@ -74,6 +83,8 @@ export interface Operation<P = unknown, Q = unknown, B = unknown> {
   responses: Record<number, ResponseDoc>;
   /** The operation acts on one ask: a 404 and a 409 are possible. */
   onAsk?: boolean;
+  /** The longest a long poll may hold the connection, in milliseconds; Temporal's deadline is extended by it. Default 0. */
+  longPollMs?: number;
   handle(ctx: OperationContext<P, Q, B>): Promise<OperationResult>;
 }
 
@@ -81,7 +92,12 @@ export interface OperationDeps {
   settings: Settings;
   asks: SmsAskClient;
   sns: SNSClient;
+  /** Routes a reply as one from SQS is routed (routeReplyDecided). */
+  routeReply: (reply: InboundReply) => Promise<RoutedOutcome>;
 }
+
+/** How long an injected reply's answer is looked for in its ask's state before the reply is reported as handed over. */
+const INJECTED_ANSWER_CHECK_MS = 5_000;
 
 const define = <P, Q, B>(op: Operation<P, Q, B>) => op as unknown as Operation;
 
@@ -89,8 +105,8 @@ const define = <P, Q, B>(op: Operation<P, Q, B>) => op as unknown as Operation;
 export function askPath(askId: string): string {
   const id = toAskWorkflowId(askId);
   const entitlement = id.slice('ask/'.length);
-  // /asks/pending and /asks/ended are listings; such an entitlement goes by its full id.
-  return `${API_PREFIX}/asks/${encodeURIComponent(['pending', 'ended'].includes(entitlement) ? id : entitlement)}`;
+  // /asks/pending, /asks/ended and /asks/feed are listings; such an entitlement goes by its full id.
+  return `${API_PREFIX}/asks/${encodeURIComponent(['pending', 'ended', 'feed'].includes(entitlement) ? id : entitlement)}`;
 }
 
 /** The operations on one ask, which a started ask links to. */
@@ -98,13 +114,35 @@ const ASK_OPERATIONS = ['getAsk', 'getAskResult', 'answerAsk', 'extendAsk', 'res
 
 const ok = (body: unknown, status = 200): OperationResult => ({ status, body });
 
+/**
+ * What the ask made of an injected reply that its recipient routed to it: the phone's answer, or
+ * why not (the ask ended first, or the phone had answered already).
+ */
+async function injectedAnswer(asks: SmsAskClient, phone: string, askId: string, optionIndex: number, code: string | undefined) {
+  const until = Date.now() + INJECTED_ANSWER_CHECK_MS;
+  for (;;) {
+    const state = await asks.status(askId);
+    const option = state.options[optionIndex];
+    const matched = { askId, entitlement: state.entitlement, option, optionIndex };
+    const answer = state.recipients.find((r) => r.phone === phone)?.answer;
+    if (answer && answer.optionIndex === optionIndex && answer.code === code) {
+      const more = state.status === 'waiting' ? '; the ask waits for more answers' : '';
+      return { outcome: 'answered', ...matched, message: `Answered ${option} for ${askId}, as ${phone}${more}.` };
+    }
+    if (answer) return { outcome: 'refused', ...matched, message: `Refused: ${phone} had already answered ${answer.option}.` };
+    if (state.status !== 'waiting') return { outcome: 'refused', ...matched, message: `Refused: the ask had already ended (${state.status}).` };
+    if (Date.now() >= until) return { outcome: 'answered', ...matched, message: `Handed to ${askId} as ${option}; the ask has not recorded it yet.` };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** The state as the caller may see it: live reply codes only for a key with the codes scope (codes are for the phone). */
 function shown(state: AskState, caller: Caller): AskState {
   if (allows(caller, 'codes')) return state;
   return { ...state, recipients: state.recipients.map((r) => ({ ...r, codes: [] })) };
 }
 
-export function buildOperations({ settings, asks }: OperationDeps): Operation[] {
+export function buildOperations({ settings, asks, routeReply }: OperationDeps): Operation[] {
   return [
     define({
       id: 'startAsk',
@@ -162,6 +200,23 @@ export function buildOperations({ settings, asks }: OperationDeps): Operation[] 
       },
     }),
     define({
+      id: 'getAskFeed',
+      method: 'GET',
+      path: `${API_PREFIX}/asks/feed`,
+      tag: 'asks',
+      scope: 'read',
+      summary: 'Asks started with feed: true, in the order they ended, after a cursor; waits up to `wait` seconds for one (long poll)',
+      description:
+        'Each entry has a seq; pass the page\'s `next` as `after` next time. No reply codes. At least the latest 1,000 entries are kept ' +
+        '(fewer when their contexts are very large); `gap` says entries after the cursor were dropped before they were read.',
+      query: feedQuery,
+      longPollMs: FEED_MAX_WAIT_SECONDS * 1000,
+      responses: { 200: { description: 'The entries after the cursor (none after `wait` seconds: an empty list)', schema: feedSchema } },
+      async handle({ query, signal }) {
+        return ok(await asks.feed({ after: query.after ?? '0', limit: query.limit ?? 100, waitMs: (query.wait ?? 0) * 1000, signal }));
+      },
+    }),
+    define({
       id: 'getAsk',
       method: 'GET',
       path: `${API_PREFIX}/asks/{id}`,
@@ -185,6 +240,7 @@ export function buildOperations({ settings, asks }: OperationDeps): Operation[] 
       summary: 'The result of an ask, waiting up to `wait` seconds for it to end (long poll)',
       params: askIdParams,
       query: resultQuery(settings.httpMaxWaitSeconds),
+      longPollMs: settings.httpMaxWaitSeconds * 1000,
       responses: {
         200: { description: 'The ask has ended: its final state', schema: askStateSchema },
         202: { description: 'Still waiting after `wait` seconds; ask again', schema: waitingSchema },
@@ -255,6 +311,54 @@ export function buildOperations({ settings, asks }: OperationDeps): Operation[] 
       async handle({ params, body, caller }): Promise<OperationResult> {
         const state: AskState = await asks.cancel(params.id, { by: caller.name, reason: body.reason });
         return ok(shown(state, caller));
+      },
+    }),
+    define({
+      id: 'injectReply',
+      method: 'POST',
+      path: `${API_PREFIX}/replies`,
+      tag: 'operators',
+      scope: 'operate',
+      summary: "A reply taken as if the phone had texted it, routed like an SMS (codes, guess limits, feedback SMS); the ask's log names the API key",
+      description: 'Only where SMS_ASK_HTTP_ALLOW_INJECTED_REPLIES=true; elsewhere 403 injected_replies_disabled.',
+      body: replyBody,
+      example: { from: '+12065550142', text: '1418' },
+      responses: { 200: { description: 'What became of the reply: answered, or refused and why', schema: replyOutcomeSchema } },
+      async handle({ body, caller }) {
+        if (!settings.httpAllowInjectedReplies) {
+          throw new HttpError(
+            403,
+            'injected_replies_disabled',
+            'Injected replies are turned off on this deployment; set SMS_ASK_HTTP_ALLOW_INJECTED_REPLIES=true to let operate keys post replies for a phone.',
+          );
+        }
+        let from: string;
+        try {
+          from = normalizeRecipientPhone(body.from, settings.defaultCountry);
+        } catch (err) {
+          throw invalidRequest([{ field: 'from', message: (err as Error).message }]);
+        }
+        const dedupeKey = `api/${randomUUID()}`;
+        const routed = await routeReply({ from, body: body.text, dedupeKey, format: 'api', injectedBy: caller.name });
+        if (routed.outcome === 'no_asks') return ok({ outcome: 'refused', message: `No open ask was sent to ${from}.` });
+        if (routed.outcome !== 'routed') {
+          throw new HttpError(503, 'unavailable', "Temporal did not take the reply (the phone's recipient workflow did not answer); try again shortly.", undefined, { 'retry-after': '5' });
+        }
+        const delivery = routed.routing?.deliver;
+        if (!delivery) return ok({ outcome: 'refused', message: `Refused: ${routed.routing?.refused ?? 'the reply answers no ask'}.` });
+        return ok(await injectedAnswer(asks, from, delivery.askId, delivery.reply.optionIndex, delivery.reply.code));
+      },
+    }),
+    define({
+      id: 'getHealth',
+      method: 'GET',
+      path: `${API_PREFIX}/health`,
+      tag: 'keys',
+      scope: 'read',
+      summary: 'Whether a worker polls the task queue (seen by Temporal within the last minute): asks started now will be carried out',
+      responses: { 200: { description: 'The task queue and whether a worker polls it', schema: healthSchema } },
+      async handle() {
+        return ok({ workerPolling: await asks.workerPolling(), taskQueue: settings.taskQueue });
       },
     }),
     define({

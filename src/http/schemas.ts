@@ -75,6 +75,22 @@ export function resultQuery(maxWaitSeconds: number) {
     .strict();
 }
 
+export const FEED_MAX_WAIT_SECONDS = 20;
+
+export const feedQuery = z
+  .object({
+    after: z.string().regex(/^\d{1,15}$/, 'a cursor: the `next` of the last page').optional().describe('Entries strictly after this cursor; default 0 (from the oldest entry kept)'),
+    limit: z.coerce.number().int().min(1).max(500).optional().describe('At most this many entries; default 100'),
+    wait: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(FEED_MAX_WAIT_SECONDS)
+      .optional()
+      .describe(`With nothing after the cursor, seconds to wait for an entry (long poll); default 0, at most ${FEED_MAX_WAIT_SECONDS}`),
+  })
+  .strict();
+
 export const answerBody = z.object({ option: z.string().trim().min(1).max(200).describe('An option label (any case) or its 1-based number'), reason }).strict();
 export const actionBody = z.object({ reason }).strict();
 export const extendBody = z
@@ -94,6 +110,13 @@ export const smsBody = z
       .min(1)
       .max(SNS_SMS_MAX_BYTES)
       .refine((m) => utf8ByteLength(m) <= SNS_SMS_MAX_BYTES, `at most ${SNS_SMS_MAX_BYTES} bytes (SNS's limit)`),
+  })
+  .strict();
+
+export const replyBody = z
+  .object({
+    from: z.string().min(1).max(40).describe('The phone the reply is taken as from, E.164 or as the default country writes it'),
+    text: z.string().min(1).max(1600).describe('The reply as the person would text it, e.g. 1418'),
   })
   .strict();
 
@@ -123,6 +146,7 @@ const answerSchema = z.object({
   by: z.string(),
   at: z.string(),
   code: z.string().optional(),
+  injectedBy: z.string().optional().describe('An SMS answer injected through POST /v1/replies: the API key\'s name'),
 });
 const eventSchema = z.object({
   at: z.string(),
@@ -201,6 +225,38 @@ export const endedListSchema = z.object({
     }),
   ),
   next: z.string().optional().describe('There are more: pass it as `after` for the next page'),
+});
+
+export const feedSchema = z.object({
+  entries: z.array(
+    z.object({
+      seq: z.number().int().describe('The entry\'s place in the feed'),
+      askId: z.string(),
+      entitlement: z.string(),
+      status: z.enum(['answered', 'timed_out', 'cancelled', 'unreachable', 'undecided']),
+      answer: answerSchema.omit({ code: true }).optional().describe('Absent when nothing answered; never a reply code'),
+      question: z.string(),
+      options: z.array(z.string()),
+      context: z.record(z.string(), z.unknown()),
+      endedAt: z.string(),
+    }),
+  ),
+  next: z.string().describe('Pass as `after` next time; equals `after` when there is nothing new'),
+  gap: z.boolean().describe('Entries after `after` were dropped (retention) before they were read'),
+});
+
+export const replyOutcomeSchema = z.object({
+  outcome: z.enum(['answered', 'refused']).describe('answered: taken as the phone\'s answer to the ask; refused: it answers nothing (wrong code, expired, locked, no ask …)'),
+  askId: z.string().optional().describe('When the reply matched an ask'),
+  entitlement: z.string().optional(),
+  option: z.string().optional(),
+  optionIndex: z.number().int().optional(),
+  message: z.string().describe('What became of the reply, for a person'),
+});
+
+export const healthSchema = z.object({
+  workerPolling: z.boolean().describe('A worker polled the task queue within the last minute'),
+  taskQueue: z.string(),
 });
 
 export const smsSentSchema = z.object({

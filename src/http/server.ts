@@ -12,7 +12,7 @@ import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { routeReply } from '../activities/inbound';
+import { routeReply, routeReplyDecided } from '../activities/inbound';
 import { SmsAskClient } from '../client/sms-ask-client';
 import { spendLimits, webhookDefaults } from '../config';
 import type { Settings } from '../config';
@@ -91,7 +91,13 @@ export async function createHttpServer({ settings, client, sns, logger, version 
     webhooks: webhookDefaults(settings),
     spend: spendLimits(settings),
   });
-  const operations = buildOperations({ settings, asks, sns });
+  const injectLogger = logger.child({ component: 'injected-replies' });
+  const operations = buildOperations({
+    settings,
+    asks,
+    sns,
+    routeReply: (reply) => routeReplyDecided({ client, logger: injectLogger, settings }, settings.taskQueue, reply),
+  });
   const openapi = buildOpenApiDocument(operations, {
     version,
     secured: !auth.open,
@@ -208,8 +214,7 @@ export async function createHttpServer({ settings, client, sns, logger, version 
           if (!reply.raw.writableFinished) gone.abort();
         });
         // Never an endless wait on a worker that is down or stuck: a 503 the client can retry.
-        const waitMs = op.id === 'getAskResult' ? settings.httpMaxWaitSeconds * 1000 : 0;
-        const result = await client.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS + waitMs, () =>
+        const result = await client.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS + (op.longPollMs ?? 0), () =>
           op.handle({ params, query, body, caller, signal: gone.signal }),
         );
         return reply.code(result.status).send(result.body);

@@ -235,7 +235,12 @@ export class AskLog {
     }
     const option = this.state.options[reply.optionIndex];
     const body = clipText(reply.body, MAX_LOGGED_REPLY_CHARS);
-    this.record(at, 'reply_received', { phone: reply.phone, detail: `"${body}"${reply.code ? ` (code ${reply.code})` : ''}` });
+    const injected = reply.injectedBy === undefined ? '' : `, injected through the HTTP API by ${reply.injectedBy}`;
+    this.record(at, 'reply_received', {
+      phone: reply.phone,
+      ...(reply.injectedBy !== undefined && { by: reply.injectedBy }),
+      detail: `"${body}"${reply.code ? ` (code ${reply.code})` : ''}${injected}`,
+    });
     if (this.state.status !== 'waiting') {
       this.record(at, 'reply_ignored', { phone: reply.phone, detail: `the ask is already ${this.state.status}` });
       this.outbox.push({ kind: 'feedback', to: reply.phone, feedback: 'expired', values: { question: this.state.question } });
@@ -251,7 +256,13 @@ export class AskLog {
       this.record(at, 'reply_ignored', { phone: reply.phone, detail: `already answered ${recipient.answer.option}` });
       return true;
     }
-    recipient.answer = { option, optionIndex: reply.optionIndex, at: at.toISOString(), ...(reply.code && { code: reply.code }) };
+    recipient.answer = {
+      option,
+      optionIndex: reply.optionIndex,
+      at: at.toISOString(),
+      ...(reply.code && { code: reply.code }),
+      ...(reply.injectedBy !== undefined && { injectedBy: reply.injectedBy }),
+    };
     const values = { chosen_option: option, question: this.state.question, reply_code: reply.code ?? '' };
     this.outbox.push({ kind: 'feedback', to: reply.phone, feedback: 'success', values });
     if (this.state.policy.responders !== 'any') this.record(at, 'voted', { phone: reply.phone, detail: option });
@@ -373,7 +384,8 @@ export class AskLog {
     if (decided) {
       const optionIndex = counts.indexOf(best);
       const last = this.state.recipients.filter((r) => r.answer?.optionIndex === optionIndex).sort((a, b) => a.answer!.at.localeCompare(b.answer!.at)).pop()!;
-      this.answer(at, { option: this.state.options[optionIndex]!, optionIndex, via: 'sms', by: last.phone, code: last.answer!.code });
+      const { code, injectedBy } = last.answer!;
+      this.answer(at, { option: this.state.options[optionIndex]!, optionIndex, via: 'sms', by: last.phone, code, ...(injectedBy !== undefined && { injectedBy }) });
       return;
     }
     if (answers.length + open + toCome === 0) {
@@ -400,10 +412,12 @@ export class AskLog {
 
   private answer(at: Date, answer: Omit<NonNullable<AskState['answer']>, 'at'>, detail?: string, outcome?: string): void {
     this.state.answer = { ...answer, at: at.toISOString() };
-    const how = `${answer.option} (${answer.via}${answer.via === 'default' ? '' : ` by ${answer.by}`})`;
+    const injected = answer.injectedBy === undefined ? '' : `, injected by ${answer.injectedBy}`;
+    const how = `${answer.option} (${answer.via}${answer.via === 'default' ? '' : ` by ${answer.by}`}${injected})`;
     this.record(at, 'answered', {
       ...(answer.via === 'sms' && { phone: answer.by }),
       ...(answer.via === 'manual' && { by: answer.by }),
+      ...(answer.injectedBy !== undefined && { by: answer.injectedBy }),
       detail: detail ? `${how}: ${detail}` : how,
     });
     const by = answer.via === 'sms' ? this.voters(answer.optionIndex).map(maskPhoneForSms).join(', ') : answer.by;

@@ -34,7 +34,7 @@ import {
   resendUpdate,
   statusQuery,
 } from './definitions';
-import type { AskMemo, AskRequest, AskState, AskWorkflowInput, NormalizedAsk } from './definitions';
+import type { AskMemo, AskRequest, AskState, AskWorkflowInput, EndedAskRecord, NormalizedAsk } from './definitions';
 import { askSearchAttributePairs } from './search-attributes';
 
 
@@ -64,6 +64,13 @@ const { validateAsk } = proxyLocalActivities<MainActivities>({ startToCloseTimeo
 const { isPhoneOptedOut } = proxyActivities<MainActivities>({
   startToCloseTimeout: '20s',
   retry: { initialInterval: '1s', maximumInterval: '5s', maximumAttempts: 3 },
+});
+
+// Retried for a while: the feed's reader must see every end, and the feed drops a repeat by ask id.
+const { recordAskEnded } = proxyActivities<MainActivities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '1h',
+  retry: { initialInterval: '1s', maximumInterval: '1m' },
 });
 
 // Bounded: a permanent SNS error fails fast; a long outage must not keep the ask from timing out.
@@ -257,6 +264,8 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
       await Promise.all([
         ...[...registered].filter((phone) => !freed.has(phone)).map((phone) => signalQuietly(recipientWorkflowId(taskQueue, phone), { askId: workflowId })),
         webhooks.ended(ask.state),
+        // Only asks started with `feed`: the others replay as they ran, without this activity.
+        ...(input.feed === true ? [recordInFeed(taskQueue, ask.state)] : []),
       ]);
       // Replies that raced the end get their "expired" feedback before the workflow closes.
       while (ask.outbox.length > 0 || !allHandlersFinished()) {
@@ -266,6 +275,38 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
     });
   }
   return ask.state;
+}
+
+/** Appends the ended ask, without codes, to the task queue's feed; a failure is logged, never the ask's. */
+async function recordInFeed(taskQueue: string, state: AskState): Promise<void> {
+  // Only a send that reached nobody ends an ask without a status; for the feed's reader it is unreachable.
+  const status = state.status === 'waiting' ? 'unreachable' : state.status;
+  const answer = state.answer;
+  const record: EndedAskRecord = {
+    askId: state.askId,
+    entitlement: state.entitlement,
+    status,
+    // Field by field: a reply code must never reach the feed.
+    ...(answer && {
+      answer: {
+        option: answer.option,
+        optionIndex: answer.optionIndex,
+        via: answer.via,
+        by: answer.by,
+        at: answer.at,
+        ...(answer.injectedBy !== undefined && { injectedBy: answer.injectedBy }),
+      },
+    }),
+    question: state.question,
+    options: state.options,
+    context: state.context,
+    endedAt: state.endedAt ?? new Date().toISOString(),
+  };
+  try {
+    await recordAskEnded({ taskQueue, record });
+  } catch (err) {
+    log.error('the ended ask was not recorded in the feed', { error: causeMessage(err) });
+  }
 }
 
 /** Sends what the ask's rules queued, and records how each send went. */

@@ -35,6 +35,8 @@ export interface AskAnswer {
   by: string;
   at: string;
   code?: string;
+  /** An SMS answer that was injected through the HTTP API (POST /v1/replies): the API key's name. */
+  injectedBy?: string;
 }
 
 export interface OptionCode {
@@ -48,6 +50,8 @@ export interface RecipientAnswer {
   optionIndex: number;
   at: string;
   code?: string;
+  /** The reply was injected through the HTTP API by this API key. */
+  injectedBy?: string;
 }
 
 export interface RecipientState {
@@ -142,6 +146,8 @@ export interface RoutedReply {
   body: string;
   dedupeKey: string;
   receivedAt: string;
+  /** The reply was injected through the HTTP API by this API key, not received as an SMS. */
+  injectedBy?: string;
 }
 
 export interface ManualAnswer {
@@ -290,6 +296,8 @@ export const registerUpdate = defineUpdate<OptionCode[], [Registration]>('regist
  */
 export interface ReplyRouting {
   deliver?: ReplyDelivery;
+  /** Without `deliver`: why the reply answers nothing (absent from recipients older than it). */
+  refused?: string;
 }
 
 /**
@@ -365,6 +373,49 @@ export const leaseSegmentsUpdate = defineUpdate<SegmentLease, [SegmentLeaseReque
 /** The workflow that holds a task queue's segment budget for one UTC day. */
 export function dailySpendWorkflowId(taskQueue: string, day: string): string {
   return `${taskQueue}/spend/${day}`;
+}
+
+// ---- ended-asks feed ----------------------------------------------------------------------------
+
+/** An ended ask as the feed keeps it: the outcome, never the reply codes. */
+export interface EndedAskRecord {
+  askId: string;
+  entitlement: string;
+  status: Exclude<AskStatus, 'waiting'>;
+  /** Without its code. */
+  answer?: Omit<AskAnswer, 'code'>;
+  question: string;
+  options: string[];
+  context: Record<string, unknown>;
+  endedAt: string;
+}
+
+export interface AskFeedEntry extends EndedAskRecord {
+  /** 1, 2, 3 … in the order the asks ended; the readers' cursor. */
+  seq: number;
+}
+
+/** Carried across continue-as-new. */
+export interface AskFeedInput {
+  entries?: AskFeedEntry[];
+  /** The seq the next entry gets. Default 1. */
+  nextSeq?: number;
+}
+
+/** One page of the feed: `next` is the cursor to pass next time; `gap`: entries after the cursor were dropped unread. */
+export interface AskFeedPage {
+  entries: AskFeedEntry[];
+  next: string;
+  gap: boolean;
+}
+
+export const askEndedRecordSignal = defineSignal<[EndedAskRecord]>('askEndedRecord');
+/** Entries after the cursor (a seq, as a decimal string; "0": from the oldest kept), at most `limit`. */
+export const entriesAfterQuery = defineQuery<AskFeedPage, [string, number]>('entriesAfter');
+
+/** One feed per task queue, so that two deployments sharing a namespace keep their own. */
+export function askFeedWorkflowId(taskQueue: string): string {
+  return `ask-feed/${taskQueue}`;
 }
 
 /** A one-way SMS (no reply expected), sent through the SMS queue; its history is the audit record. */

@@ -5,3 +5,4 @@ export { inboundPollerWorkflow } from './inbound-poller';
 export { webhookDeliveryWorkflow } from './webhook-delivery';
 export { dailySpendWorkflow } from './daily-spend';
 export { oneWaySmsWorkflow } from './one-way-sms';
+export { askFeedWorkflow } from './ask-feed';

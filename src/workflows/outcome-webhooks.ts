@@ -60,6 +60,7 @@ export class OutcomeWebhooks {
       url: callback.url,
       ...(callback.secret !== undefined && { secret: callback.secret }),
       ...(callback.secretName !== undefined && { secretName: callback.secretName }),
+      ...(callback.authorization !== undefined && { authorizationName: callback.authorization }),
       retryForMs: callback.retryForMs,
       createdAt: new Date().toISOString(),
       ask: withoutCodes(state),

@@ -52,6 +52,29 @@ export interface GuessNotice {
   detail: string;
 }
 
+/** Why a decision answers no ask, for whoever injected the reply; undefined for an answer. */
+export function refusalOf(decision: RouteDecision | undefined): string | undefined {
+  switch (decision?.kind) {
+    case undefined:
+      return 'the reply could not be routed';
+    case 'answer':
+      return undefined;
+    case 'duplicate':
+      return decision.delivery ? undefined : 'a repeat of a reply already taken';
+    case 'confirm_opt_out':
+      return `an opt-out keyword (${decision.keyword}): it counts once SNS lists the number as opted out`;
+    case 'feedback':
+      if (decision.feedback === 'expired') return `that code's question has already closed: "${decision.values.question ?? ''}"`;
+      if (decision.feedback === 'help') return 'a request for help (the phone is sent its open codes)';
+      // Never the open codes: whoever injected the reply may not be allowed to see them.
+      return 'not an open code of this phone (the phone is sent the failure feedback)';
+    case 'throttled':
+      return `a wrong code: ${decision.notices.map((n) => n.detail).join('; ')}`;
+    case 'ignore':
+      return decision.why;
+  }
+}
+
 export class RecipientBook {
   private readonly state: RecipientWorkflowState;
   private readonly seen: Set<string>;
@@ -199,6 +222,7 @@ export class RecipientBook {
           body: clipText(reply.body, MAX_LOGGED_REPLY_CHARS),
           dedupeKey: reply.dedupeKey,
           receivedAt: at.toISOString(),
+          ...(reply.injectedBy !== undefined && { injectedBy: reply.injectedBy }),
         },
       };
     }

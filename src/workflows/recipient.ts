@@ -26,7 +26,7 @@ import {
 } from './definitions';
 import type { RecipientInput, RecipientNotice, ReplyRouting } from './definitions';
 import { workflowMetrics } from './metrics-sink';
-import { RecipientBook } from './recipient-book';
+import { RecipientBook, refusalOf } from './recipient-book';
 import type { FeedbackDecision, RouteDecision } from './recipient-book';
 import { smsActivities } from './sms-activities';
 
@@ -73,7 +73,8 @@ export async function recipientWorkflow(input: RecipientInput): Promise<void> {
   setHandler(routeReplyUpdate, (reply): ReplyRouting => {
     lastActivityAt = Date.now();
     const decision = phone.decide(reply);
-    if (!decision) return {};
+    const refused = refusalOf(decision);
+    if (!decision) return { refused: refused! };
     if (decision.kind === 'answer') {
       const delivery = { askId: decision.askId, reply: decision.reply };
       book.handOver(delivery, new Date());
@@ -86,7 +87,7 @@ export async function recipientWorkflow(input: RecipientInput): Promise<void> {
       return { deliver: decision.delivery };
     }
     todo.push({ decision, dedupeKey: reply.dedupeKey });
-    return {};
+    return refused === undefined ? {} : { refused };
   });
   setHandler(replyUndeliveredSignal, ({ askId, dedupeKey }) => {
     lastActivityAt = Date.now();

@@ -16,6 +16,8 @@ export interface WebhookDeliveryInput {
   url: string;
   secret?: string;
   secretName?: string;
+  /** The name of the Authorization header value the worker adds (webhookAuthorizations); never the value. */
+  authorizationName?: string;
   retryForMs: number;
   createdAt: string;
   ask: AskState;

@@ -6,5 +6,6 @@ export {
   webhookDeliveryWorkflow,
   dailySpendWorkflow,
   oneWaySmsWorkflow,
+  askFeedWorkflow,
 } from '../../src/workflows';
 export { ransomwareContainmentPlaybook } from '../../examples/playbook-workflow';
