@@ -103,7 +103,7 @@ def getIntegrationContext():
 def setIntegrationContext(context):
     with _lock:
         _state['integration_context'] = json.loads(json.dumps(context))
-    _record('setIntegrationContext', context=context)
+    _record('setIntegrationContext', context=json.loads(json.dumps(context)))
     if _state.get('on_context_saved'):
         _state['on_context_saved'](context)
 

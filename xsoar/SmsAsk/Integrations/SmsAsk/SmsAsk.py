@@ -538,7 +538,7 @@ def run_webhook_listener(params):
     watcher = threading.Thread(target=lambda: (STOP.wait(), server.shutdown()), daemon=True)
     watcher.start()
     try:
-        server.serve_forever(poll_interval=0.5)
+        server.serve_forever(poll_interval=0.2)
     finally:
         server.server_close()
 
