@@ -1,5 +1,6 @@
 """The integration's commands: arguments to sms-ask requests, answers to context, and test-module's messages."""
 import socket
+import threading
 
 import demistomock as demisto
 from conftest import context_of, entries, run_main
@@ -198,3 +199,20 @@ def test_a_missing_api_key_says_where_to_set_it(sms_ask, api, params):
     params['apiKey'] = {}
     out = run(sms_ask, 'test-module', {}, params)
     assert out[0]['Type'] == 4 and 'API key' in out[0]['Contents']
+
+
+def test_module_in_webhook_mode_accepts_the_port_held_by_its_own_running_listener(sms_ask, api, params):
+    healthy(api)
+    with socket.socket() as sock:
+        sock.bind(('', 0))
+        port = sock.getsockname()[1]
+    params.update(mode='webhook', longRunningPort=str(port), webhookSecret={'password': 's' * 20},
+                  callbackUrl='https://xsoar.example.com/instance/execute/sms')
+    server = sms_ask.make_listener(params)
+    thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True)
+    thread.start()
+    try:
+        assert run(sms_ask, 'test-module', {}, params) == ['ok']
+    finally:
+        server.shutdown()
+        server.server_close()
