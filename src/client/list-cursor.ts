@@ -3,6 +3,7 @@
  * gave by the listing's own order, so the next page starts after it however many asks start or
  * end meanwhile: no row is given twice and none skipped, as an offset would.
  */
+import { createHash } from 'node:crypto';
 
 /** Pending asks, soonest deadline first: the last row's deadline and ask id. */
 export interface PendingCursor {
@@ -10,11 +11,17 @@ export interface PendingCursor {
   askId: string;
 }
 
-/** Ended asks, most recent first: the last row's close time (milliseconds) and the ids given at that millisecond. */
+/**
+ * Ended asks, most recent first: the last row's close time (milliseconds) and the asks given at that
+ * millisecond, as short digests so that a page of 200 asks closed at once still fits a URL.
+ */
 export interface EndedCursor {
   closedAtMs: number;
-  askIds: string[];
+  askDigests: string[];
 }
+
+/** What an ended cursor keeps of an ask id. */
+export const askDigest = (askId: string): string => createHash('sha256').update(askId).digest('base64url').slice(0, 11);
 
 export class InvalidCursorError extends RangeError {
   override name = 'InvalidCursorError';
@@ -23,7 +30,7 @@ export class InvalidCursorError extends RangeError {
 const encode = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 
 function decode(cursor: string): unknown {
-  if (!/^[\w-]{1,2000}$/.test(cursor)) throw new InvalidCursorError('not a cursor of this listing: pass the `next` of the page before');
+  if (!/^[\w-]{1,8000}$/.test(cursor)) throw new InvalidCursorError('not a cursor of this listing: pass the `next` of the page before');
   try {
     return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
@@ -32,7 +39,7 @@ function decode(cursor: string): unknown {
 }
 
 export const encodePendingCursor = (cursor: PendingCursor): string => encode({ p: [cursor.deadline, cursor.askId] });
-export const encodeEndedCursor = (cursor: EndedCursor): string => encode({ e: [cursor.closedAtMs, cursor.askIds] });
+export const encodeEndedCursor = (cursor: EndedCursor): string => encode({ e: [cursor.closedAtMs, cursor.askDigests] });
 
 export function decodePendingCursor(cursor: string): PendingCursor {
   const value = decode(cursor) as { p?: unknown };
@@ -45,9 +52,9 @@ export function decodePendingCursor(cursor: string): PendingCursor {
 
 export function decodeEndedCursor(cursor: string): EndedCursor {
   const value = decode(cursor) as { e?: unknown };
-  const [closedAtMs, askIds] = Array.isArray(value?.e) ? value.e : [];
-  if (!Number.isSafeInteger(closedAtMs) || !Array.isArray(askIds) || !askIds.every((id) => typeof id === 'string') || askIds.length > 1000) {
+  const [closedAtMs, askDigests] = Array.isArray(value?.e) ? value.e : [];
+  if (!Number.isSafeInteger(closedAtMs) || !Array.isArray(askDigests) || !askDigests.every((d) => typeof d === 'string') || askDigests.length > 400) {
     throw new InvalidCursorError('not a cursor of the ended listing: pass the `next` of the page before');
   }
-  return { closedAtMs: closedAtMs as number, askIds: askIds as string[] };
+  return { closedAtMs: closedAtMs as number, askDigests: askDigests as string[] };
 }

@@ -36,7 +36,7 @@ import type { AskAnswer, AskEvent, AskFeedPage, AskMemo, AskState, AskStatus, Ca
 import type { WebhookDeliveryReport, webhookDeliveryWorkflow } from '../workflows/webhook-delivery';
 import { askSearchAttributes, initialAskSearchAttributePairs } from '../workflows/search-attributes';
 import { loadPolicyPresets } from './policy-file';
-import { decodeEndedCursor, decodePendingCursor, encodeEndedCursor, encodePendingCursor } from './list-cursor';
+import { askDigest, decodeEndedCursor, decodePendingCursor, encodeEndedCursor, encodePendingCursor } from './list-cursor';
 
 /** Thrown by SmsAskClient.sendSms before anything is sent; each problem names the field. */
 export class InvalidSmsError extends InvalidAskError {
@@ -415,7 +415,7 @@ export class SmsAskClient {
     const executions: WorkflowExecutionInfo[] = [];
     let more = false;
     for await (const execution of this.client.workflow.list({ query })) {
-      if (from && closedAt(execution) === from.closedAtMs && from.askIds.includes(execution.workflowId)) continue;
+      if (from && closedAt(execution) === from.closedAtMs && from.askDigests.includes(askDigest(execution.workflowId))) continue;
       if (executions.length === limit) {
         more = true;
         break;
@@ -427,9 +427,9 @@ export class SmsAskClient {
       more && last
         ? encodeEndedCursor({
             closedAtMs: closedAt(last),
-            askIds: [
-              ...(from?.closedAtMs === closedAt(last) ? from.askIds : []),
-              ...executions.filter((e) => closedAt(e) === closedAt(last)).map((e) => e.workflowId),
+            askDigests: [
+              ...(from?.closedAtMs === closedAt(last) ? from.askDigests : []),
+              ...executions.filter((e) => closedAt(e) === closedAt(last)).map((e) => askDigest(e.workflowId)),
             ],
           })
         : undefined;

@@ -77,6 +77,8 @@ export function buildOpenApiDocument(operations: readonly Operation[], options: 
     responses['403'] ??= errorResponse('A request a browser sent for a page of another site (Origin, Sec-Fetch-Site)');
     responses['421'] = errorResponse('The Host header is not a name of this server (SMS_ASK_HTTP_ALLOWED_HOSTS)');
     responses['429'] = errorResponse('Too many requests: wait for Retry-After seconds');
+    // Node's HTTP parser answers it before any route runs, for a URL or headers over 16 KiB.
+    if (op.query || op.params) responses['431'] = errorResponse('The URL (or the headers) is larger than the server reads');
     responses['503'] = errorResponse('Temporal did not answer in time: try again');
 
     paths[op.path] ??= {};

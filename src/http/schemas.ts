@@ -24,7 +24,8 @@ const filterText = (max: number) => z.string().min(1).max(max).regex(WITHOUT_CON
 const cursorOf = (decode: (cursor: string) => unknown) =>
   z
     .string()
-    .max(2000)
+    .max(8000)
+    .regex(/^[\w-]+$/, 'a cursor: letters, digits, - and _')
     .superRefine((cursor, ctx) => {
       try {
         decode(cursor);

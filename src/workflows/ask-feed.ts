@@ -54,11 +54,15 @@ export class AskFeed {
 
   /** Entries strictly after the cursor, oldest first. */
   after(cursor: string, limit: number): AskFeedPage {
-    const after = /^\d{1,15}$/.test(String(cursor ?? '')) ? Number(cursor) : 0;
+    const given = /^\d{1,15}$/.test(String(cursor ?? '')) ? Number(cursor) : 0;
+    // A cursor ahead of the feed is one of a feed that began again (its workflow terminated and
+    // started anew): read this one from its start, and say that entries may be missing.
+    const ahead = given >= this.nextSeq;
+    const after = ahead ? 0 : given;
     const max = Math.min(Math.max(Math.floor(Number(limit)) || 100, 1), FEED_MAX_PAGE);
     const oldest = this.entries[0]?.seq ?? this.nextSeq;
     // Entries after the cursor that are no longer kept were dropped before this reader saw them.
-    const gap = after + 1 < oldest && after + 1 < this.nextSeq;
+    const gap = ahead || (after + 1 < oldest && after + 1 < this.nextSeq);
     const page: AskFeedEntry[] = [];
     let bytes = 0;
     for (let i = 0; i < this.entries.length && page.length < max; i++) {

@@ -41,6 +41,17 @@ describe('the ended-asks feed', () => {
     expect(behind.entries[0]?.seq).toBe(6);
   });
 
+  it('reads a feed that began again from its start, with the gap, for a reader whose cursor is ahead of it', () => {
+    const feed = new AskFeed();
+    expect(feed.after('500', 10)).toEqual({ entries: [], next: '0', gap: true });
+    feed.append(ended(1));
+    feed.append(ended(2));
+    const page = feed.after('500', 10);
+    expect(page.entries.map((e) => e.seq)).toEqual([1, 2]);
+    expect(page).toMatchObject({ next: '2', gap: true });
+    expect(feed.after('3', 10)).toMatchObject({ entries: [{ seq: 1 }, { seq: 2 }], gap: true });
+  });
+
   it('carries its entries and numbering across continue-as-new, within the payload limit', () => {
     const feed = new AskFeed();
     const big = { notes: 'x'.repeat(50_000) };
