@@ -1,6 +1,6 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { ActivityOptions } from '@temporalio/workflow';
-import type { SmsActivities } from '../activities';
+import type { SmsActivities } from './definitions';
 import { SMS_ATTEMPT_HEARTBEAT_TIMEOUT_MS, SMS_ATTEMPT_START_TO_CLOSE_MS } from '../sms-attempt';
 import { smsTaskQueue } from '../task-queue';
 

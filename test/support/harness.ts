@@ -8,7 +8,7 @@ import type { WorkerOptions } from '@temporalio/worker';
 import pino from 'pino';
 import type { Logger } from 'pino';
 import { inject } from 'vitest';
-import { routeReply } from '../../src/activities/inbound';
+import { routeReply } from '../../src/inbound/reply-router';
 import { SmsAskClient } from '../../src/client/sms-ask-client';
 import { loadSettings } from '../../src/config';
 import { installQuietRuntime } from '../../src/worker/runtime';
