@@ -7,10 +7,10 @@ import { DEFAULT_MAX_REPLY_BODY_BYTES, MAX_REPLY_BODY_BYTES_CEILING } from './do
 import type { ReplyRules } from './domain/reply-guard';
 import { INBOUND_FORMATS } from './domain/inbound-message';
 import type { InboundFormat } from './domain/inbound-message';
-import { parsePayloadKeys } from './payload-keys';
+import { parsePayloadKeys } from './temporal/payload-keys';
 import { HTTP_CALLBACK_REFUSED, WEBHOOK_EVENTS, webhookHostAllowed, webhookSchemeAllowed } from './domain/callback';
 import type { WebhookDefaults } from './domain/callback';
-import { DEFAULT_TASK_QUEUE } from './task-queue';
+import { DEFAULT_TASK_QUEUE } from './temporal/task-queue';
 import { DEFAULT_ASK_SEGMENT_BUDGET, DEFAULT_MAX_SMS_SEGMENTS, DEFAULT_SMS_COUNTRIES } from './domain/spend';
 import type { SpendLimits } from './domain/spend';
 

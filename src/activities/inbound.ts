@@ -6,7 +6,7 @@ import type { InboundParseResult, InboundStamps } from '../domain/inbound-messag
 import { SnsSignatureVerifier } from '../aws/sns-signature';
 import type { Settings } from '../config';
 import { routeReply } from '../inbound/reply-router';
-import { repliesBad } from '../metrics';
+import { repliesBad } from '../observability/metrics';
 import type { PollInboundInput, PollStats } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
 import { Backoff, pause, TemporalGate } from './poll-pacing';

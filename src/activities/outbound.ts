@@ -9,7 +9,7 @@ import { RECIPIENT_PRIORITY_KEY } from '../domain/ask-priority';
 import { maskPhone } from '../domain/phone-mask';
 import { renderTemplate } from '../domain/templates';
 import { registerUpdate } from '../workflows/definitions';
-import { SMS_ATTEMPT_MARGIN_MS, SMS_ATTEMPT_START_TO_CLOSE_MS } from '../sms-attempt';
+import { SMS_ATTEMPT_MARGIN_MS, SMS_ATTEMPT_START_TO_CLOSE_MS } from '../workflows/sms-attempt';
 import type { FeedbackInput, FeedbackSent, OptionCode, RegisterAndAskInput, RegisteredAndAsked, SmsActivities } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
 import { createSmsSpendGuard } from './sms-spend';

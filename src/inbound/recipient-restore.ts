@@ -9,7 +9,7 @@ import { pendingAsksVisibilityQuery } from '../client/sms-ask-client';
 import type { Settings } from '../config';
 import { replyRulesFrom } from '../config';
 import { RECIPIENT_PRIORITY_KEY } from '../domain/ask-priority';
-import { recipientWorkflowsRestored } from '../metrics';
+import { recipientWorkflowsRestored } from '../observability/metrics';
 import { recipientWorkflowId, registerUpdate, statusQuery } from '../workflows/definitions';
 import type { AskWorkflow } from '../workflows/definitions';
 

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Settings } from '../config';
 import type { InboundReply } from '../domain/inbound-message';
 import { maskPhone } from '../domain/phone-mask';
-import { repliesNotRouted, repliesRouted } from '../metrics';
+import { repliesNotRouted, repliesRouted } from '../observability/metrics';
 import { recipientWorkflowId, replySignal, replyUndeliveredSignal, routeReplyUpdate } from '../workflows/definitions';
 import type { AskWorkflow, ReplyDelivery, ReplyRouting, RoutedReply } from '../workflows/definitions';
 import { pendingAskIdsFor, restoreRecipient } from './recipient-restore';

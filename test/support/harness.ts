@@ -13,7 +13,7 @@ import { SmsAskClient } from '../../src/client/sms-ask-client';
 import { loadSettings } from '../../src/config';
 import { installQuietRuntime } from '../../src/worker/runtime';
 import { createSmsAskWorker } from '../../src/worker/worker';
-import { dataConverterFor } from '../../src/temporal';
+import { dataConverterFor } from '../../src/temporal/connection';
 import type { Settings, SettingsInput } from '../../src/config';
 import type { InboundReply } from '../../src/domain/inbound-message';
 import { localAwsClientConfig } from '../../src/local-stack/local-stack';
