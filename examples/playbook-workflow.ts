@@ -4,7 +4,7 @@
  * Outside this repository, import from 'sms-ask' instead of '../src/...'.
  */
 import { executeChild, workflowInfo } from '@temporalio/workflow';
-import { DEFAULT_TASK_QUEUE } from '../src/task-queue';
+import { DEFAULT_TASK_QUEUE } from '../src/temporal/task-queue';
 import type { askWorkflow } from '../src/workflows/ask';
 
 export interface ContainmentInput {

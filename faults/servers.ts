@@ -13,7 +13,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { Connection } from '@temporalio/client';
 import { localAwsClientConfig, provisionInboundResources } from '../src/local-stack/local-stack';
 import { resolveMotoServer, resolveTemporalExecutable } from '../src/local-stack/tools';
-import { devServerSearchAttributeArgs } from '../src/search-attribute-registration';
+import { devServerSearchAttributeArgs } from '../src/temporal/search-attribute-registration';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

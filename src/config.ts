@@ -7,10 +7,10 @@ import { DEFAULT_MAX_REPLY_BODY_BYTES, MAX_REPLY_BODY_BYTES_CEILING } from './do
 import type { ReplyRules } from './domain/reply-guard';
 import { INBOUND_FORMATS } from './domain/inbound-message';
 import type { InboundFormat } from './domain/inbound-message';
-import { parsePayloadKeys } from './payload-keys';
+import { parsePayloadKeys } from './temporal/payload-keys';
 import { HTTP_CALLBACK_REFUSED, WEBHOOK_EVENTS, webhookHostAllowed, webhookSchemeAllowed } from './domain/callback';
 import type { WebhookDefaults } from './domain/callback';
-import { DEFAULT_TASK_QUEUE } from './task-queue';
+import { DEFAULT_TASK_QUEUE } from './temporal/task-queue';
 import { DEFAULT_ASK_SEGMENT_BUDGET, DEFAULT_MAX_SMS_SEGMENTS, DEFAULT_SMS_COUNTRIES } from './domain/spend';
 import type { SpendLimits } from './domain/spend';
 
@@ -431,96 +431,25 @@ export type Settings = z.infer<typeof settingsSchema>;
 export type SettingsInput = z.input<typeof settingsSchema>;
 export type FeedbackKind = keyof Settings['feedback'];
 
-/** Environment variable for each setting; the config file uses the setting names themselves. */
-export const SETTINGS_ENV = {
-  taskQueue: 'SMS_ASK_TASK_QUEUE',
-  queueUrl: 'SMS_ASK_QUEUE_URL',
-  inboundTopicArn: 'SMS_ASK_INBOUND_TOPIC_ARN',
-  smsType: 'SMS_ASK_SMS_TYPE',
-  senderId: 'SMS_ASK_SENDER_ID',
-  originationNumber: 'SMS_ASK_ORIGINATION_NUMBER',
-  maxPrice: 'SMS_ASK_MAX_PRICE',
-  codeMode: 'SMS_ASK_CODE_MODE',
-  codeLength: 'SMS_ASK_CODE_LENGTH',
-  defaultCountry: 'SMS_ASK_DEFAULT_COUNTRY',
-  pollWaitSeconds: 'SMS_ASK_POLL_WAIT_SECONDS',
-  pollBatchSize: 'SMS_ASK_POLL_BATCH_SIZE',
-  pollIntervalMs: 'SMS_ASK_POLL_INTERVAL_MS',
-  pollConcurrency: 'SMS_ASK_POLL_CONCURRENCY',
-  pollers: 'SMS_ASK_POLLERS',
-  payloadKeys: 'SMS_ASK_PAYLOAD_KEYS',
-  payloadRequireEncryption: 'SMS_ASK_PAYLOAD_REQUIRE_ENCRYPTION',
-  smsPublishRate: 'SMS_ASK_SMS_PUBLISH_RATE',
-  smsCountries: 'SMS_ASK_SMS_COUNTRIES',
-  maxSmsSegments: 'SMS_ASK_MAX_SMS_SEGMENTS',
-  askSegmentBudget: 'SMS_ASK_ASK_SEGMENT_BUDGET',
-  dailySegmentBudget: 'SMS_ASK_DAILY_SEGMENT_BUDGET',
-  workflowCacheSize: 'SMS_ASK_WORKFLOW_CACHE_SIZE',
-  logLevel: 'SMS_ASK_LOG_LEVEL',
-  metricsAddress: 'SMS_ASK_METRICS_ADDRESS',
-  roleArn: 'SMS_ASK_ROLE_ARN',
-  roleSessionName: 'SMS_ASK_ROLE_SESSION_NAME',
-  roleSessionDurationSeconds: 'SMS_ASK_ROLE_SESSION_DURATION_SECONDS',
-  roleExternalId: 'SMS_ASK_ROLE_EXTERNAL_ID',
-  awsAccessKeyId: 'SMS_ASK_AWS_ACCESS_KEY_ID',
-  awsSecretAccessKey: 'SMS_ASK_AWS_SECRET_ACCESS_KEY',
-  awsSessionToken: 'SMS_ASK_AWS_SESSION_TOKEN',
-  stsEndpointMode: 'SMS_ASK_STS_ENDPOINT_MODE',
-  awsRequestTimeoutMs: 'SMS_ASK_AWS_REQUEST_TIMEOUT_MS',
-  awsConnectionTimeoutMs: 'SMS_ASK_AWS_CONNECTION_TIMEOUT_MS',
-  awsMaxAttempts: 'SMS_ASK_AWS_MAX_ATTEMPTS',
-  awsRetryMode: 'SMS_ASK_AWS_RETRY_MODE',
-  dlq: 'SMS_ASK_DLQ',
-  queueVisibilityTimeoutSeconds: 'SMS_ASK_QUEUE_VISIBILITY_TIMEOUT_SECONDS',
-  maxReceiveCount: 'SMS_ASK_MAX_RECEIVE_COUNT',
-  policyFile: 'SMS_ASK_POLICY_FILE',
-  replyGuessesPerAsk: 'SMS_ASK_REPLY_GUESSES_PER_ASK',
-  replyGuessLimit: 'SMS_ASK_REPLY_GUESS_LIMIT',
-  replyGuessWindowSeconds: 'SMS_ASK_REPLY_GUESS_WINDOW_SECONDS',
-  replyGuessCooldownSeconds: 'SMS_ASK_REPLY_GUESS_COOLDOWN_SECONDS',
-  replyFeedbackLimit: 'SMS_ASK_REPLY_FEEDBACK_LIMIT',
-  replyFeedbackWindowSeconds: 'SMS_ASK_REPLY_FEEDBACK_WINDOW_SECONDS',
-  optOutConfirmSeconds: 'SMS_ASK_OPT_OUT_CONFIRM_SECONDS',
-  maxReplyBytes: 'SMS_ASK_MAX_REPLY_BYTES',
-  inboundBridgeRoleArn: 'SMS_ASK_INBOUND_BRIDGE_ROLE_ARN',
-  inboundFormats: 'SMS_ASK_INBOUND_FORMATS',
-  inboundVerifySignatures: 'SMS_ASK_INBOUND_VERIFY_SIGNATURES',
-  snsSigningCertUrlPrefixes: 'SMS_ASK_SNS_SIGNING_CERT_URL_PREFIXES',
-  httpHost: 'SMS_ASK_HTTP_HOST',
-  httpPort: 'SMS_ASK_HTTP_PORT',
-  httpAllowedHosts: 'SMS_ASK_HTTP_ALLOWED_HOSTS',
-  httpApiKeys: 'SMS_ASK_HTTP_API_KEYS',
-  httpKeyless: 'SMS_ASK_HTTP_KEYLESS',
-  httpTrustProxy: 'SMS_ASK_HTTP_TRUST_PROXY',
-  httpBodyLimitBytes: 'SMS_ASK_HTTP_BODY_LIMIT_BYTES',
-  httpRateLimitPerMinute: 'SMS_ASK_HTTP_RATE_LIMIT_PER_MINUTE',
-  httpMaxWaitSeconds: 'SMS_ASK_HTTP_MAX_WAIT_SECONDS',
-  httpAllowInjectedReplies: 'SMS_ASK_HTTP_ALLOW_INJECTED_REPLIES',
-  httpPublicUrl: 'SMS_ASK_HTTP_PUBLIC_URL',
-  serveWorker: 'SMS_ASK_SERVE_WORKER',
-  twilioAuthToken: 'SMS_ASK_TWILIO_AUTH_TOKEN',
-  webhookAllowHttpLoopback: 'SMS_ASK_WEBHOOK_ALLOW_HTTP_LOOPBACK',
-  webhookUrl: 'SMS_ASK_WEBHOOK_URL',
-  webhookSecrets: 'SMS_ASK_WEBHOOK_SECRETS',
-  webhookAuthorizations: 'SMS_ASK_WEBHOOK_AUTHORIZATIONS',
-  webhookDefaultSecretName: 'SMS_ASK_WEBHOOK_DEFAULT_SECRET_NAME',
-  webhookEvents: 'SMS_ASK_WEBHOOK_EVENTS',
-  webhookAllowedHosts: 'SMS_ASK_WEBHOOK_ALLOWED_HOSTS',
-  webhookRetryForSeconds: 'SMS_ASK_WEBHOOK_RETRY_FOR_SECONDS',
-  webhookTimeoutMs: 'SMS_ASK_WEBHOOK_TIMEOUT_MS',
-  'feedback.success.enabled': 'SMS_ASK_FEEDBACK_SUCCESS_ENABLED',
-  'feedback.success.template': 'SMS_ASK_FEEDBACK_SUCCESS_TEMPLATE',
-  'feedback.failure.enabled': 'SMS_ASK_FEEDBACK_FAILURE_ENABLED',
-  'feedback.failure.template': 'SMS_ASK_FEEDBACK_FAILURE_TEMPLATE',
-  'feedback.expired.enabled': 'SMS_ASK_FEEDBACK_EXPIRED_ENABLED',
-  'feedback.expired.template': 'SMS_ASK_FEEDBACK_EXPIRED_TEMPLATE',
-  'feedback.help.enabled': 'SMS_ASK_FEEDBACK_HELP_ENABLED',
-  'feedback.help.template': 'SMS_ASK_FEEDBACK_HELP_TEMPLATE',
-  'feedback.outcome.enabled': 'SMS_ASK_FEEDBACK_OUTCOME_ENABLED',
-  'feedback.outcome.template': 'SMS_ASK_FEEDBACK_OUTCOME_TEMPLATE',
-  'feedback.escalated.enabled': 'SMS_ASK_FEEDBACK_ESCALATED_ENABLED',
-  'feedback.escalated.template': 'SMS_ASK_FEEDBACK_ESCALATED_TEMPLATE',
-} as const;
+/** A setting the environment can set: a top-level key, or a feedback kind's field (`feedback.help.template`). */
+export type SettingPath = Exclude<keyof Settings, 'feedback'> | `feedback.${FeedbackKind}.${keyof Settings['feedback'][FeedbackKind]}`;
+
+/** Variables that do not follow SMS_ASK_ + the path in SNAKE_CASE; none so far. */
+const ENV_NAME_EXCEPTIONS: Partial<Record<SettingPath, string>> = {};
+
+/** The leaf paths of an object schema, looking through default, prefault and optional wrappers. */
+function settingPaths(schema: z.ZodType, prefix = ''): SettingPath[] {
+  let inner: z.core.$ZodType = schema;
+  while ('innerType' in inner._zod.def) inner = (inner._zod.def as { innerType: z.core.$ZodType }).innerType;
+  if (inner._zod.def.type !== 'object') return [prefix.slice(0, -1) as SettingPath];
+  const shape = (inner._zod.def as z.core.$ZodObjectDef).shape;
+  return Object.entries(shape).flatMap(([key, field]) => settingPaths(field as z.ZodType, `${prefix}${key}.`));
+}
+
+/** Environment variable for each setting: SMS_ASK_ and its path in SNAKE_CASE; the config file uses the setting names themselves. */
+export const SETTINGS_ENV = Object.fromEntries(
+  settingPaths(settingsSchema).map((path) => [path, ENV_NAME_EXCEPTIONS[path] ?? `SMS_ASK_${path.replace(/\./g, '_').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`]),
+) as Record<SettingPath, string>;
 
 /** The reply rules that each phone's workflow applies, from the settings. */
 export function replyRulesFrom(settings: Settings): ReplyRules {

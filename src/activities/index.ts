@@ -1,4 +1,5 @@
 import { createAskFeedActivities } from './ask-feed';
+import type { MainActivities } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
 import { createInboundActivities } from './inbound';
 import { createOptOutActivities } from './opt-out';
@@ -9,7 +10,7 @@ import { createWebhookActivities } from './webhook';
 export type { ActivityDeps };
 
 /** The activities of the main task queue, built over injected clients so that tests can swap them. */
-export function createActivities(deps: ActivityDeps) {
+export function createActivities(deps: ActivityDeps): MainActivities {
   return {
     ...createInboundActivities(deps),
     ...createValidationActivities(deps),
@@ -18,10 +19,5 @@ export function createActivities(deps: ActivityDeps) {
     ...createAskFeedActivities(deps),
   };
 }
-
-/** The main task queue's activities, as the workflows see them through proxyActivities. */
-export type MainActivities = ReturnType<typeof createActivities>;
-/** The SMS task queue's activities. */
-export type SmsActivities = ReturnType<typeof createSmsActivities>;
 
 export { createSmsActivities };

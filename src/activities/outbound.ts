@@ -1,6 +1,5 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
-import type { FeedbackKind } from '../config';
 import { replyRulesFrom } from '../config';
 import { awsCallWorstCaseMs, publishSms } from '../aws/sms-publisher';
 import type { SentSms } from '../aws/sms-publisher';
@@ -10,44 +9,11 @@ import { RECIPIENT_PRIORITY_KEY } from '../domain/ask-priority';
 import { maskPhone } from '../domain/phone-mask';
 import { renderTemplate } from '../domain/templates';
 import { registerUpdate } from '../workflows/definitions';
-import { SMS_ATTEMPT_MARGIN_MS, SMS_ATTEMPT_START_TO_CLOSE_MS } from '../sms-attempt';
-import type { OptionCode, Registration } from '../workflows/definitions';
+import { SMS_ATTEMPT_MARGIN_MS, SMS_ATTEMPT_START_TO_CLOSE_MS } from '../workflows/sms-attempt';
+import type { FeedbackInput, FeedbackSent, OptionCode, RegisterAndAskInput, RegisteredAndAsked, SmsActivities } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
 import { createSmsSpendGuard } from './sms-spend';
 import type { OneWaySmsInput } from '../workflows/definitions';
-
-export interface RegisterAndAskInput {
-  /** The task queue of the ask and recipient workflows (this activity runs on the SMS task queue). */
-  taskQueue: string;
-  recipientWorkflowId: string;
-  phone: string;
-  registration: Omit<Registration, 'codeMode' | 'codeLength' | 'rules'>;
-  /** A line before the question: an escalation tier's message. */
-  lead?: string;
-}
-
-/** The phone's codes, and how its question SMS went: sent, or refused by SNS for good. */
-export interface RegisteredAndAsked {
-  codes: OptionCode[];
-  sent?: SentSms;
-  sendError?: string;
-}
-
-export interface FeedbackInput {
-  to: string;
-  kind: FeedbackKind;
-  values: Record<string, string>;
-  /** Segments the ask has room for; a longer rendering is not sent. Default: no limit but the SMS cap. */
-  maxSegments?: number;
-}
-
-/** How a feedback SMS went: `tooLong` is its segments when it was longer than the ask had room for. */
-export interface FeedbackSent {
-  sent: boolean;
-  messageId?: string;
-  segments?: number;
-  tooLong?: number;
-}
 
 /** Well inside the ask workflow's heartbeat timeout for a registration (1 minute). */
 const REGISTRATION_HEARTBEAT_MS = 5_000;
@@ -112,7 +78,7 @@ async function withinAttempt<T>(work: (signal: AbortSignal) => Promise<T>): Prom
 }
 
 /** Every SNS publish goes through these, on the SMS task queue, where the publish rate limit holds. */
-export function createSmsActivities({ sns, client, settings, logger }: ActivityDeps) {
+export function createSmsActivities({ sns, client, settings, logger }: ActivityDeps): SmsActivities {
   const guard = createSmsSpendGuard({ client, settings, logger });
   // The opt-out check and the publish are two AWS calls, each with the SDK's retries.
   const worstCaseMs = 2 * awsCallWorstCaseMs(settings);

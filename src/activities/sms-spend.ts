@@ -6,7 +6,7 @@ import { spendLimits } from '../config';
 import { maskPhone } from '../domain/phone-mask';
 import { countryProblem } from '../domain/phone';
 import { segmentCapProblem, smsSegmentInfo } from '../domain/sms-text';
-import { segmentsLeased, smsRefused } from '../metrics';
+import { segmentsLeased, smsRefused } from '../observability/metrics';
 import { dailySpendWorkflowId, leaseSegmentsUpdate } from '../workflows/definitions';
 
 /** Segments a worker takes from the day at once: one update per block instead of a workflow task per SMS. */

@@ -1,8 +1,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { HTTP_CALLBACK_REFUSED, webhookHostAllowed, webhookSchemeAllowed } from '../domain/callback';
 import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, webhookSignature } from '../webhooks/signature';
-import type { WebhookAttempt, WebhookDeliveryInput } from '../workflows/webhook-delivery';
-import { webhookTarget } from '../workflows/webhook-delivery';
+import { webhookTarget } from '../workflows/definitions';
+import type { WebhookAttempt, WebhookDeliveryInput } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
 
 /** The JSON body of every webhook. */

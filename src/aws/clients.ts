@@ -49,7 +49,7 @@ export type AwsClientSettings = Pick<
 export function createAwsClients(settings: AwsClientSettings, options: { now?: () => number } = {}): AwsConnections {
   // Without throwOnRequestTimeout the SDK only warns when a request outlasts its timeout and goes
   // on waiting: a stalled SNS call would then hold its SMS attempt open, and the attempt's bound
-  // (see sms-attempt.ts) would be the only one left.
+  // (see workflows/sms-attempt.ts) would be the only one left.
   const requestHandler = { requestTimeout: settings.awsRequestTimeoutMs, connectionTimeout: settings.awsConnectionTimeoutMs, throwOnRequestTimeout: true };
   const retries = { maxAttempts: settings.awsMaxAttempts, retryMode: settings.awsRetryMode };
   const useGlobalEndpoint = settings.stsEndpointMode === 'legacy';

@@ -12,7 +12,7 @@ import type { CheckReport } from '../doctor/run-checks';
 import { runSetup } from '../setup/setup';
 import type { SetupReport } from '../setup/setup';
 import { setupTargetFrom } from '../setup/resources';
-import { connectClient } from '../temporal';
+import { connectClient } from '../temporal/connection';
 import { describeError } from './errors';
 import { exitWith, secretsOf } from './output';
 

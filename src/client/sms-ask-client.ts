@@ -32,8 +32,8 @@ import {
   toAskWorkflowId,
   webhookDeliveryId,
 } from '../workflows/definitions';
-import type { AskAnswer, AskEvent, AskFeedPage, AskMemo, AskState, AskStatus, CancelRequest, OperatorAction, OptionCode } from '../workflows/definitions';
-import type { WebhookDeliveryReport, webhookDeliveryWorkflow } from '../workflows/webhook-delivery';
+import type { AskAnswer, AskEvent, AskFeedPage, AskMemo, AskState, AskStatus, CancelRequest, OperatorAction, OptionCode, WebhookDeliveryReport } from '../workflows/definitions';
+import type { webhookDeliveryWorkflow } from '../workflows/webhook-delivery';
 import { askSearchAttributes, initialAskSearchAttributePairs } from '../workflows/search-attributes';
 import { loadPolicyPresets } from './policy-file';
 import { askDigest, decodeEndedCursor, decodePendingCursor, encodeEndedCursor, encodePendingCursor } from './list-cursor';

@@ -25,7 +25,7 @@ import { QUEUE_DENY_SID, SMS_SERVICE_PRINCIPAL, TOPIC_POLICY_SIDS, parseArn, par
 import { inboundPollerWorkflowId } from '../workflows/definitions';
 import { askSearchAttributes } from '../workflows/search-attributes';
 import { pendingAsksVisibilityQuery } from '../client/sms-ask-client';
-import { recipientRuns } from '../activities/recipient-restore';
+import { recipientRuns } from '../inbound/recipient-restore';
 import type { CheckResult, DoctorContext } from './context';
 
 export type CheckOutcome = Omit<CheckResult, 'name'>;

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SNSClient } from '@aws-sdk/client-sns';
-import type { RoutedOutcome } from '../activities/inbound';
+import type { RoutedOutcome } from '../inbound/reply-router';
 import type { z } from 'zod';
 import type { SmsAskClient } from '../client/sms-ask-client';
 import type { Settings } from '../config';

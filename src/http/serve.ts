@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import { createAwsClients } from '../aws/clients';
 import type { Settings } from '../config';
-import { createLogger } from '../logger';
-import { connectClient } from '../temporal';
+import { createLogger } from '../observability/logger';
+import { connectClient } from '../temporal/connection';
 import { runWorker } from '../worker/run-worker';
 import { createHttpServer } from './server';
 

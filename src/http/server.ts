@@ -12,7 +12,7 @@ import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { routeReply, routeReplyDecided } from '../activities/inbound';
+import { routeReply, routeReplyDecided } from '../inbound/reply-router';
 import { SmsAskClient } from '../client/sms-ask-client';
 import { spendLimits, webhookDefaults } from '../config';
 import type { Settings } from '../config';

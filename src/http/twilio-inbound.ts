@@ -11,7 +11,7 @@ import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import twilio from 'twilio';
 import { z } from 'zod';
-import type { RouteOutcome } from '../activities/inbound';
+import type { RouteOutcome } from '../inbound/reply-router';
 import type { InboundReply } from '../domain/inbound-message';
 import { parseInboundMessage } from '../domain/inbound-message';
 import { HttpError } from './errors';

@@ -9,7 +9,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
 import { resolveMotoServer, resolveTemporalExecutable } from './tools';
-import { devServerSearchAttributeArgs } from '../search-attribute-registration';
+import { devServerSearchAttributeArgs } from '../temporal/search-attribute-registration';
 import { applySetup, planSetup } from '../setup/reconcile';
 
 export interface LocalStackOptions {

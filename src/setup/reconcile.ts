@@ -16,7 +16,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { Client } from '@temporalio/client';
-import { registerSearchAttributes } from '../search-attribute-registration';
+import { registerSearchAttributes } from '../temporal/search-attribute-registration';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes';
 import {
   SMS_SERVICE_PRINCIPAL,

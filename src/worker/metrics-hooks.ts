@@ -18,7 +18,7 @@ import {
   replyToAnswerSeconds,
   smsFailed,
   smsSent,
-} from '../metrics';
+} from '../observability/metrics';
 import type { SmsAskMetricsSinks } from '../workflows/metrics-sink';
 
 /** The workflows' metrics sink; not called while a workflow replays, so nothing is counted twice. */

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { foreignHost, hostRules } from '../http/request-guard';
 import type { HostRules } from '../http/request-guard';
-import { collectProcessMetrics, metricsRegistry } from '../metrics';
+import { collectProcessMetrics, metricsRegistry } from '../observability/metrics';
 import type { Readiness } from './readiness';
 
 export interface MonitorServerOptions {

@@ -10,7 +10,7 @@ import type { Client } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import type { Settings } from '../config';
-import { inboundQueueMessages } from '../metrics';
+import { inboundQueueMessages } from '../observability/metrics';
 import { inboundPollerWorkflowId } from '../workflows/definitions';
 
 export interface ProbeResult {

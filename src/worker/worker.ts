@@ -7,7 +7,7 @@ import { createActivities, createSmsActivities } from '../activities';
 import type { AwsClients } from '../aws/clients';
 import type { Settings } from '../config';
 import { POLLER_PRIORITY_KEY } from '../domain/ask-priority';
-import { smsTaskQueue } from '../task-queue';
+import { smsTaskQueue } from '../temporal/task-queue';
 import { inboundPollerWorkflowId } from '../workflows/definitions';
 import type { inboundPollerWorkflow } from '../workflows/inbound-poller';
 import { instrumentSqsReceives, metricsSinks, smsMetricsInterceptor } from './metrics-hooks';

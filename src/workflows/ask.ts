@@ -15,8 +15,6 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { MainActivities } from '../activities';
-import type { RegisteredAndAsked } from '../activities/outbound';
 import { askTextProblems } from '../domain/misleading-text';
 import { composeQuestionSms, smsSegmentInfo } from '../domain/sms-text';
 import { AskLog, checkOperatorText } from './ask-log';
@@ -34,7 +32,7 @@ import {
   resendUpdate,
   statusQuery,
 } from './definitions';
-import type { AskMemo, AskRequest, AskState, AskWorkflowInput, EndedAskRecord, NormalizedAsk } from './definitions';
+import type { AskMemo, AskRequest, AskState, AskWorkflowInput, EndedAskRecord, MainActivities, NormalizedAsk, RegisteredAndAsked } from './definitions';
 import { askSearchAttributePairs } from './search-attributes';
 
 

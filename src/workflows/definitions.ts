@@ -3,6 +3,7 @@
  * this module is bundled into the workflow sandbox.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { SentSms } from '../aws/sms-publisher';
 import type { FeedbackKind } from '../config';
 import type { AskRequest, NormalizedAsk } from '../domain/ask-request';
 import type { AskPolicy } from '../domain/policy';
@@ -424,4 +425,124 @@ export interface OneWaySmsInput {
   message: string;
   /** Who sent it: the API key's name, or the CLI's user. */
   by: string;
+}
+
+// Webhook delivery: the workflow that retries it and the activity that posts it.
+
+export type WebhookType = 'ask.ended' | 'ask.escalated' | 'ask.opted_out' | 'ask.guess_limit_reached';
+
+export interface WebhookDeliveryInput {
+  /** The delivery's id, sent as Sms-Ask-Delivery: the same on every retry, for the receiver's dedupe. */
+  deliveryId: string;
+  type: WebhookType;
+  url: string;
+  secret?: string;
+  secretName?: string;
+  /** The name of the Authorization header value the worker adds (webhookAuthorizations); never the value. */
+  authorizationName?: string;
+  retryForMs: number;
+  createdAt: string;
+  ask: AskState;
+}
+
+/** What one attempt got back. */
+export interface WebhookAttempt {
+  status: number;
+  attempt: number;
+}
+
+export interface WebhookDeliveryReport {
+  deliveryId: string;
+  type: WebhookType;
+  /** The URL without its query, which may hold a token. */
+  target: string;
+  outcome: 'delivered' | 'gave_up';
+  attempts?: number;
+  /** `HTTP 200`, `HTTP 500`, `no response: ECONNREFUSED` … */
+  lastStatus: string;
+  at: string;
+}
+
+/** The receiver's URL as logs and event logs show it: scheme, host and path only. */
+export function webhookTarget(url: string): string {
+  return url.replace(/[?#].*$/s, '');
+}
+
+// The activities' inputs and results, and the activities as the workflows call them. The
+// activity factories are typed by these interfaces, so the two sides cannot drift apart.
+
+export interface RegisterAndAskInput {
+  /** The task queue of the ask and recipient workflows (this activity runs on the SMS task queue). */
+  taskQueue: string;
+  recipientWorkflowId: string;
+  phone: string;
+  registration: Omit<Registration, 'codeMode' | 'codeLength' | 'rules'>;
+  /** A line before the question: an escalation tier's message. */
+  lead?: string;
+}
+
+/** The phone's codes, and how its question SMS went: sent, or refused by SNS for good. */
+export interface RegisteredAndAsked {
+  codes: OptionCode[];
+  sent?: SentSms;
+  sendError?: string;
+}
+
+export interface FeedbackInput {
+  to: string;
+  kind: FeedbackKind;
+  values: Record<string, string>;
+  /** Segments the ask has room for; a longer rendering is not sent. Default: no limit but the SMS cap. */
+  maxSegments?: number;
+}
+
+/** How a feedback SMS went: `tooLong` is its segments when it was longer than the ask had room for. */
+export interface FeedbackSent {
+  sent: boolean;
+  messageId?: string;
+  segments?: number;
+  tooLong?: number;
+}
+
+export interface PollInboundInput {
+  queueUrl: string;
+  /** Return after this long, so the workflow can keep its history short. */
+  leaseMs: number;
+}
+
+export interface PollStats {
+  received: number;
+  routed: number;
+  bad: number;
+  /** Replies Temporal did not take; they return to the queue after its visibility timeout. */
+  failed: number;
+  /** Routed replies whose delete failed; they come back, and dedupe absorbs the second delivery. */
+  deleteFailed: number;
+  /** Times the poller stopped receiving because Temporal refused replies. */
+  temporalPauses: number;
+  /** Replies whose routing was cut short as the poller stopped; they come back after the visibility timeout. */
+  returned: number;
+  /** Replies kept on the queue because their phone's recipient workflow is gone while asks list the phone. */
+  held: number;
+}
+
+/** The ask workflow's signature, by name: activities and the router do not import workflow code. */
+export type AskWorkflow = (request: AskWorkflowInput) => Promise<AskState>;
+
+/** The main task queue's activities, as the workflows see them through proxyActivities. */
+export interface MainActivities {
+  pollInbound(input: PollInboundInput): Promise<PollStats>;
+  validateAsk(request: AskRequest): Promise<NormalizedAsk>;
+  isPhoneOptedOut(input: { phone: string }): Promise<boolean>;
+  deliverWebhook(input: WebhookDeliveryInput): Promise<WebhookAttempt>;
+  recordAskEnded(input: { taskQueue: string; record: EndedAskRecord }): Promise<void>;
+}
+
+/** The SMS task queue's activities. */
+export interface SmsActivities {
+  registerAndAsk(input: RegisterAndAskInput): Promise<RegisteredAndAsked>;
+  renewCodes(input: RegisterAndAskInput): Promise<OptionCode[]>;
+  sendSms(input: { to: string; message: string }): Promise<SentSms>;
+  sendFeedback(input: FeedbackInput): Promise<FeedbackSent>;
+  sendOneWaySms(input: OneWaySmsInput): Promise<SentSms>;
 }

@@ -1,5 +1,5 @@
 import { continueAsNew, proxyActivities } from '@temporalio/workflow';
-import type { MainActivities } from '../activities';
+import type { MainActivities } from './definitions';
 import type { InboundPollerInput } from './definitions';
 
 

@@ -5,8 +5,7 @@
 import { ParentClosePolicy, startChild } from '@temporalio/workflow';
 import type { NormalizedCallback } from '../domain/callback';
 import { webhookDeliveryId } from './definitions';
-import type { AskState } from './definitions';
-import type { WebhookDeliveryInput, WebhookType } from './webhook-delivery';
+import type { AskState, WebhookDeliveryInput, WebhookType } from './definitions';
 import { webhookDeliveryWorkflow } from './webhook-delivery';
 
 /**

@@ -10,7 +10,7 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { MainActivities } from '../activities';
+import type { MainActivities } from './definitions';
 import type { InboundReply } from '../domain/inbound-message';
 import { maskPhone } from '../domain/phone-mask';
 import {

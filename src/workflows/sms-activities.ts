@@ -1,8 +1,8 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { ActivityOptions } from '@temporalio/workflow';
-import type { SmsActivities } from '../activities';
-import { SMS_ATTEMPT_HEARTBEAT_TIMEOUT_MS, SMS_ATTEMPT_START_TO_CLOSE_MS } from '../sms-attempt';
-import { smsTaskQueue } from '../task-queue';
+import type { SmsActivities } from './definitions';
+import { SMS_ATTEMPT_HEARTBEAT_TIMEOUT_MS, SMS_ATTEMPT_START_TO_CLOSE_MS } from './sms-attempt';
+import { smsTaskQueue } from '../temporal/task-queue';
 
 // Set for every SMS activity here, so no caller can pick a timeout that a slow AWS call outlasts.
 const SMS_ATTEMPT_TIMEOUTS = { startToCloseTimeout: SMS_ATTEMPT_START_TO_CLOSE_MS, heartbeatTimeout: SMS_ATTEMPT_HEARTBEAT_TIMEOUT_MS };

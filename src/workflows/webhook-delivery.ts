@@ -4,47 +4,8 @@
  * or given up with the last status) is what the ask's event log shows for it.
  */
 import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
-import type { MainActivities } from '../activities';
-import type { AskState } from './definitions';
-
-export type WebhookType = 'ask.ended' | 'ask.escalated' | 'ask.opted_out' | 'ask.guess_limit_reached';
-
-export interface WebhookDeliveryInput {
-  /** The delivery's id, sent as Sms-Ask-Delivery: the same on every retry, for the receiver's dedupe. */
-  deliveryId: string;
-  type: WebhookType;
-  url: string;
-  secret?: string;
-  secretName?: string;
-  /** The name of the Authorization header value the worker adds (webhookAuthorizations); never the value. */
-  authorizationName?: string;
-  retryForMs: number;
-  createdAt: string;
-  ask: AskState;
-}
-
-/** What one attempt got back. */
-export interface WebhookAttempt {
-  status: number;
-  attempt: number;
-}
-
-export interface WebhookDeliveryReport {
-  deliveryId: string;
-  type: WebhookType;
-  /** The URL without its query, which may hold a token. */
-  target: string;
-  outcome: 'delivered' | 'gave_up';
-  attempts?: number;
-  /** `HTTP 200`, `HTTP 500`, `no response: ECONNREFUSED` … */
-  lastStatus: string;
-  at: string;
-}
-
-/** The receiver's URL as logs and event logs show it: scheme, host and path only. */
-export function webhookTarget(url: string): string {
-  return url.replace(/[?#].*$/s, '');
-}
+import { webhookTarget } from './definitions';
+import type { MainActivities, WebhookDeliveryInput, WebhookDeliveryReport } from './definitions';
 
 export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Promise<WebhookDeliveryReport> {
   // Retried with backoff until the window closes: bounded, so that a receiver that is gone is given up.

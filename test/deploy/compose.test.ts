@@ -10,7 +10,7 @@ import { describe, it, expect } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { CONFIG_FILE_ENV, SETTINGS_ENV, loadSettings, settingsSchema } from '../../src/config';
 import { DEPLOYED_NODE_OPTIONS } from '../../bench/worker-process';
-import { devServerSearchAttributeArgs } from '../../src/search-attribute-registration';
+import { devServerSearchAttributeArgs } from '../../src/temporal/search-attribute-registration';
 
 const ROOT = path.resolve(__dirname, '../..');
 const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');

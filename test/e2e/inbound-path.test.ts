@@ -13,7 +13,7 @@ import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { provisionInboundResources } from '../../src/local-stack/local-stack';
 import { publishPhoneReply, snsDeliveredReplyBody, twoWayReplyPayload, waitForSms } from '../../src/local-stack/phone-simulator';
-import { metricsRegistry } from '../../src/metrics';
+import { metricsRegistry } from '../../src/observability/metrics';
 import { recipientWorkflowId } from '../../src/workflows/definitions';
 import { ensureInboundPoller } from '../../src/worker/worker';
 import { eventually, localAws, newPhone, sharedStack, startTestWorker } from '../support/harness';

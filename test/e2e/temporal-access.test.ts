@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { payloadsRefused } from '../../src/metrics';
+import { payloadsRefused } from '../../src/observability/metrics';
 import { optedOutSignal, replySignal } from '../../src/workflows/definitions';
 import type { AskState, RoutedReply } from '../../src/workflows/definitions';
 import { eventually, newPhone, sharedStackClient, startTestWorker } from '../support/harness';

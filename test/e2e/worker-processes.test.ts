@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SmsAskClient } from '../../src/client/sms-ask-client';
 import { provisionInboundResources } from '../../src/local-stack/local-stack';
 import { publishPhoneReply, waitForSms } from '../../src/local-stack/phone-simulator';
-import { dataConverterFor } from '../../src/temporal';
+import { dataConverterFor } from '../../src/temporal/connection';
 import { inboundPollerWorkflowId } from '../../src/workflows/definitions';
 import { eventually, localAws, newPhone, sharedStack } from '../support/harness';
 import { BIN, WorkerProcess, workerEnv } from '../support/worker-process';

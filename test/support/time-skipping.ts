@@ -6,7 +6,7 @@ import { SmsAskClient } from '../../src/client/sms-ask-client';
 import { loadSettings } from '../../src/config';
 import type { Settings, SettingsInput } from '../../src/config';
 import { resolveTestServerExecutable } from '../../src/local-stack/tools';
-import { indexedValueTypes } from '../../src/search-attribute-registration';
+import { indexedValueTypes } from '../../src/temporal/search-attribute-registration';
 import { createSmsAskWorker } from '../../src/worker/worker';
 import { localAws, sharedStack } from './harness';
 import type { ReplyTarget } from './harness';

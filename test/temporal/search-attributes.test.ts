@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerSearchAttributes } from '../../src/search-attribute-registration';
+import { registerSearchAttributes } from '../../src/temporal/search-attribute-registration';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../src/workflows/search-attributes';
 import { sharedStackClient } from '../support/harness';
 

@@ -2,9 +2,9 @@ import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnection } from '@temporalio/worker';
-import { loadSettings } from './config';
-import type { Settings } from './config';
-import { payloadsRefused } from './metrics';
+import { loadSettings } from '../config';
+import type { Settings } from '../config';
+import { payloadsRefused } from '../observability/metrics';
 import { payloadCodecsFor } from './payload-codec';
 
 /** Temporal connection settings from the standard TEMPORAL_* variables and profile file. */

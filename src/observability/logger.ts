@@ -1,6 +1,6 @@
 import pino from 'pino';
 import type { DestinationStream, Logger } from 'pino';
-import { maskPhonesIn } from './domain/phone-mask';
+import { maskPhonesIn } from '../domain/phone-mask';
 
 /**
  * Every line leaves with full phone numbers masked, wherever they came from (a field, an error

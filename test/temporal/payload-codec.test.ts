@@ -2,10 +2,10 @@ import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { createCodecServer, listen } from '../src/codec-server';
-import { loadSettings } from '../src/config';
-import { AesGcmPayloadCodec } from '../src/payload-codec';
-import { parsePayloadKeys } from '../src/payload-keys';
+import { createCodecServer, listen } from '../../src/temporal/codec-server';
+import { loadSettings } from '../../src/config';
+import { AesGcmPayloadCodec } from '../../src/temporal/payload-codec';
+import { parsePayloadKeys } from '../../src/temporal/payload-keys';
 
 const key = (id: string) => `${id}:${randomBytes(32).toString('base64')}`;
 const text = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? []).toString();

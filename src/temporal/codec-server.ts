@@ -6,8 +6,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Payload, PayloadCodec } from '@temporalio/common';
-import { foreignHost, hostRules, isJsonContentType } from './http/request-guard';
-import type { HostRules } from './http/request-guard';
+import { foreignHost, hostRules, isJsonContentType } from '../http/request-guard';
+import type { HostRules } from '../http/request-guard';
 
 interface JsonPayload {
   metadata?: Record<string, string>;

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { maskPhonesIn } from '../src/domain/phone-mask';
-import { phoneMaskingStream } from '../src/logger';
+import { maskPhonesIn } from '../../src/domain/phone-mask';
+import { phoneMaskingStream } from '../../src/observability/logger';
 
 describe('maskPhonesIn', () => {
   it('masks every full number in free text to its last four digits, and leaves other digits alone', () => {

@@ -9,9 +9,9 @@ import { pendingAsksVisibilityQuery } from '../client/sms-ask-client';
 import type { Settings } from '../config';
 import { replyRulesFrom } from '../config';
 import { RECIPIENT_PRIORITY_KEY } from '../domain/ask-priority';
-import { recipientWorkflowsRestored } from '../metrics';
-import type { askWorkflow } from '../workflows/ask';
+import { recipientWorkflowsRestored } from '../observability/metrics';
 import { recipientWorkflowId, registerUpdate, statusQuery } from '../workflows/definitions';
+import type { AskWorkflow } from '../workflows/definitions';
 
 /** Asks looked at per phone; a phone with more pending asks than this is unusual. */
 const MAX_ASKS_PER_PHONE = 100;
@@ -60,7 +60,7 @@ export async function restoreRecipient(
   for (const askId of askIds) {
     let state;
     try {
-      state = await client.workflow.getHandle<typeof askWorkflow>(askId).query(statusQuery);
+      state = await client.workflow.getHandle<AskWorkflow>(askId).query(statusQuery);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) {
         result.skipped.push(askId);
