@@ -3,7 +3,19 @@
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 
-const nodeBuiltins = ['node:*', 'fs', 'path', 'crypto', 'os', 'child_process', 'net', 'http', 'https', 'events', 'util'];
+const nodeBuiltins = [
+  'node:*',
+  'fs',
+  'path',
+  'crypto',
+  'os',
+  'child_process',
+  'net',
+  'http',
+  'https',
+  'events',
+  'util',
+];
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.tools/', '.stack/', 'scripts/'] },
@@ -24,7 +36,15 @@ export default tseslint.config(
     // Workflow code is replayed; it must not touch the outside world.
     files: ['src/workflows/**/*.ts', 'src/domain/**/*.ts', 'examples/**/*.ts', 'bench/workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [], patterns: [{ group: nodeBuiltins, message: 'Workflow and domain code must stay deterministic: no Node built-ins.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [],
+          patterns: [
+            { group: nodeBuiltins, message: 'Workflow and domain code must stay deterministic: no Node built-ins.' },
+          ],
+        },
+      ],
       'no-restricted-syntax': [
         'error',
         { selector: "MemberExpression[object.name='process']", message: 'No process access in deterministic code.' },

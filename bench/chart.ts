@@ -32,7 +32,9 @@ export function scaleChartSvg(points: readonly ScalePoint[], floorMs?: number): 
       { label: 'p50', color: '#1f77b4', values: points.map((p) => p.latency.p50) },
       { label: 'p95', color: '#ff7f0e', values: points.map((p) => p.latency.p95) },
       { label: 'p99', color: '#d62728', values: points.map((p) => p.latency.p99) },
-      ...(floorMs === undefined ? [] : [{ label: 'floor', color: '#7f7f7f', values: points.map(() => floorMs), dashed: true }]),
+      ...(floorMs === undefined
+        ? []
+        : [{ label: 'floor', color: '#7f7f7f', values: points.map(() => floorMs), dashed: true }]),
     ],
   };
   const memory: Panel = {
@@ -44,9 +46,10 @@ export function scaleChartSvg(points: readonly ScalePoint[], floorMs?: number): 
     ],
   };
   const width = PANEL_WIDTH * 2;
-  const body = points.length === 0
-    ? `<text x="${width / 2}" y="${PANEL_HEIGHT / 2}" text-anchor="middle">no scale results</text>`
-    : [panelSvg(latency, pending, 0), panelSvg(memory, pending, PANEL_WIDTH)].join('\n');
+  const body =
+    points.length === 0
+      ? `<text x="${width / 2}" y="${PANEL_HEIGHT / 2}" text-anchor="middle">no scale results</text>`
+      : [panelSvg(latency, pending, 0), panelSvg(memory, pending, PANEL_WIDTH)].join('\n');
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${PANEL_HEIGHT}" viewBox="0 0 ${width} ${PANEL_HEIGHT}" font-family="sans-serif" font-size="11">`,
     `<rect width="100%" height="100%" fill="white"/>`,
@@ -61,7 +64,10 @@ function panelSvg(panel: Panel, pending: readonly number[], offsetX: number): st
   const plotHeight = PANEL_HEIGHT - MARGIN.top - MARGIN.bottom;
   const logMin = Math.log10(Math.min(...pending));
   const logMax = Math.log10(Math.max(...pending));
-  const x = (n: number) => offsetX + MARGIN.left + (logMax === logMin ? plotWidth / 2 : ((Math.log10(n) - logMin) / (logMax - logMin)) * plotWidth);
+  const x = (n: number) =>
+    offsetX +
+    MARGIN.left +
+    (logMax === logMin ? plotWidth / 2 : ((Math.log10(n) - logMin) / (logMax - logMin)) * plotWidth);
   const finite = panel.series.flatMap((s) => s.values.filter(Number.isFinite));
   const yMax = niceCeiling(Math.max(...finite, 1));
   const y = (v: number) => MARGIN.top + plotHeight - (Math.min(v, yMax) / yMax) * plotHeight;
@@ -87,9 +93,13 @@ function panelSvg(panel: Panel, pending: readonly number[], offsetX: number): st
     const coords = series.values.map((v, j) => `${x(pending[j]!).toFixed(1)},${y(v).toFixed(1)}`);
     const dash = series.dashed ? ' stroke-dasharray="5,4"' : '';
     parts.push(`<polyline points="${coords.join(' ')}" fill="none" stroke="${series.color}" stroke-width="2"${dash}/>`);
-    if (!series.dashed) for (const c of coords) parts.push(`<circle cx="${c.split(',')[0]}" cy="${c.split(',')[1]}" r="3" fill="${series.color}"/>`);
+    if (!series.dashed)
+      for (const c of coords)
+        parts.push(`<circle cx="${c.split(',')[0]}" cy="${c.split(',')[1]}" r="3" fill="${series.color}"/>`);
     const legendX = left + 8 + i * 64;
-    parts.push(`<line x1="${legendX}" y1="${MARGIN.top - 6}" x2="${legendX + 14}" y2="${MARGIN.top - 6}" stroke="${series.color}" stroke-width="2"${dash}/>`);
+    parts.push(
+      `<line x1="${legendX}" y1="${MARGIN.top - 6}" x2="${legendX + 14}" y2="${MARGIN.top - 6}" stroke="${series.color}" stroke-width="2"${dash}/>`,
+    );
     parts.push(`<text x="${legendX + 18}" y="${MARGIN.top - 2}">${escapeXml(series.label)}</text>`);
   });
   return parts.join('\n');

@@ -4,7 +4,12 @@
  * each reply put on the inbound queue as the SQS message SNS would deliver.
  */
 import { setMaxListeners } from 'node:events';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Client } from '@temporalio/client';
 import { SmsAskClient } from '../src/client/sms-ask-client';
@@ -38,8 +43,20 @@ export interface Fleet {
 }
 
 /** The asking side of a run: a client on the task queue, an SQS client, and the inbound topic on the emulator. */
-export function createFleet(client: Client, sqs: SQSClient, taskQueue: string, aws: { awsEndpoint: string; topicArn: string }): Fleet {
-  return { client, asks: new SmsAskClient(client, { taskQueue }), sqs, awsEndpoint: aws.awsEndpoint, topicArn: aws.topicArn, phones: new PhoneBook() };
+export function createFleet(
+  client: Client,
+  sqs: SQSClient,
+  taskQueue: string,
+  aws: { awsEndpoint: string; topicArn: string },
+): Fleet {
+  return {
+    client,
+    asks: new SmsAskClient(client, { taskQueue }),
+    sqs,
+    awsEndpoint: aws.awsEndpoint,
+    topicArn: aws.topicArn,
+    phones: new PhoneBook(),
+  };
 }
 
 const QUESTION = 'Benchmark: isolate host WS-042 from the network?';
@@ -77,7 +94,11 @@ export class PhoneBook {
 }
 
 /** Starts `count` asks, one per new phone, and returns once every question SMS has gone out. */
-export async function createPendingAsks(fleet: Fleet, count: number, report: (status: string) => void): Promise<PendingAsk[]> {
+export async function createPendingAsks(
+  fleet: Fleet,
+  count: number,
+  report: (status: string) => void,
+): Promise<PendingAsk[]> {
   const phones = fleet.phones.take(count);
   const batch = new Set(phones);
   const askIds = new Map<string, string>();
@@ -101,7 +122,9 @@ export async function createPendingAsks(fleet: Fleet, count: number, report: (st
     }
     show();
     if (!starting && Date.now() - lastNewSms > STALL_TIMEOUT_MS) {
-      throw new Error(`only ${codes.size} of ${count} question SMS were sent; none in the last ${STALL_TIMEOUT_MS / 1000} s`);
+      throw new Error(
+        `only ${codes.size} of ${count} question SMS were sent; none in the last ${STALL_TIMEOUT_MS / 1000} s`,
+      );
     }
   }
   await starts;
@@ -188,7 +211,12 @@ export function answeredAt(state: AskState): number | undefined {
  * Fills in each sample's answer time from the ask's result (a server-side wait, no load on the
  * worker). At `deadline` it stops waiting and reads the status of the asks still open instead.
  */
-export async function collectAnswers(fleet: Fleet, samples: readonly ReplySample[], deadline: number, report: (answered: number) => void): Promise<void> {
+export async function collectAnswers(
+  fleet: Fleet,
+  samples: readonly ReplySample[],
+  deadline: number,
+  report: (answered: number) => void,
+): Promise<void> {
   const giveUp = AbortSignal.timeout(Math.max(deadline - Date.now(), 0));
   setMaxListeners(RESULT_CONCURRENCY + 10, giveUp); // one listener per result in flight
   let answered = 0;
@@ -220,10 +248,15 @@ export function latencies(samples: readonly ReplySample[]): number[] {
 export async function drainQueue(fleet: Fleet, queueUrl: string): Promise<number> {
   let drained = 0;
   for (;;) {
-    const { Messages = [] } = await fleet.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    const { Messages = [] } = await fleet.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
     if (Messages.length === 0) return drained;
     await fleet.sqs.send(
-      new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }),
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+      }),
     );
     drained += Messages.length;
   }

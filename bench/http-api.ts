@@ -49,20 +49,33 @@ async function main() {
   const stack = await startLocalStack();
   const key = randomUUID();
   const secret = `whsec-${randomUUID()}`;
-  const settings = loadSettings({}, {
-    taskQueue: `bench-http-${randomUUID().slice(0, 8)}`,
-    queueUrl: stack.queueUrl,
-    logLevel: 'silent',
-    webhookSecrets: { bench: secret },
-    httpApiKeys: [{ name: 'bench', scope: 'operate', key }],
-    httpPort: 0,
-    smsPublishRate: 1000,
-  });
+  const settings = loadSettings(
+    {},
+    {
+      taskQueue: `bench-http-${randomUUID().slice(0, 8)}`,
+      queueUrl: stack.queueUrl,
+      logLevel: 'silent',
+      webhookSecrets: { bench: secret },
+      httpApiKeys: [{ name: 'bench', scope: 'operate', key }],
+      httpPort: 0,
+      smsPublishRate: 1000,
+    },
+  );
   const aws = { sns: new SNSClient(localAwsClientConfig(stack)), sqs: new SQSClient(localAwsClientConfig(stack)) };
-  const client = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }), namespace: stack.namespace });
+  const client = new Client({
+    connection: await Connection.connect({ address: stack.temporalAddress }),
+    namespace: stack.namespace,
+  });
   const native = await NativeConnection.connect({ address: stack.temporalAddress });
   const logger = pino({ level: 'silent' });
-  const worker = await createSmsAskWorker({ connection: native, namespace: stack.namespace, client, aws, settings, logger });
+  const worker = await createSmsAskWorker({
+    connection: native,
+    namespace: stack.namespace,
+    client,
+    aws,
+    settings,
+    logger,
+  });
   const running = worker.run();
   await ensureInboundPoller(client, settings);
 
@@ -106,7 +119,11 @@ async function main() {
 
       // Without HTTP: the floor.
       const direct = Date.now();
-      const started = await asks.start({ to: `+1425555${String(1000 + i).padStart(4, '0')}`, question: `Direct ${i}?`, timeout: '1h' });
+      const started = await asks.start({
+        to: `+1425555${String(1000 + i).padStart(4, '0')}`,
+        question: `Direct ${i}?`,
+        timeout: '1h',
+      });
       const directSent = await sentAt(started.askId);
       await asks.cancel(started.askId, { by: 'bench' });
 
@@ -114,7 +131,12 @@ async function main() {
       const res = await fetch(`${api}/v1/asks`, {
         method: 'POST',
         headers,
-        body: JSON.stringify({ to: phone, question: `Bench ${i}?`, timeout: '1h', callback: { url: hookUrl, secretName: 'bench' } }),
+        body: JSON.stringify({
+          to: phone,
+          question: `Bench ${i}?`,
+          timeout: '1h',
+          callback: { url: hookUrl, secretName: 'bench' },
+        }),
       });
       const tPost = Date.now();
       if (res.status !== 201) throw new Error(`POST /v1/asks answered ${res.status}: ${await res.text()}`);

@@ -32,7 +32,11 @@ import { measureThroughput } from './scenarios/throughput';
 import { WorkerProcess } from './worker-process';
 
 /** The XSOAR pack's polling, run by sms-ask's own poller. */
-const XSOAR_POLLING = { SMS_ASK_POLL_WAIT_SECONDS: '5', SMS_ASK_POLL_BATCH_SIZE: '10', SMS_ASK_POLL_INTERVAL_MS: '10000' };
+const XSOAR_POLLING = {
+  SMS_ASK_POLL_WAIT_SECONDS: '5',
+  SMS_ASK_POLL_BATCH_SIZE: '10',
+  SMS_ASK_POLL_INTERVAL_MS: '10000',
+};
 /** Setup must not wait on the SMS rate limit: only the outbound scenario measures it. */
 const SETUP_PUBLISH_RATE = '1000';
 /** How long an sms-ask run waits for answers before it gives up on the rest. */
@@ -66,7 +70,13 @@ async function run(): Promise<void> {
   };
   process.once('SIGINT', () => void stopAll().finally(() => process.exit(130)));
   try {
-    const results = await runScenarios(options, stack, new Client({ connection, namespace: stack.namespace }), outDir, workers);
+    const results = await runScenarios(
+      options,
+      stack,
+      new Client({ connection, namespace: stack.namespace }),
+      outDir,
+      workers,
+    );
     results.runSeconds = (Date.now() - started) / 1000;
     const markdown = writeReport(results, outDir);
     process.stderr.write(`\nreport: ${path.join(outDir, 'bench.json')}, chart: ${path.join(outDir, 'scale.svg')}\n\n`);
@@ -76,7 +86,13 @@ async function run(): Promise<void> {
   }
 }
 
-async function runScenarios(options: BenchOptions, stack: LocalStack, client: Client, outDir: string, workers: Set<WorkerProcess>): Promise<BenchResults> {
+async function runScenarios(
+  options: BenchOptions,
+  stack: LocalStack,
+  client: Client,
+  outDir: string,
+  workers: Set<WorkerProcess>,
+): Promise<BenchResults> {
   const sqs = new SQSClient(localAwsClientConfig(stack));
   const fleet = createFleet(client, sqs, TASK_QUEUE, stack);
   const profileArgs = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(outDir, 'profiles')}`] : [];
@@ -84,11 +100,16 @@ async function runScenarios(options: BenchOptions, stack: LocalStack, client: Cl
     const progress = new Progress(`worker ${name}`);
     const worker = await starting;
     workers.add(worker);
-    progress.done(`pid ${worker.pid}, ready in ${worker.startup.startSeconds.toFixed(1)} s, ${mib(worker.startup.rssAtStartBytes)} MiB resident`);
+    progress.done(
+      `pid ${worker.pid}, ready in ${worker.startup.startSeconds.toFixed(1)} s, ${mib(worker.startup.rssAtStartBytes)} MiB resident`,
+    );
     return worker;
   };
   const startWorker = (name: string, env: Record<string, string>) =>
-    started(name, WorkerProcess.start(name, { ...stack.env, ...env }, path.join(outDir, `worker-${name}.log`), profileArgs));
+    started(
+      name,
+      WorkerProcess.start(name, { ...stack.env, ...env }, path.join(outDir, `worker-${name}.log`), profileArgs),
+    );
   const stopWorker = async (worker: WorkerProcess) => {
     await worker.stop();
     workers.delete(worker);
@@ -98,17 +119,33 @@ async function runScenarios(options: BenchOptions, stack: LocalStack, client: Cl
   if (runs(options, 'limit')) {
     const limitWorker = await started(
       'limit',
-      WorkerProcess.startLimitWorker('limit', { ...stack.env, BENCH_LIMIT_TASK_QUEUE: LIMIT_TASK_QUEUE }, path.join(outDir, 'worker-limit.log'), profileArgs),
+      WorkerProcess.startLimitWorker(
+        'limit',
+        { ...stack.env, BENCH_LIMIT_TASK_QUEUE: LIMIT_TASK_QUEUE },
+        path.join(outDir, 'worker-limit.log'),
+        profileArgs,
+      ),
     );
-    results.limit = await measureLimit({ client, worker: limitWorker, stackPids: stack.pids, taskQueue: LIMIT_TASK_QUEUE, count: options.burst, progress: new Progress('limit') });
+    results.limit = await measureLimit({
+      client,
+      worker: limitWorker,
+      stackPids: stack.pids,
+      taskQueue: LIMIT_TASK_QUEUE,
+      count: options.burst,
+      progress: new Progress('limit'),
+    });
     await stopWorker(limitWorker);
   }
 
-  const replyScenarios = (['floor', 'latency', 'throughput', 'scale', 'xsoar'] as const).filter((scenario) => runs(options, scenario));
+  const replyScenarios = (['floor', 'latency', 'throughput', 'scale', 'xsoar'] as const).filter((scenario) =>
+    runs(options, scenario),
+  );
   if (replyScenarios.length > 0) await runReplyScenarios(options, stack, fleet, results, startWorker, stopWorker);
 
   if (runs(options, 'outbound')) {
-    const { QueueUrl: outboundQueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'bench-outbound-inbound' }));
+    const { QueueUrl: outboundQueueUrl } = await sqs.send(
+      new CreateQueueCommand({ QueueName: 'bench-outbound-inbound' }),
+    );
     const outboundWorker = await startWorker('outbound', {
       SMS_ASK_TASK_QUEUE: OUTBOUND_TASK_QUEUE,
       SMS_ASK_QUEUE_URL: outboundQueueUrl!,
@@ -125,12 +162,18 @@ async function runScenarios(options: BenchOptions, stack: LocalStack, client: Cl
 
   if (runs(options, 'campaign')) {
     results.campaigns = [];
-    for (const [size, priority] of options.campaign.flatMap((size) => options.campaignPriority.map((priority) => [size, priority] as const))) {
+    for (const [size, priority] of options.campaign.flatMap((size) =>
+      options.campaignPriority.map((priority) => [size, priority] as const),
+    )) {
       // Each campaign on a fresh worker and task queue, so that its peak memory is its own.
       const name = `campaign-${size}-${priority}`;
       const taskQueue = `bench-${name}`;
       const { QueueUrl: queueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `bench-${name}-inbound` }));
-      const worker = await startWorker(name, { SMS_ASK_TASK_QUEUE: taskQueue, SMS_ASK_QUEUE_URL: queueUrl!, SMS_ASK_SMS_PUBLISH_RATE: SETUP_PUBLISH_RATE });
+      const worker = await startWorker(name, {
+        SMS_ASK_TASK_QUEUE: taskQueue,
+        SMS_ASK_QUEUE_URL: queueUrl!,
+        SMS_ASK_SMS_PUBLISH_RATE: SETUP_PUBLISH_RATE,
+      });
       results.worker ??= worker.startup;
       const campaignFleet = { ...fleet, asks: new SmsAskClient(client, { taskQueue }) };
       const setup = new Progress(`campaign ${size} ${priority}: asks out before`);
@@ -189,7 +232,12 @@ async function runReplyScenarios(
   const all = await createPendingAsks(fleet, latencyReplies + burst + 2 * xsoarReplies, (s) => setupProgress.update(s));
   setupProgress.done();
   const batches = splitAt(all, [latencyReplies, burst, xsoarReplies, xsoarReplies]);
-  const [latencyAsks, burstAsks, xsoarLatencyAsks, xsoarBurstAsks] = batches as [PendingAsk[], PendingAsk[], PendingAsk[], PendingAsk[]];
+  const [latencyAsks, burstAsks, xsoarLatencyAsks, xsoarBurstAsks] = batches as [
+    PendingAsk[],
+    PendingAsk[],
+    PendingAsk[],
+    PendingAsk[],
+  ];
 
   // Costs are counted on some of the asks the latency run answers: once they wait, once they are answered.
   const costSample = latencyAsks.slice(0, COST_SAMPLE);
@@ -197,15 +245,31 @@ async function runReplyScenarios(
 
   if (runs(options, 'latency')) {
     results.latency = {
-      ours: await measureLatency({ fleet, queueUrl: stack.queueUrl, asks: latencyAsks, perSecond: options.rate, capMs: OURS_CAP_MS, progress: new Progress('latency (ours)') }),
+      ours: await measureLatency({
+        fleet,
+        queueUrl: stack.queueUrl,
+        asks: latencyAsks,
+        perSecond: options.rate,
+        capMs: OURS_CAP_MS,
+        progress: new Progress('latency (ours)'),
+      }),
     };
   }
   if (costBefore) {
     const progress = new Progress('costs');
-    await mapConcurrently(costSample, 16, (ask) => fleet.client.workflow.getHandle(ask.askId).result().catch(() => undefined));
+    await mapConcurrently(costSample, 16, (ask) =>
+      fleet.client.workflow
+        .getHandle(ask.askId)
+        .result()
+        .catch(() => undefined),
+    );
     await sleep(COST_SETTLE_MS); // the recipients' last tasks for these asks
     const after = await costSoFar(client, TASK_QUEUE, costSample);
-    results.costs = { sample: costSample.length, perAsk: per(costBefore, costSample.length), perReply: per(after, costSample.length, costBefore) };
+    results.costs = {
+      sample: costSample.length,
+      perAsk: per(costBefore, costSample.length),
+      perReply: per(after, costSample.length, costBefore),
+    };
     progress.done(`per ask ${describeCost(results.costs.perAsk)}; per reply ${describeCost(results.costs.perReply)}`);
   }
   if (runs(options, 'throughput')) {
@@ -227,9 +291,21 @@ async function runReplyScenarios(
     for (const size of options.sizes) {
       const progress = new Progress(`scale ${size} (ours)`);
       await pool.growTo(size + options.samples, progress);
-      const point = await measureAtSize({ fleet, queueUrl: stack.queueUrl, worker, pool, samples: options.samples, perSecond: options.rate, capMs: OURS_CAP_MS, progress });
+      const point = await measureAtSize({
+        fleet,
+        queueUrl: stack.queueUrl,
+        worker,
+        pool,
+        samples: options.samples,
+        perSecond: options.rate,
+        capMs: OURS_CAP_MS,
+        progress,
+      });
       // Marginal: the memory the last size's extra pending asks added (the first size: since the worker started).
-      const previous = results.scale.ours[results.scale.ours.length - 1] ?? { rssBytes: worker.startup.rssAtStartBytes, pending: 0 };
+      const previous = results.scale.ours[results.scale.ours.length - 1] ?? {
+        rssBytes: worker.startup.rssAtStartBytes,
+        pending: 0,
+      };
       point.bytesPerPendingAsk = (point.rssBytes - previous.rssBytes) / (point.pending - previous.pending);
       progress.done(
         `p50 ${point.latency.p50} ms, p99 ${point.latency.p99} ms, ${mib(point.rssBytes)} MiB resident (${Math.round(point.bytesPerPendingAsk / 1024)} KiB per pending ask), ${point.cpuMsPerReply.toFixed(1)} ms CPU/reply`,
@@ -245,17 +321,41 @@ async function runReplyScenarios(
     const capMs = options.xsoarCap * 1000;
     const leftovers = async (asks: readonly PendingAsk[]) => {
       await drainQueue(fleet, stack.queueUrl);
-      await mapConcurrently(asks, 32, (ask) => fleet.asks.cancel(ask.askId, { by: 'bench', reason: 'benchmark clean-up' }).catch(() => undefined));
+      await mapConcurrently(asks, 32, (ask) =>
+        fleet.asks.cancel(ask.askId, { by: 'bench', reason: 'benchmark clean-up' }).catch(() => undefined),
+      );
     };
     results.latency ??= { ours: undefined };
-    results.latency.xsoar = await measureLatency({ fleet, queueUrl: stack.queueUrl, asks: xsoarLatencyAsks, perSecond: options.rate, capMs, progress: new Progress('latency (XSOAR-style)') });
+    results.latency.xsoar = await measureLatency({
+      fleet,
+      queueUrl: stack.queueUrl,
+      asks: xsoarLatencyAsks,
+      perSecond: options.rate,
+      capMs,
+      progress: new Progress('latency (XSOAR-style)'),
+    });
     await leftovers(xsoarLatencyAsks);
     results.throughput ??= { ours: undefined };
-    results.throughput.xsoar = await measureThroughput({ fleet, queueUrl: stack.queueUrl, asks: xsoarBurstAsks, capMs, progress: new Progress('throughput (XSOAR-style)') });
+    results.throughput.xsoar = await measureThroughput({
+      fleet,
+      queueUrl: stack.queueUrl,
+      asks: xsoarBurstAsks,
+      capMs,
+      progress: new Progress('throughput (XSOAR-style)'),
+    });
     await leftovers(xsoarBurstAsks);
     if (pool.size > 0) {
       const progress = new Progress(`scale ${pool.size} (XSOAR-style)`);
-      const point = await measureAtSize({ fleet, queueUrl: stack.queueUrl, worker, pool, samples: Math.min(options.samples, options.xsoarReplies), perSecond: options.rate, capMs, progress });
+      const point = await measureAtSize({
+        fleet,
+        queueUrl: stack.queueUrl,
+        worker,
+        pool,
+        samples: Math.min(options.samples, options.xsoarReplies),
+        perSecond: options.rate,
+        capMs,
+        progress,
+      });
       progress.done(`p50 ${point.latency.p50} ms, ${point.latency.completed}/${point.latency.count} answered`);
       results.scale ??= { ours: [] };
       results.scale.xsoar = [point];
@@ -275,7 +375,13 @@ function splitAt<T>(items: readonly T[], lengths: readonly number[]): T[][] {
 }
 
 function machine() {
-  return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` };
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+  };
 }
 
 run().catch((err) => {

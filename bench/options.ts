@@ -87,20 +87,23 @@ function positiveInteger(value: string): number {
 function scenarioList(value: string): Scenario[] {
   const names = value.split(',').map((s) => s.trim());
   const unknown = names.filter((name) => !(SCENARIOS as readonly string[]).includes(name));
-  if (unknown.length) throw new InvalidArgumentError(`unknown scenario ${unknown.join(', ')}; choose from ${SCENARIOS.join(', ')}`);
+  if (unknown.length)
+    throw new InvalidArgumentError(`unknown scenario ${unknown.join(', ')}; choose from ${SCENARIOS.join(', ')}`);
   return names as Scenario[];
 }
 
 function priorityList(value: string): AskPriority[] {
   const names = value.split(',').map((s) => s.trim());
   const unknown = names.filter((name) => !(ASK_PRIORITIES as readonly string[]).includes(name));
-  if (unknown.length) throw new InvalidArgumentError(`unknown priority ${unknown.join(', ')}; choose from ${ASK_PRIORITIES.join(', ')}`);
+  if (unknown.length)
+    throw new InvalidArgumentError(`unknown priority ${unknown.join(', ')}; choose from ${ASK_PRIORITIES.join(', ')}`);
   return names as AskPriority[];
 }
 
 function sizeList(value: string): number[] {
   const sizes = value.split(',').map((s) => positiveInteger(s.trim()));
-  if (sizes.some((s, i) => i > 0 && s <= sizes[i - 1]!)) throw new InvalidArgumentError('sizes in increasing order, e.g. 100,1000,10000');
+  if (sizes.some((s, i) => i > 0 && s <= sizes[i - 1]!))
+    throw new InvalidArgumentError('sizes in increasing order, e.g. 100,1000,10000');
   return sizes;
 }
 
@@ -112,25 +115,88 @@ export function parseOptions(argv: string[]): BenchOptions {
     .option('--no-xsoar', 'skip the XSOAR-style runs')
     .option('--profile', 'write a V8 CPU profile of each worker to <out>/profiles')
     .addOption(new Option('--rate <n>', `replies per second (default ${DEFAULTS.rate})`).argParser(positiveNumber))
-    .addOption(new Option('--duration <s>', `seconds of steady replies (default ${DEFAULTS.duration}, quick ${QUICK.duration})`).argParser(positiveNumber))
-    .addOption(new Option('--burst <n>', `replies in the burst (default ${DEFAULTS.burst}, quick ${QUICK.burst})`).argParser(positiveInteger))
-    .addOption(new Option('--sizes <list>', `pending asks for the scale scenario (default ${DEFAULTS.sizes.join(',')})`).argParser(sizeList))
-    .addOption(new Option('--samples <n>', `replies per size (default ${DEFAULTS.samples}, quick ${QUICK.samples})`).argParser(positiveInteger))
-    .addOption(new Option('--outbound <n>', `asks started at once (default ${DEFAULTS.outbound}, quick ${QUICK.outbound})`).argParser(positiveInteger))
-    .addOption(new Option('--publish-rate <n>', `SMS_ASK_SMS_PUBLISH_RATE in the outbound scenario (default ${DEFAULTS.publishRate})`).argParser(positiveNumber))
-    .addOption(new Option('--floor-samples <n>', `samples of each floor primitive (default ${DEFAULTS.floorSamples})`).argParser(positiveInteger))
-    .addOption(new Option('--xsoar-replies <n>', `replies per XSOAR-style run (default ${DEFAULTS.xsoarReplies})`).argParser(positiveInteger))
-    .addOption(new Option('--campaign <list>', `asks started at once, one campaign per size (default ${DEFAULTS.campaign.join(',')}, quick ${QUICK.campaign?.join(',')}; the full size is 10000)`).argParser(sizeList))
-    .addOption(new Option('--campaign-replies <n>', `replies to asks already out while a campaign sends (default ${DEFAULTS.campaignReplies}, quick ${QUICK.campaignReplies})`).argParser(positiveInteger))
     .addOption(
-      new Option('--campaign-priority <list>', `the campaign asks' priority; several (e.g. normal,bulk) run each campaign once per priority (default ${DEFAULTS.campaignPriority.join(',')})`).argParser(priorityList),
+      new Option(
+        '--duration <s>',
+        `seconds of steady replies (default ${DEFAULTS.duration}, quick ${QUICK.duration})`,
+      ).argParser(positiveNumber),
+    )
+    .addOption(
+      new Option('--burst <n>', `replies in the burst (default ${DEFAULTS.burst}, quick ${QUICK.burst})`).argParser(
+        positiveInteger,
+      ),
+    )
+    .addOption(
+      new Option(
+        '--sizes <list>',
+        `pending asks for the scale scenario (default ${DEFAULTS.sizes.join(',')})`,
+      ).argParser(sizeList),
+    )
+    .addOption(
+      new Option('--samples <n>', `replies per size (default ${DEFAULTS.samples}, quick ${QUICK.samples})`).argParser(
+        positiveInteger,
+      ),
+    )
+    .addOption(
+      new Option(
+        '--outbound <n>',
+        `asks started at once (default ${DEFAULTS.outbound}, quick ${QUICK.outbound})`,
+      ).argParser(positiveInteger),
+    )
+    .addOption(
+      new Option(
+        '--publish-rate <n>',
+        `SMS_ASK_SMS_PUBLISH_RATE in the outbound scenario (default ${DEFAULTS.publishRate})`,
+      ).argParser(positiveNumber),
+    )
+    .addOption(
+      new Option('--floor-samples <n>', `samples of each floor primitive (default ${DEFAULTS.floorSamples})`).argParser(
+        positiveInteger,
+      ),
+    )
+    .addOption(
+      new Option('--xsoar-replies <n>', `replies per XSOAR-style run (default ${DEFAULTS.xsoarReplies})`).argParser(
+        positiveInteger,
+      ),
+    )
+    .addOption(
+      new Option(
+        '--campaign <list>',
+        `asks started at once, one campaign per size (default ${DEFAULTS.campaign.join(',')}, quick ${QUICK.campaign?.join(',')}; the full size is 10000)`,
+      ).argParser(sizeList),
+    )
+    .addOption(
+      new Option(
+        '--campaign-replies <n>',
+        `replies to asks already out while a campaign sends (default ${DEFAULTS.campaignReplies}, quick ${QUICK.campaignReplies})`,
+      ).argParser(positiveInteger),
+    )
+    .addOption(
+      new Option(
+        '--campaign-priority <list>',
+        `the campaign asks' priority; several (e.g. normal,bulk) run each campaign once per priority (default ${DEFAULTS.campaignPriority.join(',')})`,
+      ).argParser(priorityList),
     )
     .addOption(new Option('--only <list>', `run only these scenarios: ${SCENARIOS.join(', ')}`).argParser(scenarioList))
-    .addOption(new Option('--xsoar-cap <s>', `seconds an XSOAR-style run waits for answers (default ${DEFAULTS.xsoarCap})`).argParser(positiveNumber))
+    .addOption(
+      new Option(
+        '--xsoar-cap <s>',
+        `seconds an XSOAR-style run waits for answers (default ${DEFAULTS.xsoarCap})`,
+      ).argParser(positiveNumber),
+    )
     .parse(argv);
   const given = program.opts<Partial<BenchOptions>>();
   const explicit = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
-  return { ...DEFAULTS, ...(given.quick ? QUICK : {}), ...explicit, quick: Boolean(given.quick), out: given.out!, xsoar: given.xsoar !== false, profile: Boolean(given.profile), only: given.only ?? [] };
+  return {
+    ...DEFAULTS,
+    ...(given.quick ? QUICK : {}),
+    ...explicit,
+    quick: Boolean(given.quick),
+    out: given.out!,
+    xsoar: given.xsoar !== false,
+    profile: Boolean(given.profile),
+    only: given.only ?? [],
+  };
 }
 
 /** Whether a scenario runs: every one by default, only the named ones with --only; --no-xsoar drops the XSOAR-style runs. */
@@ -138,4 +204,3 @@ export function runs(options: BenchOptions, scenario: Scenario): boolean {
   if (scenario === 'xsoar' && !options.xsoar) return false;
   return options.only.length === 0 || options.only.includes(scenario);
 }
-

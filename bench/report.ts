@@ -101,7 +101,11 @@ export function checkTargets(results: BenchResults): TargetCheck[] {
   }
   if (scale.length > 0) {
     const worst = Math.max(...scale.map((point) => point.cpuMsPerReply));
-    checks.push({ target: 'worker CPU per reply at most 10 ms', measured: `${worst.toFixed(1)} ms (the highest of the scale sizes)`, met: worst <= 10 });
+    checks.push({
+      target: 'worker CPU per reply at most 10 ms',
+      measured: `${worst.toFixed(1)} ms (the highest of the scale sizes)`,
+      met: worst <= 10,
+    });
   }
   const campaign = results.campaign;
   if (campaign) {
@@ -127,7 +131,11 @@ export function checkTargets(results: BenchResults): TargetCheck[] {
     });
   }
   if (results.worker) {
-    checks.push({ target: 'worker start to ready at most 2 s', measured: `${results.worker.startSeconds.toFixed(1)} s`, met: results.worker.startSeconds <= 2 });
+    checks.push({
+      target: 'worker start to ready at most 2 s',
+      measured: `${results.worker.startSeconds.toFixed(1)} s`,
+      met: results.worker.startSeconds <= 2,
+    });
   }
   const outbound = results.outbound;
   if (outbound) {
@@ -150,7 +158,9 @@ function describeCost(cost: WorkCost): string {
 export function markdownSummary(results: BenchResults): string {
   const rows: string[][] = [];
   const floor = results.floor;
-  const floorCell = floor ? `${formatMs(floor.p50Sum)} (SQS ${formatMs(floor.sqsHandoff.p50)} + signal ${formatMs(floor.temporalSignal.p50)})` : '—';
+  const floorCell = floor
+    ? `${formatMs(floor.p50Sum)} (SQS ${formatMs(floor.sqsHandoff.p50)} + signal ${formatMs(floor.temporalSignal.p50)})`
+    : '—';
   const limit = results.limit;
   if (limit) {
     rows.push([
@@ -174,7 +184,14 @@ export function markdownSummary(results: BenchResults): string {
         p === 'p50' ? floorCell : '',
       ]);
     }
-    if (floor) rows.push(['reply latency p50 ÷ floor', `${(latency.latency.p50 / floor.p50Sum).toFixed(1)}×`, xsoarLatency ? `${(xsoarLatency.latency.p50 / floor.p50Sum).toFixed(0)}×` : '—', '', '1×']);
+    if (floor)
+      rows.push([
+        'reply latency p50 ÷ floor',
+        `${(latency.latency.p50 / floor.p50Sum).toFixed(1)}×`,
+        xsoarLatency ? `${(xsoarLatency.latency.p50 / floor.p50Sum).toFixed(0)}×` : '—',
+        '',
+        '1×',
+      ]);
   }
   const { ours: burst, xsoar: xsoarBurst } = results.throughput ?? {};
   if (burst) {
@@ -196,21 +213,38 @@ export function markdownSummary(results: BenchResults): string {
     rows.push([
       `routing p50 / p99, ${point.pending} pending`,
       `${formatMs(point.latency.p50)} / ${formatMs(point.latency.p99)}`,
-      xsoarHere ? `${formatMs(xsoarHere.latency.p50, xsoarHere.cappedAfterSeconds)} / ${formatMs(xsoarHere.latency.p99, xsoarHere.cappedAfterSeconds)}` : '—',
+      xsoarHere
+        ? `${formatMs(xsoarHere.latency.p50, xsoarHere.cappedAfterSeconds)} / ${formatMs(xsoarHere.latency.p99, xsoarHere.cappedAfterSeconds)}`
+        : '—',
       xsoarHere ? `${formatRatio(point.latency.p50, xsoarHere.latency.p50, xsoarHere.cappedAfterSeconds)} faster` : '—',
       floorCell,
     ]);
   }
   for (const point of scale) {
-    const perAsk = point.bytesPerPendingAsk === undefined ? '' : `, ${Math.round(point.bytesPerPendingAsk / 1024)} KiB per pending ask`;
-    rows.push([`worker memory, ${point.pending} pending`, `${mib(point.rssBytes)} MiB (${point.cpuMsPerReply.toFixed(1)} ms CPU/reply${perAsk})`, '—', '—', '']);
+    const perAsk =
+      point.bytesPerPendingAsk === undefined
+        ? ''
+        : `, ${Math.round(point.bytesPerPendingAsk / 1024)} KiB per pending ask`;
+    rows.push([
+      `worker memory, ${point.pending} pending`,
+      `${mib(point.rssBytes)} MiB (${point.cpuMsPerReply.toFixed(1)} ms CPU/reply${perAsk})`,
+      '—',
+      '—',
+      '',
+    ]);
   }
   if (results.costs) {
     rows.push([`cost per ask (mean of ${results.costs.sample})`, describeCost(results.costs.perAsk), '—', '—', '']);
     rows.push([`cost per reply (mean of ${results.costs.sample})`, describeCost(results.costs.perReply), '—', '—', '']);
   }
   if (results.worker) {
-    rows.push(['worker start to ready', `${results.worker.startSeconds.toFixed(1)} s, ${mib(results.worker.rssAtStartBytes)} MiB resident`, '—', '—', '']);
+    rows.push([
+      'worker start to ready',
+      `${results.worker.startSeconds.toFixed(1)} s, ${mib(results.worker.rssAtStartBytes)} MiB resident`,
+      '—',
+      '—',
+      '',
+    ]);
   }
   const outbound = results.outbound;
   if (outbound) {
@@ -249,7 +283,10 @@ export function markdownTable(header: string[], rows: string[][]): string {
 /** Writes bench.json and scale.svg into `outDir`; returns the Markdown summary. */
 export function writeReport(results: BenchResults, outDir: string): string {
   results.targets = checkTargets(results);
-  fs.writeFileSync(path.join(outDir, 'bench.json'), JSON.stringify(results, (_key, value: unknown) => (value === Infinity ? null : value), 2) + '\n');
+  fs.writeFileSync(
+    path.join(outDir, 'bench.json'),
+    JSON.stringify(results, (_key, value: unknown) => (value === Infinity ? null : value), 2) + '\n',
+  );
   fs.writeFileSync(path.join(outDir, 'scale.svg'), scaleChartSvg(results.scale?.ours ?? [], results.floor?.p50Sum));
   const markdown = markdownSummary(results);
   fs.writeFileSync(path.join(outDir, 'bench.md'), markdown);

@@ -49,16 +49,44 @@ export class WorkerProcess {
    * Starts `sms-ask worker` as the image runs it, with the given environment (and Node flags, e.g.
    * --cpu-prof); resolves once it reports that it runs.
    */
-  static async start(name: string, env: Record<string, string>, logFile: string, nodeArgs: readonly string[] = []): Promise<WorkerProcess> {
-    return WorkerProcess.spawn(name, [...nodeArgs, CLI, 'worker'], READY_MESSAGE, { NODE_OPTIONS: DEPLOYED_NODE_OPTIONS, ...env }, logFile);
+  static async start(
+    name: string,
+    env: Record<string, string>,
+    logFile: string,
+    nodeArgs: readonly string[] = [],
+  ): Promise<WorkerProcess> {
+    return WorkerProcess.spawn(
+      name,
+      [...nodeArgs, CLI, 'worker'],
+      READY_MESSAGE,
+      { NODE_OPTIONS: DEPLOYED_NODE_OPTIONS, ...env },
+      logFile,
+    );
   }
 
   /** Starts the `limit` scenario's worker: the SDK's defaults and a trivial workflow. */
-  static async startLimitWorker(name: string, env: Record<string, string>, logFile: string, nodeArgs: readonly string[] = []): Promise<WorkerProcess> {
-    return WorkerProcess.spawn(name, [...nodeArgs, '--require', 'tsx/cjs', LIMIT_WORKER], LIMIT_READY_MESSAGE, env, logFile);
+  static async startLimitWorker(
+    name: string,
+    env: Record<string, string>,
+    logFile: string,
+    nodeArgs: readonly string[] = [],
+  ): Promise<WorkerProcess> {
+    return WorkerProcess.spawn(
+      name,
+      [...nodeArgs, '--require', 'tsx/cjs', LIMIT_WORKER],
+      LIMIT_READY_MESSAGE,
+      env,
+      logFile,
+    );
   }
 
-  private static async spawn(name: string, args: string[], readyMessage: string, env: Record<string, string>, logFile: string): Promise<WorkerProcess> {
+  private static async spawn(
+    name: string,
+    args: string[],
+    readyMessage: string,
+    env: Record<string, string>,
+    logFile: string,
+  ): Promise<WorkerProcess> {
     const spawnedAt = Date.now();
     const log = fs.createWriteStream(logFile, { flags: 'a' });
     const child = spawn(process.execPath, args, {
@@ -67,15 +95,20 @@ export class WorkerProcess {
     });
     const killOnExit = () => child.kill('SIGKILL');
     process.once('exit', killOnExit);
-    const exited = new Promise<void>((resolve) => child.once('exit', () => {
-      process.off('exit', killOnExit);
-      log.end();
-      resolve();
-    }));
+    const exited = new Promise<void>((resolve) =>
+      child.once('exit', () => {
+        process.off('exit', killOnExit);
+        log.end();
+        resolve();
+      }),
+    );
     child.stdout?.pipe(log, { end: false });
     const ready = new Promise<void>((resolve, reject) => {
       let pending = '';
-      const timer = setTimeout(() => reject(new Error(`worker ${name} did not start within ${START_TIMEOUT_MS / 1000} s; see ${logFile}`)), START_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`worker ${name} did not start within ${START_TIMEOUT_MS / 1000} s; see ${logFile}`)),
+        START_TIMEOUT_MS,
+      );
       child.stderr?.on('data', (chunk: Buffer) => {
         log.write(chunk);
         pending += chunk.toString();

@@ -42,7 +42,8 @@ export async function createAsks(fleet: Fleet, count: number, report: (line: str
       lastNew = Date.now();
     }
     report(`asks started ${askIds.size}/${count}, questions sent ${codes.size}/${count}`);
-    if (!starting && Date.now() - lastNew > STALL_TIMEOUT_MS) throw new Error(`only ${codes.size} of ${count} question SMS were sent`);
+    if (!starting && Date.now() - lastNew > STALL_TIMEOUT_MS)
+      throw new Error(`only ${codes.size} of ${count} question SMS were sent`);
   }
   await starts;
   return phones.map((phone) => ({ askId: askIds.get(phone)!, phone, yesCode: codes.get(phone)! }));

@@ -35,7 +35,8 @@ interface CallInfo {
 /** SQS speaks JSON (X-Amz-Target: AmazonSQS.Action); SNS speaks the query protocol (Action=… in the form body). */
 function identify(req: http.IncomingMessage, body: Buffer): CallInfo {
   const target = req.headers['x-amz-target'];
-  if (typeof target === 'string' && target.startsWith('AmazonSQS.')) return { service: 'sqs', action: target.slice('AmazonSQS.'.length) };
+  if (typeof target === 'string' && target.startsWith('AmazonSQS.'))
+    return { service: 'sqs', action: target.slice('AmazonSQS.'.length) };
   const action = /(?:^|&)Action=([A-Za-z]+)/.exec(body.toString('utf8'))?.[1];
   if (action) return { service: action.includes('Message') || action.includes('Queue') ? 'sqs' : 'sns', action };
   return { service: 'other', action: 'unknown' };
@@ -46,8 +47,16 @@ function errorResponse(res: http.ServerResponse, call: CallInfo, kind: 'throttle
   const status = throttle ? 400 : 500;
   if (call.service === 'sqs') {
     const type = throttle ? 'ThrottlingException' : 'InternalError';
-    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-query-error': `${type};${throttle ? 'Sender' : 'Receiver'}` });
-    res.end(JSON.stringify({ __type: `com.amazonaws.sqs#${type}`, message: throttle ? 'Rate exceeded' : 'We encountered an internal error. Please try again.' }));
+    res.writeHead(status, {
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amzn-query-error': `${type};${throttle ? 'Sender' : 'Receiver'}`,
+    });
+    res.end(
+      JSON.stringify({
+        __type: `com.amazonaws.sqs#${type}`,
+        message: throttle ? 'Rate exceeded' : 'We encountered an internal error. Please try again.',
+      }),
+    );
     return;
   }
   const code = throttle ? 'Throttling' : 'InternalFailure';
@@ -105,7 +114,13 @@ export class FaultProxy {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, upstream: URL, random: () => number): Promise<void> {
+  private async handle(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    body: Buffer,
+    upstream: URL,
+    random: () => number,
+  ): Promise<void> {
     const call = identify(req, body);
     const key = `${call.service}:${call.action}`;
     this.counts.requests[key] = (this.counts.requests[key] ?? 0) + 1;
@@ -131,7 +146,13 @@ export class FaultProxy {
 
   private forward(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, upstream: URL): void {
     const out = http.request(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: upstream.host },
+      },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);

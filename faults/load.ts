@@ -62,7 +62,8 @@ export async function sendReplyStream(
       const entries = batch.map((MessageBody, i) => ({ Id: String(i), MessageBody }));
       sends.push(
         fleet.sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries })).then((out) => {
-          if (out.Failed?.length) throw new Error(`SQS refused ${out.Failed.length} replies: ${out.Failed[0]?.Message}`);
+          if (out.Failed?.length)
+            throw new Error(`SQS refused ${out.Failed.length} replies: ${out.Failed[0]?.Message}`);
         }),
       );
       sent += batch.length;

@@ -131,12 +131,24 @@ const SCENARIOS: Scenario[] = [
 
 async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
   const { Attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
   );
-  return Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+  return (
+    Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
 }
 
-async function runScenario(stage: Stage, scenario: Scenario, seconds: number, rate: number, answering: number, drainSeconds: number): Promise<ScenarioResult> {
+async function runScenario(
+  stage: Stage,
+  scenario: Scenario,
+  seconds: number,
+  rate: number,
+  answering: number,
+  drainSeconds: number,
+): Promise<ScenarioResult> {
   const { fleet, log } = stage;
   const count = Math.round(seconds * answering);
   log(`${scenario.name}: creating ${count} pending asks`);
@@ -155,9 +167,13 @@ async function runScenario(stage: Stage, scenario: Scenario, seconds: number, ra
   let loadSeconds = 0;
   const [, load] = await Promise.all([
     scenario.fault(stage, seconds),
-    sendReplyStream(fleet, stage.queueUrl, asks, stage.strangers, rate, seconds, throttled).finally(() => (loadSeconds = (Date.now() - started) / 1000)),
+    sendReplyStream(fleet, stage.queueUrl, asks, stage.strangers, rate, seconds, throttled).finally(
+      () => (loadSeconds = (Date.now() - started) / 1000),
+    ),
   ]);
-  log(`${scenario.name}: fault over after ${((Date.now() - started) / 1000).toFixed(0)} s; waiting up to ${drainSeconds} s for the answers`);
+  log(
+    `${scenario.name}: fault over after ${((Date.now() - started) / 1000).toFixed(0)} s; waiting up to ${drainSeconds} s for the answers`,
+  );
   const outcomes = await collectOutcomes(fleet, asks, Date.now() + drainSeconds * 1000, throttled);
   // A reply redelivered after a crash shows up only after the visibility timeout: wait for the
   // queue to empty before counting duplicates.
@@ -196,10 +212,14 @@ async function main(): Promise<void> {
   const answering = Number(values.answering ?? 1);
   const only = values.only?.split(',');
   const scenarios = SCENARIOS.filter((s) => !only || only.includes(s.name));
-  if (scenarios.length === 0) throw new Error(`--only names no scenario; the scenarios are ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  if (scenarios.length === 0)
+    throw new Error(`--only names no scenario; the scenarios are ${SCENARIOS.map((s) => s.name).join(', ')}`);
   // The quick run keeps each fault long enough to matter: Temporal down past the SQS visibility
   // timeout, the poller gone past the watchdog's minute, workers killed twice.
-  const secondsOf = (s: Scenario) => (quick ? { kill: 65, 'temporal-down': 45, 'sns-faults': 20, 'sqs-receive-errors': 20, 'poller-terminated': 75 }[s.name]! : s.seconds);
+  const secondsOf = (s: Scenario) =>
+    quick
+      ? { kill: 65, 'temporal-down': 45, 'sns-faults': 20, 'sqs-receive-errors': 20, 'poller-terminated': 75 }[s.name]!
+      : s.seconds;
   const drainSeconds = quick ? 240 : 900;
 
   fs.rmSync(OUT_DIR, { recursive: true, force: true });
@@ -213,7 +233,8 @@ async function main(): Promise<void> {
 
   const cleanups: (() => Promise<void>)[] = [];
   const cleanup = async () => {
-    for (const step of cleanups.reverse()) await step().catch((err: unknown) => log(`cleanup: ${(err as Error).message}`));
+    for (const step of cleanups.reverse())
+      await step().catch((err: unknown) => log(`cleanup: ${(err as Error).message}`));
   };
   process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
   try {
@@ -226,7 +247,11 @@ async function main(): Promise<void> {
     cleanups.push(async () => {
       if (dbDir !== OUT_DIR) fs.rmSync(dbDir, { recursive: true, force: true });
     });
-    const temporal = new TemporalDevServer(await freePort(), path.join(dbDir, 'temporal.db'), path.join(OUT_DIR, 'temporal.log'));
+    const temporal = new TemporalDevServer(
+      await freePort(),
+      path.join(dbDir, 'temporal.db'),
+      path.join(OUT_DIR, 'temporal.log'),
+    );
     await temporal.start();
     cleanups.push(() => temporal.stop());
     log(`Temporal ${temporal.address} (database file), moto ${moto.endpoint}, fault proxy ${proxy.endpoint}`);
@@ -234,19 +259,23 @@ async function main(): Promise<void> {
     // The workers reach SNS and SQS only through the proxy: the queue URL names the proxy too, as
     // the SDK sends SQS calls to the queue URL's host.
     const workerQueueUrl = moto.queueUrl.replace(moto.endpoint, proxy.endpoint);
-    const workers = new WorkerPool(Number(values.workers), {
-      TEMPORAL_ADDRESS: temporal.address,
-      TEMPORAL_NAMESPACE: 'default',
-      AWS_REGION: REGION,
-      AWS_ENDPOINT_URL: proxy.endpoint,
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      SMS_ASK_QUEUE_URL: workerQueueUrl,
-      SMS_ASK_TASK_QUEUE: TASK_QUEUE,
-      // Questions go out as fast as the stack takes them; no scenario measures the rate limit.
-      SMS_ASK_SMS_PUBLISH_RATE: '1000',
-      SMS_ASK_LOG_LEVEL: 'info',
-    }, OUT_DIR);
+    const workers = new WorkerPool(
+      Number(values.workers),
+      {
+        TEMPORAL_ADDRESS: temporal.address,
+        TEMPORAL_NAMESPACE: 'default',
+        AWS_REGION: REGION,
+        AWS_ENDPOINT_URL: proxy.endpoint,
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        SMS_ASK_QUEUE_URL: workerQueueUrl,
+        SMS_ASK_TASK_QUEUE: TASK_QUEUE,
+        // Questions go out as fast as the stack takes them; no scenario measures the rate limit.
+        SMS_ASK_SMS_PUBLISH_RATE: '1000',
+        SMS_ASK_LOG_LEVEL: 'info',
+      },
+      OUT_DIR,
+    );
     await workers.start();
     cleanups.push(() => workers.stop());
     log(`${workers.workers.length} workers running on one queue`);
@@ -257,10 +286,21 @@ async function main(): Promise<void> {
     const sqs = new SQSClient(localAwsClientConfig({ region: REGION, awsEndpoint: moto.endpoint }));
     cleanups.push(async () => sqs.destroy());
     const fleet = createFleet(client, sqs, TASK_QUEUE, { awsEndpoint: moto.endpoint, topicArn: moto.topicArn });
-    const stage: Stage = { fleet, proxy, temporal, workers, queueUrl: moto.queueUrl, workerQueueUrl, dlqUrl: moto.dlqUrl, strangers: new Strangers(), log };
+    const stage: Stage = {
+      fleet,
+      proxy,
+      temporal,
+      workers,
+      queueUrl: moto.queueUrl,
+      workerQueueUrl,
+      dlqUrl: moto.dlqUrl,
+      strangers: new Strangers(),
+      log,
+    };
 
     const results: ScenarioResult[] = [];
-    for (const scenario of scenarios) results.push(await runScenario(stage, scenario, secondsOf(scenario), rate, answering, drainSeconds));
+    for (const scenario of scenarios)
+      results.push(await runScenario(stage, scenario, secondsOf(scenario), rate, answering, drainSeconds));
 
     const table = renderTable(results, rate, answering);
     const minutes = ((Date.now() - started) / 60_000).toFixed(1);
@@ -279,6 +319,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.stack ?? err.message : err);
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
   process.exit(1);
 });

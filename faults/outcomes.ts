@@ -32,7 +32,12 @@ export interface ScenarioResult {
 const RESULT_CONCURRENCY = 50;
 
 /** Waits (server side) for each ask's result until `deadline`; an ask still open then is read by status. */
-export async function collectOutcomes(fleet: Fleet, asks: readonly PendingAsk[], deadline: number, report: (line: string) => void): Promise<Map<string, AskState>> {
+export async function collectOutcomes(
+  fleet: Fleet,
+  asks: readonly PendingAsk[],
+  deadline: number,
+  report: (line: string) => void,
+): Promise<Map<string, AskState>> {
   const giveUp = AbortSignal.timeout(Math.max(deadline - Date.now(), 0));
   setMaxListeners(RESULT_CONCURRENCY + 10, giveUp);
   const states = new Map<string, AskState>();
@@ -56,7 +61,13 @@ export async function collectOutcomes(fleet: Fleet, asks: readonly PendingAsk[],
 
 const LATE_OR_WRONG = [/^That question has already closed/, /^Sorry, that reply/];
 
-export async function tally(fleet: Fleet, scenario: string, seconds: number, asks: readonly PendingAsk[], states: Map<string, AskState>): Promise<ScenarioResult> {
+export async function tally(
+  fleet: Fleet,
+  scenario: string,
+  seconds: number,
+  asks: readonly PendingAsk[],
+  states: Map<string, AskState>,
+): Promise<ScenarioResult> {
   const phones = new Map(asks.map((ask) => [ask.phone, ask]));
   const texts = new Map<string, Map<string, number>>();
   const toldLateOrWrong = new Set<string>();
@@ -83,5 +94,19 @@ export async function tally(fleet: Fleet, scenario: string, seconds: number, ask
     const received = state?.events.filter((event) => event.type === 'reply_received').length ?? 0;
     if (received > 1 || toldLateOrWrong.has(ask.phone)) answeredTwice++;
   }
-  return { scenario, seconds, sent: asks.length, loadSeconds: 0, fromStrangers: 0, answered, lost, answeredTwice, misrouted, smsTwice, dlq: 0, workerRestarts: 0, faultsInjected: 0 };
+  return {
+    scenario,
+    seconds,
+    sent: asks.length,
+    loadSeconds: 0,
+    fromStrangers: 0,
+    answered,
+    lost,
+    answeredTwice,
+    misrouted,
+    smsTwice,
+    dlq: 0,
+    workerRestarts: 0,
+    faultsInjected: 0,
+  };
 }

@@ -34,7 +34,10 @@ class OwnedProcess {
   private done = false;
   private readonly killOnExit = () => this.child.kill('SIGKILL');
 
-  constructor(readonly child: ChildProcess, logFile: string) {
+  constructor(
+    readonly child: ChildProcess,
+    logFile: string,
+  ) {
     const log = fs.createWriteStream(logFile, { flags: 'a' });
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
@@ -79,9 +82,22 @@ export class TemporalDevServer {
     const cli = resolveTemporalExecutable();
     if (cli.type !== 'existing-path') throw new Error('the Temporal CLI is not installed: run `npm run bootstrap`');
     const args = [
-      'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(this.port), '--headless',
-      '--db-filename', this.dbFile, '--log-level', 'error', '--namespace', 'default',
-      '--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true', ...devServerSearchAttributeArgs(),
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(this.port),
+      '--headless',
+      '--db-filename',
+      this.dbFile,
+      '--log-level',
+      'error',
+      '--namespace',
+      'default',
+      '--dynamic-config-value',
+      'frontend.enableExecuteMultiOperation=true',
+      ...devServerSearchAttributeArgs(),
     ];
     this.process = new OwnedProcess(spawn(cli.path, args, { stdio: ['ignore', 'pipe', 'pipe'] }), this.logFile);
     const deadline = Date.now() + 60_000;
@@ -96,7 +112,8 @@ export class TemporalDevServer {
           await connection.close();
         }
       } catch {
-        if (Date.now() > deadline) throw new Error(`the Temporal dev server did not answer within 60 s; see ${this.logFile}`);
+        if (Date.now() > deadline)
+          throw new Error(`the Temporal dev server did not answer within 60 s; see ${this.logFile}`);
         await sleep(250);
       }
     }
@@ -119,7 +136,10 @@ export interface MotoServer {
 export async function startMoto(logFile: string, region: string): Promise<MotoServer> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const moto = new OwnedProcess(spawn(resolveMotoServer(), ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] }), logFile);
+  const moto = new OwnedProcess(
+    spawn(resolveMotoServer(), ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    logFile,
+  );
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
@@ -137,7 +157,13 @@ export async function startMoto(logFile: string, region: string): Promise<MotoSe
   const [sns, sqs, sts] = [new SNSClient(config), new SQSClient(config), new STSClient(config)];
   try {
     const resources = await provisionInboundResources({
-      sns, sqs, sts, queueName: 'sms-ask-inbound', topicName: 'sms-ask-inbound', visibilityTimeoutSeconds: 30, maxReceiveCount: 5,
+      sns,
+      sqs,
+      sts,
+      queueName: 'sms-ask-inbound',
+      topicName: 'sms-ask-inbound',
+      visibilityTimeoutSeconds: 30,
+      maxReceiveCount: 5,
     });
     return { endpoint, ...resources, stop: () => moto.stop() };
   } catch (err) {

@@ -26,7 +26,10 @@ class SupervisedWorker {
   start(): Promise<void> {
     this.starts++;
     const log = fs.createWriteStream(this.logFile, { flags: 'a' });
-    const child = spawn(process.execPath, [CLI, 'worker'], { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'worker'], {
+      env: { ...process.env, ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child = child;
     const killOnExit = () => child.kill('SIGKILL');
     process.once('exit', killOnExit);
@@ -72,7 +75,10 @@ export class WorkerPool {
   readonly workers: SupervisedWorker[];
 
   constructor(count: number, env: Record<string, string>, logDir: string) {
-    this.workers = Array.from({ length: count }, (_, i) => new SupervisedWorker(`worker-${i + 1}`, env, path.join(logDir, `worker-${i + 1}.log`)));
+    this.workers = Array.from(
+      { length: count },
+      (_, i) => new SupervisedWorker(`worker-${i + 1}`, env, path.join(logDir, `worker-${i + 1}.log`)),
+    );
   }
 
   async start(): Promise<void> {

@@ -84,7 +84,8 @@ function runStep(title, cmd, args, env) {
     const show = (final) => {
       const line = `[setup] ${title} … ${final ?? `installing ${secs()} s${activity ? ` (${activity})` : ''}`}`;
       // On a terminal: one line rewritten every second. Elsewhere (CI logs): a line every 10 s.
-      if (tty) process.stdout.write(`\r\x1b[K${line.slice(0, (process.stdout.columns || 100) - 1)}${final ? '\n' : ''}`);
+      if (tty)
+        process.stdout.write(`\r\x1b[K${line.slice(0, (process.stdout.columns || 100) - 1)}${final ? '\n' : ''}`);
       else if (final || ++ticks % 10 === 0) console.log(line);
     };
     if (tty) show();
@@ -96,7 +97,11 @@ function runStep(title, cmd, args, env) {
       const text = chunk.toString();
       output += text;
       fs.appendFileSync(LOG, text);
-      const last = text.split(/[\r\n]+/).map((l) => l.trim()).filter((l) => /^(Collecting|Downloading|Installing|Building|go: downloading)/.test(l)).pop();
+      const last = text
+        .split(/[\r\n]+/)
+        .map((l) => l.trim())
+        .filter((l) => /^(Collecting|Downloading|Installing|Building|go: downloading)/.test(l))
+        .pop();
       if (last) activity = last.replace(/\s+/g, ' ').slice(0, 60);
     };
     child.stdout.on('data', onData);
@@ -125,7 +130,10 @@ async function ensureVenv() {
   const python = findPython();
   if (!python) throw new SetupError('no Python 3.9+ found (tried python3 and python).');
   const r = await runStep(`Python venv (.tools/venv, ${python})`, python, ['-m', 'venv', VENV]);
-  if (!r.ok) throw new SetupError(`\`${python} -m venv\` failed: ${r.detail}\n    (on Debian/Ubuntu install the python3-venv package)`);
+  if (!r.ok)
+    throw new SetupError(
+      `\`${python} -m venv\` failed: ${r.detail}\n    (on Debian/Ubuntu install the python3-venv package)`,
+    );
 }
 
 /** pip install into the venv; reinstalls the package alone if pip thinks it is there but `binary` is gone. */
@@ -144,7 +152,8 @@ function ensureNodeModules() {
   if (exists(installed) && fs.statSync(installed).mtimeMs >= fs.statSync(lock).mtimeMs) return;
   say('node_modules missing or older than package-lock.json … running npm ci');
   const r = spawnSync(WIN ? 'npm.cmd' : 'npm', ['ci'], { cwd: ROOT, stdio: 'inherit', shell: WIN });
-  if (r.status !== 0) throw new SetupError('`npm ci` failed (see its output above). Check that the npm registry is reachable.');
+  if (r.status !== 0)
+    throw new SetupError('`npm ci` failed (see its output above). Check that the npm registry is reachable.');
 }
 
 /** Returns true when it installed something, false when the Temporal CLI was already there. */
@@ -188,7 +197,8 @@ async function ensureMoto(stamp) {
   if (fromEnv && exists(fromEnv)) return false;
   if (stamp.moto === PINS.moto && exists(venvBin('moto_server'))) return false;
 
-  const hint = 'Check that PyPI is reachable, or install moto_server yourself and set SMS_ASK_MOTO_SERVER=/path/to/moto_server';
+  const hint =
+    'Check that PyPI is reachable, or install moto_server yourself and set SMS_ASK_MOTO_SERVER=/path/to/moto_server';
   let r;
   try {
     r = await pipInstall('moto server 5.2.5 (PyPI moto, SNS/SQS/STS)', PINS.moto, 'moto_server');
@@ -208,18 +218,29 @@ async function ensureTestServer(stamp) {
   const fromEnv = process.env.SMS_ASK_TEST_SERVER;
   if (fromEnv && exists(fromEnv)) return false;
   if (stamp.testServer === PINS.testServer && exists(TEST_SERVER)) return false;
-  const hint =
-    'Install a JDK (17 or later) and Maven, or set SMS_ASK_TEST_SERVER=/path/to/temporal-test-server';
-  for (const [tool, args] of [['java', ['-version']], ['mvn', ['-v']]]) {
-    if (spawnSync(tool, args, { shell: WIN }).status !== 0) throw new SetupError(`\`${tool}\` is not on PATH; the test server runs on Java.\n    ${hint}`);
+  const hint = 'Install a JDK (17 or later) and Maven, or set SMS_ASK_TEST_SERVER=/path/to/temporal-test-server';
+  for (const [tool, args] of [
+    ['java', ['-version']],
+    ['mvn', ['-v']],
+  ]) {
+    if (spawnSync(tool, args, { shell: WIN }).status !== 0)
+      throw new SetupError(`\`${tool}\` is not on PATH; the test server runs on Java.\n    ${hint}`);
   }
   const lib = path.join(TEST_SERVER_DIR, 'lib');
   fs.rmSync(TEST_SERVER_DIR, { recursive: true, force: true });
   const pom = path.join(__dirname, 'test-server', 'pom.xml');
   const r = await runStep('Temporal test server 1.35.0 (Maven Central)', WIN ? 'mvn.cmd' : 'mvn', [
-    '-B', '-f', pom, 'dependency:copy-dependencies', `-DoutputDirectory=${lib}`, '-DincludeScope=runtime',
+    '-B',
+    '-f',
+    pom,
+    'dependency:copy-dependencies',
+    `-DoutputDirectory=${lib}`,
+    '-DincludeScope=runtime',
   ]);
-  if (!r.ok) throw new SetupError(`Maven could not fetch ${PINS.testServer}: ${r.detail}\n    Check that Maven Central is reachable. ${hint}`);
+  if (!r.ok)
+    throw new SetupError(
+      `Maven could not fetch ${PINS.testServer}: ${r.detail}\n    Check that Maven Central is reachable. ${hint}`,
+    );
   const classpath = path.join(lib, '*');
   fs.writeFileSync(
     TEST_SERVER,
@@ -242,16 +263,29 @@ async function ensureNode24(stamp) {
   fs.rmSync(NODE24_DIR, { recursive: true, force: true });
   fs.mkdirSync(NODE24_DIR, { recursive: true });
   const r = await runStep(`Node.js 24 (npm ${PINS.node24})`, WIN ? 'npm.cmd' : 'npm', [
-    'install', '--prefix', NODE24_DIR, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', PINS.node24,
+    'install',
+    '--prefix',
+    NODE24_DIR,
+    '--no-save',
+    '--no-package-lock',
+    '--no-audit',
+    '--no-fund',
+    PINS.node24,
   ]);
-  if (!r.ok || !exists(node)) throw new SetupError(`npm could not install ${PINS.node24}: ${r.detail}\n    Check that the npm registry is reachable.`);
+  if (!r.ok || !exists(node))
+    throw new SetupError(
+      `npm could not install ${PINS.node24}: ${r.detail}\n    Check that the npm registry is reachable.`,
+    );
   stamp.node24 = PINS.node24;
   return true;
 }
 
 /** `npm run build` when dist/ is missing or older than the sources; it says which. */
 function ensureBuild() {
-  const r = spawnSync(process.execPath, [path.join(__dirname, 'build.js'), '--if-stale'], { cwd: ROOT, stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'build.js'), '--if-stale'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
   if (r.status !== 0) throw new SetupError('`npm run build` failed (see its output above).');
 }
 
@@ -266,21 +300,34 @@ async function ensureChromium() {
   const fromEnv = process.env.SMS_ASK_CHROMIUM;
   if (fromEnv && exists(fromEnv)) return false;
   if (exists(CHROMIUM)) return false;
-  const hint = 'Install it yourself (Debian/Ubuntu: `sudo apt-get install chromium`), or set SMS_ASK_CHROMIUM=/path/to/chromium';
+  const hint =
+    'Install it yourself (Debian/Ubuntu: `sudo apt-get install chromium`), or set SMS_ASK_CHROMIUM=/path/to/chromium';
   if (process.platform !== 'linux' || spawnSync('apt-get', ['--version']).status !== 0) {
-    throw new SetupError(`the console's browser tests need chromium at ${CHROMIUM}, and there is no apt-get here to install it.\n    ${hint}`);
+    throw new SetupError(
+      `the console's browser tests need chromium at ${CHROMIUM}, and there is no apt-get here to install it.\n    ${hint}`,
+    );
   }
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-    throw new SetupError(`the console's browser tests need chromium at ${CHROMIUM}; installing it with apt-get needs root.\n    ${hint}`);
+    throw new SetupError(
+      `the console's browser tests need chromium at ${CHROMIUM}; installing it with apt-get needs root.\n    ${hint}`,
+    );
   }
   const env = { DEBIAN_FRONTEND: 'noninteractive' };
-  let r = await runStep('chromium (Debian apt, for the console\'s browser tests)', 'apt-get', ['install', '-y', 'chromium'], env);
+  let r = await runStep(
+    "chromium (Debian apt, for the console's browser tests)",
+    'apt-get',
+    ['install', '-y', 'chromium'],
+    env,
+  );
   if (!r.ok) {
     // A fresh machine's package lists may be missing or stale: refresh them once, and try again.
     const update = await runStep('apt package lists (apt-get update)', 'apt-get', ['update'], env);
     if (update.ok) r = await runStep('chromium (Debian apt), again', 'apt-get', ['install', '-y', 'chromium'], env);
   }
-  if (!r.ok || !exists(CHROMIUM)) throw new SetupError(`apt-get could not install chromium: ${r.detail}\n    Check that the Debian mirror is reachable. ${hint}`);
+  if (!r.ok || !exists(CHROMIUM))
+    throw new SetupError(
+      `apt-get could not install chromium: ${r.detail}\n    Check that the Debian mirror is reachable. ${hint}`,
+    );
   return true;
 }
 
@@ -289,7 +336,8 @@ async function ensureSchemathesis(stamp) {
   const fromEnv = process.env.SMS_ASK_SCHEMATHESIS;
   if (fromEnv && exists(fromEnv)) return false;
   if (stamp.schemathesis === PINS.schemathesis && exists(SCHEMATHESIS)) return false;
-  const hint = 'Check that PyPI is reachable, or install schemathesis yourself and set SMS_ASK_SCHEMATHESIS=/path/to/schemathesis';
+  const hint =
+    'Check that PyPI is reachable, or install schemathesis yourself and set SMS_ASK_SCHEMATHESIS=/path/to/schemathesis';
   const python = venvBin('python');
   if (!exists(path.join(SCHEMATHESIS_VENV, WIN ? 'Scripts' : 'bin', 'python' + EXE))) {
     const base = exists(python) ? python : findPython();
@@ -297,17 +345,22 @@ async function ensureSchemathesis(stamp) {
     const r = await runStep('schemathesis venv (.tools/schemathesis/venv)', base, ['-m', 'venv', SCHEMATHESIS_VENV]);
     if (!r.ok) throw new SetupError(`\`python -m venv\` failed: ${r.detail}\n    ${hint}`);
   }
-  const r = await runStep('schemathesis 4.32.5 (PyPI, API fuzzing for the tests)', path.join(SCHEMATHESIS_VENV, WIN ? 'Scripts' : 'bin', 'python' + EXE), [
-    '-m', 'pip', 'install', '--disable-pip-version-check', ...PINS.schemathesis.split(' '),
-  ]);
-  if (!r.ok || !exists(SCHEMATHESIS)) throw new SetupError(`pip could not install ${PINS.schemathesis}: ${r.detail}\n    ${hint}`);
+  const r = await runStep(
+    'schemathesis 4.32.5 (PyPI, API fuzzing for the tests)',
+    path.join(SCHEMATHESIS_VENV, WIN ? 'Scripts' : 'bin', 'python' + EXE),
+    ['-m', 'pip', 'install', '--disable-pip-version-check', ...PINS.schemathesis.split(' ')],
+  );
+  if (!r.ok || !exists(SCHEMATHESIS))
+    throw new SetupError(`pip could not install ${PINS.schemathesis}: ${r.detail}\n    ${hint}`);
   stamp.schemathesis = PINS.schemathesis;
   return true;
 }
 
 /** Returns true when it installed something, false when the XSOAR pack's test tools were already there. */
 async function ensureXsoar(stamp) {
-  const wheel = () => exists(XSOAR_SDK_DIR) && fs.readdirSync(XSOAR_SDK_DIR).some((f) => f.startsWith('demisto_sdk-1.39.13-') && f.endsWith('.whl'));
+  const wheel = () =>
+    exists(XSOAR_SDK_DIR) &&
+    fs.readdirSync(XSOAR_SDK_DIR).some((f) => f.startsWith('demisto_sdk-1.39.13-') && f.endsWith('.whl'));
   const wanted = `${PINS.xsoar} ${PINS.demistoSdk}`;
   if (stamp.xsoar === wanted && exists(XSOAR_PYTHON) && wheel()) return false;
   const hint = 'Check that PyPI is reachable (the XSOAR pack tests need pytest, pykwalify and the demisto-sdk wheel).';
@@ -315,12 +368,26 @@ async function ensureXsoar(stamp) {
     const base = findPython();
     if (!base) throw new SetupError(`no Python 3.9+ found (tried python3 and python).\n    ${hint}`);
     const r = await runStep('XSOAR test venv (.tools/xsoar-venv)', base, ['-m', 'venv', XSOAR_VENV]);
-    if (!r.ok) throw new SetupError(`\`${base} -m venv\` failed: ${r.detail}\n    (on Debian/Ubuntu install the python3-venv package)`);
+    if (!r.ok)
+      throw new SetupError(
+        `\`${base} -m venv\` failed: ${r.detail}\n    (on Debian/Ubuntu install the python3-venv package)`,
+      );
   }
   const pip = ['-m', 'pip', '--disable-pip-version-check'];
-  let r = await runStep('pytest 9.2.0 and pykwalify 1.8.0 (PyPI, the XSOAR pack tests)', XSOAR_PYTHON, [...pip, 'install', ...PINS.xsoar.split(' ')]);
+  let r = await runStep('pytest 9.2.0 and pykwalify 1.8.0 (PyPI, the XSOAR pack tests)', XSOAR_PYTHON, [
+    ...pip,
+    'install',
+    ...PINS.xsoar.split(' '),
+  ]);
   if (!r.ok) throw new SetupError(`pip could not install ${PINS.xsoar}: ${r.detail}\n    ${hint}`);
-  r = await runStep('demisto-sdk 1.39.13 wheel (PyPI, its YAML schemas)', XSOAR_PYTHON, [...pip, 'download', '--no-deps', '-d', XSOAR_SDK_DIR, PINS.demistoSdk]);
+  r = await runStep('demisto-sdk 1.39.13 wheel (PyPI, its YAML schemas)', XSOAR_PYTHON, [
+    ...pip,
+    'download',
+    '--no-deps',
+    '-d',
+    XSOAR_SDK_DIR,
+    PINS.demistoSdk,
+  ]);
   if (!r.ok || !wheel()) throw new SetupError(`pip could not download ${PINS.demistoSdk}: ${r.detail}\n    ${hint}`);
   stamp.xsoar = wanted;
   return true;

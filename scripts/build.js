@@ -69,9 +69,15 @@ async function build() {
   const seconds = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
   fs.rmSync(DIST, { recursive: true, force: true });
   say('compiling src/ to dist/ (tsc -p tsconfig.build.json) …');
-  const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
   if (tsc.status !== 0) throw new Error('tsc failed (see above)');
-  fs.cpSync(path.join(ROOT, 'src', 'http', 'console'), path.join(DIST, 'http', 'console'), { recursive: true, filter: (file) => !file.endsWith('.d.mts') });
+  fs.cpSync(path.join(ROOT, 'src', 'http', 'console'), path.join(DIST, 'http', 'console'), {
+    recursive: true,
+    filter: (file) => !file.endsWith('.d.mts'),
+  });
   say(`bundling the workflow code (${seconds()}) …`);
   const { bundleWorkflows } = require(path.join(DIST, 'worker', 'workflow-bundle.js'));
   const { currentBuildInputs, sha256, WORKFLOW_BUNDLE_FILE } = require(path.join(DIST, 'build', 'build-info.js'));
@@ -91,7 +97,11 @@ async function main() {
         say('dist/ is up to date');
         return;
       }
-      say(changed ? `sources changed since the last build: ${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ' …' : ''}` : 'no build yet');
+      say(
+        changed
+          ? `sources changed since the last build: ${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ' …' : ''}`
+          : 'no build yet',
+      );
     }
     await build();
   } finally {

@@ -23,7 +23,11 @@ function schemaDocs(source: string): Map<string, string> {
     let found: ts.ObjectLiteralExpression | undefined;
     const visit = (n: ts.Node): void => {
       if (found) return;
-      if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression) && n.expression.name.text === 'object') {
+      if (
+        ts.isCallExpression(n) &&
+        ts.isPropertyAccessExpression(n.expression) &&
+        n.expression.name.text === 'object'
+      ) {
         const arg = n.arguments[0];
         if (arg && ts.isObjectLiteralExpression(arg)) found = arg;
       } else if (ts.isCallExpression(n) && ts.isIdentifier(n.expression) && objects.has(n.expression.text)) {
@@ -61,7 +65,10 @@ function schemaDocs(source: string): Map<string, string> {
 
 /** Splits a doc comment into its sentences, keeping "e.g." and "i.e." whole. */
 function sentences(text: string): string[] {
-  return text.split(/(?<!\b(?:e\.g|i\.e|vs)\.)(?<=[.…]) (?=[A-Z`(])/).map((s) => s.trim()).filter(Boolean);
+  return text
+    .split(/(?<!\b(?:e\.g|i\.e|vs)\.)(?<=[.…]) (?=[A-Z`(])/)
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 const cell = (text: string) => text.replace(/\|/g, '\\|');
@@ -76,7 +83,8 @@ function defaultOf(defaults: unknown, settingPath: string): unknown {
 function showDefault(value: unknown): string | undefined {
   if (value === undefined) return undefined;
   if (Array.isArray(value)) return value.length === 0 ? undefined : code(value.join(','));
-  if (typeof value === 'object' && value !== null) return Object.keys(value).length === 0 ? undefined : code(JSON.stringify(value));
+  if (typeof value === 'object' && value !== null)
+    return Object.keys(value).length === 0 ? undefined : code(JSON.stringify(value));
   return code(String(value));
 }
 
@@ -92,7 +100,9 @@ export function settingsTable(source = readFileSync(CONFIG_SOURCE, 'utf8')): str
     const all = sentences(own);
     const defaultSentence = all.find((s) => /^Default\b/.test(s));
     const meaning = [all.find((s) => !/^Default\b/.test(s)) ?? '', parent ?? ''].filter(Boolean).join(' ');
-    const shown = showDefault(defaultOf(defaults, settingPath)) ?? (defaultSentence ? defaultSentence.replace(/^Default:?\s*/, '').replace(/\.$/, '') : '');
+    const shown =
+      showDefault(defaultOf(defaults, settingPath)) ??
+      (defaultSentence ? defaultSentence.replace(/^Default:?\s*/, '').replace(/\.$/, '') : '');
     return `| \`${env}\` | ${cell(shown)} | ${cell(meaning)} |`;
   });
   return ['| variable | default | meaning |', '| --- | --- | --- |', ...rows].join('\n');

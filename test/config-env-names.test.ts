@@ -94,6 +94,8 @@ const NAMES_BEFORE = {
 
 describe('SETTINGS_ENV', () => {
   it('names every setting by the same variable as the list it replaced', () => {
-    expect(Object.fromEntries(Object.entries(SETTINGS_ENV).sort())).toEqual(Object.fromEntries(Object.entries(NAMES_BEFORE).sort()));
+    expect(Object.fromEntries(Object.entries(SETTINGS_ENV).sort())).toEqual(
+      Object.fromEntries(Object.entries(NAMES_BEFORE).sort()),
+    );
   });
 });

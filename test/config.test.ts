@@ -7,7 +7,13 @@ import { ConfigError, loadSettings } from '../src/config';
 describe('loadSettings', () => {
   it('has working defaults with no configuration at all', () => {
     const settings = loadSettings({});
-    expect(settings).toMatchObject({ taskQueue: 'sms-ask', smsType: 'Transactional', codeMode: 'random', codeLength: 7, pollWaitSeconds: 20 });
+    expect(settings).toMatchObject({
+      taskQueue: 'sms-ask',
+      smsType: 'Transactional',
+      codeMode: 'random',
+      codeLength: 7,
+      pollWaitSeconds: 20,
+    });
     expect(settings.feedback.success).toEqual({ enabled: true, template: 'Got it: {chosen_option} for {question}' });
   });
 
@@ -35,7 +41,11 @@ describe('loadSettings', () => {
   it('names every bad setting by its variable, with the reason', () => {
     let error: unknown;
     try {
-      loadSettings({ SMS_ASK_CODE_LENGTH: '12', SMS_ASK_ORIGINATION_NUMBER: '555-0100', SMS_ASK_QUEUE_URL: 'not a url' });
+      loadSettings({
+        SMS_ASK_CODE_LENGTH: '12',
+        SMS_ASK_ORIGINATION_NUMBER: '555-0100',
+        SMS_ASK_QUEUE_URL: 'not a url',
+      });
     } catch (err) {
       error = err;
     }
@@ -47,6 +57,8 @@ describe('loadSettings', () => {
   });
 
   it('says which config file could not be read', () => {
-    expect(() => loadSettings({ SMS_ASK_CONFIG: '/nonexistent/sms-ask.yaml' })).toThrow(/SMS_ASK_CONFIG: cannot read \/nonexistent\/sms-ask.yaml/);
+    expect(() => loadSettings({ SMS_ASK_CONFIG: '/nonexistent/sms-ask.yaml' })).toThrow(
+      /SMS_ASK_CONFIG: cannot read \/nonexistent\/sms-ask.yaml/,
+    );
   });
 });

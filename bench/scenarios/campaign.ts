@@ -73,7 +73,13 @@ export async function measureCampaign(params: {
   const start = Date.now();
   const starts = mapConcurrently(phones, START_CONCURRENCY, async (phone) => {
     try {
-      const { askId } = await fleet.asks.start({ to: phone, question: QUESTION, options: ['Yes', 'No'], timeout: '24h', priority });
+      const { askId } = await fleet.asks.start({
+        to: phone,
+        question: QUESTION,
+        options: ['Yes', 'No'],
+        timeout: '24h',
+        priority,
+      });
       askIds.push(askId);
     } catch {
       refused++;
@@ -98,7 +104,9 @@ export async function measureCampaign(params: {
   let stalled = false;
   const smsRecord = new SentSmsReader(fleet.awsEndpoint);
   while (sent < count) {
-    const now = ((await smsRecord.read()) ?? []).filter((sms) => campaignPhones.has(sms.phoneNumber) && sms.message.startsWith(QUESTION)).length;
+    const now = ((await smsRecord.read()) ?? []).filter(
+      (sms) => campaignPhones.has(sms.phoneNumber) && sms.message.startsWith(QUESTION),
+    ).length;
     if (now > sent) {
       lastSentAt = lastProgressAt = Date.now();
       sent = now;
@@ -107,7 +115,9 @@ export async function measureCampaign(params: {
       started = askIds.length;
       lastProgressAt = Date.now();
     }
-    progress.update(`started ${askIds.length}/${count}${refused ? ` (${refused} refused)` : ''}, questions sent ${sent}/${count}, ${replies.length} replies sent`);
+    progress.update(
+      `started ${askIds.length}/${count}${refused ? ` (${refused} refused)` : ''}, questions sent ${sent}/${count}, ${replies.length} replies sent`,
+    );
     if (!starting && sent + refused >= count) break;
     // Stalled: nothing started and no question sent for that long.
     if (Date.now() - lastProgressAt > STALL_MS) {

@@ -67,15 +67,25 @@ export function costOf(events: readonly HistoryEvent[]): WorkCost {
 /** The summed cost, so far, of the given asks and of their phones' recipient workflows (each phone has one ask here). */
 export async function costSoFar(client: Client, taskQueue: string, asks: readonly PendingAsk[]): Promise<WorkCost> {
   const ids = asks.flatMap((ask) => [ask.askId, recipientWorkflowId(taskQueue, ask.phone)]);
-  const costs = await mapConcurrently(ids, 16, async (workflowId) => costOf((await client.workflow.getHandle(workflowId).fetchHistory()).events ?? []));
+  const costs = await mapConcurrently(ids, 16, async (workflowId) =>
+    costOf((await client.workflow.getHandle(workflowId).fetchHistory()).events ?? []),
+  );
   return costs.reduce(add, { workflowTasks: 0, historyEvents: 0, actions: 0 });
 }
 
 export function add(a: WorkCost, b: WorkCost): WorkCost {
-  return { workflowTasks: a.workflowTasks + b.workflowTasks, historyEvents: a.historyEvents + b.historyEvents, actions: a.actions + b.actions };
+  return {
+    workflowTasks: a.workflowTasks + b.workflowTasks,
+    historyEvents: a.historyEvents + b.historyEvents,
+    actions: a.actions + b.actions,
+  };
 }
 
-export function per(cost: WorkCost, count: number, minus: WorkCost = { workflowTasks: 0, historyEvents: 0, actions: 0 }): WorkCost {
+export function per(
+  cost: WorkCost,
+  count: number,
+  minus: WorkCost = { workflowTasks: 0, historyEvents: 0, actions: 0 },
+): WorkCost {
   const round = (n: number) => Math.round((n / count) * 100) / 100;
   return {
     workflowTasks: round(cost.workflowTasks - minus.workflowTasks),

@@ -6,7 +6,12 @@
  * an idle workflow in the worker's cache.
  */
 import path from 'node:path';
-import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
@@ -42,7 +47,15 @@ export async function measureFloor(params: {
   return { sqsHandoff, temporalSignal, p50Sum: sqsHandoff.p50 + temporalSignal.p50 };
 }
 
-async function measureSqsHandoff({ sqs, samples, progress }: { sqs: SQSClient; samples: number; progress: Progress }): Promise<LatencySummary> {
+async function measureSqsHandoff({
+  sqs,
+  samples,
+  progress,
+}: {
+  sqs: SQSClient;
+  samples: number;
+  progress: Progress;
+}): Promise<LatencySummary> {
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'bench-floor' }));
   const handoffs: number[] = [];
   for (let i = 0; i < samples; i++) {
@@ -97,7 +110,8 @@ async function measureSignal({
       }
       const observed = await handle.query(pingsQuery);
       await handle.signal(stopSignal);
-      if (observed.length !== samples) throw new Error(`the floor workflow saw ${observed.length} of ${samples} signals`);
+      if (observed.length !== samples)
+        throw new Error(`the floor workflow saw ${observed.length} of ${samples} signals`);
       return summarize(observed.map((at, i) => at - sentAt[i]!));
     });
   } finally {

@@ -22,8 +22,12 @@ export async function measureLatency(params: {
 }): Promise<LatencyResult> {
   const { fleet, queueUrl, asks, perSecond, capMs, progress } = params;
   const total = asks.length;
-  const samples = await sendRepliesAtRate(fleet, queueUrl, asks, perSecond, (sent) => progress.update(`sent ${sent}/${total} at ${perSecond}/s`));
-  await collectAnswers(fleet, samples, Date.now() + capMs, (answered) => progress.update(`answered ${answered}/${total}`));
+  const samples = await sendRepliesAtRate(fleet, queueUrl, asks, perSecond, (sent) =>
+    progress.update(`sent ${sent}/${total} at ${perSecond}/s`),
+  );
+  await collectAnswers(fleet, samples, Date.now() + capMs, (answered) =>
+    progress.update(`answered ${answered}/${total}`),
+  );
   const latency = summarize(latencies(samples));
   progress.done(`${latency.completed}/${total} answered, p50 ${latency.p50} ms, p99 ${latency.p99} ms`);
   return { perSecond, latency, ...(latency.completed < total && { cappedAfterSeconds: capMs / 1000 }) };

@@ -26,14 +26,28 @@ export interface LimitResult {
 
 const CONCURRENCY = 32;
 
-export async function measureLimit(params: { client: Client; worker: WorkerProcess; stackPids: StackPids; taskQueue: string; count: number; progress: Progress }): Promise<LimitResult> {
+export async function measureLimit(params: {
+  client: Client;
+  worker: WorkerProcess;
+  stackPids: StackPids;
+  taskQueue: string;
+  count: number;
+  progress: Progress;
+}): Promise<LimitResult> {
   const { client, worker, stackPids, taskQueue, count, progress } = params;
   const prefix = `bench-limit-${Date.now()}`;
-  const handles = await mapConcurrently(Array.from({ length: count }, (_, i) => i), CONCURRENCY, async (i) => {
-    const handle = await client.workflow.start<typeof signalToCompleteWorkflow>('signalToCompleteWorkflow', { taskQueue, workflowId: `${prefix}-${i}` });
-    progress.update(`started ${i + 1}/${count}`);
-    return handle;
-  });
+  const handles = await mapConcurrently(
+    Array.from({ length: count }, (_, i) => i),
+    CONCURRENCY,
+    async (i) => {
+      const handle = await client.workflow.start<typeof signalToCompleteWorkflow>('signalToCompleteWorkflow', {
+        taskQueue,
+        workflowId: `${prefix}-${i}`,
+      });
+      progress.update(`started ${i + 1}/${count}`);
+      return handle;
+    },
+  );
   // Each has run its first task and waits, as a pending ask does.
   await mapConcurrently(handles, CONCURRENCY, (handle) => handle.query(readyQuery));
   const cpu = startCpuMeter({ worker: worker.pid, temporal: stackPids.temporal });
@@ -47,7 +61,15 @@ export async function measureLimit(params: { client: Client; worker: WorkerProce
   });
   const seconds = (Math.max(...closed) - start) / 1000;
   const cpuPerWorkflow = cpu(count);
-  const result = { workflows: count, seconds, perSecond: count / seconds, cpuMsPerWorkflow: cpuPerWorkflow.worker ?? NaN, cpuPerWorkflow };
-  progress.done(`${count} signal-to-complete workflows in ${seconds.toFixed(1)} s: ${result.perSecond.toFixed(0)}/s, ${result.cpuMsPerWorkflow.toFixed(1)} ms worker CPU each`);
+  const result = {
+    workflows: count,
+    seconds,
+    perSecond: count / seconds,
+    cpuMsPerWorkflow: cpuPerWorkflow.worker ?? NaN,
+    cpuPerWorkflow,
+  };
+  progress.done(
+    `${count} signal-to-complete workflows in ${seconds.toFixed(1)} s: ${result.perSecond.toFixed(0)}/s, ${result.cpuMsPerWorkflow.toFixed(1)} ms worker CPU each`,
+  );
   return result;
 }

@@ -42,7 +42,12 @@ const BURST_ALLOWANCE_SECONDS = 1;
 /** Timer jitter on the server's side: a few percent of the limit. */
 const SUSTAINED_TOLERANCE = 1.05;
 
-export async function measureOutbound(params: { fleet: Fleet; count: number; limitPerSecond: number; progress: Progress }): Promise<OutboundResult> {
+export async function measureOutbound(params: {
+  fleet: Fleet;
+  count: number;
+  limitPerSecond: number;
+  progress: Progress;
+}): Promise<OutboundResult> {
   const { fleet, count, limitPerSecond, progress } = params;
   const asks = await createPendingAsks(fleet, count, (status) => progress.update(status));
   const sentTimes = await mapConcurrently(asks, 32, (ask) => publishDispatchedAt(fleet, ask.askId));
@@ -69,19 +74,27 @@ export async function measureOutbound(params: { fleet: Fleet; count: number; lim
     mostBeyondLimit,
     // Judged on every stretch, not on the rate after the first second's worth: the tokens saved up
     // while that first second's publishes went out are spent on top of the rate after it.
-    limitHeld: maxInOneSecond <= allowedInOneSecond && mostBeyondLimit <= limitPerSecond * BURST_ALLOWANCE_SECONDS * SUSTAINED_TOLERANCE + 1,
+    limitHeld:
+      maxInOneSecond <= allowedInOneSecond &&
+      mostBeyondLimit <= limitPerSecond * BURST_ALLOWANCE_SECONDS * SUSTAINED_TOLERANCE + 1,
     nothingDropped: times.length === count && smsRecorded === count,
   };
-  progress.done(`${result.sent}/${count} sent at ${result.sustainedPerSecond.toFixed(1)}/s; busiest second ${maxInOneSecond} (limit ${limitPerSecond})`);
+  progress.done(
+    `${result.sent}/${count} sent at ${result.sustainedPerSecond.toFixed(1)}/s; busiest second ${maxInOneSecond} (limit ${limitPerSecond})`,
+  );
   return result;
 }
 
 /** When the server dispatched the ask's question publish (its registerAndAsk activity), from the ask's history. */
 async function publishDispatchedAt(fleet: Fleet, askId: string): Promise<number | undefined> {
   const events = (await fleet.client.workflow.getHandle(askId).fetchHistory()).events ?? [];
-  const scheduled = events.find((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'registerAndAsk');
+  const scheduled = events.find(
+    (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'registerAndAsk',
+  );
   if (!scheduled) return undefined;
-  const started = events.find((event) => String(event.activityTaskStartedEventAttributes?.scheduledEventId ?? '') === String(scheduled.eventId));
+  const started = events.find(
+    (event) => String(event.activityTaskStartedEventAttributes?.scheduledEventId ?? '') === String(scheduled.eventId),
+  );
   return started ? tsToMs(started.eventTime) : undefined;
 }
 

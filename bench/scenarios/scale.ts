@@ -37,7 +37,9 @@ export class PendingPool {
 
   async growTo(size: number, progress: Progress): Promise<void> {
     if (size <= this.asks.length) return;
-    const created = await createPendingAsks(this.fleet, size - this.asks.length, (status) => progress.update(`growing to ${size}: ${status}`));
+    const created = await createPendingAsks(this.fleet, size - this.asks.length, (status) =>
+      progress.update(`growing to ${size}: ${status}`),
+    );
     this.asks.push(...created);
   }
 
@@ -69,8 +71,12 @@ export async function measureAtSize(params: {
   const asks = pool.takeRandom(samples);
   const pending = pool.size;
   const before = worker.usage();
-  const sent = await sendRepliesAtRate(fleet, queueUrl, asks, perSecond, (n) => progress.update(`${pending} pending: sent ${n}/${asks.length}`));
-  await collectAnswers(fleet, sent, Date.now() + capMs, (n) => progress.update(`${pending} pending: answered ${n}/${asks.length}`));
+  const sent = await sendRepliesAtRate(fleet, queueUrl, asks, perSecond, (n) =>
+    progress.update(`${pending} pending: sent ${n}/${asks.length}`),
+  );
+  await collectAnswers(fleet, sent, Date.now() + capMs, (n) =>
+    progress.update(`${pending} pending: answered ${n}/${asks.length}`),
+  );
   const after = worker.usage();
   const latency = summarize(latencies(sent));
   return {

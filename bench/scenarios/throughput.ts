@@ -45,6 +45,16 @@ export async function measureThroughput(params: {
   const end = capped ? deadline : Math.max(...answerTimes);
   const seconds = (end - start) / 1000;
   const perSecond = answerTimes.length / seconds;
-  progress.done(`${answerTimes.length}/${replies} answered in ${seconds.toFixed(1)} s: ${perSecond.toFixed(1)} replies/s${cpuPerReply ? `; CPU per reply: ${formatCpuPerUnit(cpuPerReply)}` : ''}`);
-  return { replies, answered: answerTimes.length, seconds, injectSeconds, perSecond, ...(capped && { cappedAfterSeconds: capMs / 1000 }), ...(cpuPerReply && { cpuPerReply }) };
+  progress.done(
+    `${answerTimes.length}/${replies} answered in ${seconds.toFixed(1)} s: ${perSecond.toFixed(1)} replies/s${cpuPerReply ? `; CPU per reply: ${formatCpuPerUnit(cpuPerReply)}` : ''}`,
+  );
+  return {
+    replies,
+    answered: answerTimes.length,
+    seconds,
+    injectSeconds,
+    perSecond,
+    ...(capped && { cappedAfterSeconds: capMs / 1000 }),
+    ...(cpuPerReply && { cpuPerReply }),
+  };
 }

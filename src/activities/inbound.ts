@@ -22,7 +22,9 @@ const ROUTINGS_IN_HAND_PER_LANE = 50;
 export async function readInboundMessage(
   body: string,
   messageId: string,
-  settings: Partial<Pick<Settings, 'maxReplyBytes' | 'inboundFormats' | 'inboundTopicArn' | 'inboundVerifySignatures'>> | undefined,
+  settings:
+    | Partial<Pick<Settings, 'maxReplyBytes' | 'inboundFormats' | 'inboundTopicArn' | 'inboundVerifySignatures'>>
+    | undefined,
   signatures: SnsSignatureVerifier | undefined,
   stamps: InboundStamps = {},
 ): Promise<InboundParseResult> {
@@ -35,7 +37,11 @@ export async function readInboundMessage(
   if (!parsed.ok || !settings?.inboundVerifySignatures) return parsed;
   if (!signatures) return { ok: false, reason: 'SNS signatures are to be verified, but this router has no verifier' };
   const envelope = JSON.parse(body.replace(/^\uFEFF/, '')) as Record<string, unknown>;
-  if (!('Type' in envelope)) return { ok: false, reason: 'a message without an SNS envelope carries no signature (inboundVerifySignatures is on)' };
+  if (!('Type' in envelope))
+    return {
+      ok: false,
+      reason: 'a message without an SNS envelope carries no signature (inboundVerifySignatures is on)',
+    };
   const verdict = await signatures.verify(envelope);
   return verdict.ok ? parsed : { ok: false, reason: verdict.reason };
 }
@@ -45,7 +51,8 @@ export async function readInboundMessage(
  * the rest go back to the queue, and bad ones reach the DLQ through the redrive policy.
  */
 export async function routeBatch(
-  deps: Pick<ActivityDeps, 'client' | 'logger'> & Partial<Pick<ActivityDeps, 'settings'>> & { signatures?: SnsSignatureVerifier },
+  deps: Pick<ActivityDeps, 'client' | 'logger'> &
+    Partial<Pick<ActivityDeps, 'settings'>> & { signatures?: SnsSignatureVerifier },
   messages: Message[],
   taskQueue: string,
   stats: PollStats,
@@ -82,7 +89,9 @@ export async function routeBatch(
 
 export function createInboundActivities({ sqs, client, settings, logger }: ActivityDeps) {
   // One per worker, so that each signing certificate is fetched once.
-  const signatures = settings.inboundVerifySignatures ? new SnsSignatureVerifier({ certUrlPrefixes: settings.snsSigningCertUrlPrefixes }) : undefined;
+  const signatures = settings.inboundVerifySignatures
+    ? new SnsSignatureVerifier({ certUrlPrefixes: settings.snsSigningCertUrlPrefixes })
+    : undefined;
   return {
     /**
      * Polls the inbound queue with `pollConcurrency` long polls in flight until cancelled, the
@@ -94,7 +103,16 @@ export function createInboundActivities({ sqs, client, settings, logger }: Activ
     async pollInbound({ queueUrl, leaseMs }: PollInboundInput): Promise<PollStats> {
       const ctx = Context.current();
       const { taskQueue } = ctx.info;
-      const stats: PollStats = { received: 0, routed: 0, bad: 0, failed: 0, deleteFailed: 0, temporalPauses: 0, returned: 0, held: 0 };
+      const stats: PollStats = {
+        received: 0,
+        routed: 0,
+        bad: 0,
+        failed: 0,
+        deleteFailed: 0,
+        temporalPauses: 0,
+        returned: 0,
+        held: 0,
+      };
       let lastError: string | undefined;
       // `stop`: no new receive starts. `interrupt` (cancel and shutdown only): the long polls in
       // flight end too, and routings in hand are cut short, their replies left on the queue (the
@@ -106,7 +124,10 @@ export function createInboundActivities({ sqs, client, settings, logger }: Activ
         () => client.workflowService.describeNamespace({ namespace: client.options.namespace }),
         () => {
           stats.temporalPauses++;
-          logger.warn({ queueUrl }, 'Temporal refused replies: receiving paused until it answers again; replies wait on the queue');
+          logger.warn(
+            { queueUrl },
+            'Temporal refused replies: receiving paused until it answers again; replies wait on the queue',
+          );
         },
         (pausedMs) => logger.info({ queueUrl, lastPauseMs: pausedMs }, 'Temporal answers again: receiving resumed'),
       );
@@ -147,7 +168,9 @@ export function createInboundActivities({ sqs, client, settings, logger }: Activ
             if (messages.length > 0) {
               messagesInHand += messages.length;
               const routing = handle(messages)
-                .catch((err: unknown) => logger.error({ err }, 'routing a batch failed unexpectedly; its replies come back from the queue'))
+                .catch((err: unknown) =>
+                  logger.error({ err }, 'routing a batch failed unexpectedly; its replies come back from the queue'),
+                )
                 .finally(() => {
                   messagesInHand -= messages.length;
                   inHand.delete(routing);
@@ -166,7 +189,13 @@ export function createInboundActivities({ sqs, client, settings, logger }: Activ
 
       const handle = async (messages: Message[]) => {
         const failedBefore = stats.failed;
-        const routed = await routeBatch({ client, logger, settings, signatures }, messages, taskQueue, stats, interrupt.signal);
+        const routed = await routeBatch(
+          { client, logger, settings, signatures },
+          messages,
+          taskQueue,
+          stats,
+          interrupt.signal,
+        );
         if (stats.failed > failedBefore) gate.close();
         if (routed.length === 0) return;
         try {
@@ -178,15 +207,24 @@ export function createInboundActivities({ sqs, client, settings, logger }: Activ
           );
           if (out.Failed?.length) {
             stats.deleteFailed += out.Failed.length;
-            logger.warn({ failed: out.Failed.length, reason: out.Failed[0]?.Message }, 'could not delete routed replies; their second delivery will be deduped');
+            logger.warn(
+              { failed: out.Failed.length, reason: out.Failed[0]?.Message },
+              'could not delete routed replies; their second delivery will be deduped',
+            );
           }
         } catch (err) {
           stats.deleteFailed += routed.length;
-          logger.warn({ err: (err as Error).message, count: routed.length }, 'could not delete routed replies; their second delivery will be deduped');
+          logger.warn(
+            { err: (err as Error).message, count: routed.length },
+            'could not delete routed replies; their second delivery will be deduped',
+          );
         }
       };
 
-      const heartbeat = setInterval(() => ctx.heartbeat({ ...stats, lastError, paused: gate.isClosed }), HEARTBEAT_EVERY_MS);
+      const heartbeat = setInterval(
+        () => ctx.heartbeat({ ...stats, lastError, paused: gate.isClosed }),
+        HEARTBEAT_EVERY_MS,
+      );
       let leaseTimer: NodeJS.Timeout | undefined;
       const leaseEnded = new Promise<void>((resolve) => (leaseTimer = setTimeout(resolve, leaseMs)));
       logger.info({ queueUrl, concurrency: settings.pollConcurrency }, 'inbound poller started');

@@ -10,7 +10,14 @@ import { maskPhone } from '../domain/phone-mask';
 import { renderTemplate } from '../domain/templates';
 import { registerUpdate } from '../workflows/definitions';
 import { SMS_ATTEMPT_MARGIN_MS, SMS_ATTEMPT_START_TO_CLOSE_MS } from '../workflows/sms-attempt';
-import type { FeedbackInput, FeedbackSent, OptionCode, RegisterAndAskInput, RegisteredAndAsked, SmsActivities } from '../workflows/definitions';
+import type {
+  FeedbackInput,
+  FeedbackSent,
+  OptionCode,
+  RegisterAndAskInput,
+  RegisteredAndAsked,
+  SmsActivities,
+} from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
 import { createSmsSpendGuard } from './sms-spend';
 import type { OneWaySmsInput } from '../workflows/definitions';
@@ -38,7 +45,14 @@ async function registerWithRecipient(
   try {
     return await client.workflow.executeUpdateWithStart(registerUpdate, {
       // Sequential codes only for an ask that accepts them (its validation refuses one that does not).
-      args: [{ ...registration, codeMode: registration.sequentialCodes ? settings.codeMode : 'random', codeLength: settings.codeLength, rules: replyRulesFrom(settings) }],
+      args: [
+        {
+          ...registration,
+          codeMode: registration.sequentialCodes ? settings.codeMode : 'random',
+          codeLength: settings.codeLength,
+          rules: replyRulesFrom(settings),
+        },
+      ],
       updateId: `register/${registration.askId}${registration.renewal ? `/renewal-${registration.renewal}` : ''}`,
       startWorkflowOperation: new WithStartWorkflowOperation('recipientWorkflow', {
         workflowId: recipientWorkflowId,
@@ -50,7 +64,10 @@ async function registerWithRecipient(
     });
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) {
-      throw ApplicationFailure.nonRetryable(`Recipient ${maskPhone(phone)} refused the ask: ${err.cause?.message ?? err.message}`, 'RegistrationRefused');
+      throw ApplicationFailure.nonRetryable(
+        `Recipient ${maskPhone(phone)} refused the ask: ${err.cause?.message ?? err.message}`,
+        'RegistrationRefused',
+      );
     }
     throw err;
   } finally {
@@ -106,8 +123,13 @@ export function createSmsActivities({ sns, client, settings, logger }: ActivityD
       );
       try {
         await guard.admit(input.phone, text);
-        const sent = await withinAttempt((abortSignal) => publishSms(sns, settings, input.phone, text, { checkOptOut: true, abortSignal }));
-        logger.info({ to: maskPhone(input.phone), messageId: sent.messageId, segments: sent.segments }, 'question SMS sent');
+        const sent = await withinAttempt((abortSignal) =>
+          publishSms(sns, settings, input.phone, text, { checkOptOut: true, abortSignal }),
+        );
+        logger.info(
+          { to: maskPhone(input.phone), messageId: sent.messageId, segments: sent.segments },
+          'question SMS sent',
+        );
         return { codes, sent };
       } catch (err) {
         const failure = asActivityFailure(err);
@@ -128,7 +150,9 @@ export function createSmsActivities({ sns, client, settings, logger }: ActivityD
     async sendSms({ to, message }: { to: string; message: string }): Promise<SentSms> {
       try {
         await guard.admit(to, message);
-        const sent = await withinAttempt((abortSignal) => publishSms(sns, settings, to, message, { checkOptOut: true, abortSignal }));
+        const sent = await withinAttempt((abortSignal) =>
+          publishSms(sns, settings, to, message, { checkOptOut: true, abortSignal }),
+        );
         logger.info({ to: maskPhone(to), messageId: sent.messageId, segments: sent.segments }, 'question SMS sent');
         return sent;
       } catch (err) {
@@ -143,12 +167,17 @@ export function createSmsActivities({ sns, client, settings, logger }: ActivityD
       const message = renderTemplate(feedback.template, { phone_number: to, ...values });
       const { segments } = smsSegmentInfo(message);
       if (maxSegments !== undefined && segments > maxSegments) {
-        logger.warn({ to: maskPhone(to), kind, segments, maxSegments }, "feedback SMS not sent: the ask's segment budget has no room for it");
+        logger.warn(
+          { to: maskPhone(to), kind, segments, maxSegments },
+          "feedback SMS not sent: the ask's segment budget has no room for it",
+        );
         return { sent: false, tooLong: segments };
       }
       try {
         await guard.admit(to, message);
-        const { messageId } = await withinAttempt((abortSignal) => publishSms(sns, settings, to, message, { abortSignal }));
+        const { messageId } = await withinAttempt((abortSignal) =>
+          publishSms(sns, settings, to, message, { abortSignal }),
+        );
         logger.info({ to: maskPhone(to), kind, messageId }, 'feedback SMS sent');
         return { sent: true, messageId, segments };
       } catch (err) {
@@ -160,7 +189,9 @@ export function createSmsActivities({ sns, client, settings, logger }: ActivityD
     async sendOneWaySms({ to, message, by }: OneWaySmsInput): Promise<SentSms> {
       try {
         await guard.admit(to, message);
-        const sent = await withinAttempt((abortSignal) => publishSms(sns, settings, to, message, { checkOptOut: true, abortSignal }));
+        const sent = await withinAttempt((abortSignal) =>
+          publishSms(sns, settings, to, message, { checkOptOut: true, abortSignal }),
+        );
         logger.info({ to: maskPhone(to), by, messageId: sent.messageId, segments: sent.segments }, 'one-way SMS sent');
         return sent;
       } catch (err) {

@@ -1,4 +1,8 @@
-import { ApplicationFailure, WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import {
+  ApplicationFailure,
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+} from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Settings } from '../config';
@@ -76,7 +80,15 @@ export class DailySegmentLease {
  * feedback, a one-way SMS, a workflow started straight from Temporal): the country allowlist, the
  * segment cap and the day's budget. A refusal is permanent: no retry would change it.
  */
-export function createSmsSpendGuard({ client, settings, logger }: { client: Client; settings: Settings; logger: Logger }) {
+export function createSmsSpendGuard({
+  client,
+  settings,
+  logger,
+}: {
+  client: Client;
+  settings: Settings;
+  logger: Logger;
+}) {
   const limits = spendLimits(settings);
   const lease = new DailySegmentLease(client, settings);
   const refuse = (reason: 'country' | 'segments' | 'daily_budget', to: string, message: string): never => {
@@ -93,7 +105,11 @@ export function createSmsSpendGuard({ client, settings, logger }: { client: Clie
       if (tooLong) refuse('segments', to, tooLong);
       const { segments } = smsSegmentInfo(text);
       if (!(await lease.charge(segments))) {
-        refuse('daily_budget', to, `the deployment's SMS budget for today (${settings.dailySegmentBudget} segments, dailySegmentBudget, SMS_ASK_DAILY_SEGMENT_BUDGET) is spent`);
+        refuse(
+          'daily_budget',
+          to,
+          `the deployment's SMS budget for today (${settings.dailySegmentBudget} segments, dailySegmentBudget, SMS_ASK_DAILY_SEGMENT_BUDGET) is spent`,
+        );
       }
       return segments;
     },

@@ -20,20 +20,37 @@ export function createWebhookActivities({ settings, logger }: Pick<ActivityDeps,
       const ctx = Context.current();
       const { attempt } = ctx.info;
       const failure = (message: string, nonRetryable = false, status?: number) =>
-        ApplicationFailure.create({ message, type: 'WebhookNotDelivered', nonRetryable, details: [{ attempt, status }] });
+        ApplicationFailure.create({
+          message,
+          type: 'WebhookNotDelivered',
+          nonRetryable,
+          details: [{ attempt, status }],
+        });
       // Checked again here: an ask can be started straight through Temporal, past the request checks.
       if (!webhookHostAllowed(input.url, settings.webhookAllowedHosts)) {
-        throw failure(`${webhookTarget(input.url)} is not a webhook host this deployment allows (SMS_ASK_WEBHOOK_ALLOWED_HOSTS)`, true);
+        throw failure(
+          `${webhookTarget(input.url)} is not a webhook host this deployment allows (SMS_ASK_WEBHOOK_ALLOWED_HOSTS)`,
+          true,
+        );
       }
       if (!webhookSchemeAllowed(input.url, settings.webhookAllowHttpLoopback)) {
         throw failure(`${webhookTarget(input.url)}: ${HTTP_CALLBACK_REFUSED}`, true);
       }
-      const secret = input.secret ?? (input.secretName === undefined ? undefined : settings.webhookSecrets?.[input.secretName]);
-      if (secret === undefined) throw failure(`no webhook secret named "${input.secretName}" in this worker's settings (SMS_ASK_WEBHOOK_SECRETS)`, true);
+      const secret =
+        input.secret ?? (input.secretName === undefined ? undefined : settings.webhookSecrets?.[input.secretName]);
+      if (secret === undefined)
+        throw failure(
+          `no webhook secret named "${input.secretName}" in this worker's settings (SMS_ASK_WEBHOOK_SECRETS)`,
+          true,
+        );
       // Read here, at delivery: the value never enters workflow history.
-      const authorization = input.authorizationName === undefined ? undefined : settings.webhookAuthorizations?.[input.authorizationName];
+      const authorization =
+        input.authorizationName === undefined ? undefined : settings.webhookAuthorizations?.[input.authorizationName];
       if (input.authorizationName !== undefined && authorization === undefined) {
-        throw failure(`no webhook authorization named "${input.authorizationName}" in this worker's settings (SMS_ASK_WEBHOOK_AUTHORIZATIONS)`, true);
+        throw failure(
+          `no webhook authorization named "${input.authorizationName}" in this worker's settings (SMS_ASK_WEBHOOK_AUTHORIZATIONS)`,
+          true,
+        );
       }
 
       const body: WebhookBody = { id: input.deliveryId, type: input.type, createdAt: input.createdAt, ask: input.ask };
@@ -60,7 +77,10 @@ export function createWebhookActivities({ settings, logger }: Pick<ActivityDeps,
         await res.body?.cancel();
       } catch (err) {
         const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-        const reason = e.name === 'TimeoutError' ? `no response within ${settings.webhookTimeoutMs} ms` : `no response: ${e.cause?.code ?? e.cause?.message ?? e.message}`;
+        const reason =
+          e.name === 'TimeoutError'
+            ? `no response within ${settings.webhookTimeoutMs} ms`
+            : `no response: ${e.cause?.code ?? e.cause?.message ?? e.message}`;
         logger.warn(log, 'webhook not delivered: %s', reason);
         throw failure(reason);
       }

@@ -50,13 +50,20 @@ export function createAwsClients(settings: AwsClientSettings, options: { now?: (
   // Without throwOnRequestTimeout the SDK only warns when a request outlasts its timeout and goes
   // on waiting: a stalled SNS call would then hold its SMS attempt open, and the attempt's bound
   // (see workflows/sms-attempt.ts) would be the only one left.
-  const requestHandler = { requestTimeout: settings.awsRequestTimeoutMs, connectionTimeout: settings.awsConnectionTimeoutMs, throwOnRequestTimeout: true };
+  const requestHandler = {
+    requestTimeout: settings.awsRequestTimeoutMs,
+    connectionTimeout: settings.awsConnectionTimeoutMs,
+    throwOnRequestTimeout: true,
+  };
   const retries = { maxAttempts: settings.awsMaxAttempts, retryMode: settings.awsRetryMode };
   const useGlobalEndpoint = settings.stsEndpointMode === 'legacy';
   const credentials = createCredentialProvider(settings, { ...retries, requestHandler, useGlobalEndpoint }, options);
   const common = { ...retries, credentials, requestHandler };
   // The HTTP timeout must outlast the long poll, or every quiet poll would end in an error.
-  const sqsRequestHandler = { ...requestHandler, requestTimeout: Math.max(settings.awsRequestTimeoutMs, (settings.pollWaitSeconds + 10) * 1000) };
+  const sqsRequestHandler = {
+    ...requestHandler,
+    requestTimeout: Math.max(settings.awsRequestTimeoutMs, (settings.pollWaitSeconds + 10) * 1000),
+  };
   const sqsConfig = { ...common, requestHandler: sqsRequestHandler };
 
   const created: { destroy(): void }[] = [];

@@ -13,7 +13,13 @@ export type AwsCredentialIdentity = Awaited<ReturnType<AwsCredentialIdentityProv
 
 export type CredentialSettings = Pick<
   Settings,
-  'roleArn' | 'roleSessionName' | 'roleSessionDurationSeconds' | 'roleExternalId' | 'awsAccessKeyId' | 'awsSecretAccessKey' | 'awsSessionToken'
+  | 'roleArn'
+  | 'roleSessionName'
+  | 'roleSessionDurationSeconds'
+  | 'roleExternalId'
+  | 'awsAccessKeyId'
+  | 'awsSecretAccessKey'
+  | 'awsSessionToken'
 >;
 
 /** Thrown by a credential provider (and so by the first AWS call) when no credentials resolve. */
@@ -75,12 +81,18 @@ export function createCredentialProvider(
   const env = options.env ?? process.env;
   const explicitKeys: AwsCredentialIdentity | undefined =
     settings.awsAccessKeyId && settings.awsSecretAccessKey
-      ? { accessKeyId: settings.awsAccessKeyId, secretAccessKey: settings.awsSecretAccessKey, sessionToken: settings.awsSessionToken }
+      ? {
+          accessKeyId: settings.awsAccessKeyId,
+          secretAccessKey: settings.awsSecretAccessKey,
+          sessionToken: settings.awsSessionToken,
+        }
       : undefined;
-  const baseSources = explicitKeys ? [`explicit keys (${SETTINGS_ENV.awsAccessKeyId}, ${SETTINGS_ENV.awsSecretAccessKey})`] : defaultChainSources(env);
+  const baseSources = explicitKeys
+    ? [`explicit keys (${SETTINGS_ENV.awsAccessKeyId}, ${SETTINGS_ENV.awsSecretAccessKey})`]
+    : defaultChainSources(env);
   const base: AwsCredentialIdentityProvider = explicitKeys
     ? async () => explicitKeys
-    : explainFailures(fromNodeProviderChain(), 'none of the default chain\'s sources had credentials', baseSources);
+    : explainFailures(fromNodeProviderChain(), "none of the default chain's sources had credentials", baseSources);
 
   if (!settings.roleArn) return base;
   const assumeRole = fromTemporaryCredentials({
@@ -94,11 +106,18 @@ export function createCredentialProvider(
     clientConfig: stsConfig,
   });
   const roleSources = [...baseSources, `then sts:AssumeRole on ${settings.roleArn} (${SETTINGS_ENV.roleArn})`];
-  return memoizeCredentials(explainFailures(assumeRole, `could not assume ${settings.roleArn}`, roleSources), options.now);
+  return memoizeCredentials(
+    explainFailures(assumeRole, `could not assume ${settings.roleArn}`, roleSources),
+    options.now,
+  );
 }
 
 /** Turns the SDK's "Could not load credentials from any providers" into an error naming the sources. */
-function explainFailures(provider: AwsCredentialIdentityProvider, what: string, sources: string[]): AwsCredentialIdentityProvider {
+function explainFailures(
+  provider: AwsCredentialIdentityProvider,
+  what: string,
+  sources: string[],
+): AwsCredentialIdentityProvider {
   return async (properties) => {
     try {
       return await provider(properties);
@@ -115,7 +134,10 @@ function explainFailures(provider: AwsCredentialIdentityProvider, what: string, 
  * within CREDENTIAL_REFRESH_WINDOW_MS of expiry. Concurrent callers share one fetch; a failed fetch
  * is not kept, so the next call tries again.
  */
-export function memoizeCredentials(provider: AwsCredentialIdentityProvider, now: () => number = Date.now): AwsCredentialIdentityProvider {
+export function memoizeCredentials(
+  provider: AwsCredentialIdentityProvider,
+  now: () => number = Date.now,
+): AwsCredentialIdentityProvider {
   let current: AwsCredentialIdentity | undefined;
   let inFlight: Promise<AwsCredentialIdentity> | undefined;
   const fresh = (credentials: AwsCredentialIdentity) =>

@@ -19,9 +19,14 @@ const AWS_MAX_RETRY_DELAY_MS = 20_000;
  * The longest one AWS call can take with these settings, its retries included: every try may
  * spend the connection and the request timeout, and every pause between tries may be 20 s.
  */
-export function awsCallWorstCaseMs(settings: Pick<Settings, 'awsMaxAttempts' | 'awsRequestTimeoutMs' | 'awsConnectionTimeoutMs'>): number {
+export function awsCallWorstCaseMs(
+  settings: Pick<Settings, 'awsMaxAttempts' | 'awsRequestTimeoutMs' | 'awsConnectionTimeoutMs'>,
+): number {
   const attempts = settings.awsMaxAttempts;
-  return attempts * (settings.awsConnectionTimeoutMs + settings.awsRequestTimeoutMs) + (attempts - 1) * AWS_MAX_RETRY_DELAY_MS;
+  return (
+    attempts * (settings.awsConnectionTimeoutMs + settings.awsRequestTimeoutMs) +
+    (attempts - 1) * AWS_MAX_RETRY_DELAY_MS
+  );
 }
 
 function attributesFor(settings: SmsSettings): Record<string, MessageAttributeValue> {
@@ -43,13 +48,18 @@ export async function publishSms(
   settings: SmsSettings,
   to: string,
   message: string,
-  options: { checkOptOut?: boolean; /** Ends the AWS call and its retries: the activity's cancellation. */ abortSignal?: AbortSignal } = {},
+  options: {
+    checkOptOut?: boolean;
+    /** Ends the AWS call and its retries: the activity's cancellation. */ abortSignal?: AbortSignal;
+  } = {},
 ): Promise<SentSms> {
   assertSmsFits(message);
   const { abortSignal } = options;
   try {
     if (options.checkOptOut) {
-      const { isOptedOut } = await sns.send(new CheckIfPhoneNumberIsOptedOutCommand({ phoneNumber: to }), { abortSignal });
+      const { isOptedOut } = await sns.send(new CheckIfPhoneNumberIsOptedOutCommand({ phoneNumber: to }), {
+        abortSignal,
+      });
       if (isOptedOut) throw Object.assign(new Error('the number has opted out of SMS'), { name: 'OptedOut' });
     }
     const out = await sns.send(

@@ -27,14 +27,15 @@ const FIXES: Record<string, string> = {
   InvalidParameterException: 'check that the number is in E.164 form (+ and country code) and can receive SMS',
   InvalidParameterValueException: 'check that the number is in E.164 form (+ and country code) and can receive SMS',
   ValidationException: 'check the number and the message attributes (sender ID, origination number, max price)',
-  OptedOut: 'the person texted STOP; they must text START (or be opted in with OptInPhoneNumber) before they can get SMS again',
-  AuthorizationErrorException: 'give the worker\'s IAM identity sns:Publish (see the README\'s IAM section)',
-  AccessDenied: 'give the worker\'s IAM identity sns:Publish (see the README\'s IAM section)',
-  AccessDeniedException: 'give the worker\'s IAM identity sns:Publish (see the README\'s IAM section)',
+  OptedOut:
+    'the person texted STOP; they must text START (or be opted in with OptInPhoneNumber) before they can get SMS again',
+  AuthorizationErrorException: "give the worker's IAM identity sns:Publish (see the README's IAM section)",
+  AccessDenied: "give the worker's IAM identity sns:Publish (see the README's IAM section)",
+  AccessDeniedException: "give the worker's IAM identity sns:Publish (see the README's IAM section)",
   InvalidClientTokenId: 'the AWS access key is not valid; check the credentials the worker uses',
   UnrecognizedClientException: 'the AWS access key is not valid; check the credentials the worker uses',
   SignatureDoesNotMatch: 'the AWS secret key does not match the access key; check the credentials',
-  KMSAccessDeniedException: 'give the worker kms:GenerateDataKey and kms:Decrypt on the topic\'s key',
+  KMSAccessDeniedException: "give the worker kms:GenerateDataKey and kms:Decrypt on the topic's key",
 };
 
 const TRANSIENT = new Set([
@@ -60,9 +61,24 @@ export function classifySnsError(err: unknown, phone: string): SmsSendError {
   const detail = maskPhonesIn(e.message ?? String(err));
   const to = maskPhone(phone);
   const fix = FIXES[code];
-  if (fix) return new SmsSendError(`SNS refused the SMS to ${to} (${code}: ${detail}). Fix: ${fix}.`, code, true, phone, { cause: err });
+  if (fix)
+    return new SmsSendError(`SNS refused the SMS to ${to} (${code}: ${detail}). Fix: ${fix}.`, code, true, phone, {
+      cause: err,
+    });
   const transient =
-    TRANSIENT.has(code) || e.$fault === 'server' || (status !== undefined && (status >= 500 || status === 429)) || status === undefined;
-  if (transient) return new SmsSendError(`SNS could not take the SMS to ${to} yet (${code}: ${detail}); retrying.`, code, false, phone, { cause: err });
-  return new SmsSendError(`SNS refused the SMS to ${to} (${code}, HTTP ${status}: ${detail}).`, code, true, phone, { cause: err });
+    TRANSIENT.has(code) ||
+    e.$fault === 'server' ||
+    (status !== undefined && (status >= 500 || status === 429)) ||
+    status === undefined;
+  if (transient)
+    return new SmsSendError(
+      `SNS could not take the SMS to ${to} yet (${code}: ${detail}); retrying.`,
+      code,
+      false,
+      phone,
+      { cause: err },
+    );
+  return new SmsSendError(`SNS refused the SMS to ${to} (${code}, HTTP ${status}: ${detail}).`, code, true, phone, {
+    cause: err,
+  });
 }

@@ -45,8 +45,13 @@ export class SnsSignatureVerifier {
 
   async verify(envelope: Record<string, unknown>, now: Date = new Date()): Promise<SnsSignatureResult> {
     const { SignatureVersion: version, Signature: signature, SigningCertURL: certUrl } = envelope;
-    if (version !== '1' && version !== '2') return { ok: false, reason: `SNS envelope's SignatureVersion is ${JSON.stringify(version ?? null)}, not "1" or "2"` };
-    if (typeof signature !== 'string' || signature === '') return { ok: false, reason: 'SNS envelope has no Signature' };
+    if (version !== '1' && version !== '2')
+      return {
+        ok: false,
+        reason: `SNS envelope's SignatureVersion is ${JSON.stringify(version ?? null)}, not "1" or "2"`,
+      };
+    if (typeof signature !== 'string' || signature === '')
+      return { ok: false, reason: 'SNS envelope has no Signature' };
     if (typeof certUrl !== 'string') return { ok: false, reason: 'SNS envelope has no SigningCertURL' };
     const prefixes = this.options.certUrlPrefixes ?? defaultPrefixes(envelope.TopicArn);
     // URL parsing first, so that "https://sns.x.amazonaws.com@evil/" or ".." cannot pass a prefix test.
@@ -54,20 +59,30 @@ export class SnsSignatureVerifier {
     try {
       normalized = new URL(certUrl).href;
     } catch {
-      return { ok: false, reason: 'SNS envelope\'s SigningCertURL is not a URL' };
+      return { ok: false, reason: "SNS envelope's SigningCertURL is not a URL" };
     }
     if (!prefixes.some((prefix) => normalized.startsWith(prefix)) || !normalized.endsWith('.pem')) {
-      return { ok: false, reason: `SNS envelope's SigningCertURL ${normalized.slice(0, 120)} is not an SNS certificate (allowed: ${prefixes.join(', ') || 'none for this TopicArn'})` };
+      return {
+        ok: false,
+        reason: `SNS envelope's SigningCertURL ${normalized.slice(0, 120)} is not an SNS certificate (allowed: ${prefixes.join(', ') || 'none for this TopicArn'})`,
+      };
     }
 
     let certificate: X509Certificate;
     try {
       certificate = await this.certificate(normalized);
     } catch (err) {
-      return { ok: false, reason: `could not fetch the SNS signing certificate ${normalized}: ${(err as Error).message}`, retry: true };
+      return {
+        ok: false,
+        reason: `could not fetch the SNS signing certificate ${normalized}: ${(err as Error).message}`,
+        retry: true,
+      };
     }
     if (now < new Date(certificate.validFrom) || now > new Date(certificate.validTo)) {
-      return { ok: false, reason: `the SNS signing certificate ${normalized} is not valid now (valid ${certificate.validFrom} to ${certificate.validTo})` };
+      return {
+        ok: false,
+        reason: `the SNS signing certificate ${normalized} is not valid now (valid ${certificate.validFrom} to ${certificate.validTo})`,
+      };
     }
     const verifier = createVerify(version === '1' ? 'RSA-SHA1' : 'RSA-SHA256');
     verifier.update(notificationStringToSign(envelope), 'utf8');
@@ -77,14 +92,17 @@ export class SnsSignatureVerifier {
     } catch {
       valid = false;
     }
-    return valid ? { ok: true } : { ok: false, reason: 'SNS envelope\'s Signature does not match its content: not signed by SNS, or altered' };
+    return valid
+      ? { ok: true }
+      : { ok: false, reason: "SNS envelope's Signature does not match its content: not signed by SNS, or altered" };
   }
 
   private certificate(url: string): Promise<X509Certificate> {
     const cached = this.certificates.get(url);
     if (cached) return cached;
     const loading = this.download(url);
-    if (this.certificates.size >= MAX_CACHED_CERTIFICATES) this.certificates.delete(this.certificates.keys().next().value!);
+    if (this.certificates.size >= MAX_CACHED_CERTIFICATES)
+      this.certificates.delete(this.certificates.keys().next().value!);
     this.certificates.set(url, loading);
     // A failed download is not kept: the next message tries again.
     loading.catch(() => this.certificates.delete(url));
@@ -92,7 +110,10 @@ export class SnsSignatureVerifier {
   }
 
   private async download(url: string): Promise<X509Certificate> {
-    const res = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(this.options.fetchTimeoutMs ?? 5_000) });
+    const res = await fetch(url, {
+      redirect: 'error',
+      signal: AbortSignal.timeout(this.options.fetchTimeoutMs ?? 5_000),
+    });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     const text = await res.text();
     if (text.length > MAX_CERTIFICATE_BYTES) throw new Error('the response is too large for a certificate');

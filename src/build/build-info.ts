@@ -56,9 +56,14 @@ function filesUnder(dir: string): string[] {
 
 /** sha256 of each build input as it is now: whatever src/ holds today, not a fixed list. */
 export function currentBuildInputs(root: string = PACKAGE_ROOT): Record<string, string> {
-  const files = [...filesUnder(path.join(root, 'src')), ...BUILD_INPUT_FILES.map((file) => path.join(root, file)).filter((file) => fs.existsSync(file))];
+  const files = [
+    ...filesUnder(path.join(root, 'src')),
+    ...BUILD_INPUT_FILES.map((file) => path.join(root, file)).filter((file) => fs.existsSync(file)),
+  ];
   const relative = (file: string) => path.relative(root, file).split(path.sep).join('/');
-  return Object.fromEntries(files.map((file) => [relative(file), sha256(fs.readFileSync(file))]).sort(([a], [b]) => (a! < b! ? -1 : 1)));
+  return Object.fromEntries(
+    files.map((file) => [relative(file), sha256(fs.readFileSync(file))]).sort(([a], [b]) => (a! < b! ? -1 : 1)),
+  );
 }
 
 export function readBuildInfo(): BuildInfo | undefined {

@@ -18,13 +18,23 @@ import { exitWith, secretsOf } from './output';
 
 /** Secret values that must never be printed, even inside an AWS error message. */
 /** Prints the report (JSON or text, secrets removed) and exits: 1 when `failed`. */
-function finish(json: boolean, settings: Settings | undefined, report: unknown, text: string, failed: boolean): Promise<never> {
+function finish(
+  json: boolean,
+  settings: Settings | undefined,
+  report: unknown,
+  text: string,
+  failed: boolean,
+): Promise<never> {
   return exitWith(failed ? 1 : 0, { stdout: json ? JSON.stringify(report, null, 2) : text }, secretsOf(settings));
 }
 
 function fail(json: boolean, settings: Settings | undefined, err: unknown): Promise<never> {
   const message = describeError(err);
-  return exitWith(1, json ? { stdout: JSON.stringify({ error: message }, null, 2) } : { stderr: `error: ${message}` }, secretsOf(settings));
+  return exitWith(
+    1,
+    json ? { stdout: JSON.stringify({ error: message }, null, 2) } : { stderr: `error: ${message}` },
+    secretsOf(settings),
+  );
 }
 
 const LABELS = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', skip: 'SKIP' } as const;
@@ -33,7 +43,9 @@ export function formatCheckReport(report: CheckReport): string {
   const width = Math.max(...report.checks.map((c) => c.name.length));
   const lines = report.checks.flatMap((c) => [
     `${LABELS[c.status]}  ${c.name.padEnd(width)}  ${c.saw}`,
-    ...(c.fix && c.status !== 'pass' ? [`${' '.repeat(width + 8)}${c.status === 'skip' ? 'why' : 'fix'}: ${c.fix}`] : []),
+    ...(c.fix && c.status !== 'pass'
+      ? [`${' '.repeat(width + 8)}${c.status === 'skip' ? 'why' : 'fix'}: ${c.fix}`]
+      : []),
   ]);
   const count = (status: keyof typeof LABELS) => report.checks.filter((c) => c.status === status).length;
   lines.push(
@@ -52,7 +64,10 @@ export function formatSetupReport(report: SetupReport): string {
       : `Done: ${changes} change(s) made.`;
   return [
     `sms-ask setup: account ${r.accountId}, region ${r.region}`,
-    ...report.steps.map((s) => `  ${s.action.padEnd(6)}  ${s.resource.padEnd(17)}  ${s.target}${s.action === 'none' ? '' : `\n${s.changes.map((c) => `${' '.repeat(29)}- ${c}`).join('\n')}`}`),
+    ...report.steps.map(
+      (s) =>
+        `  ${s.action.padEnd(6)}  ${s.resource.padEnd(17)}  ${s.target}${s.action === 'none' ? '' : `\n${s.changes.map((c) => `${' '.repeat(29)}- ${c}`).join('\n')}`}`,
+    ),
     verdict,
     '',
     'Settings for the worker:',
@@ -61,7 +76,7 @@ export function formatSetupReport(report: SetupReport): string {
     'Least-privilege IAM policy for the worker (its identity, or the role it assumes):',
     JSON.stringify(report.workerPolicy, null, 2),
     '',
-    'Trust policy for the role, if the worker assumes one (SMS_ASK_ROLE_ARN); narrow the principal to the worker\'s own identity:',
+    "Trust policy for the role, if the worker assumes one (SMS_ASK_ROLE_ARN); narrow the principal to the worker's own identity:",
     JSON.stringify(report.trustPolicy, null, 2),
     '',
     'The step setup cannot do for you:',
@@ -82,13 +97,18 @@ async function runWithContext(settings: Settings, checks: Check[]): Promise<Chec
   }
 }
 
-async function setupWith(settings: Settings, opts: { dryRun: boolean; queueName?: string; topicName?: string; temporal: boolean }): Promise<SetupReport> {
+async function setupWith(
+  settings: Settings,
+  opts: { dryRun: boolean; queueName?: string; topicName?: string; temporal: boolean },
+): Promise<SetupReport> {
   const aws = createAwsClients(settings);
   let temporal: Client | undefined;
   try {
     if (opts.temporal) temporal = await connectClient(settings);
     const target = setupTargetFrom(settings, { queueName: opts.queueName, topicName: opts.topicName });
-    return await runSetup({ sns: aws.sns, sqs: aws.sqs, sts: aws.sts, temporal }, target, settings, { dryRun: opts.dryRun });
+    return await runSetup({ sns: aws.sns, sqs: aws.sqs, sts: aws.sts, temporal }, target, settings, {
+      dryRun: opts.dryRun,
+    });
   } finally {
     aws.destroy();
     await temporal?.connection.close();
@@ -100,22 +120,29 @@ export function addDiagnosticCommands(program: Command): void {
 
   program
     .command('setup')
-    .description('create or reconcile the inbound queue, DLQ, topic, subscription, queue policy and search attributes; prints the IAM policies')
+    .description(
+      'create or reconcile the inbound queue, DLQ, topic, subscription, queue policy and search attributes; prints the IAM policies',
+    )
     .option('--dry-run', 'print the plan and change nothing')
     .option('--queue-name <name>', 'the inbound queue (default: from SMS_ASK_QUEUE_URL, else sms-ask-inbound)')
     .option('--topic-name <name>', 'the inbound topic (default: from SMS_ASK_INBOUND_TOPIC_ARN, else sms-ask-inbound)')
     .option('--no-temporal', 'do not register the search attributes in Temporal')
-    .action(async (opts: { dryRun?: boolean; queueName?: string; topicName?: string; temporal: boolean }, command: Command) => {
-      const json = jsonOf(command);
-      let settings: Settings | undefined;
-      try {
-        settings = loadSettings();
-        const report = await setupWith(settings, { ...opts, dryRun: Boolean(opts.dryRun) });
-        await finish(json, settings, report, formatSetupReport(report), false);
-      } catch (err) {
-        await fail(json, settings, err);
-      }
-    });
+    .action(
+      async (
+        opts: { dryRun?: boolean; queueName?: string; topicName?: string; temporal: boolean },
+        command: Command,
+      ) => {
+        const json = jsonOf(command);
+        let settings: Settings | undefined;
+        try {
+          settings = loadSettings();
+          const report = await setupWith(settings, { ...opts, dryRun: Boolean(opts.dryRun) });
+          await finish(json, settings, report, formatSetupReport(report), false);
+        } catch (err) {
+          await fail(json, settings, err);
+        }
+      },
+    );
 
   const checkCommand = (name: string, description: string, checks: Check[]) =>
     program
@@ -133,6 +160,14 @@ export function addDiagnosticCommands(program: Command): void {
         }
       });
 
-  checkCommand('test', 'check that AWS (STS, SNS, SQS) and Temporal can be reached with these settings; exits 1 if not', CONNECTIVITY_CHECKS);
-  checkCommand('doctor', 'check every known cause of replies that never arrive; says what it saw and the fix; exits 1 on a failure', DOCTOR_CHECKS);
+  checkCommand(
+    'test',
+    'check that AWS (STS, SNS, SQS) and Temporal can be reached with these settings; exits 1 if not',
+    CONNECTIVITY_CHECKS,
+  );
+  checkCommand(
+    'doctor',
+    'check every known cause of replies that never arrive; says what it saw and the fix; exits 1 on a failure',
+    DOCTOR_CHECKS,
+  );
 }

@@ -1,4 +1,9 @@
-import { ServiceError, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  ServiceError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
 
 /** Temporal's own words for "nothing answers at TEMPORAL_ADDRESS"; AWS connection errors must not match. */
 function isTemporalUnreachable(err: Error): boolean {

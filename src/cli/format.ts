@@ -8,7 +8,13 @@ export function formatDuration(ms: number): string {
   const abs = Math.abs(ms);
   const s = Math.round(abs / 1000);
   const text =
-    s < 90 ? `${s}s` : s < 5400 ? `${Math.round(s / 60)}m` : s < 172_800 ? `${Math.round(s / 3600)}h` : `${Math.round(s / 86_400)}d`;
+    s < 90
+      ? `${s}s`
+      : s < 5400
+        ? `${Math.round(s / 60)}m`
+        : s < 172_800
+          ? `${Math.round(s / 3600)}h`
+          : `${Math.round(s / 86_400)}d`;
   return ms < 0 ? `-${text}` : text;
 }
 
@@ -31,7 +37,10 @@ export function formatPending(rows: PendingAsk[], now = Date.now()): string {
       row.question.length > 40 ? `${row.question.slice(0, 39)}…` : row.question,
     ]),
   );
-  return table(['ENTITLEMENT', 'RECIPIENT', 'CODES', 'AGE', 'TIME LEFT', 'TIER', 'REMINDERS', 'POLICY', 'QUESTION'], lines);
+  return table(
+    ['ENTITLEMENT', 'RECIPIENT', 'CODES', 'AGE', 'TIME LEFT', 'TIER', 'REMINDERS', 'POLICY', 'QUESTION'],
+    lines,
+  );
 }
 
 /** One line: "timeout 1h, reminders every 10m (max 3), tiers at 15m and 45m, any answer". */
@@ -42,7 +51,11 @@ export function describePolicy(policy: AskPolicy): string {
     policy.reminders && `reminders every ${formatMs(policy.reminders.every)} (max ${policy.reminders.max})`,
     policy.escalation.length > 0 && `tiers at ${policy.escalation.map((tier) => formatMs(tier.after)).join(', ')}`,
     policy.onTimeout.answer && `on timeout ${policy.onTimeout.answer}`,
-    responders === 'any' ? 'first answer wins' : responders === 'all' ? 'all must agree' : `quorum of ${responders.quorum}`,
+    responders === 'any'
+      ? 'first answer wins'
+      : responders === 'all'
+        ? 'all must agree'
+        : `quorum of ${responders.quorum}`,
   ]
     .filter(Boolean)
     .join(', ');
@@ -77,13 +90,22 @@ export function formatStatus(state: AskState): string {
   const start = Date.parse(state.startedAt);
   const events = table(
     ['  AFTER', 'EVENT', 'WHO', 'DETAIL'],
-    state.events.map((e) => [`  +${formatMs(Date.parse(e.at) - start)}`, e.type, e.phone ?? e.by ?? '', e.detail ?? '']),
+    state.events.map((e) => [
+      `  +${formatMs(Date.parse(e.at) - start)}`,
+      e.type,
+      e.phone ?? e.by ?? '',
+      e.detail ?? '',
+    ]),
   );
   return [...head, events].join('\n');
 }
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
 }

@@ -24,7 +24,8 @@ import { endQuietlyOnClosedPipe, exitWith, secretsOf } from './output';
 /** A whole number of 1 or more, for an option such as --limit; commander reports the error with the option's name. */
 function positiveInteger(value: string, option: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${option} takes a whole number of 1 or more, not ${JSON.stringify(value)}.`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`${option} takes a whole number of 1 or more, not ${JSON.stringify(value)}.`);
   return n;
 }
 
@@ -35,7 +36,9 @@ interface GlobalOptions {
 }
 
 /** Prints a result as JSON or as text, then exits; errors exit non-zero with what to do. */
-function action<A extends unknown[]>(body: (settings: Settings, ...args: A) => Promise<{ json: unknown; text: string } | void>) {
+function action<A extends unknown[]>(
+  body: (settings: Settings, ...args: A) => Promise<{ json: unknown; text: string } | void>,
+) {
   return async (...args: A) => {
     const command = args[args.length - 1] as Command;
     const json = Boolean((command.optsWithGlobals() as GlobalOptions).json);
@@ -43,10 +46,18 @@ function action<A extends unknown[]>(body: (settings: Settings, ...args: A) => P
     try {
       settings = loadSettings();
       const out = await body(settings, ...args);
-      await exitWith(0, out ? { stdout: json ? JSON.stringify(out.json, null, 2) : out.text } : {}, secretsOf(settings));
+      await exitWith(
+        0,
+        out ? { stdout: json ? JSON.stringify(out.json, null, 2) : out.text } : {},
+        secretsOf(settings),
+      );
     } catch (err) {
       const message = describeError(err);
-      await exitWith(1, json ? { stdout: JSON.stringify({ error: message }, null, 2) } : { stderr: `error: ${message}` }, secretsOf(settings));
+      await exitWith(
+        1,
+        json ? { stdout: JSON.stringify({ error: message }, null, 2) } : { stderr: `error: ${message}` },
+        secretsOf(settings),
+      );
     }
   };
 }
@@ -82,7 +93,10 @@ function jsonObjectOption(option: string, example: string) {
 }
 
 /** `--policy` names a preset, or a file holding one policy; `--policy-json` overrides either, field by field. */
-function policyOf(policy: string | undefined, policyJson: Record<string, unknown> | undefined): Pick<AskRequest, 'preset' | 'policy' | 'policyName'> {
+function policyOf(
+  policy: string | undefined,
+  policyJson: Record<string, unknown> | undefined,
+): Pick<AskRequest, 'preset' | 'policy' | 'policyName'> {
   const fromFile = policy !== undefined && /\.(ya?ml|json)$/i.test(policy);
   const filePolicy = fromFile ? readPolicyFile(policy) : undefined;
   const inline = filePolicy && policyJson ? mergePolicies(filePolicy, policyJson) : (filePolicy ?? policyJson);
@@ -124,7 +138,9 @@ export function buildProgram(): Command {
           ...(opts.worker && { serveWorker: true }),
         });
         const { runServe } = await import('../http/serve.js');
-        await runServe(settings, (url: string) => console.log(`sms-ask HTTP API on ${url} (OpenAPI: ${url}/openapi.json)`));
+        await runServe(settings, (url: string) =>
+          console.log(`sms-ask HTTP API on ${url} (OpenAPI: ${url}/openapi.json)`),
+        );
       }),
     );
 
@@ -134,13 +150,26 @@ export function buildProgram(): Command {
     .argument('<question>', 'the question text')
     .requiredOption('--to <phone>', 'recipient phone number (repeat for several)', collect)
     .option('--option <label>', 'an answer option, 2 to 9 (repeat; default Yes and No)', collect)
-    .option('--timeout <duration>', 'how long to wait, e.g. 90s, 15m, 4h, 2d (default 24h, or the policy\'s)')
+    .option('--timeout <duration>', "how long to wait, e.g. 90s, 15m, 4h, 2d (default 24h, or the policy's)")
     .option('--default <label>', 'answer to use when the timeout fires')
     .option('--policy <preset|file>', 'a preset from SMS_ASK_POLICY_FILE, or a JSON/YAML file holding one policy')
-    .option('--policy-json <json>', 'policy fields that override the preset\'s, e.g. \'{"responders":{"quorum":2}}\'', jsonObjectOption('--policy-json', '{"timeout":"2h"}'))
+    .option(
+      '--policy-json <json>',
+      'policy fields that override the preset\'s, e.g. \'{"responders":{"quorum":2}}\'',
+      jsonObjectOption('--policy-json', '{"timeout":"2h"}'),
+    )
     .option('--entitlement <id>', 'your own ask identity, e.g. XSOAR GUID@incident|task')
-    .option('--context <json>', 'JSON object returned with the result', jsonObjectOption('--context', '{"incident":"1042"}'))
-    .addOption(new Option('--priority <priority>', 'how the ask is ordered when the worker is behind; bulk for a campaign of many asks (default normal)').choices(ASK_PRIORITIES))
+    .option(
+      '--context <json>',
+      'JSON object returned with the result',
+      jsonObjectOption('--context', '{"incident":"1042"}'),
+    )
+    .addOption(
+      new Option(
+        '--priority <priority>',
+        'how the ask is ordered when the worker is behind; bulk for a campaign of many asks (default normal)',
+      ).choices(ASK_PRIORITIES),
+    )
     .option('--wait', 'wait for the ask to end and print the result')
     .action(
       action(
@@ -187,8 +216,15 @@ export function buildProgram(): Command {
     .action(
       action(async (settings, words: string[], opts: { to: string }) =>
         withClient(settings, async (client) => {
-          const { to, smsId, ...sent } = await client.sendSms({ to: opts.to, message: words.join(' '), by: `cli:${process.env.USER ?? 'unknown'}` });
-          return { json: { to, ...sent }, text: `Sent to ${to}: SNS message ${sent.messageId} (${sent.segments} segment(s), ${sent.encoding}); recorded as ${smsId}` };
+          const { to, smsId, ...sent } = await client.sendSms({
+            to: opts.to,
+            message: words.join(' '),
+            by: `cli:${process.env.USER ?? 'unknown'}`,
+          });
+          return {
+            json: { to, ...sent },
+            text: `Sent to ${to}: SNS message ${sent.messageId} (${sent.segments} segment(s), ${sent.encoding}); recorded as ${smsId}`,
+          };
         }),
       ),
     );
@@ -202,26 +238,49 @@ export function buildProgram(): Command {
     .option('--overdue', 'only asks past their deadline (the worker is behind or down)')
     .option('--escalated', 'only asks that escalated at least one tier')
     .option('--policy <name>', 'only asks with this policy: a preset, custom or default')
-    .option('--codes', 'show each recipient\'s reply codes (one status query per ask; the listing itself never holds them)')
+    .option(
+      '--codes',
+      "show each recipient's reply codes (one status query per ask; the listing itself never holds them)",
+    )
     .option('--limit <n>', 'only the first n, soonest deadline first', (value) => positiveInteger(value, '--limit'))
     .action(
-      action(async (settings, { to, codes, limit, ...filter }: { to?: string; codes?: boolean; limit?: number; entitlement?: string; incident?: string; overdue?: boolean; escalated?: boolean; policy?: string }) =>
-        withClient(settings, async (client) => {
-          const recipient = to ? normalizeRecipientPhone(to, settings.defaultCountry) : undefined;
-          if (limit === undefined) {
-            const rows = await client.listPending({ ...filter, recipient }, { withCodes: codes });
-            return { json: rows, text: formatPending(rows) };
-          }
-          const page = await client.listPendingPage({ ...filter, recipient }, { withCodes: codes, limit });
-          const more = page.next ? `\n(the first ${limit}; more are pending: raise --limit or narrow the filters)` : '';
-          return { json: page.asks, text: `${formatPending(page.asks)}${more}` };
-        }),
+      action(
+        async (
+          settings,
+          {
+            to,
+            codes,
+            limit,
+            ...filter
+          }: {
+            to?: string;
+            codes?: boolean;
+            limit?: number;
+            entitlement?: string;
+            incident?: string;
+            overdue?: boolean;
+            escalated?: boolean;
+            policy?: string;
+          },
+        ) =>
+          withClient(settings, async (client) => {
+            const recipient = to ? normalizeRecipientPhone(to, settings.defaultCountry) : undefined;
+            if (limit === undefined) {
+              const rows = await client.listPending({ ...filter, recipient }, { withCodes: codes });
+              return { json: rows, text: formatPending(rows) };
+            }
+            const page = await client.listPendingPage({ ...filter, recipient }, { withCodes: codes, limit });
+            const more = page.next
+              ? `\n(the first ${limit}; more are pending: raise --limit or narrow the filters)`
+              : '';
+            return { json: page.asks, text: `${formatPending(page.asks)}${more}` };
+          }),
       ),
     );
 
   program
     .command('status')
-    .description('show an ask\'s live state and event log')
+    .description("show an ask's live state and event log")
     .argument('<id>', 'ask id or entitlement')
     .action(
       action(async (settings, id: string) =>
@@ -265,7 +324,7 @@ export function buildProgram(): Command {
 
   program
     .command('extend')
-    .description('move an ask\'s deadline later')
+    .description("move an ask's deadline later")
     .argument('<id>', 'ask id or entitlement')
     .option('--by <duration>', 'add this to the current deadline, e.g. 2h')
     .option('--until <time>', 'the new deadline, ISO 8601')
@@ -274,8 +333,14 @@ export function buildProgram(): Command {
     .action(
       action(async (settings, id: string, opts: { by?: string; until?: string; reason?: string; as: string }) =>
         withClient(settings, async (client) => {
-          if ((opts.by === undefined) === (opts.until === undefined)) throw new Error('give either --by <duration> or --until <time>');
-          const state = await client.extend(id, { extendBy: opts.by, until: opts.until, by: opts.as, reason: opts.reason });
+          if ((opts.by === undefined) === (opts.until === undefined))
+            throw new Error('give either --by <duration> or --until <time>');
+          const state = await client.extend(id, {
+            extendBy: opts.by,
+            until: opts.until,
+            by: opts.as,
+            reason: opts.reason,
+          });
           return { json: state, text: `Extended ${state.askId}: deadline ${state.deadline}` };
         }),
       ),
@@ -291,7 +356,10 @@ export function buildProgram(): Command {
       action(async (settings, id: string, opts: { reason?: string; by: string }) =>
         withClient(settings, async (client) => {
           const state = await client.resend(id, { by: opts.by, reason: opts.reason });
-          return { json: state, text: `Re-sending ${state.askId} to ${state.recipients.filter((r) => !r.answer && !r.optedOut).length} recipient(s)` };
+          return {
+            json: state,
+            text: `Re-sending ${state.askId} to ${state.recipients.filter((r) => !r.answer && !r.optedOut).length} recipient(s)`,
+          };
         }),
       ),
     );
@@ -304,28 +372,56 @@ export function buildProgram(): Command {
     .action(
       action(async (settings, words: string[], opts: { from: string }) => {
         if (!process.env.AWS_ENDPOINT_URL && !process.env.AWS_ENDPOINT_URL_SNS) {
-          throw new Error('reply only runs against the local stack (AWS_ENDPOINT_URL is not set). Start it with `sms-ask stack up` and load .stack/env.');
+          throw new Error(
+            'reply only runs against the local stack (AWS_ENDPOINT_URL is not set). Start it with `sms-ask stack up` and load .stack/env.',
+          );
         }
-        if (!settings.inboundTopicArn) throw new Error('SMS_ASK_INBOUND_TOPIC_ARN is not set; load the local stack settings from .stack/env.');
+        if (!settings.inboundTopicArn)
+          throw new Error('SMS_ASK_INBOUND_TOPIC_ARN is not set; load the local stack settings from .stack/env.');
         const from = normalizeRecipientPhone(opts.from, settings.defaultCountry);
-        const inboundMessageId = await publishPhoneReply(new SNSClient({}), settings.inboundTopicArn, { from, body: words.join(' ') });
-        return { json: { from, inboundMessageId }, text: `Reply from ${from} published (inboundMessageId ${inboundMessageId})` };
+        const inboundMessageId = await publishPhoneReply(new SNSClient({}), settings.inboundTopicArn, {
+          from,
+          body: words.join(' '),
+        });
+        return {
+          json: { from, inboundMessageId },
+          text: `Reply from ${from} published (inboundMessageId ${inboundMessageId})`,
+        };
       }),
     );
 
   program
     .command('codec-server')
     .description('serve the payload codec (SMS_ASK_PAYLOAD_KEYS) for the Temporal UI and CLI: POST /encode and /decode')
-    .option('--host <host>', 'address to listen on; keep it on loopback unless something in front authenticates', '127.0.0.1')
+    .option(
+      '--host <host>',
+      'address to listen on; keep it on loopback unless something in front authenticates',
+      '127.0.0.1',
+    )
     .option('--port <port>', 'port to listen on', '8888')
-    .option('--cors-origin <origin...>', 'browser origins allowed to call it: the Temporal UI\'s, e.g. http://localhost:8233')
-    .option('--allowed-host <name...>', 'host names it answers to besides loopback names and --host (others are refused: DNS rebinding)')
+    .option(
+      '--cors-origin <origin...>',
+      "browser origins allowed to call it: the Temporal UI's, e.g. http://localhost:8233",
+    )
+    .option(
+      '--allowed-host <name...>',
+      'host names it answers to besides loopback names and --host (others are refused: DNS rebinding)',
+    )
     .action(async (opts: { host: string; port: string; corsOrigin?: string[]; allowedHost?: string[] }) => {
       try {
         const settings = loadSettings();
         if (!settings.payloadKeys) throw new Error('SMS_ASK_PAYLOAD_KEYS is not set: there is nothing to decode with.');
-        const url = await listen(createCodecServer(new AesGcmPayloadCodec(parsePayloadKeys(settings.payloadKeys)), { corsOrigins: opts.corsOrigin, hosts: codecServerHosts(opts.host, opts.allowedHost) }), opts.host, Number(opts.port));
-        console.log(`codec server at ${url}; point the Temporal UI (Data Encoder) or \`temporal --codec-endpoint ${url}\` at it`);
+        const url = await listen(
+          createCodecServer(new AesGcmPayloadCodec(parsePayloadKeys(settings.payloadKeys)), {
+            corsOrigins: opts.corsOrigin,
+            hosts: codecServerHosts(opts.host, opts.allowedHost),
+          }),
+          opts.host,
+          Number(opts.port),
+        );
+        console.log(
+          `codec server at ${url}; point the Temporal UI (Data Encoder) or \`temporal --codec-endpoint ${url}\` at it`,
+        );
       } catch (err) {
         console.error(`error: ${describeError(err)}`);
         process.exit(1);
@@ -341,17 +437,34 @@ export function buildProgram(): Command {
     // Not --env-file: Node 20 claims that flag anywhere on the command line.
     .option('--env-path <path>', 'where to write the settings', '.stack/env')
     .addOption(new Option('--no-worker', 'do not run a worker in the stack process'))
-    .action(action(async (_settings, opts: { envPath: string; worker: boolean }) => (await import('./stack.js')).runStack({ envFile: opts.envPath, worker: opts.worker })));
+    .action(
+      action(async (_settings, opts: { envPath: string; worker: boolean }) =>
+        (await import('./stack.js')).runStack({ envFile: opts.envPath, worker: opts.worker }),
+      ),
+    );
   stack
     .command('provision')
     .description('create the inbound topic, queue, DLQ and subscription on an AWS emulator (AWS_ENDPOINT_URL)')
     .option('--name <name>', 'name of the topic and queue', LOCAL_QUEUE_NAME)
     .action(
       action(async (settings, opts: { name: string }) => {
-        if (!process.env.AWS_ENDPOINT_URL) throw new Error('stack provision only runs against an AWS emulator: set AWS_ENDPOINT_URL.');
+        if (!process.env.AWS_ENDPOINT_URL)
+          throw new Error('stack provision only runs against an AWS emulator: set AWS_ENDPOINT_URL.');
         const { sns, sqs } = createAwsClients(settings);
-        const made = await provisionInboundResources({ sns, sqs, queueName: opts.name, topicName: opts.name, visibilityTimeoutSeconds: 30, maxReceiveCount: 5 });
-        return { json: made, text: Object.entries(made).map(([k, v]) => `${k}: ${v}`).join('\n') };
+        const made = await provisionInboundResources({
+          sns,
+          sqs,
+          queueName: opts.name,
+          topicName: opts.name,
+          visibilityTimeoutSeconds: 30,
+          maxReceiveCount: 5,
+        });
+        return {
+          json: made,
+          text: Object.entries(made)
+            .map(([k, v]) => `${k}: ${v}`)
+            .join('\n'),
+        };
       }),
     );
   stack

@@ -33,7 +33,9 @@ export function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream = process.stdo
  * the output.
  */
 export function secretsOf(settings: Settings | undefined, env: NodeJS.ProcessEnv = process.env): string[] {
-  const payloadKeys = (settings?.payloadKeys ?? env.SMS_ASK_PAYLOAD_KEYS ?? '').split(',').map((entry) => entry.slice(entry.indexOf(':') + 1).trim());
+  const payloadKeys = (settings?.payloadKeys ?? env.SMS_ASK_PAYLOAD_KEYS ?? '')
+    .split(',')
+    .map((entry) => entry.slice(entry.indexOf(':') + 1).trim());
   return [
     settings?.awsSecretAccessKey,
     settings?.awsSessionToken,
@@ -53,7 +55,11 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
 }
 
 /** Writes what the command has to say, with `secrets` redacted, then exits with `code`. */
-export async function exitWith(code: number, output: { stdout?: string; stderr?: string }, secrets: readonly string[] = []): Promise<never> {
+export async function exitWith(
+  code: number,
+  output: { stdout?: string; stderr?: string },
+  secrets: readonly string[] = [],
+): Promise<never> {
   if (output.stdout !== undefined) await writeAll(process.stdout, `${redactSecrets(output.stdout, secrets)}\n`);
   if (output.stderr !== undefined) await writeAll(process.stderr, `${redactSecrets(output.stderr, secrets)}\n`);
   process.exit(code);

@@ -18,7 +18,12 @@ export async function runStack({ envFile, worker }: { envFile: string; worker: b
   const stack = await startLocalStack({ log: (line) => console.error(line) });
   try {
     mkdirSync(dirname(envFile), { recursive: true });
-    writeFileSync(envFile, Object.entries(stack.env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+    writeFileSync(
+      envFile,
+      Object.entries(stack.env)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n') + '\n',
+    );
     writeFileSync(pidFileOf(envFile), `${process.pid}\n`);
     Object.assign(process.env, stack.env);
     console.error(`Local stack ready. Settings written to ${envFile}; load them with:  set -a; . ${envFile}; set +a`);

@@ -30,7 +30,8 @@ export class InvalidCursorError extends RangeError {
 const encode = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 
 function decode(cursor: string): unknown {
-  if (!/^[\w-]{1,8000}$/.test(cursor)) throw new InvalidCursorError('not a cursor of this listing: pass the `next` of the page before');
+  if (!/^[\w-]{1,8000}$/.test(cursor))
+    throw new InvalidCursorError('not a cursor of this listing: pass the `next` of the page before');
   try {
     return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
@@ -53,7 +54,12 @@ export function decodePendingCursor(cursor: string): PendingCursor {
 export function decodeEndedCursor(cursor: string): EndedCursor {
   const value = decode(cursor) as { e?: unknown };
   const [closedAtMs, askDigests] = Array.isArray(value?.e) ? value.e : [];
-  if (!Number.isSafeInteger(closedAtMs) || !Array.isArray(askDigests) || !askDigests.every((d) => typeof d === 'string') || askDigests.length > 400) {
+  if (
+    !Number.isSafeInteger(closedAtMs) ||
+    !Array.isArray(askDigests) ||
+    !askDigests.every((d) => typeof d === 'string') ||
+    askDigests.length > 400
+  ) {
     throw new InvalidCursorError('not a cursor of the ended listing: pass the `next` of the page before');
   }
   return { closedAtMs: closedAtMs as number, askDigests: askDigests as string[] };

@@ -16,7 +16,11 @@ export function readPolicyFile(file: string): PolicyInput {
   const raw = readConfigFile(file, '--policy');
   const parsed = policySchema.safeParse(raw);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `--policy ${file}: ${formatIssuePath(['policy', ...issue.path])}: ${issue.message}`));
+    throw new ConfigError(
+      parsed.error.issues.map(
+        (issue) => `--policy ${file}: ${formatIssuePath(['policy', ...issue.path])}: ${issue.message}`,
+      ),
+    );
   }
   return raw as PolicyInput;
 }

@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { ActivityFailure, ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, isGrpcCancelledError, isGrpcDeadlineError } from '@temporalio/client';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  isGrpcCancelledError,
+  isGrpcDeadlineError,
+} from '@temporalio/client';
 import type { Client, WorkflowExecutionInfo, WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { CountryCode } from 'libphonenumber-js';
@@ -32,11 +40,28 @@ import {
   toAskWorkflowId,
   webhookDeliveryId,
 } from '../workflows/definitions';
-import type { AskAnswer, AskEvent, AskFeedPage, AskMemo, AskState, AskStatus, CancelRequest, OperatorAction, OptionCode, WebhookDeliveryReport } from '../workflows/definitions';
+import type {
+  AskAnswer,
+  AskEvent,
+  AskFeedPage,
+  AskMemo,
+  AskState,
+  AskStatus,
+  CancelRequest,
+  OperatorAction,
+  OptionCode,
+  WebhookDeliveryReport,
+} from '../workflows/definitions';
 import type { webhookDeliveryWorkflow } from '../workflows/webhook-delivery';
 import { askSearchAttributes, initialAskSearchAttributePairs } from '../workflows/search-attributes';
 import { loadPolicyPresets } from './policy-file';
-import { askDigest, decodeEndedCursor, decodePendingCursor, encodeEndedCursor, encodePendingCursor } from './list-cursor';
+import {
+  askDigest,
+  decodeEndedCursor,
+  decodePendingCursor,
+  encodeEndedCursor,
+  encodePendingCursor,
+} from './list-cursor';
 
 /** Thrown by SmsAskClient.sendSms before anything is sent; each problem names the field. */
 export class InvalidSmsError extends InvalidAskError {
@@ -187,12 +212,18 @@ async function queryStatus(handle: WorkflowHandle<typeof askWorkflow>): Promise<
 
 /** A value quoted for a visibility query, so that it cannot change the query. */
 const quote = (value: string) => {
-  if (!WITHOUT_CONTROL_CHARACTERS.test(value)) throw new RangeError(`A filter cannot hold control characters: ${JSON.stringify(value)}`);
+  if (!WITHOUT_CONTROL_CHARACTERS.test(value))
+    throw new RangeError(`A filter cannot hold control characters: ${JSON.stringify(value)}`);
   return `'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`;
 };
 
 /** The visibility query behind listPending. Values are quoted, so a filter cannot change the query. */
-export function pendingAsksVisibilityQuery(taskQueue: string, filter: PendingFilter, now: Date, deadlineFrom?: string): string {
+export function pendingAsksVisibilityQuery(
+  taskQueue: string,
+  filter: PendingFilter,
+  now: Date,
+  deadlineFrom?: string,
+): string {
   const { recipients, entitlement, incident, deadline, tier, policy } = askSearchAttributes;
   return [
     `WorkflowType = 'askWorkflow'`,
@@ -246,7 +277,10 @@ export class SmsAskClient {
     }
   }
 
-  private async startAsk(request: AskRequest, workflowIdReusePolicy: 'ALLOW_DUPLICATE' | 'REJECT_DUPLICATE'): Promise<StartedOnce> {
+  private async startAsk(
+    request: AskRequest,
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE' | 'REJECT_DUPLICATE',
+  ): Promise<StartedOnce> {
     const input = normalizeAskRequest(request, {
       defaultCountry: this.options.defaultCountry,
       maxCodeLength: this.options.maxCodeLength,
@@ -351,10 +385,14 @@ export class SmsAskClient {
    */
   private async withWebhookEvents(state: AskState): Promise<AskState> {
     const ids = state.events.flatMap((event, index) =>
-      event.type === 'escalated' || event.type === 'opted_out' || event.type === 'guess_limit_reached' ? [webhookDeliveryId(state.askId, { type: event.type, index })] : [],
+      event.type === 'escalated' || event.type === 'opted_out' || event.type === 'guess_limit_reached'
+        ? [webhookDeliveryId(state.askId, { type: event.type, index })]
+        : [],
     );
     if (state.status !== 'waiting') ids.push(webhookDeliveryId(state.askId, 'ended'));
-    const deliveries = (await Promise.all(ids.map((id) => this.webhookEvent(id)))).filter((e): e is AskEvent => e !== undefined);
+    const deliveries = (await Promise.all(ids.map((id) => this.webhookEvent(id)))).filter(
+      (e): e is AskEvent => e !== undefined,
+    );
     if (deliveries.length === 0) return state;
     return { ...state, events: [...state.events, ...deliveries].sort((a, b) => a.at.localeCompare(b.at)) };
   }
@@ -372,8 +410,16 @@ export class SmsAskClient {
       const report: WebhookDeliveryReport = await handle.result();
       const attempts = report.attempts === undefined ? '' : `, ${report.attempts} attempt(s)`;
       return report.outcome === 'delivered'
-        ? { at: report.at, type: 'webhook_delivered', detail: `${report.type} to ${report.target}: ${report.lastStatus}${attempts}` }
-        : { at: report.at, type: 'webhook_failed', detail: `${report.type} to ${report.target}: gave up${attempts}; last: ${report.lastStatus}` };
+        ? {
+            at: report.at,
+            type: 'webhook_delivered',
+            detail: `${report.type} to ${report.target}: ${report.lastStatus}${attempts}`,
+          }
+        : {
+            at: report.at,
+            type: 'webhook_failed',
+            detail: `${report.type} to ${report.target}: gave up${attempts}; last: ${report.lastStatus}`,
+          };
     }
     if (described.status.name === 'RUNNING') {
       const pending = described.raw.pendingActivities?.[0];
@@ -384,7 +430,11 @@ export class SmsAskClient {
         detail: `${deliveryId.split('/').slice(-2).join(' ')}: attempt ${pending?.attempt ?? 1}${last ? `; last: ${last}` : ''}`,
       };
     }
-    return { at: (described.closeTime ?? described.startTime).toISOString(), type: 'webhook_failed', detail: `delivery ${described.status.name.toLowerCase()}` };
+    return {
+      at: (described.closeTime ?? described.startTime).toISOString(),
+      type: 'webhook_failed',
+      detail: `delivery ${described.status.name.toLowerCase()}`,
+    };
   }
 
   /**
@@ -415,7 +465,8 @@ export class SmsAskClient {
     const executions: WorkflowExecutionInfo[] = [];
     let more = false;
     for await (const execution of this.client.workflow.list({ query })) {
-      if (from && closedAt(execution) === from.closedAtMs && from.askDigests.includes(askDigest(execution.workflowId))) continue;
+      if (from && closedAt(execution) === from.closedAtMs && from.askDigests.includes(askDigest(execution.workflowId)))
+        continue;
       if (executions.length === limit) {
         more = true;
         break;
@@ -446,8 +497,11 @@ export class SmsAskClient {
           endedAt: (execution.closeTime ?? execution.startTime).toISOString(),
           policy: attributes.get(askSearchAttributes.policy) ?? '',
         };
-        if (execution.status.name !== 'COMPLETED') return { ...base, status: execution.status.name === 'CANCELLED' ? 'cancelled' : 'failed' };
-        const state: AskState = await this.client.workflow.getHandle<typeof askWorkflow>(execution.workflowId, execution.runId).result();
+        if (execution.status.name !== 'COMPLETED')
+          return { ...base, status: execution.status.name === 'CANCELLED' ? 'cancelled' : 'failed' };
+        const state: AskState = await this.client.workflow
+          .getHandle<typeof askWorkflow>(execution.workflowId, execution.runId)
+          .result();
         const timeToAnswerMs = state.answer ? Date.parse(state.answer.at) - Date.parse(state.startedAt) : undefined;
         return {
           ...base,
@@ -481,7 +535,9 @@ export class SmsAskClient {
       extendByMs = parsed.data;
     }
     const untilIso = until instanceof Date ? until.toISOString() : until;
-    return this.whileOpen(askId, (handle) => handle.executeUpdate(extendUpdate, { args: [{ extendByMs, until: untilIso, by, reason }] }));
+    return this.whileOpen(askId, (handle) =>
+      handle.executeUpdate(extendUpdate, { args: [{ extendByMs, until: untilIso, by, reason }] }),
+    );
   }
 
   /** Sends the question again now, with the same codes, to everyone who has not answered. */
@@ -490,7 +546,10 @@ export class SmsAskClient {
   }
 
   /** Temporal reports an update to a closed workflow as "not found"; say what really happened. */
-  private async whileOpen<T>(askId: string, update: (handle: WorkflowHandle<typeof askWorkflow>) => Promise<T>): Promise<T> {
+  private async whileOpen<T>(
+    askId: string,
+    update: (handle: WorkflowHandle<typeof askWorkflow>) => Promise<T>,
+  ): Promise<T> {
     const handle = this.handle(askId);
     try {
       return await update(handle);
@@ -512,7 +571,15 @@ export class SmsAskClient {
    * audit record of who sent what. Throws InvalidSmsError before anything starts, SmsSendError when
    * the worker or SNS refused it.
    */
-  async sendSms({ to, message, by }: { to: string; message: string; by: string }): Promise<SentSms & { to: string; smsId: string }> {
+  async sendSms({
+    to,
+    message,
+    by,
+  }: {
+    to: string;
+    message: string;
+    by: string;
+  }): Promise<SentSms & { to: string; smsId: string }> {
     const spend = this.options.spend ?? DEFAULT_SPEND_LIMITS;
     let phone: string | undefined;
     const problems: string[] = [];
@@ -525,7 +592,8 @@ export class SmsAskClient {
     }
     const hidden = hiddenTextProblem('message', message, { newlines: true });
     if (hidden) problems.push(hidden);
-    if (utf8ByteLength(message) > SNS_SMS_MAX_BYTES) problems.push(`message: at most ${SNS_SMS_MAX_BYTES} bytes (SNS's limit)`);
+    if (utf8ByteLength(message) > SNS_SMS_MAX_BYTES)
+      problems.push(`message: at most ${SNS_SMS_MAX_BYTES} bytes (SNS's limit)`);
     else {
       const tooLong = segmentCapProblem(message, spend.maxSmsSegments, { 'the message': message });
       if (tooLong) problems.push(`message: ${tooLong}`);
@@ -541,8 +609,12 @@ export class SmsAskClient {
       });
       return { to: phone, smsId, ...sent };
     } catch (err) {
-      const cause = err instanceof WorkflowFailedError && err.cause instanceof ActivityFailure ? err.cause.cause : undefined;
-      if (cause instanceof ApplicationFailure) throw new SmsSendError(cause.message, cause.type ?? 'SmsNotSent', cause.nonRetryable === true, phone, { cause: err });
+      const cause =
+        err instanceof WorkflowFailedError && err.cause instanceof ActivityFailure ? err.cause.cause : undefined;
+      if (cause instanceof ApplicationFailure)
+        throw new SmsSendError(cause.message, cause.type ?? 'SmsNotSent', cause.nonRetryable === true, phone, {
+          cause: err,
+        });
       throw err;
     }
   }
@@ -559,7 +631,10 @@ export class SmsAskClient {
    * with codes, one status query per ask of the page only. Visibility cannot sort by deadline, so
    * each page reads the asks due from the cursor's deadline on.
    */
-  async listPendingPage(filter: PendingFilter = {}, { limit = 100, after, withCodes }: PageOptions & { withCodes?: boolean } = {}): Promise<AskPage<PendingAsk>> {
+  async listPendingPage(
+    filter: PendingFilter = {},
+    { limit = 100, after, withCodes }: PageOptions & { withCodes?: boolean } = {},
+  ): Promise<AskPage<PendingAsk>> {
     const from = after === undefined ? undefined : decodePendingCursor(after);
     const rows = (await this.pendingRows(filter, from?.deadline)).filter(
       (row) => !from || row.deadline > from.deadline || (row.deadline === from.deadline && row.askId > from.askId),
@@ -567,7 +642,10 @@ export class SmsAskClient {
     const page = rows.slice(0, limit);
     if (withCodes) await this.addCodes(page);
     const last = page.at(-1);
-    return { asks: page, ...(rows.length > limit && last && { next: encodePendingCursor({ deadline: last.deadline, askId: last.askId }) }) };
+    return {
+      asks: page,
+      ...(rows.length > limit && last && { next: encodePendingCursor({ deadline: last.deadline, askId: last.askId }) }),
+    };
   }
 
   private async pendingRows(filter: PendingFilter, deadlineFrom?: string): Promise<PendingAsk[]> {
@@ -592,7 +670,9 @@ export class SmsAskClient {
         context: memo.context,
       });
     }
-    return rows.sort((a, b) => a.deadline.localeCompare(b.deadline) || (a.askId < b.askId ? -1 : a.askId > b.askId ? 1 : 0));
+    return rows.sort(
+      (a, b) => a.deadline.localeCompare(b.deadline) || (a.askId < b.askId ? -1 : a.askId > b.askId ? 1 : 0),
+    );
   }
 
   /** One status query per ask, a few at a time; an ask that ended meanwhile keeps no codes. */
@@ -608,7 +688,8 @@ export class SmsAskClient {
   }
 
   private policyPresets(): PolicyPresets | undefined {
-    this.presets ??= this.options.policyPresets ?? (this.options.policyFile ? loadPolicyPresets(this.options.policyFile) : undefined);
+    this.presets ??=
+      this.options.policyPresets ?? (this.options.policyFile ? loadPolicyPresets(this.options.policyFile) : undefined);
     return this.presets;
   }
 

@@ -67,14 +67,20 @@ async function demo(stack: LocalStack): Promise<void> {
 
     const result = await asks.result(askId);
     say(`answer reached the workflow ${Date.now() - sentAt} ms after the reply was published:`);
-    say(`    status ${result.status}: ${result.answer?.option} (via ${result.answer?.via}, by ${result.answer?.by}, at ${result.answer?.at})`);
+    say(
+      `    status ${result.status}: ${result.answer?.option} (via ${result.answer?.via}, by ${result.answer?.by}, at ${result.answer?.at})`,
+    );
     say(`    context returned: ${JSON.stringify(result.context)}`);
 
-    const feedback = await waitForSms(stack.awsEndpoint, (m) => m.phoneNumber === PHONE && m.messageId !== sms.messageId);
+    const feedback = await waitForSms(
+      stack.awsEndpoint,
+      (m) => m.phoneNumber === PHONE && m.messageId !== sms.messageId,
+    );
     say(`feedback SMS to the phone: "${feedback.message}"`);
     say('event log:');
     for (const e of result.events) say(`    ${e.at}  ${e.type.padEnd(14)} ${e.detail ?? ''}`);
-    if (result.answer?.option !== 'Yes') throw new Error(`Expected the answer Yes, got ${JSON.stringify(result.answer)}`);
+    if (result.answer?.option !== 'Yes')
+      throw new Error(`Expected the answer Yes, got ${JSON.stringify(result.answer)}`);
   });
 }
 
@@ -82,4 +88,3 @@ run().catch((err) => {
   console.error(err);
   process.exit(1);
 });
-

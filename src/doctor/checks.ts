@@ -21,7 +21,16 @@ import { parseInboundMessage } from '../domain/inbound-message';
 import { normalizeRecipientPhone } from '../domain/phone';
 import { maskPhone } from '../domain/phone-mask';
 import { findQueueSubscription, subscriptionPending } from '../setup/reconcile';
-import { QUEUE_DENY_SID, SMS_SERVICE_PRINCIPAL, TOPIC_POLICY_SIDS, parseArn, parsePolicy, queuePolicyAllowsTopic, queuePolicyOpenness, topicPolicyOpenness } from '../setup/resources';
+import {
+  QUEUE_DENY_SID,
+  SMS_SERVICE_PRINCIPAL,
+  TOPIC_POLICY_SIDS,
+  parseArn,
+  parsePolicy,
+  queuePolicyAllowsTopic,
+  queuePolicyOpenness,
+  topicPolicyOpenness,
+} from '../setup/resources';
 import { inboundPollerWorkflowId } from '../workflows/definitions';
 import { askSearchAttributes } from '../workflows/search-attributes';
 import { pendingAsksVisibilityQuery } from '../client/sms-ask-client';
@@ -46,9 +55,12 @@ const errorText = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.
  * An endpoint that does not implement the action: AWS says InvalidAction; moto answers HTTP 500
  * with an HTML page, which the SDK reports as a deserialization error.
  */
-const isUnsupported = (err: unknown) => /NotImplemented|not yet implemented|UnknownOperation|InvalidAction|Deserialization error/i.test(errorText(err));
+const isUnsupported = (err: unknown) =>
+  /NotImplemented|not yet implemented|UnknownOperation|InvalidAction|Deserialization error/i.test(errorText(err));
 const unsupportedText = (action: string, err: unknown) =>
-  /Deserialization error/i.test(errorText(err)) ? `${action} is not implemented by this endpoint (it answered HTTP ${(err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? '?'} with a non-AWS body)` : `${action} is not available here (${errorText(err)})`;
+  /Deserialization error/i.test(errorText(err))
+    ? `${action} is not implemented by this endpoint (it answered HTTP ${(err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? '?'} with a non-AWS body)`
+    : `${action} is not available here (${errorText(err)})`;
 
 export const credentialsCheck: Check = {
   name: 'credentials',
@@ -60,7 +72,9 @@ export const credentialsCheck: Check = {
     } catch (err) {
       return {
         status: 'fail',
-        saw: isAwsCredentialsError(err) ? err.message : `credentials from ${ctx.aws.credentialSource} were refused: ${errorText(err)}`,
+        saw: isAwsCredentialsError(err)
+          ? err.message
+          : `credentials from ${ctx.aws.credentialSource} were refused: ${errorText(err)}`,
         fix: isAwsCredentialsError(err)
           ? `give the worker credentials: AWS_PROFILE, AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY, an instance or task role, or ${SETTINGS_ENV.awsAccessKeyId} + ${SETTINGS_ENV.awsSecretAccessKey}; with ${SETTINGS_ENV.roleArn}, also check the role's trust policy (\`sms-ask setup --dry-run\` prints it)`
           : 'check that the keys are current (not deleted or rotated) and that the clock of this machine is right',
@@ -74,7 +88,10 @@ export const queueCheck: Check = {
   async run(ctx) {
     const queue = await ctx.queue();
     const a = queue.attributes;
-    return { status: 'pass', saw: `${queue.arn}: visibility timeout ${a.VisibilityTimeout} s, ${a.ApproximateNumberOfMessages ?? '?'} waiting` };
+    return {
+      status: 'pass',
+      saw: `${queue.arn}: visibility timeout ${a.VisibilityTimeout} s, ${a.ApproximateNumberOfMessages ?? '?'} waiting`,
+    };
   },
 };
 
@@ -98,7 +115,7 @@ export const subscriptionCheck: Check = {
       return {
         status: 'fail',
         saw: `the subscription of ${queue.arn} to ${topicArn} is pending confirmation`,
-        fix: 'the queue owner must confirm it (a queue in another account gets a SubscriptionConfirmation message to open); or subscribe from the queue\'s own account',
+        fix: "the queue owner must confirm it (a queue in another account gets a SubscriptionConfirmation message to open); or subscribe from the queue's own account",
       };
     }
     return { status: 'pass', saw: `${queue.arn} is a confirmed subscriber of ${topicArn}` };
@@ -114,8 +131,16 @@ export const queuePolicyCheck: Check = {
     if (queuePolicyAllowsTopic(policy, queue.arn, topicArn)) {
       const bridge = ctx.settings.inboundBridgeRoleArn;
       const open = queuePolicyOpenness(policy, queue.arn, topicArn, bridge);
-      if (open) return { status: 'fail', saw: open, fix: `${SETUP_FIX}; it adds the statement (Sid ${QUEUE_DENY_SID}) and keeps your others` };
-      return { status: 'pass', saw: `the queue policy lets sns.amazonaws.com send from ${topicArn}, and denies every other writer${bridge ? ` but ${bridge}` : ''}` };
+      if (open)
+        return {
+          status: 'fail',
+          saw: open,
+          fix: `${SETUP_FIX}; it adds the statement (Sid ${QUEUE_DENY_SID}) and keeps your others`,
+        };
+      return {
+        status: 'pass',
+        saw: `the queue policy lets sns.amazonaws.com send from ${topicArn}, and denies every other writer${bridge ? ` but ${bridge}` : ''}`,
+      };
     }
     return {
       status: 'fail',
@@ -136,7 +161,11 @@ export const topicPolicyCheck: Check = {
     const { Attributes } = await sns.send(new GetTopicAttributesCommand({ TopicArn: topicArn }));
     const bridge = ctx.settings.inboundBridgeRoleArn;
     const open = topicPolicyOpenness(parsePolicy(Attributes?.Policy), topicArn, bridge);
-    if (!open) return { status: 'pass', saw: `only ${SMS_SERVICE_PRINCIPAL}${bridge ? ` and ${bridge}` : ''} may publish to ${topicArn}` };
+    if (!open)
+      return {
+        status: 'pass',
+        saw: `only ${SMS_SERVICE_PRINCIPAL}${bridge ? ` and ${bridge}` : ''} may publish to ${topicArn}`,
+      };
     return {
       status: 'fail',
       saw: open,
@@ -169,7 +198,9 @@ export const deliveryFormatCheck: Check = {
     const sns = ctx.aws.snsIn(parseArn(topicArn)?.region ?? (await ctx.region()));
     const subscription = await findQueueSubscription(sns, topicArn, queue.arn);
     if (!subscription) return { status: 'skip', saw: 'no subscription to look at', fix: 'see "subscription"' };
-    const { Attributes = {} } = await sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: subscription.arn }));
+    const { Attributes = {} } = await sns.send(
+      new GetSubscriptionAttributesCommand({ SubscriptionArn: subscription.arn }),
+    );
     const raw = Attributes.RawMessageDelivery === 'true';
     const format = raw ? 'raw message delivery (the two-way payload, no envelope)' : 'the SNS notification envelope';
     if (Attributes.FilterPolicy) {
@@ -180,7 +211,11 @@ export const deliveryFormatCheck: Check = {
       };
     }
     if (raw && !ctx.settings.inboundFormats.includes('raw')) {
-      return { status: 'fail', saw: `${format}, which this deployment does not take: every reply is refused and goes to the DLQ`, fix: `set ${SETTINGS_ENV.inboundFormats}=sns-envelope,raw, or turn raw delivery off: aws sns set-subscription-attributes --subscription-arn ${subscription.arn} --attribute-name RawMessageDelivery --attribute-value false` };
+      return {
+        status: 'fail',
+        saw: `${format}, which this deployment does not take: every reply is refused and goes to the DLQ`,
+        fix: `set ${SETTINGS_ENV.inboundFormats}=sns-envelope,raw, or turn raw delivery off: aws sns set-subscription-attributes --subscription-arn ${subscription.arn} --attribute-name RawMessageDelivery --attribute-value false`,
+      };
     }
     return { status: 'pass', saw: `${format}; this deployment takes ${ctx.settings.inboundFormats.join(', ')}` };
   },
@@ -190,7 +225,8 @@ export const deliveryFormatCheck: Check = {
 async function decodedHeartbeat(client: Client, payload: Payload | undefined): Promise<Payload | undefined> {
   if (!payload) return undefined;
   let payloads: Payload[] = [payload];
-  for (const codec of [...client.options.loadedDataConverter.payloadCodecs].reverse()) payloads = await codec.decode(payloads);
+  for (const codec of [...client.options.loadedDataConverter.payloadCodecs].reverse())
+    payloads = await codec.decode(payloads);
   return payloads[0];
 }
 
@@ -209,28 +245,53 @@ export const pollerCheck: Check = {
       description = await client.workflow.getHandle(workflowId).describe();
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
-      return { status: waiting > 0 ? 'fail' : 'warn', saw: `${counts}; no poller workflow ${workflowId} has ever run`, fix: startWorker };
+      return {
+        status: waiting > 0 ? 'fail' : 'warn',
+        saw: `${counts}; no poller workflow ${workflowId} has ever run`,
+        fix: startWorker,
+      };
     }
     if (description.status.name !== 'RUNNING') {
-      return { status: waiting > 0 ? 'fail' : 'warn', saw: `${counts}; the poller workflow is ${description.status.name}`, fix: startWorker };
+      return {
+        status: waiting > 0 ? 'fail' : 'warn',
+        saw: `${counts}; the poller workflow is ${description.status.name}`,
+        fix: startWorker,
+      };
     }
     const activity = description.raw.pendingActivities?.[0];
     if (!activity) {
-      return { status: waiting > 0 ? 'warn' : 'pass', saw: `${counts}; the poller workflow runs but its poll activity is between leases`, fix: waiting > 0 ? 'run doctor again in a few seconds' : undefined };
+      return {
+        status: waiting > 0 ? 'warn' : 'pass',
+        saw: `${counts}; the poller workflow runs but its poll activity is between leases`,
+        fix: waiting > 0 ? 'run doctor again in a few seconds' : undefined,
+      };
     }
     const beatAgeMs = activity.lastHeartbeatTime ? Date.now() - tsToMs(activity.lastHeartbeatTime) : undefined;
     const heartbeat = await decodedHeartbeat(client, activity.heartbeatDetails?.payloads?.[0]);
-    const stats = heartbeat ? defaultPayloadConverter.fromPayload<{ received?: number; routed?: number; lastError?: string }>(heartbeat) : undefined;
+    const stats = heartbeat
+      ? defaultPayloadConverter.fromPayload<{ received?: number; routed?: number; lastError?: string }>(heartbeat)
+      : undefined;
     const beat = beatAgeMs === undefined ? 'no heartbeat yet' : `last heartbeat ${Math.round(beatAgeMs / 1000)} s ago`;
     const routed = stats ? `, ${stats.routed ?? 0} of ${stats.received ?? 0} received routed this lease` : '';
-    const ageNote = waiting > 0 ? ' (SQS gives no message age without receiving one; see the CloudWatch metric ApproximateAgeOfOldestMessage)' : '';
+    const ageNote =
+      waiting > 0
+        ? ' (SQS gives no message age without receiving one; see the CloudWatch metric ApproximateAgeOfOldestMessage)'
+        : '';
     if (stats?.lastError) {
-      return { status: 'fail', saw: `${counts}; the poller's SQS receives fail: ${stats.lastError}`, fix: 'fix what the error names (queue URL, region, credentials, the sqs:ReceiveMessage permission)' };
+      return {
+        status: 'fail',
+        saw: `${counts}; the poller's SQS receives fail: ${stats.lastError}`,
+        fix: 'fix what the error names (queue URL, region, credentials, the sqs:ReceiveMessage permission)',
+      };
     }
     const attempt = activity.attempt ?? 1;
     if (beatAgeMs === undefined ? attempt > 1 : beatAgeMs > POLLER_HEARTBEAT_STALE_MS) {
       const failure = activity.lastFailure?.message ? `; last failure: ${activity.lastFailure.message}` : '';
-      return { status: waiting > 0 ? 'fail' : 'warn', saw: `${counts}; no worker is polling (${beat}, attempt ${attempt}${failure})${ageNote}`, fix: startWorker };
+      return {
+        status: waiting > 0 ? 'fail' : 'warn',
+        saw: `${counts}; no worker is polling (${beat}, attempt ${attempt}${failure})${ageNote}`,
+        fix: startWorker,
+      };
     }
     return { status: 'pass', saw: `${counts}; the poller is running (${beat}${routed})` };
   },
@@ -244,7 +305,9 @@ export const recipientsCheck: Check = {
     const { taskQueue } = ctx.settings;
     const phones = new Set<string>();
     let asks = 0;
-    for await (const execution of client.workflow.list({ query: pendingAsksVisibilityQuery(taskQueue, {}, new Date()) })) {
+    for await (const execution of client.workflow.list({
+      query: pendingAsksVisibilityQuery(taskQueue, {}, new Date()),
+    })) {
       asks++;
       for (const phone of execution.typedSearchAttributes.get(askSearchAttributes.recipients) ?? []) phones.add(phone);
       if (asks >= MAX_ASKS_LOOKED_AT) break;
@@ -267,21 +330,35 @@ export const dlqCheck: Check = {
   async run(ctx) {
     const dlq = await ctx.dlq();
     if (!dlq) {
-      return { status: 'warn', saw: 'the queue has no redrive policy: a reply that never parses is received again and again', fix: SETUP_FIX };
+      return {
+        status: 'warn',
+        saw: 'the queue has no redrive policy: a reply that never parses is received again and again',
+        fix: SETUP_FIX,
+      };
     }
-    const { Attributes = {} } = await ctx.aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.url, AttributeNames: ['ApproximateNumberOfMessages'] }));
+    const { Attributes = {} } = await ctx.aws.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: dlq.url, AttributeNames: ['ApproximateNumberOfMessages'] }),
+    );
     const { ApproximateNumberOfMessages = '0' } = Attributes;
     const count = Number(ApproximateNumberOfMessages);
     if (count === 0) return { status: 'pass', saw: `${dlq.arn} (from ${dlq.from}) is empty` };
     // It is the DLQ, so a peek harms nothing: visibility 0 puts the message straight back.
     const { Messages = [] } = await ctx.aws.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: dlq.url, MaxNumberOfMessages: 1, VisibilityTimeout: 0, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['SentTimestamp', 'ApproximateReceiveCount'] }),
+      new ReceiveMessageCommand({
+        QueueUrl: dlq.url,
+        MaxNumberOfMessages: 1,
+        VisibilityTimeout: 0,
+        WaitTimeSeconds: 0,
+        MessageSystemAttributeNames: ['SentTimestamp', 'ApproximateReceiveCount'],
+      }),
     );
     const sample = Messages[0];
     let reason = 'no sample (another reader holds them)';
     if (sample) {
       const parsed = parseInboundMessage(sample.Body ?? '', sample.MessageId ?? '');
-      const sent = sample.Attributes?.SentTimestamp ? new Date(Number(sample.Attributes.SentTimestamp)).toISOString() : 'unknown';
+      const sent = sample.Attributes?.SentTimestamp
+        ? new Date(Number(sample.Attributes.SentTimestamp)).toISOString()
+        : 'unknown';
       reason = parsed.ok
         ? `sample ${sample.MessageId} (sent ${sent}) parses as a reply from ${maskPhone(parsed.reply.from)}: it failed to reach Temporal ${sample.Attributes?.ApproximateReceiveCount ?? '?'} times`
         : `sample ${sample.MessageId} (sent ${sent}) cannot be parsed: ${parsed.reason}`;
@@ -308,10 +385,18 @@ export const phoneNumberCheck: Check = {
     try {
       normalizeRecipientPhone(originationNumber);
     } catch (err) {
-      return { status: 'fail', saw: `${SETTINGS_ENV.originationNumber}: ${errorText(err)}`, fix: 'give the number in E.164, with + and country code' };
+      return {
+        status: 'fail',
+        saw: `${SETTINGS_ENV.originationNumber}: ${errorText(err)}`,
+        fix: 'give the number in E.164, with + and country code',
+      };
     }
     if (senderId) {
-      return { status: 'warn', saw: `${SETTINGS_ENV.senderId} (${senderId}) is set with a two-way number: where the sender ID is used, nobody can reply`, fix: `unset ${SETTINGS_ENV.senderId}` };
+      return {
+        status: 'warn',
+        saw: `${SETTINGS_ENV.senderId} (${senderId}) is set with a two-way number: where the sender ID is used, nobody can reply`,
+        fix: `unset ${SETTINGS_ENV.senderId}`,
+      };
     }
     try {
       const owned: { PhoneNumber?: string; NumberCapabilities?: string[] }[] = [];
@@ -323,11 +408,22 @@ export const phoneNumberCheck: Check = {
       } while (NextToken);
       const mine = owned.find((n) => n.PhoneNumber === originationNumber);
       if (!mine) {
-        return { status: 'fail', saw: `${originationNumber} is not one of this account's ${owned.length} origination number(s) in ${await ctx.region()}`, fix: `set ${SETTINGS_ENV.originationNumber} to a number this account owns in this region` };
+        return {
+          status: 'fail',
+          saw: `${originationNumber} is not one of this account's ${owned.length} origination number(s) in ${await ctx.region()}`,
+          fix: `set ${SETTINGS_ENV.originationNumber} to a number this account owns in this region`,
+        };
       }
-      return { status: 'pass', saw: `${originationNumber} is E.164 and owned by this account (${(mine.NumberCapabilities ?? []).join(', ')})` };
+      return {
+        status: 'pass',
+        saw: `${originationNumber} is E.164 and owned by this account (${(mine.NumberCapabilities ?? []).join(', ')})`,
+      };
     } catch (err) {
-      if (isUnsupported(err)) return { status: 'pass', saw: `${originationNumber} is E.164; ${unsupportedText('ListOriginationNumbers', err)}, so ownership was not checked` };
+      if (isUnsupported(err))
+        return {
+          status: 'pass',
+          saw: `${originationNumber} is E.164; ${unsupportedText('ListOriginationNumbers', err)}, so ownership was not checked`,
+        };
       throw err;
     }
   },
@@ -339,10 +435,15 @@ export const smsSandboxCheck: Check = {
     try {
       const { IsInSandbox } = await ctx.aws.sns.send(new GetSMSSandboxAccountStatusCommand({}));
       return IsInSandbox
-        ? { status: 'warn', saw: 'the account is in the SMS sandbox: only verified destination numbers get SMS', fix: 'verify test numbers (aws sns create-sms-sandbox-phone-number) and request production access in the SNS console (Text messaging → Exit SMS sandbox)' }
+        ? {
+            status: 'warn',
+            saw: 'the account is in the SMS sandbox: only verified destination numbers get SMS',
+            fix: 'verify test numbers (aws sns create-sms-sandbox-phone-number) and request production access in the SNS console (Text messaging → Exit SMS sandbox)',
+          }
         : { status: 'pass', saw: 'the account is out of the SMS sandbox' };
     } catch (err) {
-      if (isUnsupported(err)) return { status: 'skip', saw: 'not checked', fix: unsupportedText('GetSMSSandboxAccountStatus', err) };
+      if (isUnsupported(err))
+        return { status: 'skip', saw: 'not checked', fix: unsupportedText('GetSMSSandboxAccountStatus', err) };
       throw err;
     }
   },
@@ -351,7 +452,9 @@ export const smsSandboxCheck: Check = {
 export const spendLimitCheck: Check = {
   name: 'spend-limit',
   async run(ctx) {
-    const { attributes = {} } = await ctx.aws.sns.send(new GetSMSAttributesCommand({ attributes: ['MonthlySpendLimit'] }));
+    const { attributes = {} } = await ctx.aws.sns.send(
+      new GetSMSAttributesCommand({ attributes: ['MonthlySpendLimit'] }),
+    );
     const limit = Number(attributes.MonthlySpendLimit ?? DEFAULT_SPEND_LIMIT_USD);
     if (limit <= DEFAULT_SPEND_LIMIT_USD) {
       return {
@@ -368,7 +471,9 @@ export const smsAttributesCheck: Check = {
   name: 'sns',
   async run(ctx) {
     const { attributes = {} } = await ctx.aws.sns.send(new GetSMSAttributesCommand({}));
-    const shown = Object.entries(attributes).map(([k, v]) => `${k}=${v}`).join(', ');
+    const shown = Object.entries(attributes)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ');
     return { status: 'pass', saw: `GetSMSAttributes: ${shown || 'account defaults'}` };
   },
 };

@@ -83,7 +83,11 @@ const ownedBy = <T>(owner: string, load: () => Promise<T>): (() => Promise<T>) =
   );
 
 /** Builds the shared facts; `connectTemporal` is only called by a check that needs Temporal. */
-export function createDoctorContext(settings: Settings, aws: AwsConnections, connectTemporal: () => Promise<Client>): DoctorContext {
+export function createDoctorContext(
+  settings: Settings,
+  aws: AwsConnections,
+  connectTemporal: () => Promise<Client>,
+): DoctorContext {
   const identity = once(() => aws.sts.send(new GetCallerIdentityCommand({})));
   const connectTemporalOnce = once(connectTemporal);
   const region = once(async () => {
@@ -98,23 +102,35 @@ export function createDoctorContext(settings: Settings, aws: AwsConnections, con
     await identity().catch(() => {
       throw new CheckSkipped('needs working AWS credentials (see "credentials")');
     });
-    const { Attributes = {} } = await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: settings.queueUrl, AttributeNames: ['All'] }));
+    const { Attributes = {} } = await aws.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: settings.queueUrl, AttributeNames: ['All'] }),
+    );
     const arn = Attributes.QueueArn ?? '';
     return { url: settings.queueUrl, arn, region: parseArn(arn)?.region ?? '', attributes: Attributes };
   });
   const dlq = ownedBy('dead-letter-queue', async (): Promise<DlqFacts | undefined> => {
     const sqsClient = aws.sqs;
-    const arnFromRedrive = (parsePolicy((await queue()).attributes.RedrivePolicy) as { deadLetterTargetArn?: string } | undefined)?.deadLetterTargetArn;
+    const arnFromRedrive = (
+      parsePolicy((await queue()).attributes.RedrivePolicy) as { deadLetterTargetArn?: string } | undefined
+    )?.deadLetterTargetArn;
     const configured = settings.dlq;
     if (configured && /^https?:\/\//.test(configured)) {
-      const { Attributes } = await sqsClient.send(new GetQueueAttributesCommand({ QueueUrl: configured, AttributeNames: ['QueueArn'] }));
+      const { Attributes } = await sqsClient.send(
+        new GetQueueAttributesCommand({ QueueUrl: configured, AttributeNames: ['QueueArn'] }),
+      );
       return { url: configured, arn: Attributes?.QueueArn ?? '', from: SETTINGS_ENV.dlq };
     }
     const name = configured ?? (arnFromRedrive ? queueNameOf(parseArn(arnFromRedrive)?.resource ?? '') : undefined);
     if (!name) return undefined;
     const { QueueUrl } = await sqsClient.send(new GetQueueUrlCommand({ QueueName: name }));
-    const { Attributes } = await sqsClient.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
-    return { url: QueueUrl ?? '', arn: Attributes?.QueueArn ?? '', from: configured ? SETTINGS_ENV.dlq : "the queue's redrive policy" };
+    const { Attributes } = await sqsClient.send(
+      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+    );
+    return {
+      url: QueueUrl ?? '',
+      arn: Attributes?.QueueArn ?? '',
+      from: configured ? SETTINGS_ENV.dlq : "the queue's redrive policy",
+    };
   });
   return {
     settings,

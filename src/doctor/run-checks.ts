@@ -8,7 +8,8 @@ export interface CheckReport {
   durationMs: number;
 }
 
-const errorText = (err: unknown) => (err instanceof Error ? `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}` : String(err));
+const errorText = (err: unknown) =>
+  err instanceof Error ? `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}` : String(err);
 
 /** Runs the checks in order (they share what they fetch); ok unless one fails. A thrown error is a fail. */
 export async function runChecks(checks: Check[], ctx: DoctorContext): Promise<CheckReport> {
@@ -21,7 +22,12 @@ export async function runChecks(checks: Check[], ctx: DoctorContext): Promise<Ch
       if (err instanceof CheckSkipped) {
         results.push({ name: check.name, status: 'skip', saw: 'not checked', fix: err.message });
       } else if (err instanceof FactUnavailable && err.owner !== check.name) {
-        results.push({ name: check.name, status: 'skip', saw: 'not checked', fix: `needs what "${err.owner}" could not read` });
+        results.push({
+          name: check.name,
+          status: 'skip',
+          saw: 'not checked',
+          fix: `needs what "${err.owner}" could not read`,
+        });
       } else {
         const cause = err instanceof FactUnavailable ? err.error : err;
         results.push({

@@ -39,7 +39,10 @@ export const askRequestSchema = z
     preset: z.string().trim().min(1).optional(),
     /** The policy, or the fields that override the preset's; checked once merged with the preset. */
     policy: z
-      .custom<PolicyOverride>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), 'the policy must be an object')
+      .custom<PolicyOverride>(
+        (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+        'the policy must be an object',
+      )
       .optional(),
     /** The policy's name in listings (`pending --policy`). Default: the preset, else "custom" or "default". */
     policyName: z.string().trim().min(1).max(100).optional(),
@@ -168,9 +171,16 @@ export function normalizeAskRequest(request: unknown, options: NormalizeOptions)
   } else {
     const parts: Record<string, string> = { 'the question': req.question };
     req.options.forEach((label, i) => (parts[`options[${i}]`] = label));
-    policy?.escalation.forEach((tier, i) => tier.message !== undefined && (parts[`policy.escalation[${i}].message`] = tier.message));
-    const tooMany = worstTexts.map((text) => segmentCapProblem(text, spend.maxSmsSegments, parts)).find((p) => p !== undefined);
-    if (tooMany) problems.push(`question: ${tooMany}. Shorten the question, the option labels or the escalation messages${tooMany.includes('GSM-7 cannot carry') ? ', or replace that character' : ''}`);
+    policy?.escalation.forEach(
+      (tier, i) => tier.message !== undefined && (parts[`policy.escalation[${i}].message`] = tier.message),
+    );
+    const tooMany = worstTexts
+      .map((text) => segmentCapProblem(text, spend.maxSmsSegments, parts))
+      .find((p) => p !== undefined);
+    if (tooMany)
+      problems.push(
+        `question: ${tooMany}. Shorten the question, the option labels or the escalation messages${tooMany.includes('GSM-7 cannot carry') ? ', or replace that character' : ''}`,
+      );
   }
 
   const callback = resolveCallback(req.callback, options.webhooks, problems);
@@ -209,7 +219,8 @@ function inlinePolicy(req: z.output<typeof askRequestSchema>, problems: string[]
     policy.timeout = req.timeout;
   }
   if (req.defaultAnswer !== undefined) {
-    if (policy.onTimeout?.answer !== undefined) problems.push('defaultAnswer: give defaultAnswer or policy.onTimeout.answer, not both');
+    if (policy.onTimeout?.answer !== undefined)
+      problems.push('defaultAnswer: give defaultAnswer or policy.onTimeout.answer, not both');
     policy.onTimeout = { ...policy.onTimeout, answer: req.defaultAnswer };
   }
   return policy;

@@ -70,7 +70,13 @@ export const HTTP_CALLBACK_REFUSED =
 /** A host only this machine can reach, as a URL writes it: localhost, 127.0.0.0/8, [::1]. */
 export function isLoopbackUrlHost(hostname: string): boolean {
   const host = hostname.toLowerCase().replace(/\.$/, '');
-  return host === 'localhost' || host.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(host) || host === '[::1]' || host === '::1';
+  return (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    /^127(\.\d{1,3}){3}$/.test(host) ||
+    host === '[::1]' ||
+    host === '::1'
+  );
 }
 
 /** Whether a webhook may go to `url` by its scheme: https always; http only to loopback, and only where allowed. */
@@ -109,14 +115,17 @@ export function resolveCallback(
   problems: string[],
 ): NormalizedCallback | undefined {
   const retryForMs = defaults?.retryForMs ?? 3_600_000;
-  const defaultSecretName = defaults?.defaultSecretName ?? (defaults?.secretNames.length === 1 ? defaults.secretNames[0] : undefined);
+  const defaultSecretName =
+    defaults?.defaultSecretName ?? (defaults?.secretNames.length === 1 ? defaults.secretNames[0] : undefined);
   if (!request) {
     if (!defaults?.url || !defaultSecretName) return undefined;
     return { url: defaults.url, secretName: defaultSecretName, events: defaults.events, retryForMs };
   }
   const events = request.events ?? ['ended'];
   if (!webhookHostAllowed(request.url, defaults?.allowedHosts)) {
-    problems.push(`callback.url: ${new URL(request.url).hostname} is not a webhook host this deployment allows (SMS_ASK_WEBHOOK_ALLOWED_HOSTS)`);
+    problems.push(
+      `callback.url: ${new URL(request.url).hostname} is not a webhook host this deployment allows (SMS_ASK_WEBHOOK_ALLOWED_HOSTS)`,
+    );
     return undefined;
   }
   if (!webhookSchemeAllowed(request.url, defaults?.allowHttpLoopback)) {
@@ -127,21 +136,32 @@ export function resolveCallback(
     problems.push('callback.secretName: give secret or secretName, not both');
     return undefined;
   }
-  if (request.authorization !== undefined && defaults && !(defaults.authorizationNames ?? []).includes(request.authorization)) {
+  if (
+    request.authorization !== undefined &&
+    defaults &&
+    !(defaults.authorizationNames ?? []).includes(request.authorization)
+  ) {
     const names = defaults.authorizationNames ?? [];
-    const known = names.length ? `the deployment has ${names.join(', ')}` : 'the deployment has none (SMS_ASK_WEBHOOK_AUTHORIZATIONS)';
+    const known = names.length
+      ? `the deployment has ${names.join(', ')}`
+      : 'the deployment has none (SMS_ASK_WEBHOOK_AUTHORIZATIONS)';
     problems.push(`callback.authorization: no webhook authorization named "${request.authorization}"; ${known}`);
     return undefined;
   }
   const authorization = request.authorization === undefined ? {} : { authorization: request.authorization };
-  if (request.secret !== undefined) return { url: request.url, secret: request.secret, ...authorization, events, retryForMs };
+  if (request.secret !== undefined)
+    return { url: request.url, secret: request.secret, ...authorization, events, retryForMs };
   const secretName = request.secretName ?? defaultSecretName;
   if (secretName === undefined) {
-    problems.push('callback.secret: give secret or secretName; the deployment has no default webhook secret (SMS_ASK_WEBHOOK_SECRETS)');
+    problems.push(
+      'callback.secret: give secret or secretName; the deployment has no default webhook secret (SMS_ASK_WEBHOOK_SECRETS)',
+    );
     return undefined;
   }
   if (defaults && !defaults.secretNames.includes(secretName)) {
-    const known = defaults.secretNames.length ? `the deployment has ${defaults.secretNames.join(', ')}` : 'the deployment has none (SMS_ASK_WEBHOOK_SECRETS)';
+    const known = defaults.secretNames.length
+      ? `the deployment has ${defaults.secretNames.join(', ')}`
+      : 'the deployment has none (SMS_ASK_WEBHOOK_SECRETS)';
     problems.push(`callback.secretName: no webhook secret named "${secretName}"; ${known}`);
     return undefined;
   }

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { DEFAULT_MAX_REPLY_BODY_BYTES, MAX_ADDRESS_LENGTH, MAX_MESSAGE_ID_LENGTH, utf8ByteLength } from './input-limits';
+import {
+  DEFAULT_MAX_REPLY_BODY_BYTES,
+  MAX_ADDRESS_LENGTH,
+  MAX_MESSAGE_ID_LENGTH,
+  utf8ByteLength,
+} from './input-limits';
 import { normalizeSenderPhone } from './phone';
 
 /** The SQS message formats: SNS's envelope, raw message delivery, and a relay's envelope (see parseInboundMessage). */
@@ -38,7 +43,8 @@ export interface InboundStamps {
   sqsSentTimestamp?: string;
 }
 
-export type InboundParseResult = { ok: true; reply: InboundReply & { format: InboundFormat } } | { ok: false; reason: string };
+export type InboundParseResult =
+  { ok: true; reply: InboundReply & { format: InboundFormat } } | { ok: false; reason: string };
 
 export interface InboundLimits {
   /** Largest messageBody, in UTF-8 bytes. Default 1,600 (the maxReplyBytes setting). */
@@ -65,12 +71,15 @@ export function replyOverLimits(
   limits: InboundLimits = {},
 ): string | undefined {
   const maxBodyBytes = limits.maxBodyBytes ?? DEFAULT_MAX_REPLY_BODY_BYTES;
-  if (utf8ByteLength(fields.body, maxBodyBytes) > maxBodyBytes) return `messageBody is longer than ${maxBodyBytes} bytes`;
+  if (utf8ByteLength(fields.body, maxBodyBytes) > maxBodyBytes)
+    return `messageBody is longer than ${maxBodyBytes} bytes`;
   for (const [name, id] of Object.entries(fields.ids)) {
-    if (id !== undefined && id.length > MAX_MESSAGE_ID_LENGTH) return `${name} is longer than ${MAX_MESSAGE_ID_LENGTH} characters`;
+    if (id !== undefined && id.length > MAX_MESSAGE_ID_LENGTH)
+      return `${name} is longer than ${MAX_MESSAGE_ID_LENGTH} characters`;
   }
   for (const [name, value] of Object.entries(fields.addresses)) {
-    if (value !== undefined && value.length > MAX_ADDRESS_LENGTH) return `${name} is longer than ${MAX_ADDRESS_LENGTH} characters`;
+    if (value !== undefined && value.length > MAX_ADDRESS_LENGTH)
+      return `${name} is longer than ${MAX_ADDRESS_LENGTH} characters`;
   }
   return undefined;
 }
@@ -101,7 +110,12 @@ const SnsEnvelopeSchema = z.object({
 /** The earliest of the times AWS stamped (ISO 8601 or epoch ms); undefined when none is a time. */
 function earliestSentAt(...stamps: unknown[]): string | undefined {
   const times = stamps.flatMap((stamp) => {
-    const ms = typeof stamp === 'string' && /^\d{1,15}$/.test(stamp) ? Number(stamp) : typeof stamp === 'string' && stamp.length <= 40 ? Date.parse(stamp) : NaN;
+    const ms =
+      typeof stamp === 'string' && /^\d{1,15}$/.test(stamp)
+        ? Number(stamp)
+        : typeof stamp === 'string' && stamp.length <= 40
+          ? Date.parse(stamp)
+          : NaN;
     return Number.isFinite(ms) && ms > 0 ? [ms] : [];
   });
   return times.length > 0 ? new Date(Math.min(...times)).toISOString() : undefined;
@@ -170,8 +184,17 @@ function parseTwoWayPayload(
   const tooBig = replyOverLimits(
     {
       body: p.messageBody,
-      ids: { 'SQS MessageId': sqsMessageId, 'SNS MessageId': envelope?.snsMessageId, inboundMessageId: p.inboundMessageId, previousPublishedMessageId: p.previousPublishedMessageId },
-      addresses: { originationNumber: p.originationNumber, destinationNumber: p.destinationNumber, messageKeyword: p.messageKeyword },
+      ids: {
+        'SQS MessageId': sqsMessageId,
+        'SNS MessageId': envelope?.snsMessageId,
+        inboundMessageId: p.inboundMessageId,
+        previousPublishedMessageId: p.previousPublishedMessageId,
+      },
+      addresses: {
+        originationNumber: p.originationNumber,
+        destinationNumber: p.destinationNumber,
+        messageKeyword: p.messageKeyword,
+      },
     },
     limits,
   );
@@ -210,7 +233,12 @@ function parseTwoWayPayload(
   return { ok: true, reply };
 }
 
-function parseEnvelope(obj: JsonObject, sqsMessageId: string, limits: InboundLimits, stamps: InboundStamps): InboundParseResult {
+function parseEnvelope(
+  obj: JsonObject,
+  sqsMessageId: string,
+  limits: InboundLimits,
+  stamps: InboundStamps,
+): InboundParseResult {
   const type = obj['Type'];
   if (typeof type !== 'string') return fail(`SNS envelope's Type must be a string (got ${typeName(type)})`);
   if (type === 'SubscriptionConfirmation') {
@@ -232,7 +260,8 @@ function parseEnvelope(obj: JsonObject, sqsMessageId: string, limits: InboundLim
   }
 
   const topicArn = envelope.data.TopicArn;
-  if (topicArn !== undefined && typeof topicArn !== 'string') return fail(`SNS envelope's TopicArn must be a string (got ${typeName(topicArn)})`);
+  if (topicArn !== undefined && typeof topicArn !== 'string')
+    return fail(`SNS envelope's TopicArn must be a string (got ${typeName(topicArn)})`);
   if (limits.topicArn !== undefined && topicArn !== undefined && topicArn !== limits.topicArn) {
     return fail(`SNS envelope is from topic ${clip(topicArn)}, not the inbound topic ${limits.topicArn}`);
   }
@@ -245,7 +274,13 @@ function parseEnvelope(obj: JsonObject, sqsMessageId: string, limits: InboundLim
   if (!looksLikeTwoWayPayload(inner.value)) {
     return fail(`SNS envelope's Message is not a two-way SMS payload (keys: ${listKeys(inner.value)})`);
   }
-  const parsed = parseTwoWayPayload(inner.value, sqsMessageId, { snsMessageId: envelope.data.MessageId, timestamp: envelope.data.Timestamp }, limits, stamps);
+  const parsed = parseTwoWayPayload(
+    inner.value,
+    sqsMessageId,
+    { snsMessageId: envelope.data.MessageId, timestamp: envelope.data.Timestamp },
+    limits,
+    stamps,
+  );
   // SNS always names its topic: an envelope without one was written by someone else.
   if (parsed.ok && parsed.reply.format === 'sns-envelope' && topicArn === undefined && limits.topicArn !== undefined) {
     return fail(`SNS envelope has no TopicArn, so it did not come from the inbound topic ${limits.topicArn}`);
@@ -257,7 +292,12 @@ function parseEnvelope(obj: JsonObject, sqsMessageId: string, limits: InboundLim
  * Reads one SQS message body, in the formats `limits.formats` allows. Never throws: a bad message (malformed, or over the limits) gets a
  * reason to log, and stays on the queue so redrive moves it to the DLQ. Linear in the body's size.
  */
-export function parseInboundMessage(body: string, sqsMessageId: string, limits: InboundLimits = {}, stamps: InboundStamps = {}): InboundParseResult {
+export function parseInboundMessage(
+  body: string,
+  sqsMessageId: string,
+  limits: InboundLimits = {},
+  stamps: InboundStamps = {},
+): InboundParseResult {
   // Some HTTP bridges prepend a byte-order mark, which JSON.parse rejects.
   const text = body.replace(/^\uFEFF/, '');
   if (text.trim() === '') return fail('body is empty');
@@ -272,7 +312,9 @@ export function parseInboundMessage(body: string, sqsMessageId: string, limits: 
   else if (looksLikeTwoWayPayload(obj)) result = parseTwoWayPayload(obj, sqsMessageId, undefined, limits, stamps);
   else return fail(`not an SNS notification nor a two-way SMS payload (keys: ${listKeys(obj)})`);
   if (result.ok && limits.formats !== undefined && !limits.formats.includes(result.reply.format)) {
-    return fail(`${FORMAT_NAMES[result.reply.format]}, a format this deployment does not take (inboundFormats: ${limits.formats.join(', ')})`);
+    return fail(
+      `${FORMAT_NAMES[result.reply.format]}, a format this deployment does not take (inboundFormats: ${limits.formats.join(', ')})`,
+    );
   }
   return result;
 }

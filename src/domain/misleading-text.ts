@@ -12,9 +12,15 @@
 
 /** Characters that never belong in an SMS a person must read: each with why, for the error. */
 const HIDDEN: ReadonlyArray<{ test: RegExp; what: string }> = [
-  { test: /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/u, what: 'a bidi control, which reorders the text the person sees' },
+  {
+    test: /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/u,
+    what: 'a bidi control, which reorders the text the person sees',
+  },
   { test: /[\u200b-\u200d\u2060\ufeff]/u, what: 'a zero-width character, which the person cannot see' },
-  { test: /[\ufe00-\ufe0f\u{e0100}-\u{e01ef}]/u, what: 'a variation selector, which changes how the character before it looks' },
+  {
+    test: /[\ufe00-\ufe0f\u{e0100}-\u{e01ef}]/u,
+    what: 'a variation selector, which changes how the character before it looks',
+  },
   { test: /[\u{e0000}-\u{e007f}]/u, what: 'a tag character, which the person cannot see' },
   { test: /[\u2028\u2029]/u, what: 'a line or paragraph separator' },
   { test: /[\u0000-\u001f\u007f-\u009f]/u, what: 'a control character' },
@@ -32,7 +38,11 @@ function codePointName(char: string): string {
  * Why `text` may not go into an SMS, naming `field` and the first offending character and its
  * position, or undefined when it may. A newline is allowed only where `newlines` says so.
  */
-export function hiddenTextProblem(field: string, text: string, { newlines = false }: { newlines?: boolean } = {}): string | undefined {
+export function hiddenTextProblem(
+  field: string,
+  text: string,
+  { newlines = false }: { newlines?: boolean } = {},
+): string | undefined {
   let position = 0;
   for (const char of text) {
     position += 1;
@@ -86,14 +96,18 @@ const LOOK_ALIKES: Readonly<Record<string, string>> = {
   Y: 'ҮΥ',
   Z: 'Ζ',
 };
-const PROTOTYPE = new Map<string, string>(Object.entries(LOOK_ALIKES).flatMap(([latin, others]) => [...others].map((c): [string, string] => [c, latin])));
+const PROTOTYPE = new Map<string, string>(
+  Object.entries(LOOK_ALIKES).flatMap(([latin, others]) => [...others].map((c): [string, string] => [c, latin])),
+);
 
 /**
  * What a label looks like, as one string: two labels with the same skeleton read the same on a
  * phone ("Keep", "KEEP", "Keep ", full-width "Ｋｅｅｐ", Cyrillic "Кеер").
  */
 export function confusableSkeleton(text: string): string {
-  const mapped = [...text.normalize('NFKC').replace(/\p{Default_Ignorable_Code_Point}/gu, '')].map((c) => PROTOTYPE.get(c) ?? c).join('');
+  const mapped = [...text.normalize('NFKC').replace(/\p{Default_Ignorable_Code_Point}/gu, '')]
+    .map((c) => PROTOTYPE.get(c) ?? c)
+    .join('');
   // After folding, a capital I and a small l are one shape, as they are in most phone fonts.
   return mapped.toLowerCase().replace(/l/g, 'i').replace(/\s+/gu, ' ').trim();
 }
@@ -123,11 +137,19 @@ export function lookAlikeOptionProblems(options: readonly string[]): string[] {
  * Every problem of an ask's SMS text: the question, the options, the escalation messages. The
  * question and messages may hold line breaks; an option label may not.
  */
-export function askTextProblems(ask: { question: string; options: readonly string[]; escalation?: ReadonlyArray<{ message?: string }> }): string[] {
+export function askTextProblems(ask: {
+  question: string;
+  options: readonly string[];
+  escalation?: ReadonlyArray<{ message?: string }>;
+}): string[] {
   const problems = [
     hiddenTextProblem('question', ask.question, { newlines: true }),
     ...ask.options.map((label, i) => hiddenTextProblem(`options[${i}]`, label)),
-    ...(ask.escalation ?? []).map((tier, i) => (tier.message === undefined ? undefined : hiddenTextProblem(`policy.escalation[${i}].message`, tier.message, { newlines: true }))),
+    ...(ask.escalation ?? []).map((tier, i) =>
+      tier.message === undefined
+        ? undefined
+        : hiddenTextProblem(`policy.escalation[${i}].message`, tier.message, { newlines: true }),
+    ),
   ].filter((p): p is string => p !== undefined);
   return [...problems, ...lookAlikeOptionProblems(ask.options)];
 }

@@ -40,7 +40,8 @@ function parseReason(code: string): string {
 export function normalizeRecipientPhone(input: string, defaultCountry?: CountryCode): string {
   const text = input.trim();
   if (text === '') throw new InvalidPhoneNumberError(input, 'empty');
-  if (text.length > MAX_ADDRESS_LENGTH) throw new InvalidPhoneNumberError(`${text.slice(0, 20)}…`, `longer than ${MAX_ADDRESS_LENGTH} characters`);
+  if (text.length > MAX_ADDRESS_LENGTH)
+    throw new InvalidPhoneNumberError(`${text.slice(0, 20)}…`, `longer than ${MAX_ADDRESS_LENGTH} characters`);
 
   let parsed: PhoneNumber;
   try {

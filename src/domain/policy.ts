@@ -24,7 +24,10 @@ export const policySchema = z
     /** How long the ask waits in all. Default 24h. */
     timeout: duration.optional(),
     /** Re-send the question, with the same codes, to whoever has not answered. */
-    reminders: z.object({ every: duration, max: z.number().int().min(1).max(MAX_REMINDERS) }).strict().optional(),
+    reminders: z
+      .object({ every: duration, max: z.number().int().min(1).max(MAX_REMINDERS) })
+      .strict()
+      .optional(),
     /** Tiers in order; each `after` is measured from the ask's start and adds its recipients. */
     escalation: z
       .array(
@@ -40,7 +43,10 @@ export const policySchema = z
       .max(MAX_TIERS, `at most ${MAX_TIERS} escalation tiers`)
       .optional(),
     /** The answer to use when the timeout fires (an option label). Default: none, the ask ends timed_out. */
-    onTimeout: z.object({ answer: z.string().trim().min(1).optional() }).strict().optional(),
+    onTimeout: z
+      .object({ answer: z.string().trim().min(1).optional() })
+      .strict()
+      .optional(),
     /** `any`: the first answer decides. `all`: everyone reachable must agree. `{ quorum: N }`: N must agree. */
     responders: z.union([z.enum(['any', 'all']), z.object({ quorum: z.number().int().min(1) }).strict()]).optional(),
     /** Tell recipients the outcome when the ask ends, and earlier tiers when it escalates. Default true, true. */
@@ -60,7 +66,9 @@ export const policySchema = z
 
 export type PolicyInput = z.input<typeof policySchema>;
 /** An inline policy over a preset: any field may be left out, and so may either key of `reminders`. */
-export type PolicyOverride = Omit<PolicyInput, 'reminders'> & { reminders?: Partial<NonNullable<PolicyInput['reminders']>> };
+export type PolicyOverride = Omit<PolicyInput, 'reminders'> & {
+  reminders?: Partial<NonNullable<PolicyInput['reminders']>>;
+};
 export type Responders = 'any' | 'all' | { quorum: number };
 
 /** A complete, checked policy: durations in milliseconds, phones in E.164. */
@@ -117,7 +125,9 @@ export interface PolicyContext {
 export function resolvePolicy(input: unknown, context: PolicyContext, problems: string[]): AskPolicy | undefined {
   const parsed = policySchema.safeParse(input ?? {});
   if (!parsed.success) {
-    problems.push(...parsed.error.issues.map((issue) => `${formatIssuePath(['policy', ...issue.path])}: ${issue.message}`));
+    problems.push(
+      ...parsed.error.issues.map((issue) => `${formatIssuePath(['policy', ...issue.path])}: ${issue.message}`),
+    );
     return undefined;
   }
   const raw = parsed.data;
@@ -125,7 +135,9 @@ export function resolvePolicy(input: unknown, context: PolicyContext, problems: 
   const timeout = raw.timeout ?? DEFAULT_TIMEOUT_MS;
 
   if (raw.reminders && raw.reminders.every >= timeout) {
-    problems.push(`policy.reminders.every: ${formatMs(raw.reminders.every)} is not shorter than the timeout (${formatMs(timeout)}), so no reminder would go out`);
+    problems.push(
+      `policy.reminders.every: ${formatMs(raw.reminders.every)} is not shorter than the timeout (${formatMs(timeout)}), so no reminder would go out`,
+    );
   }
 
   const seen = new Map(context.recipients.map((phone, i) => [phone, `to[${i}]`]));
@@ -133,10 +145,14 @@ export function resolvePolicy(input: unknown, context: PolicyContext, problems: 
     const at = `policy.escalation[${t}]`;
     const previous = raw.escalation?.[t - 1];
     if (previous && tier.after <= previous.after) {
-      problems.push(`${at}.after: ${formatMs(tier.after)} is not later than escalation[${t - 1}].after (${formatMs(previous.after)}); list the tiers in order`);
+      problems.push(
+        `${at}.after: ${formatMs(tier.after)} is not later than escalation[${t - 1}].after (${formatMs(previous.after)}); list the tiers in order`,
+      );
     }
     if (tier.after >= timeout) {
-      problems.push(`${at}.after: ${formatMs(tier.after)} is not before the timeout (${formatMs(timeout)}), so this tier would never be reached`);
+      problems.push(
+        `${at}.after: ${formatMs(tier.after)} is not before the timeout (${formatMs(timeout)}), so this tier would never be reached`,
+      );
     }
     const to: string[] = [];
     for (const [j, given] of (Array.isArray(tier.to) ? tier.to : [tier.to]).entries()) {
@@ -162,14 +178,19 @@ export function resolvePolicy(input: unknown, context: PolicyContext, problems: 
   }
   const responders = raw.responders ?? 'any';
   if (typeof responders === 'object' && responders.quorum > total) {
-    problems.push(`policy.responders.quorum: ${responders.quorum} is more than the ${total} recipient(s) in to and every escalation tier`);
+    problems.push(
+      `policy.responders.quorum: ${responders.quorum} is more than the ${total} recipient(s) in to and every escalation tier`,
+    );
   }
 
   let answer: string | undefined;
   if (raw.onTimeout?.answer !== undefined) {
     const wanted = raw.onTimeout.answer.toLowerCase();
     answer = context.options.find((o) => o.toLowerCase() === wanted);
-    if (!answer) problems.push(`policy.onTimeout.answer: "${raw.onTimeout.answer}" is not one of the options (${context.options.join(', ')})`);
+    if (!answer)
+      problems.push(
+        `policy.onTimeout.answer: "${raw.onTimeout.answer}" is not one of the options (${context.options.join(', ')})`,
+      );
   }
 
   if (problems.length > before) return undefined;
@@ -192,5 +213,8 @@ export function checkPresets(file: unknown): { presets: PolicyPresets; problems:
     // Keep the presets as written: durations are parsed again, with the inline policy, at each ask.
     return { presets: (file as { presets: PolicyPresets }).presets, problems: [] };
   }
-  return { presets: {}, problems: shape.error.issues.map((issue) => `${formatIssuePath(issue.path) || 'presets'}: ${issue.message}`) };
+  return {
+    presets: {},
+    problems: shape.error.issues.map((issue) => `${formatIssuePath(issue.path) || 'presets'}: ${issue.message}`),
+  };
 }

@@ -77,12 +77,14 @@ function trimNoise(text: string): string {
   let start = 0;
   let end = text.length;
   while (start < end) {
-    const width = isHighSurrogate(text.charCodeAt(start)) && start + 1 < end && isLowSurrogate(text.charCodeAt(start + 1)) ? 2 : 1;
+    const width =
+      isHighSurrogate(text.charCodeAt(start)) && start + 1 < end && isLowSurrogate(text.charCodeAt(start + 1)) ? 2 : 1;
     if (!NOISE.test(text.slice(start, start + width))) break;
     start += width;
   }
   while (end > start) {
-    const width = isLowSurrogate(text.charCodeAt(end - 1)) && end - 2 >= start && isHighSurrogate(text.charCodeAt(end - 2)) ? 2 : 1;
+    const width =
+      isLowSurrogate(text.charCodeAt(end - 1)) && end - 2 >= start && isHighSurrogate(text.charCodeAt(end - 2)) ? 2 : 1;
     if (!NOISE.test(text.slice(end - width, end))) break;
     end -= width;
   }

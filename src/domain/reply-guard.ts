@@ -50,7 +50,8 @@ export function emptyGuardState(): ReplyGuardState {
   return { wrongGuesses: [], feedbackSent: [] };
 }
 
-export type GuessVerdict = { locked: false; wrongGuesses: number } | { locked: true; until: number; wrongGuesses: number };
+export type GuessVerdict =
+  { locked: false; wrongGuesses: number } | { locked: true; until: number; wrongGuesses: number };
 
 export class ReplyGuard {
   constructor(

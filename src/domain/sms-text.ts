@@ -19,7 +19,11 @@ export function composeAskSms(question: string, options: readonly OptionCode[]):
 export const REMINDER_PREFIX = 'Reminder: ';
 
 /** One recipient's question SMS: an escalation tier's lead line, if any, then the question and codes. */
-export function composeQuestionSms(question: string, options: readonly OptionCode[], { lead, reminder }: { lead?: string; reminder?: boolean } = {}): string {
+export function composeQuestionSms(
+  question: string,
+  options: readonly OptionCode[],
+  { lead, reminder }: { lead?: string; reminder?: boolean } = {},
+): string {
   const text = composeAskSms(lead ? `${lead}\n${question.trim()}` : question, options);
   return reminder ? `${REMINDER_PREFIX}${text}` : text;
 }
@@ -95,7 +99,11 @@ export function firstNonGsmCharacter(text: string): { char: string; position: nu
  * Why `text` would be too many segments, or undefined: how many, in which encoding, and for UCS-2
  * the character that forced it, since one curly quote can triple an SMS's price.
  */
-export function segmentCapProblem(text: string, maxSegments: number, parts: Readonly<Record<string, string>> = { text }): string | undefined {
+export function segmentCapProblem(
+  text: string,
+  maxSegments: number,
+  parts: Readonly<Record<string, string>> = { text },
+): string | undefined {
   const { segments, encoding } = smsSegmentInfo(text);
   if (segments <= maxSegments) return undefined;
   // Named in the field the user wrote, not in the composed SMS.

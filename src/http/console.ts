@@ -63,10 +63,16 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
   };
   const publicRoute = { config: { publicRoute: true } };
   app.get('/', publicRoute, async (_request, reply) => reply.redirect(CONSOLE_PATH));
-  app.get(CONSOLE_PATH, publicRoute, async (request, reply) => send(assets.get('index.html')!, request.headers['if-none-match'], reply));
+  app.get(CONSOLE_PATH, publicRoute, async (request, reply) =>
+    send(assets.get('index.html')!, request.headers['if-none-match'], reply),
+  );
   app.get<{ Params: { file: string } }>(`${CONSOLE_PATH}/:file`, publicRoute, async (request, reply) => {
     const asset = assets.get(request.params.file);
-    if (!asset) return reply.code(404).headers(CONSOLE_HEADERS).send({ error: 'not_found', message: `The console has no file ${request.params.file}.` });
+    if (!asset)
+      return reply
+        .code(404)
+        .headers(CONSOLE_HEADERS)
+        .send({ error: 'not_found', message: `The console has no file ${request.params.file}.` });
     return send(asset, request.headers['if-none-match'], reply);
   });
 }

@@ -57,7 +57,10 @@ function isTemporalUnavailable(err: unknown): boolean {
   if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
   return (
     /Failed to connect before the deadline/i.test(err.message) ||
-    (err instanceof ServiceError && /UNAVAILABLE|DEADLINE_EXCEEDED|connect|ECONNREFUSED|no poller|timed? ?out/i.test(`${err.message} ${String(err.cause)}`))
+    (err instanceof ServiceError &&
+      /UNAVAILABLE|DEADLINE_EXCEEDED|connect|ECONNREFUSED|no poller|timed? ?out/i.test(
+        `${err.message} ${String(err.cause)}`,
+      ))
   );
 }
 
@@ -68,16 +71,26 @@ export function toHttpError(err: unknown): HttpError | undefined {
   if (err instanceof InvalidPhoneNumberError) return invalidRequest([{ field: 'to', message: err.message }]);
   if (err instanceof WorkflowNotFoundError) return new HttpError(404, 'not_found', `No ask with id ${err.workflowId}.`);
   if (err instanceof AskEndedError) return new HttpError(409, 'ask_ended', err.message);
-  if (err instanceof WorkflowUpdateFailedError) return new HttpError(409, 'rejected', err.cause?.message ?? err.message);
-  if (err instanceof WorkflowFailedError) return new HttpError(409, 'ask_failed', `The ask failed: ${err.cause?.message ?? err.message}`);
-  if (err instanceof SmsSendError && err.code === 'DailyBudgetSpent') return new HttpError(429, 'budget_spent', err.message);
+  if (err instanceof WorkflowUpdateFailedError)
+    return new HttpError(409, 'rejected', err.cause?.message ?? err.message);
+  if (err instanceof WorkflowFailedError)
+    return new HttpError(409, 'ask_failed', `The ask failed: ${err.cause?.message ?? err.message}`);
+  if (err instanceof SmsSendError && err.code === 'DailyBudgetSpent')
+    return new HttpError(429, 'budget_spent', err.message);
   if (err instanceof SmsSendError && err.code === 'SmsRefused') return new HttpError(400, 'sms_refused', err.message);
   if (err instanceof SmsSendError) {
-    if (err.permanent && /Invalid|Validation|OptedOut/.test(err.code)) return new HttpError(400, 'sms_refused', err.message);
+    if (err.permanent && /Invalid|Validation|OptedOut/.test(err.code))
+      return new HttpError(400, 'sms_refused', err.message);
     return new HttpError(502, 'sms_not_sent', err.message);
   }
   if (isTemporalUnavailable(err)) {
-    return new HttpError(503, 'unavailable', 'Temporal (or the worker) did not answer in time; try again shortly.', undefined, { 'retry-after': '5' });
+    return new HttpError(
+      503,
+      'unavailable',
+      'Temporal (or the worker) did not answer in time; try again shortly.',
+      undefined,
+      { 'retry-after': '5' },
+    );
   }
   return undefined;
 }

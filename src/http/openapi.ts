@@ -19,7 +19,10 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
   // The ask's policy is checked by the policy schema once merged with a preset; document that schema.
   if (schema === askRequestSchema) {
     const properties = generated.properties as Record<string, JsonSchema>;
-    properties.policy = { ...jsonSchema(policySchema, 'input'), description: properties.policy?.description ?? 'The policy, or the fields that override the preset' };
+    properties.policy = {
+      ...jsonSchema(policySchema, 'input'),
+      description: properties.policy?.description ?? 'The policy, or the fields that override the preset',
+    };
   }
   return generated;
 }
@@ -30,11 +33,20 @@ function parametersOf(schema: z.ZodType | undefined, where: 'path' | 'query') {
   const required = new Set((object.required as string[] | undefined) ?? []);
   return Object.entries((object.properties as Record<string, JsonSchema>) ?? {}).map(([name, property]) => {
     const { description, ...rest } = property;
-    return { name, in: where, required: where === 'path' || required.has(name), schema: rest, ...(description !== undefined && { description }) };
+    return {
+      name,
+      in: where,
+      required: where === 'path' || required.has(name),
+      schema: rest,
+      ...(description !== undefined && { description }),
+    };
   });
 }
 
-const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+const errorResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+});
 
 export interface OpenApiOptions {
   version: string;
@@ -54,7 +66,12 @@ export function buildOpenApiDocument(operations: readonly Operation[], options: 
         description: doc.description,
         ...(doc.schema && { content: { 'application/json': { schema: jsonSchema(doc.schema, 'output') } } }),
         ...(doc.links && {
-          links: Object.fromEntries(doc.links.map((operationId) => [operationId, { operationId, parameters: { id: '$response.body#/entitlement' } }])),
+          links: Object.fromEntries(
+            doc.links.map((operationId) => [
+              operationId,
+              { operationId, parameters: { id: '$response.body#/entitlement' } },
+            ]),
+          ),
         }),
       };
     }
@@ -62,23 +79,30 @@ export function buildOpenApiDocument(operations: readonly Operation[], options: 
     if (options.secured) {
       responses['401'] = errorResponse('No API key, or not a known one');
       if (op.scope === 'operate') responses['403'] = errorResponse("The API key's scope is read; this needs operate");
-      if (op.id === 'listPendingAsks') responses['403'] = errorResponse('codes=true needs an API key with the codes scope');
+      if (op.id === 'listPendingAsks')
+        responses['403'] = errorResponse('codes=true needs an API key with the codes scope');
     }
     if (op.id === 'injectReply') {
-      responses['403'] = errorResponse(`injected_replies_disabled: the deployment does not set SMS_ASK_HTTP_ALLOW_INJECTED_REPLIES=true${options.secured ? "; or the key's scope is read" : ''}`);
+      responses['403'] = errorResponse(
+        `injected_replies_disabled: the deployment does not set SMS_ASK_HTTP_ALLOW_INJECTED_REPLIES=true${options.secured ? "; or the key's scope is read" : ''}`,
+      );
     }
     if (op.onAsk) {
       responses['404'] = errorResponse('No ask with this id');
-      responses['409'] = errorResponse("The ask has ended, or the workflow refused the change: its reason");
+      responses['409'] = errorResponse('The ask has ended, or the workflow refused the change: its reason');
     }
     if (op.body) responses['413'] = errorResponse('The body is larger than the limit');
-    if (op.method === 'POST') responses['415'] = errorResponse('The request is not Content-Type: application/json (a POST needs it even with no body)');
+    if (op.method === 'POST')
+      responses['415'] = errorResponse(
+        'The request is not Content-Type: application/json (a POST needs it even with no body)',
+      );
     if (op.id === 'sendSms') responses['502'] = errorResponse('SNS did not take the SMS');
     responses['403'] ??= errorResponse('A request a browser sent for a page of another site (Origin, Sec-Fetch-Site)');
     responses['421'] = errorResponse('The Host header is not a name of this server (SMS_ASK_HTTP_ALLOWED_HOSTS)');
     responses['429'] = errorResponse('Too many requests: wait for Retry-After seconds');
     // Node's HTTP parser answers it before any route runs, for a URL or headers over 16 KiB.
-    if (op.query || op.params) responses['431'] = errorResponse('The URL (or the headers) is larger than the server reads');
+    if (op.query || op.params)
+      responses['431'] = errorResponse('The URL (or the headers) is larger than the server reads');
     responses['503'] = errorResponse('Temporal did not answer in time: try again');
 
     paths[op.path] ??= {};
@@ -93,7 +117,12 @@ export function buildOpenApiDocument(operations: readonly Operation[], options: 
       ...(op.body && {
         requestBody: {
           required: !op.bodyOptional,
-          content: { 'application/json': { schema: jsonSchema(op.body, 'input'), ...(op.example !== undefined && { example: op.example }) } },
+          content: {
+            'application/json': {
+              schema: jsonSchema(op.body, 'input'),
+              ...(op.example !== undefined && { example: op.example }),
+            },
+          },
         },
       }),
       responses,
@@ -104,13 +133,20 @@ export function buildOpenApiDocument(operations: readonly Operation[], options: 
       post: {
         operationId: 'twilioInbound',
         summary: "Twilio's messaging webhook: a reply, routed like one from SQS",
-        description: 'Signed by Twilio (X-Twilio-Signature) with the auth token; no API key. Answers with empty TwiML once Temporal has the reply.',
+        description:
+          'Signed by Twilio (X-Twilio-Signature) with the auth token; no API key. Answers with empty TwiML once Temporal has the reply.',
         tags: ['inbound'],
         security: [],
         parameters: [{ name: 'X-Twilio-Signature', in: 'header', required: true, schema: { type: 'string' } }],
-        requestBody: { required: true, content: { 'application/x-www-form-urlencoded': { schema: jsonSchema(twilioFormSchema, 'input') } } },
+        requestBody: {
+          required: true,
+          content: { 'application/x-www-form-urlencoded': { schema: jsonSchema(twilioFormSchema, 'input') } },
+        },
         responses: {
-          200: { description: 'Taken (or no ask was ever sent to this phone): empty TwiML', content: { 'text/xml': { schema: { type: 'string' } } } },
+          200: {
+            description: 'Taken (or no ask was ever sent to this phone): empty TwiML',
+            content: { 'text/xml': { schema: { type: 'string' } } },
+          },
           400: errorResponse('Signed, but not a message (no From or MessageSid)'),
           403: errorResponse('Unsigned, or the signature does not match'),
           413: errorResponse('The body is larger than the limit'),
@@ -126,12 +162,15 @@ export function buildOpenApiDocument(operations: readonly Operation[], options: 
     info: {
       title: 'sms-ask',
       version: options.version,
-      description: 'Ask a person a question by SMS and wait, durably, for the answer. Operator actions are recorded under the API key’s name.',
+      description:
+        'Ask a person a question by SMS and wait, durably, for the answer. Operator actions are recorded under the API key’s name.',
     },
     ...(options.publicUrl && { servers: [{ url: options.publicUrl }] }),
     ...(options.secured && { security: [{ bearer: [] }] }),
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key from SMS_ASK_HTTP_API_KEYS' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'An API key from SMS_ASK_HTTP_API_KEYS' },
+      },
       schemas: { Error: jsonSchema(errorSchema, 'output') },
     },
     paths,

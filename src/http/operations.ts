@@ -118,7 +118,13 @@ const ok = (body: unknown, status = 200): OperationResult => ({ status, body });
  * What the ask made of an injected reply that its recipient routed to it: the phone's answer, or
  * why not (the ask ended first, or the phone had answered already).
  */
-async function injectedAnswer(asks: SmsAskClient, phone: string, askId: string, optionIndex: number, code: string | undefined) {
+async function injectedAnswer(
+  asks: SmsAskClient,
+  phone: string,
+  askId: string,
+  optionIndex: number,
+  code: string | undefined,
+) {
   const until = Date.now() + INJECTED_ANSWER_CHECK_MS;
   for (;;) {
     const state = await asks.status(askId);
@@ -129,9 +135,16 @@ async function injectedAnswer(asks: SmsAskClient, phone: string, askId: string, 
       const more = state.status === 'waiting' ? '; the ask waits for more answers' : '';
       return { outcome: 'answered', ...matched, message: `Answered ${option} for ${askId}, as ${phone}${more}.` };
     }
-    if (answer) return { outcome: 'refused', ...matched, message: `Refused: ${phone} had already answered ${answer.option}.` };
-    if (state.status !== 'waiting') return { outcome: 'refused', ...matched, message: `Refused: the ask had already ended (${state.status}).` };
-    if (Date.now() >= until) return { outcome: 'answered', ...matched, message: `Handed to ${askId} as ${option}; the ask has not recorded it yet.` };
+    if (answer)
+      return { outcome: 'refused', ...matched, message: `Refused: ${phone} had already answered ${answer.option}.` };
+    if (state.status !== 'waiting')
+      return { outcome: 'refused', ...matched, message: `Refused: the ask had already ended (${state.status}).` };
+    if (Date.now() >= until)
+      return {
+        outcome: 'answered',
+        ...matched,
+        message: `Handed to ${askId} as ${option}; the ask has not recorded it yet.`,
+      };
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -155,10 +168,21 @@ export function buildOperations({ settings, asks, routeReply }: OperationDeps): 
         'Validates everything before anything is sent; a 400 lists every problem by field. Idempotent by entitlement: ' +
         'a second request with the same entitlement returns the first ask (200, created false) and sends nothing.',
       body: askRequestSchema,
-      example: { to: ['+12065550142'], question: 'Isolate host WS-042?', options: ['Yes', 'No'], timeout: '15m', defaultAnswer: 'No', context: { incident: '1042' } },
+      example: {
+        to: ['+12065550142'],
+        question: 'Isolate host WS-042?',
+        options: ['Yes', 'No'],
+        timeout: '15m',
+        defaultAnswer: 'No',
+        context: { incident: '1042' },
+      },
       responses: {
         201: { description: 'Started', schema: startedSchema, links: ASK_OPERATIONS },
-        200: { description: 'An ask with this entitlement already exists; nothing was sent', schema: startedSchema, links: ASK_OPERATIONS },
+        200: {
+          description: 'An ask with this entitlement already exists; nothing was sent',
+          schema: startedSchema,
+          links: ASK_OPERATIONS,
+        },
       },
       async handle({ body }) {
         const started = await asks.startOnce(body as z.input<typeof askRequestSchema>);
@@ -173,16 +197,26 @@ export function buildOperations({ settings, asks, routeReply }: OperationDeps): 
       tag: 'asks',
       scope: 'read',
       summary: 'Asks still waiting, soonest deadline first, a page at a time',
-      description: 'From Temporal visibility: an ask shows up (and drops out) within moments. At most `limit` a page (100 by default); `next` is given when more follow.',
+      description:
+        'From Temporal visibility: an ask shows up (and drops out) within moments. At most `limit` a page (100 by default); `next` is given when more follow.',
       query: pendingQuery,
       responses: { 200: { description: 'The pending asks', schema: pendingListSchema } },
       async handle({ query, caller }) {
         const { to, codes, limit, after, ...filter } = query;
         if (codes === true && !allows(caller, 'codes')) {
-          throw new HttpError(403, 'forbidden', `The API key "${caller.name}" may not see reply codes; codes=true needs the codes scope.`);
+          throw new HttpError(
+            403,
+            'forbidden',
+            `The API key "${caller.name}" may not see reply codes; codes=true needs the codes scope.`,
+          );
         }
         const recipient = to === undefined ? undefined : normalizeRecipientPhone(to, settings.defaultCountry);
-        return ok(await asks.listPendingPage({ ...filter, recipient }, { withCodes: codes === true, limit: limit ?? 100, ...(after !== undefined && { after }) }));
+        return ok(
+          await asks.listPendingPage(
+            { ...filter, recipient },
+            { withCodes: codes === true, limit: limit ?? 100, ...(after !== undefined && { after }) },
+          ),
+        );
       },
     }),
     define({
@@ -196,7 +230,13 @@ export function buildOperations({ settings, asks, routeReply }: OperationDeps): 
       responses: { 200: { description: 'The ended asks', schema: endedListSchema } },
       async handle({ query }) {
         const since = new Date(Date.now() - (query.since ?? 24 * 3600_000));
-        return ok(await asks.listEndedPage({ since, limit: query.limit ?? 50, ...(query.after !== undefined && { after: query.after }) }));
+        return ok(
+          await asks.listEndedPage({
+            since,
+            limit: query.limit ?? 50,
+            ...(query.after !== undefined && { after: query.after }),
+          }),
+        );
       },
     }),
     define({
@@ -205,15 +245,28 @@ export function buildOperations({ settings, asks, routeReply }: OperationDeps): 
       path: `${API_PREFIX}/asks/feed`,
       tag: 'asks',
       scope: 'read',
-      summary: 'Asks started with feed: true, in the order they ended, after a cursor; waits up to `wait` seconds for one (long poll)',
+      summary:
+        'Asks started with feed: true, in the order they ended, after a cursor; waits up to `wait` seconds for one (long poll)',
       description:
-        'Each entry has a seq; pass the page\'s `next` as `after` next time. No reply codes. At least the latest 1,000 entries are kept ' +
+        "Each entry has a seq; pass the page's `next` as `after` next time. No reply codes. At least the latest 1,000 entries are kept " +
         '(fewer when their contexts are very large); `gap` says entries after the cursor were dropped before they were read.',
       query: feedQuery,
       longPollMs: FEED_MAX_WAIT_SECONDS * 1000,
-      responses: { 200: { description: 'The entries after the cursor (none after `wait` seconds: an empty list)', schema: feedSchema } },
+      responses: {
+        200: {
+          description: 'The entries after the cursor (none after `wait` seconds: an empty list)',
+          schema: feedSchema,
+        },
+      },
       async handle({ query, signal }) {
-        return ok(await asks.feed({ after: query.after ?? '0', limit: query.limit ?? 100, waitMs: (query.wait ?? 0) * 1000, signal }));
+        return ok(
+          await asks.feed({
+            after: query.after ?? '0',
+            limit: query.limit ?? 100,
+            waitMs: (query.wait ?? 0) * 1000,
+            signal,
+          }),
+        );
       },
     }),
     define({
@@ -277,7 +330,17 @@ export function buildOperations({ settings, asks, routeReply }: OperationDeps): 
       body: extendBody,
       responses: { 200: { description: 'Extended: the new state', schema: askStateSchema } },
       async handle({ params, body, caller }) {
-        return ok(shown(await asks.extend(params.id, { extendBy: body.by, until: body.until, by: caller.name, reason: body.reason }), caller));
+        return ok(
+          shown(
+            await asks.extend(params.id, {
+              extendBy: body.by,
+              until: body.until,
+              by: caller.name,
+              reason: body.reason,
+            }),
+            caller,
+          ),
+        );
       },
     }),
     define({
@@ -287,7 +350,8 @@ export function buildOperations({ settings, asks, routeReply }: OperationDeps): 
       tag: 'operators',
       scope: 'operate',
       onAsk: true,
-      summary: "Sends the question again now, same codes, to everyone who has not answered; recorded under the API key's name",
+      summary:
+        "Sends the question again now, same codes, to everyone who has not answered; recorded under the API key's name",
       params: askIdParams,
       body: actionBody,
       bodyOptional: true,
@@ -319,11 +383,14 @@ export function buildOperations({ settings, asks, routeReply }: OperationDeps): 
       path: `${API_PREFIX}/replies`,
       tag: 'operators',
       scope: 'operate',
-      summary: "A reply taken as if the phone had texted it, routed like an SMS (codes, guess limits, feedback SMS); the ask's log names the API key",
+      summary:
+        "A reply taken as if the phone had texted it, routed like an SMS (codes, guess limits, feedback SMS); the ask's log names the API key",
       description: 'Only where SMS_ASK_HTTP_ALLOW_INJECTED_REPLIES=true; elsewhere 403 injected_replies_disabled.',
       body: replyBody,
       example: { from: '+12065550142', text: '1418' },
-      responses: { 200: { description: 'What became of the reply: answered, or refused and why', schema: replyOutcomeSchema } },
+      responses: {
+        200: { description: 'What became of the reply: answered, or refused and why', schema: replyOutcomeSchema },
+      },
       async handle({ body, caller }) {
         if (!settings.httpAllowInjectedReplies) {
           throw new HttpError(
@@ -340,12 +407,23 @@ export function buildOperations({ settings, asks, routeReply }: OperationDeps): 
         }
         const dedupeKey = `api/${randomUUID()}`;
         const routed = await routeReply({ from, body: body.text, dedupeKey, format: 'api', injectedBy: caller.name });
-        if (routed.outcome === 'no_asks') return ok({ outcome: 'refused', message: `No open ask was sent to ${from}.` });
+        if (routed.outcome === 'no_asks')
+          return ok({ outcome: 'refused', message: `No open ask was sent to ${from}.` });
         if (routed.outcome !== 'routed') {
-          throw new HttpError(503, 'unavailable', "Temporal did not take the reply (the phone's recipient workflow did not answer); try again shortly.", undefined, { 'retry-after': '5' });
+          throw new HttpError(
+            503,
+            'unavailable',
+            "Temporal did not take the reply (the phone's recipient workflow did not answer); try again shortly.",
+            undefined,
+            { 'retry-after': '5' },
+          );
         }
         const delivery = routed.routing?.deliver;
-        if (!delivery) return ok({ outcome: 'refused', message: `Refused: ${routed.routing?.refused ?? 'the reply answers no ask'}.` });
+        if (!delivery)
+          return ok({
+            outcome: 'refused',
+            message: `Refused: ${routed.routing?.refused ?? 'the reply answers no ask'}.`,
+          });
         return ok(await injectedAnswer(asks, from, delivery.askId, delivery.reply.optionIndex, delivery.reply.code));
       },
     }),
@@ -355,7 +433,8 @@ export function buildOperations({ settings, asks, routeReply }: OperationDeps): 
       path: `${API_PREFIX}/health`,
       tag: 'keys',
       scope: 'read',
-      summary: 'Whether a worker polls the task queue (seen by Temporal within the last minute): asks started now will be carried out',
+      summary:
+        'Whether a worker polls the task queue (seen by Temporal within the last minute): asks started now will be carried out',
       responses: { 200: { description: 'The task queue and whether a worker polls it', schema: healthSchema } },
       async handle() {
         return ok({ workerPolling: await asks.workerPolling(), taskQueue: settings.taskQueue });
@@ -381,9 +460,18 @@ export function buildOperations({ settings, asks, routeReply }: OperationDeps): 
       scope: 'operate',
       summary: 'A one-way SMS (no reply expected)',
       body: smsBody,
-      responses: { 201: { description: 'SNS accepted the SMS (sent through the worker\'s SMS queue, recorded under the API key\'s name)', schema: smsSentSchema } },
+      responses: {
+        201: {
+          description: "SNS accepted the SMS (sent through the worker's SMS queue, recorded under the API key's name)",
+          schema: smsSentSchema,
+        },
+      },
       async handle({ body, caller }) {
-        const { to, messageId, segments, encoding, smsId } = await asks.sendSms({ to: body.to, message: body.message, by: caller.name });
+        const { to, messageId, segments, encoding, smsId } = await asks.sendSms({
+          to: body.to,
+          message: body.message,
+          by: caller.name,
+        });
         return ok({ to, messageId, segments, encoding, smsId }, 201);
       },
     }),

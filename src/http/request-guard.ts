@@ -22,7 +22,17 @@ const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]']);
  * The names a server listening on `bindHost` answers to. A loopback or keyless server always checks;
  * one on another address checks when the deployment lists its names (or gives its public URL).
  */
-export function hostRules({ bindHost, publicUrl, allowedHosts = [], keyless }: { bindHost: string; publicUrl?: string; allowedHosts?: readonly string[]; keyless: boolean }): HostRules {
+export function hostRules({
+  bindHost,
+  publicUrl,
+  allowedHosts = [],
+  keyless,
+}: {
+  bindHost: string;
+  publicUrl?: string;
+  allowedHosts?: readonly string[];
+  keyless: boolean;
+}): HostRules {
   const names = new Set(allowedHosts.map(bareHostName));
   if (publicUrl) names.add(bareHostName(new URL(publicUrl).host));
   const onLoopback = isLoopbackHost(bindHost);
@@ -57,9 +67,13 @@ export function foreignHost(host: string | undefined, rules: HostRules): string 
  * Why a request is taken for one a page of another site made the browser send, or undefined.
  * Clients other than browsers send neither header and pass; a browser's same-origin request passes.
  */
-export function crossSiteRequest(headers: { origin?: string; host?: string; 'sec-fetch-site'?: string }, allowedOrigins: ReadonlySet<string> = new Set()): string | undefined {
+export function crossSiteRequest(
+  headers: { origin?: string; host?: string; 'sec-fetch-site'?: string },
+  allowedOrigins: ReadonlySet<string> = new Set(),
+): string | undefined {
   const site = headers['sec-fetch-site'];
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') return `the browser says this request comes from a ${site} page`;
+  if (site !== undefined && site !== 'same-origin' && site !== 'none')
+    return `the browser says this request comes from a ${site} page`;
   const origin = headers.origin;
   if (origin === undefined) return undefined;
   if (allowedOrigins.has(origin.toLowerCase())) return undefined;
@@ -69,7 +83,9 @@ export function crossSiteRequest(headers: { origin?: string; host?: string; 'sec
   } catch {
     return `the request comes from the origin "${origin}"`;
   }
-  return originHost === (headers.host ?? '').toLowerCase() ? undefined : `the request comes from the origin "${origin}", not this server's`;
+  return originHost === (headers.host ?? '').toLowerCase()
+    ? undefined
+    : `the request comes from the origin "${origin}", not this server's`;
 }
 
 /** Whether a Content-Type header says JSON (application/json, with or without parameters). */

@@ -13,12 +13,15 @@ const REASON_MAX = 500;
 const reason = z.string().trim().min(1).max(REASON_MAX).optional().describe('Why, for the event log');
 
 /** `ask/<entitlement>` or the bare entitlement (URL-encoded in the path). */
-export const askIdParams = z.object({ id: z.string().min(1).max(404).describe('The ask id (ask/<entitlement>) or the bare entitlement') }).strict();
+export const askIdParams = z
+  .object({ id: z.string().min(1).max(404).describe('The ask id (ask/<entitlement>) or the bare entitlement') })
+  .strict();
 
 const queryBoolean = z.enum(['true', 'false']).transform((v) => v === 'true');
 
 /** A listing filter: it goes into a visibility query. */
-const filterText = (max: number) => z.string().min(1).max(max).regex(WITHOUT_CONTROL_CHARACTERS, 'must not contain control characters');
+const filterText = (max: number) =>
+  z.string().min(1).max(max).regex(WITHOUT_CONTROL_CHARACTERS, 'must not contain control characters');
 
 /** A page's `next`, checked here so that a bad one is a 400 naming the field. */
 const cursorOf = (decode: (cursor: string) => unknown) =>
@@ -36,7 +39,13 @@ const cursorOf = (decode: (cursor: string) => unknown) =>
     .describe('The `next` of the page before, for the page after it');
 
 const pageLimit = (max: number, fallback: number) =>
-  z.coerce.number().int().min(1).max(max).optional().describe(`At most this many a page; default ${fallback}. \`next\` is given when more follow`);
+  z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(max)
+    .optional()
+    .describe(`At most this many a page; default ${fallback}. \`next\` is given when more follow`);
 
 export const pendingQuery = z
   .object({
@@ -48,7 +57,9 @@ export const pendingQuery = z
     policy: filterText(100).optional().describe('A preset name, custom or default'),
     codes: queryBoolean
       .optional()
-      .describe("Also each recipient's reply codes, read from each ask of the page (one query per ask; the listing itself holds none)"),
+      .describe(
+        "Also each recipient's reply codes, read from each ask of the page (one query per ask; the listing itself holds none)",
+      ),
     limit: pageLimit(500, 100),
     after: cursorOf(decodePendingCursor).optional(),
   })
@@ -71,7 +82,9 @@ export function resultQuery(maxWaitSeconds: number) {
         .min(0)
         .max(maxWaitSeconds)
         .optional()
-        .describe(`Seconds to wait for the ask to end before answering 202 (long poll); default 0, at most ${maxWaitSeconds}`),
+        .describe(
+          `Seconds to wait for the ask to end before answering 202 (long poll); default 0, at most ${maxWaitSeconds}`,
+        ),
     })
     .strict();
 }
@@ -80,7 +93,11 @@ export const FEED_MAX_WAIT_SECONDS = 20;
 
 export const feedQuery = z
   .object({
-    after: z.string().regex(/^\d{1,15}$/, 'a cursor: the `next` of the last page').optional().describe('Entries strictly after this cursor; default 0 (from the oldest entry kept)'),
+    after: z
+      .string()
+      .regex(/^\d{1,15}$/, 'a cursor: the `next` of the last page')
+      .optional()
+      .describe('Entries strictly after this cursor; default 0 (from the oldest entry kept)'),
     limit: z.coerce.number().int().min(1).max(500).optional().describe('At most this many entries; default 100'),
     wait: z.coerce
       .number()
@@ -88,11 +105,18 @@ export const feedQuery = z
       .min(0)
       .max(FEED_MAX_WAIT_SECONDS)
       .optional()
-      .describe(`With nothing after the cursor, seconds to wait for an entry (long poll); default 0, at most ${FEED_MAX_WAIT_SECONDS}`),
+      .describe(
+        `With nothing after the cursor, seconds to wait for an entry (long poll); default 0, at most ${FEED_MAX_WAIT_SECONDS}`,
+      ),
   })
   .strict();
 
-export const answerBody = z.object({ option: z.string().trim().min(1).max(200).describe('An option label (any case) or its 1-based number'), reason }).strict();
+export const answerBody = z
+  .object({
+    option: z.string().trim().min(1).max(200).describe('An option label (any case) or its 1-based number'),
+    reason,
+  })
+  .strict();
 export const actionBody = z.object({ reason }).strict();
 export const extendBody = z
   .object({
@@ -101,7 +125,10 @@ export const extendBody = z
     reason,
   })
   .strict()
-  .refine((b) => (b.by === undefined) !== (b.until === undefined), { message: 'give either by or until', path: ['by'] });
+  .refine((b) => (b.by === undefined) !== (b.until === undefined), {
+    message: 'give either by or until',
+    path: ['by'],
+  });
 
 export const smsBody = z
   .object({
@@ -116,7 +143,11 @@ export const smsBody = z
 
 export const replyBody = z
   .object({
-    from: z.string().min(1).max(40).describe('The phone the reply is taken as from, E.164 or as the default country writes it'),
+    from: z
+      .string()
+      .min(1)
+      .max(40)
+      .describe('The phone the reply is taken as from, E.164 or as the default country writes it'),
     text: z.string().min(1).max(1600).describe('The reply as the person would text it, e.g. 1418'),
   })
   .strict();
@@ -126,7 +157,11 @@ export const replyBody = z
 export const problemSchema = z.object({ field: z.string(), message: z.string() });
 export const errorSchema = z
   .object({
-    error: z.string().describe('A stable code: invalid_request, unauthorized, forbidden, not_found, ask_ended, rejected, rate_limited …'),
+    error: z
+      .string()
+      .describe(
+        'A stable code: invalid_request, unauthorized, forbidden, not_found, ask_ended, rejected, rate_limited …',
+      ),
     message: z.string(),
     problems: z.array(problemSchema).optional().describe('Every problem with the request, by field'),
   })
@@ -147,7 +182,7 @@ const answerSchema = z.object({
   by: z.string(),
   at: z.string(),
   code: z.string().optional(),
-  injectedBy: z.string().optional().describe('An SMS answer injected through POST /v1/replies: the API key\'s name'),
+  injectedBy: z.string().optional().describe("An SMS answer injected through POST /v1/replies: the API key's name"),
 });
 const eventSchema = z.object({
   at: z.string(),
@@ -231,7 +266,7 @@ export const endedListSchema = z.object({
 export const feedSchema = z.object({
   entries: z.array(
     z.object({
-      seq: z.number().int().describe('The entry\'s place in the feed'),
+      seq: z.number().int().describe("The entry's place in the feed"),
       askId: z.string(),
       entitlement: z.string(),
       status: z.enum(['answered', 'timed_out', 'cancelled', 'unreachable', 'undecided']),
@@ -247,7 +282,11 @@ export const feedSchema = z.object({
 });
 
 export const replyOutcomeSchema = z.object({
-  outcome: z.enum(['answered', 'refused']).describe('answered: taken as the phone\'s answer to the ask; refused: it answers nothing (wrong code, expired, locked, no ask …)'),
+  outcome: z
+    .enum(['answered', 'refused'])
+    .describe(
+      "answered: taken as the phone's answer to the ask; refused: it answers nothing (wrong code, expired, locked, no ask …)",
+    ),
   askId: z.string().optional().describe('When the reply matched an ask'),
   entitlement: z.string().optional(),
   option: z.string().optional(),
@@ -269,8 +308,10 @@ export const smsSentSchema = z.object({
 });
 
 export const callerSchema = z.object({
-  name: z.string().describe('The key\'s name: operator actions are recorded under it'),
+  name: z.string().describe("The key's name: operator actions are recorded under it"),
   scope: z
     .enum(['read', 'operate', 'codes'])
-    .describe('read: every listing and ask, without reply codes; operate: also start, answer, extend, resend, cancel, send; codes: also live reply codes'),
+    .describe(
+      'read: every listing and ask, without reply codes; operate: also start, answer, extend, resend, cancel, send; codes: also live reply codes',
+    ),
 });

@@ -16,11 +16,29 @@ function shutdownSignal(): Promise<NodeJS.Signals> {
 }
 
 /** Serves the HTTP API over a connected client until `until` settles; returns the address it listened on. */
-async function serveUntil(settings: Settings, client: Client, until: Promise<unknown>, onListening?: (url: string) => void): Promise<void> {
+async function serveUntil(
+  settings: Settings,
+  client: Client,
+  until: Promise<unknown>,
+  onListening?: (url: string) => void,
+): Promise<void> {
   const logger = createLogger(settings.logLevel);
-  const app = await createHttpServer({ settings, client, sns: createAwsClients(settings).sns, logger, version: VERSION });
+  const app = await createHttpServer({
+    settings,
+    client,
+    sns: createAwsClients(settings).sns,
+    logger,
+    version: VERSION,
+  });
   const url = await app.listen({ host: settings.httpHost, port: settings.httpPort });
-  logger.info({ url, keys: settings.httpApiKeys.map((k) => `${k.name} (${k.scope})`), twilio: settings.twilioAuthToken !== undefined }, 'sms-ask HTTP API listening');
+  logger.info(
+    {
+      url,
+      keys: settings.httpApiKeys.map((k) => `${k.name} (${k.scope})`),
+      twilio: settings.twilioAuthToken !== undefined,
+    },
+    'sms-ask HTTP API listening',
+  );
   onListening?.(url);
   try {
     await until;

@@ -68,7 +68,13 @@ function parseInput<T>(schema: z.ZodType<T> | undefined, value: unknown, where: 
   return undefined as T;
 }
 
-export async function createHttpServer({ settings, client, sns, logger, version = '0' }: HttpServerDeps): Promise<FastifyInstance> {
+export async function createHttpServer({
+  settings,
+  client,
+  sns,
+  logger,
+  version = '0',
+}: HttpServerDeps): Promise<FastifyInstance> {
   const auth = new ApiKeyAuthenticator(settings.httpApiKeys);
   if (auth.open && !settings.httpKeyless) {
     throw new UnprotectedServerError(
@@ -145,28 +151,51 @@ export async function createHttpServer({ settings, client, sns, logger, version 
   });
 
   // Before the key: a page that rebinds a name to loopback or posts across sites must learn nothing.
-  const hosts = hostRules({ bindHost: settings.httpHost, publicUrl: settings.httpPublicUrl, allowedHosts: settings.httpAllowedHosts, keyless: auth.open });
+  const hosts = hostRules({
+    bindHost: settings.httpHost,
+    publicUrl: settings.httpPublicUrl,
+    allowedHosts: settings.httpAllowedHosts,
+    keyless: auth.open,
+  });
   const ownOrigins = new Set(settings.httpPublicUrl ? [new URL(settings.httpPublicUrl).origin.toLowerCase()] : []);
   app.addHook('onRequest', async (request) => {
     const foreign = foreignHost(request.headers.host, hosts);
-    if (foreign) throw new HttpError(421, 'foreign_host', `Refused: ${foreign}. If it is this server's name, list it in SMS_ASK_HTTP_ALLOWED_HOSTS (or set SMS_ASK_HTTP_PUBLIC_URL).`);
+    if (foreign)
+      throw new HttpError(
+        421,
+        'foreign_host',
+        `Refused: ${foreign}. If it is this server's name, list it in SMS_ASK_HTTP_ALLOWED_HOSTS (or set SMS_ASK_HTTP_PUBLIC_URL).`,
+      );
     const { config } = request.routeOptions;
     // The console's page and the OpenAPI document may be opened from a link; everything else is the API's.
     if (config.publicRoute && request.method === 'GET') return;
     const crossSite = crossSiteRequest(request.headers as Record<string, string | undefined>, ownOrigins);
-    if (crossSite) throw new HttpError(403, 'cross_site', `Refused: ${crossSite}; the API answers only its own pages and clients that are not browsers.`);
+    if (crossSite)
+      throw new HttpError(
+        403,
+        'cross_site',
+        `Refused: ${crossSite}; the API answers only its own pages and clients that are not browsers.`,
+      );
   });
 
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.config.publicRoute) return;
     if (!callerOf(request)) {
-      throw new HttpError(401, 'unauthorized', 'Give an API key: Authorization: Bearer <key>.', undefined, { 'www-authenticate': 'Bearer' });
+      throw new HttpError(401, 'unauthorized', 'Give an API key: Authorization: Bearer <key>.', undefined, {
+        'www-authenticate': 'Bearer',
+      });
     }
   });
 
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
-      { method: request.method, route: request.routeOptions.url ?? 'unknown', status: reply.statusCode, ms: Math.round(reply.elapsedTime), caller: callers.get(request)?.name },
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unknown',
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+        caller: callers.get(request)?.name,
+      },
       'http request',
     );
   });
@@ -178,14 +207,19 @@ export async function createHttpServer({ settings, client, sns, logger, version 
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
       const code = e.statusCode === 429 ? 'rate_limited' : (ERROR_CODES[e.statusCode] ?? 'bad_request');
       const message = e.message ?? 'Bad request';
-      return reply.code(e.statusCode).send({ error: code, message, ...(e.statusCode === 400 && { problems: [{ field: 'body', message }] }) });
+      return reply
+        .code(e.statusCode)
+        .send({ error: code, message, ...(e.statusCode === 400 && { problems: [{ field: 'body', message }] }) });
     }
     request.log.error({ err }, 'request failed');
     return reply.code(500).send({ error: 'internal', message: 'Internal error; the server log has the details.' });
   });
 
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: 'not_found', message: `No such endpoint: ${request.method} ${request.url.split('?')[0]}. See ${OPENAPI_PATH}.` }),
+    reply.code(404).send({
+      error: 'not_found',
+      message: `No such endpoint: ${request.method} ${request.url.split('?')[0]}. See ${OPENAPI_PATH}.`,
+    }),
   );
 
   app.get(OPENAPI_PATH, { config: { publicRoute: true } }, async () => openapi);
@@ -198,16 +232,29 @@ export async function createHttpServer({ settings, client, sns, logger, version 
       handler: async (request, reply) => {
         // A form or a no-cors fetch cannot send JSON: requiring it keeps every browser that ignores the checks above out too.
         if (op.method === 'POST' && !isJsonContentType(request.headers['content-type'])) {
-          throw new HttpError(415, 'unsupported_media_type', 'Send the body as JSON, with Content-Type: application/json (an empty body or {} where the operation needs none).');
+          throw new HttpError(
+            415,
+            'unsupported_media_type',
+            'Send the body as JSON, with Content-Type: application/json (an empty body or {} where the operation needs none).',
+          );
         }
         const caller = callerOf(request)!;
         if (!allows(caller, op.scope)) {
-          throw new HttpError(403, 'forbidden', `The API key "${caller.name}" has the ${caller.scope} scope; ${op.id} needs the ${op.scope} scope.`);
+          throw new HttpError(
+            403,
+            'forbidden',
+            `The API key "${caller.name}" has the ${caller.scope} scope; ${op.id} needs the ${op.scope} scope.`,
+          );
         }
         const problems: Problem[] = [];
         const params = parseInput(op.params, request.params, 'path', problems);
         const query = parseInput(op.query, request.query, 'query', problems);
-        const body = parseInput(op.body, request.body === undefined && op.bodyOptional ? {} : request.body, 'body', problems);
+        const body = parseInput(
+          op.body,
+          request.body === undefined && op.bodyOptional ? {} : request.body,
+          'body',
+          problems,
+        );
         if (problems.length) throw invalidRequest(problems);
         const gone = new AbortController();
         reply.raw.once('close', () => {

@@ -78,33 +78,74 @@ export async function twilioInbound(
       config: {
         publicRoute: true,
         // Checked once the form is parsed, so that a signed request is told from anonymous traffic and never limited.
-        rateLimit: { hook: 'preHandler', max: unsignedPerMinute, timeWindow: 60_000, allowList: (request) => isSigned(request) },
+        rateLimit: {
+          hook: 'preHandler',
+          max: unsignedPerMinute,
+          timeWindow: 60_000,
+          allowList: (request) => isSigned(request),
+        },
       },
     },
     async (request, reply) => {
-      if (!isSigned(request)) throw new HttpError(403, 'forbidden', 'The request is not signed by Twilio with this deployment\'s auth token (X-Twilio-Signature).');
+      if (!isSigned(request))
+        throw new HttpError(
+          403,
+          'forbidden',
+          "The request is not signed by Twilio with this deployment's auth token (X-Twilio-Signature).",
+        );
 
       const form = twilioFormSchema.safeParse(request.body);
-      if (!form.success) throw new HttpError(400, 'invalid_request', `Not a Twilio message: ${form.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      if (!form.success)
+        throw new HttpError(
+          400,
+          'invalid_request',
+          `Not a Twilio message: ${form.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+        );
       const { MessageSid, From, To, Body } = form.data;
       // The two-way SMS payload the SQS path parses, so both ways in give the parser the same input.
-      const payload: TwoWayPayload = { originationNumber: From, messageBody: Body ?? '', destinationNumber: To, inboundMessageId: MessageSid };
+      const payload: TwoWayPayload = {
+        originationNumber: From,
+        messageBody: Body ?? '',
+        destinationNumber: To,
+        inboundMessageId: MessageSid,
+      };
       const parsed = parseInboundMessage(JSON.stringify(payload), MessageSid, { maxBodyBytes: maxReplyBytes });
       if (!parsed.ok) throw new HttpError(400, 'invalid_request', `Not a reply: ${parsed.reason}`);
 
       const outcome = await route(parsed.reply);
       if (outcome === 'failed' || outcome === 'returned' || outcome === 'held') {
         if (!keep) {
-          request.log.error({ messageSid: MessageSid }, 'Twilio reply not taken by Temporal and no inbound topic to keep it on (SMS_ASK_INBOUND_TOPIC_ARN): Twilio will not retry, the reply is lost');
-          throw new HttpError(503, 'unavailable', 'Temporal did not take the reply, and this deployment has no inbound topic to keep it on.', undefined, { 'retry-after': '5' });
+          request.log.error(
+            { messageSid: MessageSid },
+            'Twilio reply not taken by Temporal and no inbound topic to keep it on (SMS_ASK_INBOUND_TOPIC_ARN): Twilio will not retry, the reply is lost',
+          );
+          throw new HttpError(
+            503,
+            'unavailable',
+            'Temporal did not take the reply, and this deployment has no inbound topic to keep it on.',
+            undefined,
+            { 'retry-after': '5' },
+          );
         }
         try {
           await keep(payload);
         } catch (err) {
-          request.log.error({ err, messageSid: MessageSid }, 'Twilio reply neither taken by Temporal nor kept on the inbound topic: it is lost');
-          throw new HttpError(503, 'unavailable', 'Temporal did not take the reply, and it could not be kept on the inbound topic.', undefined, { 'retry-after': '5' });
+          request.log.error(
+            { err, messageSid: MessageSid },
+            'Twilio reply neither taken by Temporal nor kept on the inbound topic: it is lost',
+          );
+          throw new HttpError(
+            503,
+            'unavailable',
+            'Temporal did not take the reply, and it could not be kept on the inbound topic.',
+            undefined,
+            { 'retry-after': '5' },
+          );
         }
-        request.log.warn({ messageSid: MessageSid }, 'Twilio reply not taken by Temporal at once; kept on the inbound topic, the poller routes it from the queue');
+        request.log.warn(
+          { messageSid: MessageSid },
+          'Twilio reply not taken by Temporal at once; kept on the inbound topic, the poller routes it from the queue',
+        );
       }
       return reply.type('text/xml').send(EMPTY_TWIML);
     },

@@ -17,9 +17,16 @@ import type { AskWorkflow } from '../workflows/definitions';
 const MAX_ASKS_PER_PHONE = 100;
 
 /** The waiting asks (by visibility, so possibly a moment behind) that list this phone. */
-export async function pendingAskIdsFor(client: Client, taskQueue: string, phone: string, limit = MAX_ASKS_PER_PHONE): Promise<string[]> {
+export async function pendingAskIdsFor(
+  client: Client,
+  taskQueue: string,
+  phone: string,
+  limit = MAX_ASKS_PER_PHONE,
+): Promise<string[]> {
   const ids: string[] = [];
-  for await (const execution of client.workflow.list({ query: pendingAsksVisibilityQuery(taskQueue, { recipient: phone }, new Date()) })) {
+  for await (const execution of client.workflow.list({
+    query: pendingAsksVisibilityQuery(taskQueue, { recipient: phone }, new Date()),
+  })) {
     ids.push(execution.workflowId);
     if (ids.length >= limit) break;
   }
@@ -56,7 +63,10 @@ export async function restoreRecipient(
   askIds: readonly string[],
 ): Promise<RestoreResult> {
   const result: RestoreResult = { restored: [], skipped: [] };
-  const rules = 'replyGuessLimit' in settings && settings.replyGuessLimit !== undefined ? replyRulesFrom(settings as Settings) : undefined;
+  const rules =
+    'replyGuessLimit' in settings && settings.replyGuessLimit !== undefined
+      ? replyRulesFrom(settings as Settings)
+      : undefined;
   for (const askId of askIds) {
     let state;
     try {

@@ -55,7 +55,13 @@ export interface RoutedOutcome {
 }
 
 /** routeReply, with the recipient's decision: for a caller that tells a person what became of the reply. */
-export async function routeReplyDecided(deps: RouterDeps, taskQueue: string, reply: InboundReply, stop?: AbortSignal, restoring = true): Promise<RoutedOutcome> {
+export async function routeReplyDecided(
+  deps: RouterDeps,
+  taskQueue: string,
+  reply: InboundReply,
+  stop?: AbortSignal,
+  restoring = true,
+): Promise<RoutedOutcome> {
   const { client, logger } = deps;
   const recipient = client.workflow.getHandle(recipientWorkflowId(taskQueue, reply.from));
   let routing: ReplyRouting | undefined;
@@ -100,7 +106,10 @@ async function routeToGoneRecipient(
   try {
     askIds = await pendingAskIdsFor(client, taskQueue, reply.from);
   } catch (err) {
-    logger.warn({ dedupeKey: reply.dedupeKey, err }, 'could not list the asks of a phone without a recipient workflow; the reply stays on the queue');
+    logger.warn(
+      { dedupeKey: reply.dedupeKey, err },
+      'could not list the asks of a phone without a recipient workflow; the reply stays on the queue',
+    );
     repliesNotRouted.inc({ reason: 'signal_failed' });
     return { outcome: 'failed' };
   }
@@ -111,10 +120,19 @@ async function routeToGoneRecipient(
     return { outcome: 'no_asks' };
   }
   repliesNotRouted.inc({ reason: 'recipient_gone' });
-  logger.warn({ dedupeKey: reply.dedupeKey, from, asks: askIds.length }, "the phone's recipient workflow is gone while asks list the phone: starting it again with their codes");
+  logger.warn(
+    { dedupeKey: reply.dedupeKey, from, asks: askIds.length },
+    "the phone's recipient workflow is gone while asks list the phone: starting it again with their codes",
+  );
   if (restoring) {
     try {
-      const { restored } = await restoreRecipient(client, deps.settings ?? DEFAULT_CODE_SETTINGS, taskQueue, reply.from, askIds);
+      const { restored } = await restoreRecipient(
+        client,
+        deps.settings ?? DEFAULT_CODE_SETTINGS,
+        taskQueue,
+        reply.from,
+        askIds,
+      );
       if (restored.length > 0) {
         logger.warn({ from, restored: restored.length }, "recipient workflow started again with its asks' codes");
         return await routeReplyDecided(deps, taskQueue, reply, stop, false);
@@ -123,7 +141,10 @@ async function routeToGoneRecipient(
       logger.warn({ dedupeKey: reply.dedupeKey, err }, 'could not start the recipient workflow again');
     }
   }
-  logger.warn({ dedupeKey: reply.dedupeKey, from }, 'reply left on the queue until the phone\'s recipient workflow is back');
+  logger.warn(
+    { dedupeKey: reply.dedupeKey, from },
+    "reply left on the queue until the phone's recipient workflow is back",
+  );
   return { outcome: 'held' };
 }
 

@@ -105,7 +105,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       sqs.destroy();
       sts.destroy();
     });
-    log(`provisioned topic ${LOCAL_TOPIC_NAME} → queue ${LOCAL_QUEUE_NAME} (DLQ ${LOCAL_QUEUE_NAME}-dlq), local stack up in ${elapsed()}`);
+    log(
+      `provisioned topic ${LOCAL_TOPIC_NAME} → queue ${LOCAL_QUEUE_NAME} (DLQ ${LOCAL_QUEUE_NAME}-dlq), local stack up in ${elapsed()}`,
+    );
 
     const temporalAddress = temporal.value.address;
     return {
@@ -154,14 +156,36 @@ export async function provisionInboundResources(params: {
   topicName: string;
   visibilityTimeoutSeconds: number;
   maxReceiveCount: number;
-}): Promise<{ queueUrl: string; dlqUrl: string; topicArn: string; queueArn: string; dlqArn: string; subscriptionArn: string }> {
+}): Promise<{
+  queueUrl: string;
+  dlqUrl: string;
+  topicArn: string;
+  queueArn: string;
+  dlqArn: string;
+  subscriptionArn: string;
+}> {
   const { sns, sqs, queueName, topicName } = params;
-  const sts = params.sts ?? new STSClient({ region: sqs.config.region, endpoint: sqs.config.endpoint, credentials: sqs.config.credentials });
+  const sts =
+    params.sts ??
+    new STSClient({ region: sqs.config.region, endpoint: sqs.config.endpoint, credentials: sqs.config.credentials });
   try {
     const clients = { sns, sqs, sts };
-    const target = { queueName, topicName, dlqName: `${queueName}-dlq`, visibilityTimeoutSeconds: params.visibilityTimeoutSeconds, maxReceiveCount: params.maxReceiveCount };
+    const target = {
+      queueName,
+      topicName,
+      dlqName: `${queueName}-dlq`,
+      visibilityTimeoutSeconds: params.visibilityTimeoutSeconds,
+      maxReceiveCount: params.maxReceiveCount,
+    };
     const made = await applySetup(clients, await planSetup(clients, target));
-    return { queueUrl: made.queueUrl, dlqUrl: made.dlqUrl, topicArn: made.topicArn, queueArn: made.queueArn, dlqArn: made.dlqArn, subscriptionArn: made.subscriptionArn };
+    return {
+      queueUrl: made.queueUrl,
+      dlqUrl: made.dlqUrl,
+      topicArn: made.topicArn,
+      queueArn: made.queueArn,
+      dlqArn: made.dlqArn,
+      subscriptionArn: made.subscriptionArn,
+    };
   } finally {
     if (!params.sts) sts.destroy();
   }
@@ -174,7 +198,9 @@ function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -242,9 +268,16 @@ async function startMoto(port: number, guard: ProcessGuard, log: (line: string) 
   );
 }
 
-async function startTemporal(port: number, namespace: string, extraArgs: string[], guard: ProcessGuard, log: (line: string) => void) {
+async function startTemporal(
+  port: number,
+  namespace: string,
+  extraArgs: string[],
+  guard: ProcessGuard,
+  log: (line: string) => void,
+) {
   const executable = resolveTemporalExecutable();
-  const what = executable.type === 'existing-path' ? executable.path : 'the Temporal CLI downloaded by the Temporal SDK';
+  const what =
+    executable.type === 'existing-path' ? executable.path : 'the Temporal CLI downloaded by the Temporal SDK';
   log(`starting Temporal dev server (${what}) on 127.0.0.1:${port}`);
   // Loaded only to start a server: it brings the worker SDK and webpack, which the CLI's other commands never need.
   const { TestWorkflowEnvironment: Environment } = await import('@temporalio/testing');
@@ -258,7 +291,12 @@ async function startTemporal(port: number, namespace: string, extraArgs: string[
         namespace,
         ui: false,
         log: { format: 'pretty', level: 'error' },
-        extraArgs: ['--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true', ...devServerSearchAttributeArgs(), ...extraArgs],
+        extraArgs: [
+          '--dynamic-config-value',
+          'frontend.enableExecuteMultiOperation=true',
+          ...devServerSearchAttributeArgs(),
+          ...extraArgs,
+        ],
       },
     });
   } catch (err) {
@@ -266,9 +304,12 @@ async function startTemporal(port: number, namespace: string, extraArgs: string[
       executable.type === 'cached-download'
         ? 'No Temporal CLI is installed and downloading one failed: run `npm run bootstrap`, or set SMS_ASK_TEMPORAL_CLI=/path/to/temporal'
         : 'Check that this Temporal CLI runs (`temporal server start-dev`), or set SMS_ASK_TEMPORAL_CLI to another one';
-    throw new Error(`could not start the Temporal dev server (${what}) on 127.0.0.1:${port}: ${(err as Error).message}. ${hint}`, {
-      cause: err,
-    });
+    throw new Error(
+      `could not start the Temporal dev server (${what}) on 127.0.0.1:${port}: ${(err as Error).message}. ${hint}`,
+      {
+        cause: err,
+      },
+    );
   }
   // The SDK owns the server process; note its pid so the guard can kill it should this process die without stop().
   const pid = findChildPid(['start-dev', String(port)]);
@@ -354,7 +395,10 @@ class ProcessGuard {
 
   private startWatchdog(): ChildProcess | undefined {
     try {
-      const watchdog = spawn(process.execPath, ['-e', WATCHDOG_SOURCE], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+      const watchdog = spawn(process.execPath, ['-e', WATCHDOG_SOURCE], {
+        stdio: ['pipe', 'ignore', 'ignore'],
+        detached: true,
+      });
       watchdog.on('error', () => (this.watchdog = undefined)); // the 'exit' handler still covers ordinary exits
       watchdog.stdin?.on('error', () => (this.watchdog = undefined));
       watchdog.unref();

@@ -15,12 +15,22 @@ export async function listSentSms(awsEndpoint: string): Promise<SentSms[]> {
   const url = `${awsEndpoint.replace(/\/+$/, '')}/moto-api/data.json`;
   const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
   if (!res.ok) throw new Error(`GET ${url} answered ${res.status} ${res.statusText}`);
-  const data = (await res.json()) as { sns?: { SMS?: Array<{ message_id: string; phone_number: string; message: string }> } };
-  return (data.sns?.SMS ?? []).map((sms) => ({ messageId: sms.message_id, phoneNumber: sms.phone_number, message: sms.message }));
+  const data = (await res.json()) as {
+    sns?: { SMS?: Array<{ message_id: string; phone_number: string; message: string }> };
+  };
+  return (data.sns?.SMS ?? []).map((sms) => ({
+    messageId: sms.message_id,
+    phoneNumber: sms.phone_number,
+    message: sms.message,
+  }));
 }
 
 /** Polls every 100 ms until an SMS matching `predicate` has been sent; default timeout 10 s. */
-export async function waitForSms(awsEndpoint: string, predicate: (sms: SentSms) => boolean, timeoutMs = 10_000): Promise<SentSms> {
+export async function waitForSms(
+  awsEndpoint: string,
+  predicate: (sms: SentSms) => boolean,
+  timeoutMs = 10_000,
+): Promise<SentSms> {
   const deadline = Date.now() + timeoutMs;
   let seen: SentSms[] = [];
   for (;;) {

@@ -55,7 +55,9 @@ export function resolveTemporalExecutable(): TemporalExecutable {
 
 /** The moto server: SMS_ASK_MOTO_SERVER, then .tools/venv/bin/moto_server, then `moto_server` on PATH. */
 export function resolveMotoServer(): string {
-  const found = fromEnv('SMS_ASK_MOTO_SERVER') ?? (isExecutable(venvBin('moto_server')) ? venvBin('moto_server') : onPath('moto_server'));
+  const found =
+    fromEnv('SMS_ASK_MOTO_SERVER') ??
+    (isExecutable(venvBin('moto_server')) ? venvBin('moto_server') : onPath('moto_server'));
   if (!found) throw new Error('moto server is not installed: run `npm run bootstrap`');
   return found;
 }

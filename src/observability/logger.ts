@@ -13,7 +13,20 @@ export function phoneMaskingStream(target: DestinationStream): DestinationStream
 /** JSON logs on stderr, so that stdout stays for command output. Credentials and full phone numbers are never logged. */
 export function createLogger(level: string, name = 'sms-ask'): Logger {
   return pino(
-    { name, level, redact: ['*.secretAccessKey', '*.sessionToken', '*.apiKey', '*.awsSecretAccessKey', '*.awsSessionToken', '*.payloadKeys', '*.webhookSecrets', '*.webhookAuthorizations'] },
+    {
+      name,
+      level,
+      redact: [
+        '*.secretAccessKey',
+        '*.sessionToken',
+        '*.apiKey',
+        '*.awsSecretAccessKey',
+        '*.awsSessionToken',
+        '*.payloadKeys',
+        '*.webhookSecrets',
+        '*.webhookAuthorizations',
+      ],
+    },
     phoneMaskingStream(pino.destination(2)),
   );
 }

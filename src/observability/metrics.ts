@@ -42,7 +42,7 @@ export const repliesDuplicate = new Counter({
 
 export const replyGuessLimitReached = new Counter({
   name: 'sms_ask_reply_guess_limit_reached_total',
-  help: "Asks whose reply codes stopped working for one phone because it sent too many wrong codes (someone may be guessing; alert on any).",
+  help: 'Asks whose reply codes stopped working for one phone because it sent too many wrong codes (someone may be guessing; alert on any).',
   registers,
 });
 
@@ -87,7 +87,7 @@ export const smsFailed = new Counter({
 
 export const smsRefused = new Counter({
   name: 'sms_ask_sms_refused_total',
-  help: 'SMS not sent by the worker\'s spend rules, by reason: country, segments (over the cap) or daily_budget.',
+  help: "SMS not sent by the worker's spend rules, by reason: country, segments (over the cap) or daily_budget.",
   labelNames: ['reason'] as const,
   registers,
 });

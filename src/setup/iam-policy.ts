@@ -18,8 +18,18 @@ export function workerIamPolicy(r: Pick<InboundResources, 'queueArn' | 'dlqArn' 
         Resource: '*',
       },
       // DeleteMessageBatch is authorized by sqs:DeleteMessage; there is no separate batch action.
-      { Sid: 'PollInboundQueue', Effect: 'Allow', Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], Resource: r.queueArn },
-      { Sid: 'InspectDeadLetterQueue', Effect: 'Allow', Action: ['sqs:GetQueueUrl', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'], Resource: r.dlqArn },
+      {
+        Sid: 'PollInboundQueue',
+        Effect: 'Allow',
+        Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+        Resource: r.queueArn,
+      },
+      {
+        Sid: 'InspectDeadLetterQueue',
+        Effect: 'Allow',
+        Action: ['sqs:GetQueueUrl', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
+        Resource: r.dlqArn,
+      },
       // Replies come only from AWS's SMS service: the worker itself never writes to the inbound topic.
       { Sid: 'NeverPublishReplies', Effect: 'Deny', Action: 'sns:Publish', Resource: r.topicArn },
       {
@@ -36,7 +46,10 @@ export function workerIamPolicy(r: Pick<InboundResources, 'queueArn' | 'dlqArn' 
  * Trust policy of the role the worker assumes (SMS_ASK_ROLE_ARN): who may assume it. The principal
  * defaults to this account; narrow it to the worker's own identity (its instance or task role, or user).
  */
-export function roleTrustPolicy(r: Pick<InboundResources, 'partition' | 'accountId'>, externalId?: string): PolicyDocument {
+export function roleTrustPolicy(
+  r: Pick<InboundResources, 'partition' | 'accountId'>,
+  externalId?: string,
+): PolicyDocument {
   return {
     Version: '2012-10-17',
     Statement: [
@@ -51,7 +64,10 @@ export function roleTrustPolicy(r: Pick<InboundResources, 'partition' | 'account
 }
 
 /** What the person running `setup` must still do by hand, with the exact commands. */
-export function twoWayChannelSteps(r: Pick<InboundResources, 'region' | 'topicArn'>, settings: Pick<Settings, 'originationNumber' | 'senderId'>): string[] {
+export function twoWayChannelSteps(
+  r: Pick<InboundResources, 'region' | 'topicArn'>,
+  settings: Pick<Settings, 'originationNumber' | 'senderId'>,
+): string[] {
   const number = settings.originationNumber ?? '<your two-way number, e.g. +18885550100>';
   return [
     `Point your phone number's two-way channel at ${r.topicArn} (AWS End User Messaging SMS; same region, ${r.region}):`,

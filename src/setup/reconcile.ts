@@ -11,7 +11,12 @@ import {
   SubscribeCommand,
 } from '@aws-sdk/client-sns';
 import type { SNSClient } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  SetQueueAttributesCommand,
+} from '@aws-sdk/client-sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { STSClient } from '@aws-sdk/client-sts';
@@ -103,7 +108,11 @@ async function findTopic(sns: SNSClient, topicArn: string): Promise<Record<strin
 }
 
 /** The topic's subscription that delivers to `queueArn`, if any. */
-export async function findQueueSubscription(sns: SNSClient, topicArn: string, queueArn: string): Promise<{ arn: string } | undefined> {
+export async function findQueueSubscription(
+  sns: SNSClient,
+  topicArn: string,
+  queueArn: string,
+): Promise<{ arn: string } | undefined> {
   let NextToken: string | undefined;
   do {
     const page = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken }));
@@ -115,7 +124,8 @@ export async function findQueueSubscription(sns: SNSClient, topicArn: string, qu
 }
 
 function sameRedrive(current: string | undefined, dlqArn: string, maxReceiveCount: number): boolean {
-  const parsed = parsePolicy(current) as { deadLetterTargetArn?: string; maxReceiveCount?: number | string } | undefined;
+  const parsed = parsePolicy(current) as
+    { deadLetterTargetArn?: string; maxReceiveCount?: number | string } | undefined;
   return parsed?.deadLetterTargetArn === dlqArn && Number(parsed.maxReceiveCount) === maxReceiveCount;
 }
 
@@ -129,13 +139,21 @@ export async function planSetup(clients: SetupClients, target: SetupTarget): Pro
   const arn = (service: string, name: string) => `arn:${partition}:${service}:${region}:${accountId}:${name}`;
   const topicArn = arn('sns', target.topicName);
 
-  const [dlq, queue, topic] = await Promise.all([findQueue(sqs, target.dlqName), findQueue(sqs, target.queueName), findTopic(sns, topicArn)]);
+  const [dlq, queue, topic] = await Promise.all([
+    findQueue(sqs, target.dlqName),
+    findQueue(sqs, target.queueName),
+    findTopic(sns, topicArn),
+  ]);
   const topicFound = topic !== undefined;
   const dlqArn = dlq?.attributes.QueueArn ?? arn('sqs', target.dlqName);
   const queueArn = queue?.attributes.QueueArn ?? arn('sqs', target.queueName);
   const steps: SetupStep[] = [];
 
-  steps.push(dlq ? { resource: 'dlq', action: 'none', target: dlqArn, changes: ['exists'] } : { resource: 'dlq', action: 'create', target: dlqArn, changes: ['create the dead-letter queue'] });
+  steps.push(
+    dlq
+      ? { resource: 'dlq', action: 'none', target: dlqArn, changes: ['exists'] }
+      : { resource: 'dlq', action: 'create', target: dlqArn, changes: ['create the dead-letter queue'] },
+  );
 
   const current = queue?.attributes ?? {};
   const policy = parsePolicy(current.Policy);
@@ -148,41 +166,97 @@ export async function planSetup(clients: SetupClients, target: SetupTarget): Pro
   const queueChanges: string[] = [];
   if (current.VisibilityTimeout !== queueAttributes.VisibilityTimeout) {
     queueAttributeChanges.VisibilityTimeout = queueAttributes.VisibilityTimeout!;
-    queueChanges.push(`VisibilityTimeout ${current.VisibilityTimeout ?? '(none)'} → ${target.visibilityTimeoutSeconds} s`);
+    queueChanges.push(
+      `VisibilityTimeout ${current.VisibilityTimeout ?? '(none)'} → ${target.visibilityTimeoutSeconds} s`,
+    );
   }
   if (!sameRedrive(current.RedrivePolicy, dlqArn, target.maxReceiveCount)) {
     queueAttributeChanges.RedrivePolicy = queueAttributes.RedrivePolicy!;
     queueChanges.push(`RedrivePolicy → ${target.dlqName}, maxReceiveCount ${target.maxReceiveCount}`);
   }
-  if (!queuePolicyAllowsTopic(policy, queueArn, topicArn) || queuePolicyOpenness(policy, queueArn, topicArn, target.bridgeRoleArn)) {
+  if (
+    !queuePolicyAllowsTopic(policy, queueArn, topicArn) ||
+    queuePolicyOpenness(policy, queueArn, topicArn, target.bridgeRoleArn)
+  ) {
     queueAttributeChanges.Policy = queueAttributes.Policy!;
-    queueChanges.push(`Policy: allow sqs:SendMessage from sns.amazonaws.com where aws:SourceArn is ${topicArn}; deny it to every other writer${target.bridgeRoleArn ? ` but ${target.bridgeRoleArn}` : ''}`);
+    queueChanges.push(
+      `Policy: allow sqs:SendMessage from sns.amazonaws.com where aws:SourceArn is ${topicArn}; deny it to every other writer${target.bridgeRoleArn ? ` but ${target.bridgeRoleArn}` : ''}`,
+    );
   }
-  if (!queue) steps.push({ resource: 'queue', action: 'create', target: queueArn, changes: ['create the queue', ...queueChanges] });
-  else if (queueChanges.length > 0) steps.push({ resource: 'queue', action: 'update', target: queueArn, changes: queueChanges });
-  else steps.push({ resource: 'queue', action: 'none', target: queueArn, changes: ['visibility timeout, redrive policy and queue policy as wanted'] });
+  if (!queue)
+    steps.push({
+      resource: 'queue',
+      action: 'create',
+      target: queueArn,
+      changes: ['create the queue', ...queueChanges],
+    });
+  else if (queueChanges.length > 0)
+    steps.push({ resource: 'queue', action: 'update', target: queueArn, changes: queueChanges });
+  else
+    steps.push({
+      resource: 'queue',
+      action: 'none',
+      target: queueArn,
+      changes: ['visibility timeout, redrive policy and queue policy as wanted'],
+    });
 
   const onlyAws = `Policy: only ${SMS_SERVICE_PRINCIPAL}${target.bridgeRoleArn ? ` and ${target.bridgeRoleArn}` : ''} may publish replies`;
-  if (!topicFound) steps.push({ resource: 'topic', action: 'create', target: topicArn, changes: ['create the inbound topic', onlyAws] });
-  else if (topicPolicyOpenness(parsePolicy(topic.Policy), topicArn, target.bridgeRoleArn)) steps.push({ resource: 'topic', action: 'update', target: topicArn, changes: [onlyAws] });
-  else steps.push({ resource: 'topic', action: 'none', target: topicArn, changes: [`exists; only ${SMS_SERVICE_PRINCIPAL}${target.bridgeRoleArn ? ` and the bridge role` : ''} may publish`] });
+  if (!topicFound)
+    steps.push({
+      resource: 'topic',
+      action: 'create',
+      target: topicArn,
+      changes: ['create the inbound topic', onlyAws],
+    });
+  else if (topicPolicyOpenness(parsePolicy(topic.Policy), topicArn, target.bridgeRoleArn))
+    steps.push({ resource: 'topic', action: 'update', target: topicArn, changes: [onlyAws] });
+  else
+    steps.push({
+      resource: 'topic',
+      action: 'none',
+      target: topicArn,
+      changes: [
+        `exists; only ${SMS_SERVICE_PRINCIPAL}${target.bridgeRoleArn ? ` and the bridge role` : ''} may publish`,
+      ],
+    });
 
   const subscription = topicFound && queue ? await findQueueSubscription(sns, topicArn, queueArn) : undefined;
   steps.push(
     subscription
-      ? { resource: 'subscription', action: 'none', target: subscription.arn, changes: ['the topic delivers to the queue'] }
-      : { resource: 'subscription', action: 'create', target: `${topicArn} → ${queueArn}`, changes: ['subscribe the queue to the topic (SNS envelope, not raw delivery)'] },
+      ? {
+          resource: 'subscription',
+          action: 'none',
+          target: subscription.arn,
+          changes: ['the topic delivers to the queue'],
+        }
+      : {
+          resource: 'subscription',
+          action: 'create',
+          target: `${topicArn} → ${queueArn}`,
+          changes: ['subscribe the queue to the topic (SNS envelope, not raw delivery)'],
+        },
   );
 
   let missingSearchAttributes: string[] = [];
   if (clients.temporal) {
     const { namespace } = clients.temporal.options;
-    const existing = (await clients.temporal.connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {};
+    const existing =
+      (await clients.temporal.connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {};
     missingSearchAttributes = SEARCH_ATTRIBUTE_KEYS.filter((key) => !(key.name in existing)).map((key) => key.name);
     steps.push(
       missingSearchAttributes.length > 0
-        ? { resource: 'search-attributes', action: 'create', target: `namespace ${namespace}`, changes: missingSearchAttributes.map((name) => `register ${name}`) }
-        : { resource: 'search-attributes', action: 'none', target: `namespace ${namespace}`, changes: ['all registered'] },
+        ? {
+            resource: 'search-attributes',
+            action: 'create',
+            target: `namespace ${namespace}`,
+            changes: missingSearchAttributes.map((name) => `register ${name}`),
+          }
+        : {
+            resource: 'search-attributes',
+            action: 'none',
+            target: `namespace ${namespace}`,
+            changes: ['all registered'],
+          },
     );
   }
 
@@ -227,22 +301,41 @@ export async function applySetup(clients: SetupClients, plan: SetupPlan): Promis
 
   let queueUrl = resources.queueUrl;
   if (step('queue') === 'create') {
-    queueUrl = required((await sqs.send(new CreateQueueCommand({ QueueName: target.queueName, Attributes: plan.queueAttributes }))).QueueUrl, 'queue URL');
-    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
-    if (Attributes?.QueueArn !== resources.queueArn) throw new Error(`queue ARN ${Attributes?.QueueArn} is not the expected ${resources.queueArn}`);
+    queueUrl = required(
+      (await sqs.send(new CreateQueueCommand({ QueueName: target.queueName, Attributes: plan.queueAttributes })))
+        .QueueUrl,
+      'queue URL',
+    );
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+    );
+    if (Attributes?.QueueArn !== resources.queueArn)
+      throw new Error(`queue ARN ${Attributes?.QueueArn} is not the expected ${resources.queueArn}`);
   } else if (step('queue') === 'update') {
     await sqs.send(new SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: plan.queueAttributeChanges }));
   }
 
   if (step('topic') === 'create') {
     const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: target.topicName }));
-    if (TopicArn !== resources.topicArn) throw new Error(`topic ARN ${TopicArn} is not the expected ${resources.topicArn}`);
+    if (TopicArn !== resources.topicArn)
+      throw new Error(`topic ARN ${TopicArn} is not the expected ${resources.topicArn}`);
   }
   if (step('topic') !== 'none') {
     // Read again: a new topic comes with SNS's default policy, whose statements are kept.
     const { Attributes } = await sns.send(new GetTopicAttributesCommand({ TopicArn: resources.topicArn }));
-    const policy = withTopicPolicyStatements(parsePolicy(Attributes?.Policy), resources.topicArn, resources.accountId, target.bridgeRoleArn);
-    await sns.send(new SetTopicAttributesCommand({ TopicArn: resources.topicArn, AttributeName: 'Policy', AttributeValue: JSON.stringify(policy) }));
+    const policy = withTopicPolicyStatements(
+      parsePolicy(Attributes?.Policy),
+      resources.topicArn,
+      resources.accountId,
+      target.bridgeRoleArn,
+    );
+    await sns.send(
+      new SetTopicAttributesCommand({
+        TopicArn: resources.topicArn,
+        AttributeName: 'Policy',
+        AttributeValue: JSON.stringify(policy),
+      }),
+    );
   }
 
   let subscriptionArn = resources.subscriptionArn;
@@ -261,7 +354,12 @@ export async function applySetup(clients: SetupClients, plan: SetupPlan): Promis
 
   if (clients.temporal && step('search-attributes') === 'create') await registerSearchAttributes(clients.temporal);
 
-  return { ...resources, queueUrl: required(queueUrl, 'queue URL'), dlqUrl, subscriptionArn: required(subscriptionArn, 'subscription ARN') };
+  return {
+    ...resources,
+    queueUrl: required(queueUrl, 'queue URL'),
+    dlqUrl,
+    subscriptionArn: required(subscriptionArn, 'subscription ARN'),
+  };
 }
 
 /** Whether a subscription is still waiting for its endpoint to confirm it. */

@@ -6,7 +6,11 @@ export const QUEUE_POLICY_SID = 'AllowInboundSmsTopic';
 export const QUEUE_DENY_SID = 'DenySendButInboundTopic';
 /** AWS End User Messaging SMS, the service that publishes two-way replies to the topic. */
 export const SMS_SERVICE_PRINCIPAL = 'sms-voice.amazonaws.com';
-export const TOPIC_POLICY_SIDS = { allowSms: 'AllowTwoWaySmsToPublish', allowBridge: 'AllowReplyBridgeToPublish', denyOthers: 'DenyPublishButTwoWaySms' } as const;
+export const TOPIC_POLICY_SIDS = {
+  allowSms: 'AllowTwoWaySmsToPublish',
+  allowBridge: 'AllowReplyBridgeToPublish',
+  denyOthers: 'DenyPublishButTwoWaySms',
+} as const;
 
 /** What `setup` creates or reconciles. */
 export interface SetupTarget {
@@ -25,16 +29,33 @@ export function queueNameOf(urlOrName: string): string {
 }
 
 /** arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE, split; undefined when it is not one. */
-export function parseArn(arn: string): { partition: string; service: string; region: string; accountId: string; resource: string } | undefined {
+export function parseArn(
+  arn: string,
+): { partition: string; service: string; region: string; accountId: string; resource: string } | undefined {
   const [prefix, partition, service, region, accountId, ...rest] = arn.split(':');
-  if (prefix !== 'arn' || !partition || !service || region === undefined || accountId === undefined || rest.length === 0) return undefined;
+  if (
+    prefix !== 'arn' ||
+    !partition ||
+    !service ||
+    region === undefined ||
+    accountId === undefined ||
+    rest.length === 0
+  )
+    return undefined;
   return { partition, service, region, accountId, resource: rest.join(':') };
 }
 
 /** Names from the settings: the configured queue, topic and DLQ, or sms-ask's defaults; `overrides` win. */
-export function setupTargetFrom(settings: Settings, overrides: Partial<Pick<SetupTarget, 'queueName' | 'topicName'>> = {}): SetupTarget {
+export function setupTargetFrom(
+  settings: Settings,
+  overrides: Partial<Pick<SetupTarget, 'queueName' | 'topicName'>> = {},
+): SetupTarget {
   const queueName = overrides.queueName ?? (settings.queueUrl ? queueNameOf(settings.queueUrl) : DEFAULT_INBOUND_NAME);
-  const topicName = overrides.topicName ?? (settings.inboundTopicArn ? (parseArn(settings.inboundTopicArn)?.resource ?? DEFAULT_INBOUND_NAME) : DEFAULT_INBOUND_NAME);
+  const topicName =
+    overrides.topicName ??
+    (settings.inboundTopicArn
+      ? (parseArn(settings.inboundTopicArn)?.resource ?? DEFAULT_INBOUND_NAME)
+      : DEFAULT_INBOUND_NAME);
   return {
     queueName,
     topicName,
@@ -86,7 +107,13 @@ const asList = (value: unknown): unknown[] => (Array.isArray(value) ? value : va
 
 function matchesWildcard(pattern: unknown, value: string): boolean {
   if (typeof pattern !== 'string') return false;
-  const regex = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  const regex = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    'i',
+  );
   return regex.test(value);
 }
 
@@ -115,7 +142,11 @@ function sourceArnsOf(statement: PolicyStatement): unknown[] {
  * sns.amazonaws.com and sqs:SendMessage on the queue, with a SourceArn that matches the topic,
  * and no Deny that matches as well.
  */
-export function queuePolicyAllowsTopic(policy: PolicyDocument | undefined, queueArn: string, topicArn: string): boolean {
+export function queuePolicyAllowsTopic(
+  policy: PolicyDocument | undefined,
+  queueArn: string,
+  topicArn: string,
+): boolean {
   const matches = (s: PolicyStatement) =>
     allowsSnsService(s.Principal) &&
     asList(s.Action).some((a) => matchesWildcard(a, 'sqs:SendMessage')) &&
@@ -129,7 +160,10 @@ export function queuePolicyAllowsTopic(policy: PolicyDocument | undefined, queue
       return key !== undefined && asList(block[key]).some((arn) => matchesWildcard(arn, topicArn));
     });
   const statements = statementsOf(policy);
-  return statements.some((s) => s.Effect === 'Allow' && matches(s)) && !statements.some((s) => s.Effect === 'Deny' && matches(s) && !exceptsTopic(s));
+  return (
+    statements.some((s) => s.Effect === 'Allow' && matches(s)) &&
+    !statements.some((s) => s.Effect === 'Deny' && matches(s) && !exceptsTopic(s))
+  );
 }
 
 /**
@@ -144,21 +178,40 @@ export function queueDenyStatement(queueArn: string, topicArn: string, bridgeRol
     Principal: '*',
     Action: 'sqs:SendMessage',
     Resource: queueArn,
-    Condition: { ArnNotEquals: { 'aws:SourceArn': topicArn, ...(bridgeRoleArn ? { 'aws:PrincipalArn': bridgeRoleArn } : {}) } },
+    Condition: {
+      ArnNotEquals: { 'aws:SourceArn': topicArn, ...(bridgeRoleArn ? { 'aws:PrincipalArn': bridgeRoleArn } : {}) },
+    },
   };
 }
 
 /** The policy with sms-ask's statements added or replaced; the owner's other statements are kept. */
-export function withQueuePolicyStatement(policy: PolicyDocument | undefined, queueArn: string, topicArn: string, bridgeRoleArn?: string): PolicyDocument {
+export function withQueuePolicyStatement(
+  policy: PolicyDocument | undefined,
+  queueArn: string,
+  topicArn: string,
+  bridgeRoleArn?: string,
+): PolicyDocument {
   const others = statementsOf(policy).filter((s) => s.Sid !== QUEUE_POLICY_SID && s.Sid !== QUEUE_DENY_SID);
-  return { Version: policy?.Version ?? '2012-10-17', Statement: [...others, queuePolicyStatement(queueArn, topicArn), queueDenyStatement(queueArn, topicArn, bridgeRoleArn)] };
+  return {
+    Version: policy?.Version ?? '2012-10-17',
+    Statement: [
+      ...others,
+      queuePolicyStatement(queueArn, topicArn),
+      queueDenyStatement(queueArn, topicArn, bridgeRoleArn),
+    ],
+  };
 }
 
 /**
  * Why a writer other than the topic (and the bridge role) could send to the queue, or undefined
  * when a Deny of sqs:SendMessage to everyone excepts only those.
  */
-export function queuePolicyOpenness(policy: PolicyDocument | undefined, queueArn: string, topicArn: string, bridgeRoleArn?: string): string | undefined {
+export function queuePolicyOpenness(
+  policy: PolicyDocument | undefined,
+  queueArn: string,
+  topicArn: string,
+  bridgeRoleArn?: string,
+): string | undefined {
   const guarded = statementsOf(policy).some((s) => {
     if (s.Effect !== 'Deny' || !isEveryone(s.Principal)) return false;
     if (!asList(s.Action).some((a) => matchesWildcard(a, 'sqs:SendMessage'))) return false;
@@ -168,9 +221,15 @@ export function queuePolicyOpenness(policy: PolicyDocument | undefined, queueArn
     const keys = Object.entries(conditions[0]![1]).map(([key, value]) => [key.toLowerCase(), asList(value)] as const);
     const only = (key: string, value: string | undefined) => {
       const found = keys.find(([k]) => k === key);
-      return value === undefined ? found === undefined : found !== undefined && found[1].length === 1 && found[1][0] === value;
+      return value === undefined
+        ? found === undefined
+        : found !== undefined && found[1].length === 1 && found[1][0] === value;
     };
-    return keys.length === (bridgeRoleArn ? 2 : 1) && only('aws:sourcearn', topicArn) && only('aws:principalarn', bridgeRoleArn);
+    return (
+      keys.length === (bridgeRoleArn ? 2 : 1) &&
+      only('aws:sourcearn', topicArn) &&
+      only('aws:principalarn', bridgeRoleArn)
+    );
   });
   if (guarded) return undefined;
   return `the queue policy does not deny sqs:SendMessage to writers other than ${topicArn}${bridgeRoleArn ? ` and ${bridgeRoleArn}` : ''}: any identity of the account allowed sqs:SendMessage can write replies`;
@@ -191,7 +250,17 @@ export function topicPolicyStatements(topicArn: string, accountId: string, bridg
       Resource: topicArn,
       Condition: { StringEquals: { 'aws:SourceAccount': accountId } },
     },
-    ...(bridgeRoleArn ? [{ Sid: TOPIC_POLICY_SIDS.allowBridge, Effect: 'Allow', Principal: { AWS: bridgeRoleArn }, Action: 'sns:Publish', Resource: topicArn }] : []),
+    ...(bridgeRoleArn
+      ? [
+          {
+            Sid: TOPIC_POLICY_SIDS.allowBridge,
+            Effect: 'Allow',
+            Principal: { AWS: bridgeRoleArn },
+            Action: 'sns:Publish',
+            Resource: topicArn,
+          },
+        ]
+      : []),
     {
       Sid: TOPIC_POLICY_SIDS.denyOthers,
       Effect: 'Deny',
@@ -208,36 +277,70 @@ export function topicPolicyStatements(topicArn: string, accountId: string, bridg
 }
 
 /** The topic policy with sms-ask's statements added or replaced; the owner's other statements are kept. */
-export function withTopicPolicyStatements(policy: PolicyDocument | undefined, topicArn: string, accountId: string, bridgeRoleArn?: string): PolicyDocument {
+export function withTopicPolicyStatements(
+  policy: PolicyDocument | undefined,
+  topicArn: string,
+  accountId: string,
+  bridgeRoleArn?: string,
+): PolicyDocument {
   const ours = new Set<string>(Object.values(TOPIC_POLICY_SIDS));
   const others = statementsOf(policy).filter((s) => s.Sid === undefined || !ours.has(s.Sid));
-  return { Version: policy?.Version ?? '2012-10-17', Statement: [...others, ...topicPolicyStatements(topicArn, accountId, bridgeRoleArn)] };
+  return {
+    Version: policy?.Version ?? '2012-10-17',
+    Statement: [...others, ...topicPolicyStatements(topicArn, accountId, bridgeRoleArn)],
+  };
 }
 
 const isEveryone = (principal: unknown) =>
-  principal === '*' || (typeof principal === 'object' && principal !== null && asList((principal as Record<string, unknown>).AWS).includes('*'));
+  principal === '*' ||
+  (typeof principal === 'object' &&
+    principal !== null &&
+    asList((principal as Record<string, unknown>).AWS).includes('*'));
 const publishes = (s: PolicyStatement, topicArn: string) =>
-  asList(s.Action).some((a) => matchesWildcard(a, 'sns:Publish')) && (s.Resource === undefined || asList(s.Resource).some((r) => matchesWildcard(r, topicArn)));
+  asList(s.Action).some((a) => matchesWildcard(a, 'sns:Publish')) &&
+  (s.Resource === undefined || asList(s.Resource).some((r) => matchesWildcard(r, topicArn)));
 
 /**
  * Why someone other than the SMS service (and the bridge role) could publish a reply to the topic,
  * or undefined when the policy denies them: a Deny of sns:Publish to everyone whose conditions
  * except only the SMS service and, if given, the bridge role.
  */
-export function topicPolicyOpenness(policy: PolicyDocument | undefined, topicArn: string, bridgeRoleArn?: string): string | undefined {
+export function topicPolicyOpenness(
+  policy: PolicyDocument | undefined,
+  topicArn: string,
+  bridgeRoleArn?: string,
+): string | undefined {
   const statements = statementsOf(policy);
-  const openAllow = statements.find((s) => s.Effect === 'Allow' && isEveryone(s.Principal) && publishes(s, topicArn) && s.Condition === undefined);
+  const openAllow = statements.find(
+    (s) => s.Effect === 'Allow' && isEveryone(s.Principal) && publishes(s, topicArn) && s.Condition === undefined,
+  );
   const guarded = statements.some((s) => {
     if (s.Effect !== 'Deny' || !isEveryone(s.Principal) || !publishes(s, topicArn)) return false;
     const conditions = Object.entries(s.Condition ?? {});
-    const exceptions = conditions.flatMap(([operator, block]) => Object.entries(block).map(([key, value]) => ({ operator, key: key.toLowerCase(), values: asList(value) })));
-    const exceptsService = exceptions.some((e) => e.operator === 'StringNotEquals' && e.key === 'aws:principalservicename' && e.values.length === 1 && e.values[0] === SMS_SERVICE_PRINCIPAL);
+    const exceptions = conditions.flatMap(([operator, block]) =>
+      Object.entries(block).map(([key, value]) => ({ operator, key: key.toLowerCase(), values: asList(value) })),
+    );
+    const exceptsService = exceptions.some(
+      (e) =>
+        e.operator === 'StringNotEquals' &&
+        e.key === 'aws:principalservicename' &&
+        e.values.length === 1 &&
+        e.values[0] === SMS_SERVICE_PRINCIPAL,
+    );
     const others = exceptions.filter((e) => e.key !== 'aws:principalservicename');
-    const exceptsOnlyBridge = others.every((e) => bridgeRoleArn !== undefined && e.operator === 'ArnNotEquals' && e.key === 'aws:principalarn' && e.values.length === 1 && e.values[0] === bridgeRoleArn);
+    const exceptsOnlyBridge = others.every(
+      (e) =>
+        bridgeRoleArn !== undefined &&
+        e.operator === 'ArnNotEquals' &&
+        e.key === 'aws:principalarn' &&
+        e.values.length === 1 &&
+        e.values[0] === bridgeRoleArn,
+    );
     return exceptsService && exceptsOnlyBridge;
   });
   if (guarded) return undefined;
-  if (openAllow) return `the topic policy lets anyone publish (statement ${openAllow.Sid ?? 'without a Sid'} allows sns:Publish to "*" with no condition): anyone can forge replies`;
+  if (openAllow)
+    return `the topic policy lets anyone publish (statement ${openAllow.Sid ?? 'without a Sid'} allows sns:Publish to "*" with no condition): anyone can forge replies`;
   return `the topic policy does not deny sns:Publish to callers other than ${SMS_SERVICE_PRINCIPAL}${bridgeRoleArn ? ` and ${bridgeRoleArn}` : ''}: any identity of the account allowed sns:Publish can forge replies`;
 }
 

@@ -17,12 +17,16 @@ interface JsonPayload {
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
 function fromJson(payload: JsonPayload): Payload {
-  const metadata = Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
+  const metadata = Object.fromEntries(
+    Object.entries(payload.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]),
+  );
   return { metadata, data: Buffer.from(payload.data ?? '', 'base64') };
 }
 
 function toJson(payload: Payload): JsonPayload {
-  const metadata = Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')]));
+  const metadata = Object.fromEntries(
+    Object.entries(payload.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')]),
+  );
   return { metadata, data: Buffer.from(payload.data ?? new Uint8Array()).toString('base64') };
 }
 
@@ -53,7 +57,8 @@ export function createCodecServer(codec: PayloadCodec, options: CodecServerOptio
     const foreign = foreignHost(req.headers.host, hosts);
     if (foreign) return refuse(res, 421, `refused: ${foreign} (--allowed-host adds a name)`);
     const origin = req.headers.origin;
-    if (origin && !origins.has(origin)) return refuse(res, 403, `refused: the origin ${origin} is not one of --cors-origin`);
+    if (origin && !origins.has(origin))
+      return refuse(res, 403, `refused: the origin ${origin} is not one of --cors-origin`);
     if (origin && origins.has(origin)) {
       res.setHeader('access-control-allow-origin', origin);
       res.setHeader('access-control-allow-methods', 'POST, OPTIONS');
@@ -62,9 +67,15 @@ export function createCodecServer(codec: PayloadCodec, options: CodecServerOptio
     }
     if (req.method === 'OPTIONS') return void res.writeHead(204).end();
     const route = req.url?.split('?')[0] ?? '';
-    const step = route.endsWith('/encode') ? codec.encode.bind(codec) : route.endsWith('/decode') ? codec.decode.bind(codec) : undefined;
-    if (req.method !== 'POST' || !step) return void res.writeHead(404, { 'content-type': 'text/plain' }).end('POST /encode or /decode\n');
-    if (!isJsonContentType(req.headers['content-type'])) return refuse(res, 415, 'send the payloads as JSON, with Content-Type: application/json');
+    const step = route.endsWith('/encode')
+      ? codec.encode.bind(codec)
+      : route.endsWith('/decode')
+        ? codec.decode.bind(codec)
+        : undefined;
+    if (req.method !== 'POST' || !step)
+      return void res.writeHead(404, { 'content-type': 'text/plain' }).end('POST /encode or /decode\n');
+    if (!isJsonContentType(req.headers['content-type']))
+      return refuse(res, 415, 'send the payloads as JSON, with Content-Type: application/json');
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
@@ -91,7 +102,7 @@ export function createCodecServer(codec: PayloadCodec, options: CodecServerOptio
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ payloads: out.map(toJson) }));
         } catch {
           // Which check failed (key id, tag) would help only someone probing the keys.
-          refuse(res, 400, 'the payloads could not be encoded or decoded with this server\'s keys');
+          refuse(res, 400, "the payloads could not be encoded or decoded with this server's keys");
         }
       })();
     });

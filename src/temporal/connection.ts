@@ -41,5 +41,9 @@ export async function connectWorker(
   // Loaded here, not at the top: the worker SDK takes a third of a second to load, and the CLI's
   // other commands never need it.
   const { NativeConnection } = await import('@temporalio/worker');
-  return { connection: await NativeConnection.connect(connectionOptions), namespace, dataConverter: dataConverterFor(settings) };
+  return {
+    connection: await NativeConnection.connect(connectionOptions),
+    namespace,
+    dataConverter: dataConverterFor(settings),
+  };
 }

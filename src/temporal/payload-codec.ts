@@ -45,7 +45,11 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       cipher.setAAD(utf8(this.current.id));
       const sealed = Buffer.concat([nonce, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
       return {
-        metadata: { encoding: utf8(ENCODING), 'encryption-cipher': utf8(CIPHER_NAME), 'encryption-key-id': utf8(this.current.id) },
+        metadata: {
+          encoding: utf8(ENCODING),
+          'encryption-cipher': utf8(CIPHER_NAME),
+          'encryption-key-id': utf8(this.current.id),
+        },
         data: sealed,
       };
     });
@@ -62,19 +66,28 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       }
       const keyId = text(payload.metadata?.['encryption-key-id']) ?? '';
       const key = this.byId.get(keyId);
-      if (!key) throw new Error(`a payload is encrypted with key "${keyId}", which SMS_ASK_PAYLOAD_KEYS does not hold; add that key (new keys go first)`);
+      if (!key)
+        throw new Error(
+          `a payload is encrypted with key "${keyId}", which SMS_ASK_PAYLOAD_KEYS does not hold; add that key (new keys go first)`,
+        );
       const sealed = Buffer.from(payload.data ?? new Uint8Array());
       if (sealed.length < NONCE_BYTES + TAG_BYTES) throw new Error('an encrypted payload is too short to be one');
       const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, NONCE_BYTES));
       decipher.setAAD(utf8(keyId));
       decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
-      const plain = Buffer.concat([decipher.update(sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES)), decipher.final()]);
+      const plain = Buffer.concat([
+        decipher.update(sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES)),
+        decipher.final(),
+      ]);
       return temporal.api.common.v1.Payload.decode(plain);
     });
   }
 }
 
 /** The codecs for a client's or worker's data converter: none without keys. */
-export function payloadCodecsFor(payloadKeys: string | undefined, options: { requireEncryption?: boolean; onRefused?: () => void } = {}): PayloadCodec[] {
+export function payloadCodecsFor(
+  payloadKeys: string | undefined,
+  options: { requireEncryption?: boolean; onRefused?: () => void } = {},
+): PayloadCodec[] {
   return payloadKeys ? [new AesGcmPayloadCodec(parsePayloadKeys(payloadKeys), options)] : [];
 }

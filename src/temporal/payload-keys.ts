@@ -20,9 +20,13 @@ export function parsePayloadKeys(setting: string): PayloadKey[] {
     .map((entry, index) => {
       const colon = entry.indexOf(':');
       const id = colon > 0 ? entry.slice(0, colon) : '';
-      if (!KEY_ID_PATTERN.test(id)) throw new Error(`entry ${index + 1}: write it as <id>:<base64 key>, the id 1 to 64 letters, digits or ._-`);
+      if (!KEY_ID_PATTERN.test(id))
+        throw new Error(`entry ${index + 1}: write it as <id>:<base64 key>, the id 1 to 64 letters, digits or ._-`);
       const key = Buffer.from(entry.slice(colon + 1), 'base64');
-      if (key.length !== KEY_BYTES) throw new Error(`key "${id}" is ${key.length} bytes; AES-256 needs ${KEY_BYTES} (make one with: openssl rand -base64 32)`);
+      if (key.length !== KEY_BYTES)
+        throw new Error(
+          `key "${id}" is ${key.length} bytes; AES-256 needs ${KEY_BYTES} (make one with: openssl rand -base64 32)`,
+        );
       return { id, key };
     });
   if (keys.length === 0) throw new Error('no key given');

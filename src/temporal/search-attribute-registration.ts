@@ -19,12 +19,17 @@ export interface SearchAttributeRegistration {
 }
 
 /** The AddSearchAttributes request body for these keys. */
-export function indexedValueTypes(keys: readonly { name: string; type: keyof typeof INDEXED_VALUE_TYPES }[] = SEARCH_ATTRIBUTE_KEYS) {
+export function indexedValueTypes(
+  keys: readonly { name: string; type: keyof typeof INDEXED_VALUE_TYPES }[] = SEARCH_ATTRIBUTE_KEYS,
+) {
   return Object.fromEntries(keys.map((key) => [key.name, INDEXED_VALUE_TYPES[key.type]]));
 }
 
 /** Registers sms-ask's search attributes in the namespace; those already there are left alone. */
-export async function registerSearchAttributes(client: Client, namespace = client.options.namespace): Promise<SearchAttributeRegistration> {
+export async function registerSearchAttributes(
+  client: Client,
+  namespace = client.options.namespace,
+): Promise<SearchAttributeRegistration> {
   const { operatorService } = client.connection;
   const existing = (await operatorService.listSearchAttributes({ namespace })).customAttributes ?? {};
   const missing = SEARCH_ATTRIBUTE_KEYS.filter((key) => !(key.name in existing));
@@ -52,5 +57,8 @@ const DEV_SERVER_TYPE_NAMES = {
 
 /** `temporal server start-dev` flags that register the search attributes as the server starts. */
 export function devServerSearchAttributeArgs(): string[] {
-  return SEARCH_ATTRIBUTE_KEYS.flatMap((key) => ['--search-attribute', `${key.name}=${DEV_SERVER_TYPE_NAMES[key.type]}`]);
+  return SEARCH_ATTRIBUTE_KEYS.flatMap((key) => [
+    '--search-attribute',
+    `${key.name}=${DEV_SERVER_TYPE_NAMES[key.type]}`,
+  ]);
 }

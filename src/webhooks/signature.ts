@@ -36,7 +36,8 @@ export function verifyWebhookSignature(
   }
   const timestamp = Number(parts.get('t')?.[0]);
   if (!Number.isInteger(timestamp)) throw new WebhookSignatureError('no timestamp in the signature header');
-  if (Math.abs(now / 1000 - timestamp) > toleranceSeconds) throw new WebhookSignatureError('the signature is too old (or from the future)');
+  if (Math.abs(now / 1000 - timestamp) > toleranceSeconds)
+    throw new WebhookSignatureError('the signature is too old (or from the future)');
   const expected = Buffer.from(webhookSignature(secret, timestamp, body).split('v1=')[1]!, 'hex');
   const matches = (parts.get('v1') ?? []).some((sig) => {
     const given = Buffer.from(sig, 'hex');

@@ -103,10 +103,13 @@ export class MonitorServer {
       if (foreign) return send(res, 421, 'text/plain', `refused: ${foreign}\n`);
       if (path === '/healthz') {
         const liveness = this.options.liveness?.() ?? { live: true, detail: 'ok' };
-        return liveness.live ? send(res, 200, 'text/plain', 'ok\n') : send(res, 503, 'text/plain', `${liveness.detail}\n`);
+        return liveness.live
+          ? send(res, 200, 'text/plain', 'ok\n')
+          : send(res, 503, 'text/plain', `${liveness.detail}\n`);
       }
       if (path === '/readyz') {
-        if (this.draining) return send(res, 503, 'application/json', JSON.stringify({ ready: false, draining: true }) + '\n');
+        if (this.draining)
+          return send(res, 503, 'application/json', JSON.stringify({ ready: false, draining: true }) + '\n');
         const readiness = await this.readiness();
         return send(res, readiness.ready ? 200 : 503, 'application/json', JSON.stringify(readiness) + '\n');
       }

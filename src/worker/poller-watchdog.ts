@@ -16,7 +16,12 @@ export interface PollerWatchdog {
  * starts it again if it is gone (terminated by hand, or failed): a worker's start is not the only
  * moment it can go. The start is idempotent, so any number of workers checking never makes two.
  */
-export function startPollerWatchdog(client: Client, settings: Settings, logger: Logger, everyMs = CHECK_EVERY_MS): PollerWatchdog {
+export function startPollerWatchdog(
+  client: Client,
+  settings: Settings,
+  logger: Logger,
+  everyMs = CHECK_EVERY_MS,
+): PollerWatchdog {
   let checking = false;
   const check = async () => {
     if (checking) return;
@@ -40,7 +45,9 @@ export function startPollerWatchdog(client: Client, settings: Settings, logger: 
 async function pollerRuns(client: Client, settings: Settings): Promise<boolean> {
   if (!settings.queueUrl) return false;
   try {
-    const description = await client.workflow.getHandle(inboundPollerWorkflowId(settings.taskQueue, settings.queueUrl)).describe();
+    const description = await client.workflow
+      .getHandle(inboundPollerWorkflowId(settings.taskQueue, settings.queueUrl))
+      .describe();
     return description.status.name === 'RUNNING';
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return false;

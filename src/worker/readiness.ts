@@ -40,23 +40,42 @@ const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
  * Judges the queue's poller from its workflow's status and pending poll activity: fresh while the
  * activity is started and heartbeating, or scheduled (between leases, or retrying) only briefly.
  */
-export function judgePoller(workflowStatus: string, activities: readonly PendingActivity[], nowMs: number): ProbeResult {
+export function judgePoller(
+  workflowStatus: string,
+  activities: readonly PendingActivity[],
+  nowMs: number,
+): ProbeResult {
   if (workflowStatus !== 'RUNNING') return { ok: false, detail: `the poller workflow is ${workflowStatus}` };
   const activity = activities.find((a) => a.activityType?.name === 'pollInbound') ?? activities[0];
   if (!activity) return { ok: true, detail: 'the poller is between leases' };
   const attempt = `attempt ${activity.attempt ?? 1}`;
-  if (activity.state === PendingActivityState.PENDING_ACTIVITY_STATE_PAUSED || activity.state === PendingActivityState.PENDING_ACTIVITY_STATE_PAUSE_REQUESTED) {
+  if (
+    activity.state === PendingActivityState.PENDING_ACTIVITY_STATE_PAUSED ||
+    activity.state === PendingActivityState.PENDING_ACTIVITY_STATE_PAUSE_REQUESTED
+  ) {
     return { ok: false, detail: `the poll activity is paused (${attempt})` };
   }
-  const times = [activity.lastHeartbeatTime, activity.lastStartedTime, activity.lastAttemptCompleteTime, activity.scheduledTime]
+  const times = [
+    activity.lastHeartbeatTime,
+    activity.lastStartedTime,
+    activity.lastAttemptCompleteTime,
+    activity.scheduledTime,
+  ]
     .filter((t): t is NonNullable<typeof t> => t != null)
     .map((t) => tsToMs(t));
   const sinceMs = times.length > 0 ? nowMs - Math.max(...times) : Infinity;
   const started = activity.state === PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
-  const what = started ? (activity.lastHeartbeatTime ? 'last heartbeat' : 'started, no heartbeat yet,') : 'waiting for a worker since';
+  const what = started
+    ? activity.lastHeartbeatTime
+      ? 'last heartbeat'
+      : 'started, no heartbeat yet,'
+    : 'waiting for a worker since';
   if (sinceMs > POLLER_HEARTBEAT_STALE_MS) {
     const failure = activity.lastFailure?.message ? `; last failure: ${activity.lastFailure.message}` : '';
-    return { ok: false, detail: `no heartbeat from the poll activity: ${what} ${seconds(sinceMs)} ago (${attempt}${failure})` };
+    return {
+      ok: false,
+      detail: `no heartbeat from the poll activity: ${what} ${seconds(sinceMs)} ago (${attempt}${failure})`,
+    };
   }
   return { ok: true, detail: `${what} ${seconds(sinceMs)} ago (${attempt})` };
 }
@@ -86,7 +105,10 @@ export async function checkReadiness({ client, sqs, settings }: ReadinessDeps): 
     probe(async () => {
       if (!settings.queueUrl) throw new Error('SMS_ASK_QUEUE_URL is not set');
       const { Attributes = {} } = await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: settings.queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+        new GetQueueAttributesCommand({
+          QueueUrl: settings.queueUrl,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
         { abortSignal: AbortSignal.timeout(PROBE_TIMEOUT_MS) },
       );
       const waiting = Number(Attributes.ApproximateNumberOfMessages ?? 0);
@@ -103,7 +125,8 @@ export async function checkReadiness({ client, sqs, settings }: ReadinessDeps): 
         );
         return judgePoller(description.status.name, description.raw.pendingActivities ?? [], Date.now());
       } catch (err) {
-        if (err instanceof WorkflowNotFoundError) return { ok: false, detail: 'no poller workflow has run for this queue' };
+        if (err instanceof WorkflowNotFoundError)
+          return { ok: false, detail: 'no poller workflow has run for this queue' };
         return { ok: false, detail: `cannot describe the poller workflow: ${errorText(err)}` };
       }
     })(),

@@ -19,7 +19,8 @@ let sdkMetricsUrl: string | undefined;
  */
 export async function installWorkerRuntime(settings: Pick<Settings, 'metricsAddress'>): Promise<void> {
   const port = settings.metricsAddress ? await freeLoopbackPort() : undefined;
-  if (installQuietRuntime(port ? { prometheusBindAddress: `127.0.0.1:${port}` } : {}) && port) sdkMetricsUrl = `http://127.0.0.1:${port}/metrics`;
+  if (installQuietRuntime(port ? { prometheusBindAddress: `127.0.0.1:${port}` } : {}) && port)
+    sdkMetricsUrl = `http://127.0.0.1:${port}/metrics`;
 }
 
 /**
@@ -38,7 +39,10 @@ export async function runWorker(settings: Settings, until?: (client: Client) => 
   let monitor: MonitorServer | undefined;
   // Temporal's runtime takes the same signals and shuts the workers down; this only tells the probes and the log.
   const onSignal = (signal: NodeJS.Signals) => {
-    logger.info({ signal }, 'draining: the poller stops receiving, replies in hand are finished, then the worker exits');
+    logger.info(
+      { signal },
+      'draining: the poller stops receiving, replies in hand are finished, then the worker exits',
+    );
     monitor?.startDraining();
   };
   process.once('SIGTERM', onSignal);
@@ -70,7 +74,9 @@ export async function runWorker(settings: Settings, until?: (client: Client) => 
     process.off('SIGINT', onSignal);
     await monitor?.close();
     // After a failed worker the SDK may still hold the connection: that must not hide why the run ended.
-    await connection.close().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'could not close the worker connection'));
+    await connection
+      .close()
+      .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'could not close the worker connection'));
     await client.connection.close();
   }
 }

@@ -31,7 +31,9 @@ export function installQuietRuntime(options: { prometheusBindAddress?: string } 
       logger: new DefaultLogger('WARN', writeUnlessExpected),
       telemetryOptions: {
         logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
-        ...(options.prometheusBindAddress && { metrics: { prometheus: { bindAddress: options.prometheusBindAddress } } }),
+        ...(options.prometheusBindAddress && {
+          metrics: { prometheus: { bindAddress: options.prometheusBindAddress } },
+        }),
       },
     });
     return true;

@@ -11,7 +11,12 @@ import { smsTaskQueue } from '../temporal/task-queue';
 import { inboundPollerWorkflowId } from '../workflows/definitions';
 import type { inboundPollerWorkflow } from '../workflows/inbound-poller';
 import { instrumentSqsReceives, metricsSinks, smsMetricsInterceptor } from './metrics-hooks';
-import { RUNNING_COMPILED, WORKFLOW_INTERCEPTOR_MODULES, builtWorkflowBundle, bundleWorkflows } from './workflow-bundle';
+import {
+  RUNNING_COMPILED,
+  WORKFLOW_INTERCEPTOR_MODULES,
+  builtWorkflowBundle,
+  bundleWorkflows,
+} from './workflow-bundle';
 
 let bundle: Promise<WorkflowBundleOption> | undefined;
 
@@ -38,7 +43,9 @@ export interface SmsAskWorkerDeps {
 }
 
 /** What sms-ask needs of an SDK worker (the SDK's Worker; a stand-in in unit tests). */
-export type RunnableWorker = Pick<Worker, 'run' | 'shutdown' | 'getState'> & { readonly options: { readonly taskQueue: string } };
+export type RunnableWorker = Pick<Worker, 'run' | 'shutdown' | 'getState'> & {
+  readonly options: { readonly taskQueue: string };
+};
 
 export interface Liveness {
   live: boolean;
@@ -56,7 +63,9 @@ const STATE_CHECK_MS = 1_000;
 /** An SDK worker failed and its shutdown did not finish: the process must exit so it can be restarted. */
 export class WorkerFailedError extends Error {
   constructor(taskQueue: string, graceMs: number) {
-    super(`the Temporal worker on task queue ${taskQueue} failed (its error is logged above) and did not shut down within ${graceMs / 1000} s; exiting so the worker can be restarted`);
+    super(
+      `the Temporal worker on task queue ${taskQueue} failed (its error is logged above) and did not shut down within ${graceMs / 1000} s; exiting so the worker can be restarted`,
+    );
     this.name = 'WorkerFailedError';
   }
 }
@@ -95,7 +104,8 @@ export class SmsAskWorker {
   /** Live while no SDK worker has failed (for /healthz): a failed one takes no more tasks. */
   liveness(): Liveness {
     const failed = this.workers.filter((worker) => worker.getState() === 'FAILED');
-    if (failed.length > 0) return { live: false, detail: `failed: the worker on ${failed.map((w) => w.options.taskQueue).join(', ')}` };
+    if (failed.length > 0)
+      return { live: false, detail: `failed: the worker on ${failed.map((w) => w.options.taskQueue).join(', ')}` };
     return { live: true, detail: 'ok' };
   }
 
@@ -126,17 +136,20 @@ export class SmsAskWorker {
     let timer: NodeJS.Timeout | undefined;
     const stuck = new Promise<never>((_, reject) => {
       const failedSince = new Map<RunnableWorker, number>();
-      timer = setInterval(() => {
-        for (const worker of this.workers) {
-          if (worker.getState() !== 'FAILED') continue;
-          const since = failedSince.get(worker) ?? Date.now();
-          failedSince.set(worker, since);
-          if (Date.now() - since >= this.failedWorkerGraceMs) {
-            this.shutdown();
-            reject(new WorkerFailedError(worker.options.taskQueue, this.failedWorkerGraceMs));
+      timer = setInterval(
+        () => {
+          for (const worker of this.workers) {
+            if (worker.getState() !== 'FAILED') continue;
+            const since = failedSince.get(worker) ?? Date.now();
+            failedSince.set(worker, since);
+            if (Date.now() - since >= this.failedWorkerGraceMs) {
+              this.shutdown();
+              reject(new WorkerFailedError(worker.options.taskQueue, this.failedWorkerGraceMs));
+            }
           }
-        }
-      }, Math.min(STATE_CHECK_MS, this.failedWorkerGraceMs));
+        },
+        Math.min(STATE_CHECK_MS, this.failedWorkerGraceMs),
+      );
     });
     return { stuck, stop: () => clearInterval(timer) };
   }
@@ -146,10 +159,21 @@ export class SmsAskWorker {
  * The workflows and most activities on the task queue; the SMS-publishing activities on the SMS
  * task queue, whose dispatch rate the server limits to `smsPublishRate` for all workers together.
  */
-export async function createSmsAskWorker({ connection, namespace, client, aws, settings, logger, workflows, dataConverter }: SmsAskWorkerDeps) {
+export async function createSmsAskWorker({
+  connection,
+  namespace,
+  client,
+  aws,
+  settings,
+  logger,
+  workflows,
+  dataConverter,
+}: SmsAskWorkerDeps) {
   const deps = { ...aws, client, settings, logger };
   instrumentSqsReceives(aws.sqs);
-  const code: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = workflows ?? { workflowBundle: await workflowBundle() };
+  const code: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = workflows ?? {
+    workflowBundle: await workflowBundle(),
+  };
   const [main, sms] = await Promise.all([
     Worker.create({
       connection,
@@ -163,7 +187,10 @@ export async function createSmsAskWorker({ connection, namespace, client, aws, s
       activities: createActivities(deps),
       maxCachedWorkflows: settings.workflowCacheSize,
       // The SDK refuses more concurrent workflow tasks than cached workflows.
-      ...(settings.workflowCacheSize > 0 && settings.workflowCacheSize < 40 && { maxConcurrentWorkflowTaskExecutions: Math.max(settings.workflowCacheSize, 2) }),
+      ...(settings.workflowCacheSize > 0 &&
+        settings.workflowCacheSize < 40 && {
+          maxConcurrentWorkflowTaskExecutions: Math.max(settings.workflowCacheSize, 2),
+        }),
     }),
     Worker.create({
       connection,
@@ -180,7 +207,8 @@ export async function createSmsAskWorker({ connection, namespace, client, aws, s
 
 /** Starts the queue's poller workflow unless it is already running: never two for one queue. */
 export async function ensureInboundPoller(client: Client, settings: Settings): Promise<string> {
-  if (!settings.queueUrl) throw new Error('SMS_ASK_QUEUE_URL is not set: the worker needs the URL of the inbound SQS queue.');
+  if (!settings.queueUrl)
+    throw new Error('SMS_ASK_QUEUE_URL is not set: the worker needs the URL of the inbound SQS queue.');
   const workflowId = inboundPollerWorkflowId(settings.taskQueue, settings.queueUrl);
   // USE_EXISTING: a running poller is kept, so starting many workers never makes a second one.
   await client.workflow.start<typeof inboundPollerWorkflow>('inboundPollerWorkflow', {

@@ -50,6 +50,7 @@ export function builtWorkflowBundle(): WorkflowBundlePath {
   } catch {
     throw new StaleBuildError(['dist/workflow-bundle.js is missing']);
   }
-  if (sha256(code) !== info.workflowBundleSha256) throw new StaleBuildError(['dist/workflow-bundle.js is not the bundle this build wrote']);
+  if (sha256(code) !== info.workflowBundleSha256)
+    throw new StaleBuildError(['dist/workflow-bundle.js is not the bundle this build wrote']);
   return { codePath: WORKFLOW_BUNDLE_FILE };
 }

@@ -92,7 +92,9 @@ export async function askFeedWorkflow(input: AskFeedInput = {}): Promise<void> {
   setHandler(entriesAfterQuery, (cursor, limit) => feed.after(cursor, limit));
   await condition(() => {
     const info = workflowInfo();
-    return info.continueAsNewSuggested || info.historyLength > MAX_HISTORY_EVENTS || info.historySize > MAX_HISTORY_BYTES;
+    return (
+      info.continueAsNewSuggested || info.historyLength > MAX_HISTORY_EVENTS || info.historySize > MAX_HISTORY_BYTES
+    );
   });
   await condition(allHandlersFinished);
   await continueAsNew<typeof askFeedWorkflow>(feed.snapshot());

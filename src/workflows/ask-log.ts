@@ -131,7 +131,10 @@ export class AskLog {
       delete r.guessLocked;
     }
     const fresh = renewed.length > 0 ? `fresh codes for ${renewed.map((r) => r.phone).join(', ')}` : undefined;
-    this.record(at, 'resent', { by: action.by, detail: [action.reason, fresh].filter(Boolean).join('; ') || undefined });
+    this.record(at, 'resent', {
+      by: action.by,
+      detail: [action.reason, fresh].filter(Boolean).join('; ') || undefined,
+    });
     for (const r of this.waitingRecipients()) this.ask(r, at, `re-sent by ${action.by}`);
   }
 
@@ -163,7 +166,8 @@ export class AskLog {
       phone: sms.to,
       detail: `${what} not sent: it takes up to ${needed} segment(s) and the ask has spent ${spent} of its ${budget} (askSegmentBudget)`,
     });
-    if (sms.kind === 'question' && !sms.again) this.recipient(sms.to).sendError = `not sent: the ask's segment budget (${budget}) is spent`;
+    if (sms.kind === 'question' && !sms.again)
+      this.recipient(sms.to).sendError = `not sent: the ask's segment budget (${budget}) is spent`;
   }
 
   /** Segments the question to `r` takes: what a reminder or re-send costs. */
@@ -178,7 +182,10 @@ export class AskLog {
     const waiting = this.waitingRecipients();
     const needed = waiting.reduce((sum, r) => sum + this.questionSegments(r, true), 0);
     // Questions queued and not yet paid for (an earlier re-send) count as spent.
-    const queued = this.outbox.reduce((sum, sms) => sum + (sms.kind === 'question' ? smsSegmentInfo(sms.text).segments : 0), 0);
+    const queued = this.outbox.reduce(
+      (sum, sms) => sum + (sms.kind === 'question' ? smsSegmentInfo(sms.text).segments : 0),
+      0,
+    );
     const left = this.segmentsLeft() - queued;
     if (needed > left) {
       throw new AskUpdateRejectedError(
@@ -200,7 +207,10 @@ export class AskLog {
       this.record(at, 'reminded', { phone: sms.to, detail: sms.again });
     } else if (sent) {
       Object.assign(this.recipient(sms.to), { ...sent, sentAt: at.toISOString() });
-      this.record(at, 'sent', { phone: sms.to, detail: `SNS message ${sent.messageId}, ${sent.segments} segment(s) ${sent.encoding}` });
+      this.record(at, 'sent', {
+        phone: sms.to,
+        detail: `SNS message ${sent.messageId}, ${sent.segments} segment(s) ${sent.encoding}`,
+      });
     }
   }
 
@@ -217,7 +227,9 @@ export class AskLog {
    */
   phonesWhoseRecipientFreedTheCodes(): Set<string> {
     if (this.state.policy.responders !== 'any') return new Set();
-    return new Set(this.state.events.filter((e) => e.type === 'reply_received' && e.phone !== undefined).map((e) => e.phone!));
+    return new Set(
+      this.state.events.filter((e) => e.type === 'reply_received' && e.phone !== undefined).map((e) => e.phone!),
+    );
   }
 
   everySendFailed(): boolean {
@@ -243,13 +255,21 @@ export class AskLog {
     });
     if (this.state.status !== 'waiting') {
       this.record(at, 'reply_ignored', { phone: reply.phone, detail: `the ask is already ${this.state.status}` });
-      this.outbox.push({ kind: 'feedback', to: reply.phone, feedback: 'expired', values: { question: this.state.question } });
+      this.outbox.push({
+        kind: 'feedback',
+        to: reply.phone,
+        feedback: 'expired',
+        values: { question: this.state.question },
+      });
       return true;
     }
     const recipient = this.state.recipients.find((r) => r.phone === reply.phone);
     if (option === undefined || !recipient) {
       // The recipient workflow only routes what it registered; this guards against a bad signal.
-      this.record(at, 'reply_ignored', { phone: reply.phone, detail: 'not a recipient of this ask, or no such option' });
+      this.record(at, 'reply_ignored', {
+        phone: reply.phone,
+        detail: 'not a recipient of this ask, or no such option',
+      });
       return true;
     }
     if (recipient.answer) {
@@ -278,9 +298,12 @@ export class AskLog {
   refusal(reply: RoutedReply): string | undefined {
     const recipient = this.state.recipients.find((r) => r.phone === reply?.phone);
     if (!recipient) return 'not a recipient of this ask';
-    if (typeof reply.code !== 'string') return this.state.policy.acceptLabels ? undefined : 'no reply code, and this ask takes no answer without one';
+    if (typeof reply.code !== 'string')
+      return this.state.policy.acceptLabels ? undefined : 'no reply code, and this ask takes no answer without one';
     if (recipient.guessLocked) return "this recipient's codes stopped working after too many wrong codes";
-    return recipient.codes[reply.optionIndex]?.code === reply.code ? undefined : 'not a live code of this recipient for that option';
+    return recipient.codes[reply.optionIndex]?.code === reply.code
+      ? undefined
+      : 'not a live code of this recipient for that option';
   }
 
   checkStillWaiting(action: string): void {
@@ -297,7 +320,11 @@ export class AskLog {
 
   answerManually(manual: ManualAnswer, at: Date): void {
     const optionIndex = this.optionIndexOf(manual.option);
-    this.answer(at, { option: this.state.options[optionIndex]!, optionIndex, via: 'manual', by: manual.by }, manual.reason);
+    this.answer(
+      at,
+      { option: this.state.options[optionIndex]!, optionIndex, via: 'manual', by: manual.by },
+      manual.reason,
+    );
   }
 
   /** Only later: to end an ask sooner, answer or cancel it. */
@@ -309,7 +336,10 @@ export class AskLog {
   extend(req: ExtendRequest, at: Date): void {
     const before = this.state.deadline;
     this.state.deadline = this.extendedDeadline(req).toISOString();
-    this.record(at, 'extended', { by: req.by, detail: [`deadline ${before} -> ${this.state.deadline}`, req.reason].filter(Boolean).join(': ') });
+    this.record(at, 'extended', {
+      by: req.by,
+      detail: [`deadline ${before} -> ${this.state.deadline}`, req.reason].filter(Boolean).join(': '),
+    });
   }
 
   cancel(req: CancelRequest, at: Date): void {
@@ -326,7 +356,10 @@ export class AskLog {
     recipient.optedOut = true;
     const jump = this.state.status === 'waiting' && this.state.tier < this.state.policy.escalation.length;
     if (jump) this.state.tierJumpAt ??= at.toISOString();
-    this.record(at, 'opted_out', { phone, detail: `texted an opt-out keyword, and SNS lists the number as opted out${jump ? '; the next tier starts now' : ''}` });
+    this.record(at, 'opted_out', {
+      phone,
+      detail: `texted an opt-out keyword, and SNS lists the number as opted out${jump ? '; the next tier starts now' : ''}`,
+    });
     this.settle(at);
   }
 
@@ -356,7 +389,12 @@ export class AskLog {
 
   private ask(r: RecipientState, at: Date, again?: string): void {
     r.lastAskedAt = at.toISOString();
-    this.outbox.push({ kind: 'question', to: r.phone, text: this.questionText(r, again !== undefined), ...(again && { again }) });
+    this.outbox.push({
+      kind: 'question',
+      to: r.phone,
+      text: this.questionText(r, again !== undefined),
+      ...(again && { again }),
+    });
   }
 
   private questionText(r: Pick<RecipientState, 'tier' | 'codes'>, again: boolean): string {
@@ -380,19 +418,35 @@ export class AskLog {
     const open = this.state.recipients.filter((r) => this.canStillAnswer(r)).length;
     const toCome = escalation.slice(this.state.tier).reduce((sum, tier) => sum + tier.to.length, 0);
 
-    const decided = responders === 'all' ? answers.length > 0 && open === 0 && best === answers.length : best >= (responders === 'any' ? 1 : responders.quorum);
+    const decided =
+      responders === 'all'
+        ? answers.length > 0 && open === 0 && best === answers.length
+        : best >= (responders === 'any' ? 1 : responders.quorum);
     if (decided) {
       const optionIndex = counts.indexOf(best);
-      const last = this.state.recipients.filter((r) => r.answer?.optionIndex === optionIndex).sort((a, b) => a.answer!.at.localeCompare(b.answer!.at)).pop()!;
+      const last = this.state.recipients
+        .filter((r) => r.answer?.optionIndex === optionIndex)
+        .sort((a, b) => a.answer!.at.localeCompare(b.answer!.at))
+        .pop()!;
       const { code, injectedBy } = last.answer!;
-      this.answer(at, { option: this.state.options[optionIndex]!, optionIndex, via: 'sms', by: last.phone, code, ...(injectedBy !== undefined && { injectedBy }) });
+      this.answer(at, {
+        option: this.state.options[optionIndex]!,
+        optionIndex,
+        via: 'sms',
+        by: last.phone,
+        code,
+        ...(injectedBy !== undefined && { injectedBy }),
+      });
       return;
     }
     if (answers.length + open + toCome === 0) {
       this.fallToDefault(at, 'unreachable', 'Nobody could be reached');
       return;
     }
-    const hopeless = responders === 'all' ? best < answers.length : best + open + toCome < (responders === 'any' ? 1 : responders.quorum);
+    const hopeless =
+      responders === 'all'
+        ? best < answers.length
+        : best + open + toCome < (responders === 'any' ? 1 : responders.quorum);
     if (hopeless) {
       const tally = this.state.options.map((o, i) => `${o} ${counts[i]}`).join(', ');
       this.record(at, 'undecided', { detail: `${tally}: the answers can no longer agree` });
@@ -407,10 +461,20 @@ export class AskLog {
       return;
     }
     const optionIndex = this.state.options.indexOf(label);
-    this.answer(at, { option: label, optionIndex, via: 'default', by: 'default' }, otherwise, `${outcome}; answer: ${label}`);
+    this.answer(
+      at,
+      { option: label, optionIndex, via: 'default', by: 'default' },
+      otherwise,
+      `${outcome}; answer: ${label}`,
+    );
   }
 
-  private answer(at: Date, answer: Omit<NonNullable<AskState['answer']>, 'at'>, detail?: string, outcome?: string): void {
+  private answer(
+    at: Date,
+    answer: Omit<NonNullable<AskState['answer']>, 'at'>,
+    detail?: string,
+    outcome?: string,
+  ): void {
     this.state.answer = { ...answer, at: at.toISOString() };
     const injected = answer.injectedBy === undefined ? '' : `, injected by ${answer.injectedBy}`;
     const how = `${answer.option} (${answer.via}${answer.via === 'default' ? '' : ` by ${answer.by}`}${injected})`;
@@ -447,14 +511,17 @@ export class AskLog {
       throw new AskUpdateRejectedError('Cannot extend: give either a duration to add or a new deadline.');
     }
     const wanted = req.until === undefined ? current + req.extendByMs! : Date.parse(req.until);
-    if (Number.isNaN(wanted)) throw new AskUpdateRejectedError(`Cannot extend: "${req.until}" is not an ISO 8601 time.`);
+    if (Number.isNaN(wanted))
+      throw new AskUpdateRejectedError(`Cannot extend: "${req.until}" is not an ISO 8601 time.`);
     if (wanted <= current) {
       throw new AskUpdateRejectedError(
         `Cannot extend: ${new Date(wanted).toISOString()} is not later than the current deadline ${this.state.deadline}; to end the ask sooner, answer or cancel it.`,
       );
     }
     if (wanted - Date.parse(this.state.startedAt) > MAX_DURATION_MS) {
-      throw new AskUpdateRejectedError(`Cannot extend: an ask lasts at most ${formatMs(MAX_DURATION_MS)} from its start.`);
+      throw new AskUpdateRejectedError(
+        `Cannot extend: an ask lasts at most ${formatMs(MAX_DURATION_MS)} from its start.`,
+      );
     }
     return new Date(wanted);
   }
@@ -475,7 +542,17 @@ export class AskLog {
     return found;
   }
 
-  private record(at: Date, type: AskEventType, { phone, by, detail }: { phone?: string; by?: string; detail?: string } = {}): void {
-    this.state.events.push({ at: at.toISOString(), type, ...(phone && { phone }), ...(by && { by }), ...(detail && { detail }) });
+  private record(
+    at: Date,
+    type: AskEventType,
+    { phone, by, detail }: { phone?: string; by?: string; detail?: string } = {},
+  ): void {
+    this.state.events.push({
+      at: at.toISOString(),
+      type,
+      ...(phone && { phone }),
+      ...(by && { by }),
+      ...(detail && { detail }),
+    });
   }
 }

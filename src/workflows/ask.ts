@@ -32,9 +32,17 @@ import {
   resendUpdate,
   statusQuery,
 } from './definitions';
-import type { AskMemo, AskRequest, AskState, AskWorkflowInput, EndedAskRecord, MainActivities, NormalizedAsk, RegisteredAndAsked } from './definitions';
+import type {
+  AskMemo,
+  AskRequest,
+  AskState,
+  AskWorkflowInput,
+  EndedAskRecord,
+  MainActivities,
+  NormalizedAsk,
+  RegisteredAndAsked,
+} from './definitions';
 import { askSearchAttributePairs } from './search-attributes';
-
 
 /**
  * A recipient's registration and first question, as one activity on the rate-limited SMS queue. It
@@ -56,7 +64,10 @@ const MIN_REGISTRATION_MS = 60_000;
 type TierOutcome = RegisteredAndAsked & { skipped?: number };
 
 // Checking a child ask's request is pure computation in the worker process.
-const { validateAsk } = proxyLocalActivities<MainActivities>({ startToCloseTimeout: '10s', retry: { maximumAttempts: 3 } });
+const { validateAsk } = proxyLocalActivities<MainActivities>({
+  startToCloseTimeout: '10s',
+  retry: { maximumAttempts: 3 },
+});
 
 // One SNS read, as the recipient's STOP check: an `optedOut` signal counts only once SNS agrees.
 const { isPhoneOptedOut } = proxyActivities<MainActivities>({
@@ -99,7 +110,8 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
       if (typeof reply !== 'object' || reply === null) return log.warn('reply signal refused: it carries no reply');
       const refused = ask.refusal(reply);
       if (refused) log.warn(`reply signal refused: ${refused}`, { dedupeKey: reply.dedupeKey });
-      if (!ask.acceptReply(reply, new Date())) log.info('reply handed over again; this ask already has it', { dedupeKey: reply.dedupeKey });
+      if (!ask.acceptReply(reply, new Date()))
+        log.info('reply handed over again; this ask already has it', { dedupeKey: reply.dedupeKey });
     }),
   );
   setHandler(optedOutSignal, async (signal) => {
@@ -112,7 +124,12 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
     if (listed) logOnError('opt-out', () => ask.markOptedOut(phone, new Date()));
     else {
       log.warn('optedOut signal refused: SNS does not list the number as opted out');
-      ask.recordNotice({ phone, at: new Date().toISOString(), kind: 'opt_out_unconfirmed', detail: 'an optedOut signal came, but SNS does not list the number as opted out: not counted' });
+      ask.recordNotice({
+        phone,
+        at: new Date().toISOString(),
+        kind: 'opt_out_unconfirmed',
+        detail: 'an optedOut signal came, but SNS does not list the number as opted out: not counted',
+      });
     }
   });
   setHandler(recipientNoticeSignal, (notice) => logOnError('notice', () => ask.recordNotice(notice)));
@@ -121,7 +138,9 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
       change();
     } catch (err) {
       // A handler's error must reject the update, never fail the workflow task.
-      throw err instanceof ApplicationFailure ? err : ApplicationFailure.nonRetryable(err instanceof Error ? err.message : String(err), 'AskUpdateRejected');
+      throw err instanceof ApplicationFailure
+        ? err
+        : ApplicationFailure.nonRetryable(err instanceof Error ? err.message : String(err), 'AskUpdateRejected');
     }
     return ask.state;
   };
@@ -134,7 +153,9 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
       checkOperatorText(req);
     },
   });
-  setHandler(extendUpdate, (req) => thenState(() => ask.extend(req, new Date())), { validator: (req) => ask.checkExtend(req) });
+  setHandler(extendUpdate, (req) => thenState(() => ask.extend(req, new Date())), {
+    validator: (req) => ask.checkExtend(req),
+  });
   /** A tier's registrations are out (the first from the start): its recipients are not in the log yet, so a re-send waits for them. */
   let registeringTier = true;
   setHandler(
@@ -161,7 +182,15 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
             taskQueue,
             recipientWorkflowId: recipientWorkflowId(taskQueue, phone),
             phone,
-            registration: { askId: workflowId, question: input.question, options: input.options, acceptLabels: input.policy.acceptLabels, sequentialCodes: input.policy.sequentialCodes, endsOnAnswer, renewal: (renewals ?? 0) + 1 },
+            registration: {
+              askId: workflowId,
+              question: input.question,
+              options: input.options,
+              acceptLabels: input.policy.acceptLabels,
+              sequentialCodes: input.policy.sequentialCodes,
+              endsOnAnswer,
+              renewal: (renewals ?? 0) + 1,
+            },
           });
           return [{ phone, codes }];
         } catch (err) {
@@ -186,32 +215,49 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
     const lead = tier > 0 ? input.policy.escalation[tier - 1]?.message : undefined;
     // Each first question is paid for before it is sent, at its largest (8-digit codes); the rest comes back after.
     const worst = smsSegmentInfo(
-      composeQuestionSms(input.question, input.options.map((label) => ({ label, code: '99999999' })), { lead }),
+      composeQuestionSms(
+        input.question,
+        input.options.map((label) => ({ label, code: '99999999' })),
+        { lead },
+      ),
     ).segments;
     const outcomes = await Promise.all(
       phones.map((phone) =>
-        !ask.takeSegments(worst) ? Promise.resolve<TierOutcome>({ codes: [], skipped: worst }) : registerAndAsk({
-          taskQueue,
-          recipientWorkflowId: recipientWorkflowId(taskQueue, phone),
-          phone,
-          registration: { askId: workflowId, question: input.question, options: input.options, acceptLabels: input.policy.acceptLabels, sequentialCodes: input.policy.sequentialCodes, endsOnAnswer },
-          ...(lead !== undefined && { lead }),
-        }).then(
-          (outcome): TierOutcome => {
-            ask.returnSegments(worst - (outcome.sent?.segments ?? 0));
-            return outcome;
-          },
-          (err: unknown): TierOutcome => {
-            ask.returnSegments(worst);
-            return { codes: [], sendError: causeMessage(err) };
-          },
-        ),
+        !ask.takeSegments(worst)
+          ? Promise.resolve<TierOutcome>({ codes: [], skipped: worst })
+          : registerAndAsk({
+              taskQueue,
+              recipientWorkflowId: recipientWorkflowId(taskQueue, phone),
+              phone,
+              registration: {
+                askId: workflowId,
+                question: input.question,
+                options: input.options,
+                acceptLabels: input.policy.acceptLabels,
+                sequentialCodes: input.policy.sequentialCodes,
+                endsOnAnswer,
+              },
+              ...(lead !== undefined && { lead }),
+            }).then(
+              (outcome): TierOutcome => {
+                ask.returnSegments(worst - (outcome.sent?.segments ?? 0));
+                return outcome;
+              },
+              (err: unknown): TierOutcome => {
+                ask.returnSegments(worst);
+                return { codes: [], sendError: causeMessage(err) };
+              },
+            ),
       ),
     );
     phones.forEach((phone, i) => {
       if (outcomes[i]?.skipped === undefined) registered.add(phone);
     });
-    ask.startTier(tier, outcomes.map((o) => o.codes), dueAt);
+    ask.startTier(
+      tier,
+      outcomes.map((o) => o.codes),
+      dueAt,
+    );
     registeringTier = false;
     // Those questions went out with the registration: record how each went instead of sending it again.
     const asked = new Map(phones.map((phone, i) => [phone, outcomes[i]!]));
@@ -242,7 +288,13 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
       const due = ask.nextDue();
       const waitMs = due.at - Date.now();
       // Wake early for anything a handler changed: the end, an SMS to send, a new schedule.
-      if (waitMs > 0 && (await condition(() => ask.state.status !== 'waiting' || ask.outbox.length > 0 || ask.nextDue().at !== due.at, waitMs))) {
+      if (
+        waitMs > 0 &&
+        (await condition(
+          () => ask.state.status !== 'waiting' || ask.outbox.length > 0 || ask.nextDue().at !== due.at,
+          waitMs,
+        ))
+      ) {
         await deliver(ask);
         continue;
       }
@@ -260,7 +312,9 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
       const freed = ask.phonesWhoseRecipientFreedTheCodes();
       // The webhook is started, not awaited: its delivery never holds up the result.
       await Promise.all([
-        ...[...registered].filter((phone) => !freed.has(phone)).map((phone) => signalQuietly(recipientWorkflowId(taskQueue, phone), { askId: workflowId })),
+        ...[...registered]
+          .filter((phone) => !freed.has(phone))
+          .map((phone) => signalQuietly(recipientWorkflowId(taskQueue, phone), { askId: workflowId })),
         webhooks.ended(ask.state),
         // Only asks started with `feed`: the others replay as they ran, without this activity.
         ...(input.feed === true ? [recordInFeed(taskQueue, ask.state)] : []),
@@ -313,10 +367,11 @@ async function deliver(ask: AskLog): Promise<void> {
   await Promise.all(
     ask.outbox.splice(0).map(async (sms) => {
       // Paid for before it goes out, so that parallel sends never take the ask past its budget.
-      const cost = sms.kind === 'question' ? smsSegmentInfo(sms.text).segments : Math.min(ask.maxSmsSegments, ask.segmentsLeft());
+      const cost =
+        sms.kind === 'question' ? smsSegmentInfo(sms.text).segments : Math.min(ask.maxSmsSegments, ask.segmentsLeft());
       if (cost < 1 || !ask.takeSegments(cost)) {
         ask.skipped(sms, sms.kind === 'question' ? cost : 1, new Date());
-        log.warn('SMS not sent: the ask\'s segment budget is spent', { kind: sms.kind });
+        log.warn("SMS not sent: the ask's segment budget is spent", { kind: sms.kind });
         return;
       }
       try {
@@ -338,7 +393,11 @@ async function deliver(ask: AskLog): Promise<void> {
 
 /** The deterministic share of validation, for an ask started straight from Temporal with a validated input. */
 function refuseMisleadingText(input: NormalizedAsk): NormalizedAsk {
-  const problems = askTextProblems({ question: input.question, options: input.options, escalation: input.policy.escalation });
+  const problems = askTextProblems({
+    question: input.question,
+    options: input.options,
+    escalation: input.policy.escalation,
+  });
   if (problems.length) throw ApplicationFailure.nonRetryable(`Invalid ask: ${problems.join('; ')}`, 'InvalidAsk');
   return input;
 }
@@ -400,4 +459,3 @@ function causeMessage(err: unknown): string {
   const e = err as { cause?: { message?: string }; message?: string };
   return e.cause?.message ?? e.message ?? String(err);
 }
-

@@ -186,7 +186,12 @@ export interface SentSmsInfo {
 
 /** An SMS the ask's rules decided to send; the workflow sends it and reports back. */
 export type OutgoingSms =
-  | { kind: 'question'; to: string; text: string; /** Set for a reminder or a re-send: what the log says. */ again?: string }
+  | {
+      kind: 'question';
+      to: string;
+      text: string;
+      /** Set for a reminder or a re-send: what the log says. */ again?: string;
+    }
   | { kind: 'feedback'; to: string; feedback: FeedbackKind; values: Record<string, string> };
 
 /** What a recipient workflow tells the phone's pending asks for their event logs; it decides nothing. */

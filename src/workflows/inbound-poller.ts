@@ -2,7 +2,6 @@ import { continueAsNew, proxyActivities } from '@temporalio/workflow';
 import type { MainActivities } from './definitions';
 import type { InboundPollerInput } from './definitions';
 
-
 /** The poll activity hands back control this often, so history and retries stay small. */
 const LEASE_MS = 30 * 60 * 1000;
 const LEASES_PER_RUN = 48;

@@ -3,7 +3,13 @@
  * own code: a workflow interceptor, bundled with the workflows (src/worker/workflow-bundle.ts).
  */
 import { ContinueAsNew, isCancellation, workflowInfo } from '@temporalio/workflow';
-import type { Next, SignalInput, WorkflowExecuteInput, WorkflowInboundCallsInterceptor, WorkflowInterceptorsFactory } from '@temporalio/workflow';
+import type {
+  Next,
+  SignalInput,
+  WorkflowExecuteInput,
+  WorkflowInboundCallsInterceptor,
+  WorkflowInterceptorsFactory,
+} from '@temporalio/workflow';
 import { replySignal } from './definitions';
 import type { AskState, RoutedReply } from './definitions';
 import { workflowMetrics } from './metrics-sink';
@@ -24,7 +30,8 @@ class AskMetricsInterceptor implements WorkflowInboundCallsInterceptor {
     workflowMetrics.askEnded(state.status);
     const answer = state.answer;
     const receivedAt = answer?.via === 'sms' ? this.replyReceivedAt.get(answer.by) : undefined;
-    if (answer && receivedAt !== undefined) workflowMetrics.replyToAnswer(Math.max(0, Date.parse(answer.at) - receivedAt) / 1000);
+    if (answer && receivedAt !== undefined)
+      workflowMetrics.replyToAnswer(Math.max(0, Date.parse(answer.at) - receivedAt) / 1000);
     return state;
   }
 
@@ -38,4 +45,5 @@ class AskMetricsInterceptor implements WorkflowInboundCallsInterceptor {
   }
 }
 
-export const interceptors: WorkflowInterceptorsFactory = () => (workflowInfo().workflowType === 'askWorkflow' ? { inbound: [new AskMetricsInterceptor()] } : {});
+export const interceptors: WorkflowInterceptorsFactory = () =>
+  workflowInfo().workflowType === 'askWorkflow' ? { inbound: [new AskMetricsInterceptor()] } : {};

@@ -8,6 +8,8 @@ import type { SentSms } from '../aws/sms-publisher';
  * audit record, listed with `temporal workflow list --query 'WorkflowType="oneWaySmsWorkflow"'`.
  */
 export async function oneWaySmsWorkflow(input: OneWaySmsInput): Promise<SentSms> {
-  const { sendOneWaySms } = smsActivities({ retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 } });
+  const { sendOneWaySms } = smsActivities({
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 },
+  });
   return await sendOneWaySms(input);
 }

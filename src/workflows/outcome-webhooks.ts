@@ -35,8 +35,10 @@ export class OutcomeWebhooks {
     this.seenEvents = state.events.length;
     const wanted = this.callback?.events ?? [];
     events.forEach((event, i) => {
-      if (event.type === 'escalated' && wanted.includes('escalated')) this.start({ type: 'escalated', index: first + i }, 'ask.escalated', state);
-      if (event.type === 'opted_out' && wanted.includes('opted_out')) this.start({ type: 'opted_out', index: first + i }, 'ask.opted_out', state);
+      if (event.type === 'escalated' && wanted.includes('escalated'))
+        this.start({ type: 'escalated', index: first + i }, 'ask.escalated', state);
+      if (event.type === 'opted_out' && wanted.includes('opted_out'))
+        this.start({ type: 'opted_out', index: first + i }, 'ask.opted_out', state);
       if (event.type === 'guess_limit_reached' && wanted.includes('guess_limit_reached')) {
         this.start({ type: 'guess_limit_reached', index: first + i }, 'ask.guess_limit_reached', state);
       }
@@ -65,7 +67,11 @@ export class OutcomeWebhooks {
       ask: withoutCodes(state),
     };
     this.starting.push(
-      startChild(webhookDeliveryWorkflow, { workflowId: deliveryId, args: [input], parentClosePolicy: ParentClosePolicy.ABANDON }).then(
+      startChild(webhookDeliveryWorkflow, {
+        workflowId: deliveryId,
+        args: [input],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      }).then(
         () => undefined,
         // Already started (the same ask id run again): that delivery stands.
         () => undefined,

@@ -29,7 +29,11 @@ export function nextDue(policy: Pick<AskPolicy, 'escalation' | 'reminders'>, now
   const candidates: DueEvent[] = [];
   const nextTier = policy.escalation[now.tier];
   if (nextTier) {
-    candidates.push({ kind: 'tier', tier: now.tier + 1, at: Math.min(now.startedAt + nextTier.after, now.tierJumpAt ?? Infinity) });
+    candidates.push({
+      kind: 'tier',
+      tier: now.tier + 1,
+      at: Math.min(now.startedAt + nextTier.after, now.tierJumpAt ?? Infinity),
+    });
   }
   candidates.push({ kind: 'deadline', at: now.deadline });
   if (policy.reminders && now.remindersSent < policy.reminders.max) {

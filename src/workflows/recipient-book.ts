@@ -4,7 +4,13 @@
  * in the time, and randomness comes from the workflow's seeded Math.random.
  */
 import type { InboundReply } from '../domain/inbound-message';
-import { MAX_LOGGED_REPLY_CHARS, MAX_MESSAGE_ID_LENGTH, MAX_REPLY_BODY_BYTES_CEILING, clipText, utf8ByteLength } from '../domain/input-limits';
+import {
+  MAX_LOGGED_REPLY_CHARS,
+  MAX_MESSAGE_ID_LENGTH,
+  MAX_REPLY_BODY_BYTES_CEILING,
+  clipText,
+  utf8ByteLength,
+} from '../domain/input-limits';
 import { maskPhone } from '../domain/phone-mask';
 import { allocateCodes, assertCodesAvailable } from '../domain/reply-codes';
 import { interpretReply } from '../domain/reply-grammar';
@@ -64,7 +70,8 @@ export function refusalOf(decision: RouteDecision | undefined): string | undefin
     case 'confirm_opt_out':
       return `an opt-out keyword (${decision.keyword}): it counts once SNS lists the number as opted out`;
     case 'feedback':
-      if (decision.feedback === 'expired') return `that code's question has already closed: "${decision.values.question ?? ''}"`;
+      if (decision.feedback === 'expired')
+        return `that code's question has already closed: "${decision.values.question ?? ''}"`;
       if (decision.feedback === 'help') return 'a request for help (the phone is sent its open codes)';
       // Never the open codes: whoever injected the reply may not be allowed to see them.
       return 'not an open code of this phone (the phone is sent the failure feedback)';
@@ -97,7 +104,12 @@ export class RecipientBook {
       if (taken) throw new Error(`code ${taken.code} is held by another pending ask of this phone`);
       return;
     }
-    assertCodesAvailable({ count: registration.options.length, mode: registration.codeMode, length: registration.codeLength, inUse: this.codesInUse() });
+    assertCodesAvailable({
+      count: registration.options.length,
+      mode: registration.codeMode,
+      length: registration.codeLength,
+      inUse: this.codesInUse(),
+    });
   }
 
   /** Idempotent per ask, so a retried registration gets the same codes. */
@@ -180,10 +192,17 @@ export class RecipientBook {
 
   route(reply: InboundReply, at: Date): RouteDecision {
     // Every way in checks the limits first; this is the last line, so no caller can bloat the state.
-    if (reply.dedupeKey.length > MAX_MESSAGE_ID_LENGTH || utf8ByteLength(reply.body, MAX_REPLY_BODY_BYTES_CEILING) > MAX_REPLY_BODY_BYTES_CEILING) {
+    if (
+      reply.dedupeKey.length > MAX_MESSAGE_ID_LENGTH ||
+      utf8ByteLength(reply.body, MAX_REPLY_BODY_BYTES_CEILING) > MAX_REPLY_BODY_BYTES_CEILING
+    ) {
       return { kind: 'ignore', why: 'the reply is over the input limits' };
     }
-    if (this.seen.has(reply.dedupeKey)) return { kind: 'duplicate', delivery: this.state.recentDeliveries?.find((d) => d.reply.dedupeKey === reply.dedupeKey) };
+    if (this.seen.has(reply.dedupeKey))
+      return {
+        kind: 'duplicate',
+        delivery: this.state.recentDeliveries?.find((d) => d.reply.dedupeKey === reply.dedupeKey),
+      };
     this.remember(reply.dedupeKey);
 
     // An ask whose guess limit this phone reached takes none of its codes any more.
@@ -200,17 +219,27 @@ export class RecipientBook {
     const now = at.getTime();
     // An opt-out is always heard (SNS confirms it); help is harmless. Anything else waits out a lock.
     if (meaning.kind === 'opt_out') {
-      return { kind: 'confirm_opt_out', keyword: meaning.keyword, checkDelaysMs: optOutCheckDelays(this.rules().optOutConfirmMs) };
+      return {
+        kind: 'confirm_opt_out',
+        keyword: meaning.keyword,
+        checkDelaysMs: optOutCheckDelays(this.rules().optOutConfirmMs),
+      };
     }
     if (meaning.kind === 'help') return this.limitedFeedback('help', { available_codes: this.availableCodes() }, now);
     if (this.guard.lockedAt(now)) {
-      return { kind: 'ignore', why: `too many wrong codes: SMS answers refused until ${new Date(this.guard.lockedUntil()!).toISOString()}` };
+      return {
+        kind: 'ignore',
+        why: `too many wrong codes: SMS answers refused until ${new Date(this.guard.lockedUntil()!).toISOString()}`,
+      };
     }
     if (meaning.kind === 'answer') {
       const asked = live.find((p) => p.askId === meaning.askId)?.askedAt;
       // A reply redriven or replayed later is held to when it was sent: before the question, it answers nothing.
       if (reply.sentAt !== undefined && asked !== undefined && Date.parse(reply.sentAt) < Date.parse(asked)) {
-        return { kind: 'ignore', why: `the reply was sent at ${reply.sentAt}, before this phone was asked at ${asked}` };
+        return {
+          kind: 'ignore',
+          why: `the reply was sent at ${reply.sentAt}, before this phone was asked at ${asked}`,
+        };
       }
       return {
         kind: 'answer',
@@ -230,7 +259,11 @@ export class RecipientBook {
     const [onlyNumber] = meaning.numberTokens;
     if (meaning.reason === 'unknown_code' && onlyNumber !== undefined) {
       const locked = this.state.pending.find((p) => p.guessLocked && p.codes.some((c) => c.code === onlyNumber));
-      if (locked) return { kind: 'ignore', why: `the codes of ${locked.askId} stopped working for this phone after too many wrong codes` };
+      if (locked)
+        return {
+          kind: 'ignore',
+          why: `the codes of ${locked.askId} stopped working for this phone after too many wrong codes`,
+        };
       const ended = this.state.recentlyEnded.find((e) => e.codes.some((c) => c.code === onlyNumber));
       if (ended) return this.limitedFeedback('expired', { question: ended.question }, now);
     }
@@ -239,7 +272,8 @@ export class RecipientBook {
       const notices = this.countWrongGuess(reply.from, live, now);
       if (notices.length > 0) return { kind: 'throttled', notices };
     }
-    if (live.length === 0) return { kind: 'ignore', why: "every ask of this phone has stopped taking its codes after too many wrong codes" };
+    if (live.length === 0)
+      return { kind: 'ignore', why: 'every ask of this phone has stopped taking its codes after too many wrong codes' };
     return this.limitedFeedback('failure', { available_codes: this.availableCodes() }, now);
   }
 
@@ -312,7 +346,8 @@ export class RecipientBook {
   }
 
   private limitedFeedback(feedback: FeedbackDecision, values: Record<string, string>, now: number): RouteDecision {
-    if (!this.guard.takeFeedback(now)) return { kind: 'ignore', why: `${feedback} feedback not sent: this phone's feedback limit is reached` };
+    if (!this.guard.takeFeedback(now))
+      return { kind: 'ignore', why: `${feedback} feedback not sent: this phone's feedback limit is reached` };
     return { kind: 'feedback', feedback, values };
   }
 

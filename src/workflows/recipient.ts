@@ -135,7 +135,12 @@ export async function recipientWorkflow(input: RecipientInput): Promise<void> {
     }
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS) {
       await condition(settled);
-      if (inbox.length === 0 && todo.length === 0) await continueAsNew<typeof recipientWorkflow>({ phone: input.phone, state: book.snapshot(), wakeTimer: 'kept' });
+      if (inbox.length === 0 && todo.length === 0)
+        await continueAsNew<typeof recipientWorkflow>({
+          phone: input.phone,
+          state: book.snapshot(),
+          wakeTimer: 'kept',
+        });
     }
   }
 }
@@ -236,9 +241,15 @@ class PhoneActions {
         for (const notice of decision.notices) {
           if (notice.kind === 'guess_limit_reached') {
             workflowMetrics.guessLimitReached(notice.askIds.length);
-            log.warn("reply guess limit reached: the asks' codes no longer answer from this phone", { phone: maskPhone(this.phone), asks: notice.askIds.length });
+            log.warn("reply guess limit reached: the asks' codes no longer answer from this phone", {
+              phone: maskPhone(this.phone),
+              asks: notice.askIds.length,
+            });
           } else {
-            log.warn('reply guessing throttled: too many wrong codes from one phone', { phone: maskPhone(this.phone), detail: notice.detail });
+            log.warn('reply guessing throttled: too many wrong codes from one phone', {
+              phone: maskPhone(this.phone),
+              detail: notice.detail,
+            });
           }
         }
         await Promise.all(decision.notices.map((notice) => this.notify(notice.askIds, notice.kind, notice.detail)));
@@ -260,11 +271,18 @@ class PhoneActions {
       try {
         listed = await isPhoneOptedOut({ phone: this.phone });
       } catch (err) {
-        log.warn('could not read the SNS opt-out list; will check again', { phone: maskPhone(this.phone), error: String(err) });
+        log.warn('could not read the SNS opt-out list; will check again', {
+          phone: maskPhone(this.phone),
+          error: String(err),
+        });
       }
       if (listed) {
         const at = new Date().toISOString();
-        await Promise.all(this.book.confirmOptOut().map((askId) => signalQuietly(askId, (h) => h.signal(optedOutSignal, { phone: this.phone, at }))));
+        await Promise.all(
+          this.book
+            .confirmOptOut()
+            .map((askId) => signalQuietly(askId, (h) => h.signal(optedOutSignal, { phone: this.phone, at }))),
+        );
         return;
       }
     }
@@ -289,7 +307,10 @@ class PhoneActions {
 }
 
 /** The ask may have closed meanwhile; there is nothing left to tell it. */
-async function signalQuietly(askId: string, send: (handle: ReturnType<typeof getExternalWorkflowHandle>) => Promise<void>): Promise<void> {
+async function signalQuietly(
+  askId: string,
+  send: (handle: ReturnType<typeof getExternalWorkflowHandle>) => Promise<void>,
+): Promise<void> {
   try {
     await send(getExternalWorkflowHandle(askId));
   } catch {

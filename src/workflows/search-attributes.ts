@@ -26,7 +26,10 @@ export function incidentOf(state: Pick<AskState, 'entitlement' | 'context'>): st
 }
 
 /** What the search attributes show of an ask: its state, or at the start, what it will start as. */
-export type AskListing = Pick<AskState, 'entitlement' | 'context' | 'deadline' | 'tier' | 'remindersSent' | 'policyName'> & {
+export type AskListing = Pick<
+  AskState,
+  'entitlement' | 'context' | 'deadline' | 'tier' | 'remindersSent' | 'policyName'
+> & {
   recipients: readonly Pick<RecipientState, 'phone'>[];
 };
 

@@ -17,11 +17,23 @@ export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Prom
   const report = { deliveryId: input.deliveryId, type: input.type, target: webhookTarget(input.url) };
   try {
     const { status, attempt } = await deliverWebhook(input);
-    return { ...report, outcome: 'delivered', attempts: attempt, lastStatus: `HTTP ${status}`, at: new Date().toISOString() };
+    return {
+      ...report,
+      outcome: 'delivered',
+      attempts: attempt,
+      lastStatus: `HTTP ${status}`,
+      at: new Date().toISOString(),
+    };
   } catch (err) {
     const last = lastAttemptFailure(err);
     const details = last?.details?.[0] as { attempt?: number } | undefined;
-    return { ...report, outcome: 'gave_up', attempts: details?.attempt, lastStatus: last?.message ?? describe(err), at: new Date().toISOString() };
+    return {
+      ...report,
+      outcome: 'gave_up',
+      attempts: details?.attempt,
+      lastStatus: last?.message ?? describe(err),
+      at: new Date().toISOString(),
+    };
   }
 }
 

@@ -83,7 +83,10 @@ function fakeTemporal() {
 
 /** Routing to a recipient waits `delayMs(its workflow id)` first: its workflow task is slow. */
 function slowRouting(temporal: ReturnType<typeof fakeTemporal>, delayMs: (workflowId: string) => number): void {
-  const fastHandle = temporal.client.workflow.getHandle as unknown as (id: string) => { workflowId: string; executeUpdate: () => Promise<unknown> };
+  const fastHandle = temporal.client.workflow.getHandle as unknown as (id: string) => {
+    workflowId: string;
+    executeUpdate: () => Promise<unknown>;
+  };
   (temporal.client.workflow as unknown as { getHandle: unknown }).getHandle = (id: string) => ({
     workflowId: id,
     executeUpdate: async () => {
@@ -95,7 +98,13 @@ function slowRouting(temporal: ReturnType<typeof fakeTemporal>, delayMs: (workfl
 
 function activities(queue: FakeQueue, client: Client) {
   const settings = loadSettings({}, { pollWaitSeconds: 0, pollConcurrency: 2 });
-  return createInboundActivities({ sqs: queue.client as unknown as SQSClient, sns: undefined as never, client, settings, logger: pino({ level: 'silent' }) });
+  return createInboundActivities({
+    sqs: queue.client as unknown as SQSClient,
+    sns: undefined as never,
+    client,
+    settings,
+    logger: pino({ level: 'silent' }),
+  });
 }
 
 describe('pollInbound', () => {
@@ -105,7 +114,10 @@ describe('pollInbound', () => {
     temporal.state.up = false;
     queue.put('+12065550142', '1234');
     const env = new MockActivityEnvironment({ taskQueue: 'sms-ask' });
-    const running = env.run(activities(queue, temporal.client).pollInbound, { queueUrl: 'https://sqs.example/q', leaseMs: 60_000 });
+    const running = env.run(activities(queue, temporal.client).pollInbound, {
+      queueUrl: 'https://sqs.example/q',
+      leaseMs: 60_000,
+    });
 
     await sleep(4_000);
     // The first batch failed to signal; after that only health probes, no receives.
@@ -141,12 +153,17 @@ describe('pollInbound', () => {
       executeUpdate: () =>
         new Promise((_resolve, reject) => {
           const signal = routingSignal!;
-          signal.addEventListener('abort', () => reject(Object.assign(new Error('1 CANCELLED: the call was cancelled'), { code: 1 })));
+          signal.addEventListener('abort', () =>
+            reject(Object.assign(new Error('1 CANCELLED: the call was cancelled'), { code: 1 })),
+          );
         }),
     });
     for (let i = 0; i < 5; i++) queue.put(`+1206555010${i}`, '1234');
     const env = new MockActivityEnvironment({ taskQueue: 'sms-ask' });
-    const running = env.run(activities(queue, temporal.client).pollInbound, { queueUrl: 'https://sqs.example/q', leaseMs: 60_000 });
+    const running = env.run(activities(queue, temporal.client).pollInbound, {
+      queueUrl: 'https://sqs.example/q',
+      leaseMs: 60_000,
+    });
     await sleep(100);
     const cancelledAt = Date.now();
     env.cancel();
@@ -162,7 +179,13 @@ describe('pollInbound', () => {
     slowRouting(temporal, (id) => (id.endsWith('+12065550100') ? 2_000 : 0)); // that recipient being replayed, say
     const env = new MockActivityEnvironment({ taskQueue: 'sms-ask' });
     const settings = loadSettings({}, { pollWaitSeconds: 0, pollConcurrency: 1 });
-    const poll = createInboundActivities({ sqs: queue.client as unknown as SQSClient, sns: undefined as never, client: temporal.client, settings, logger: pino({ level: 'silent' }) });
+    const poll = createInboundActivities({
+      sqs: queue.client as unknown as SQSClient,
+      sns: undefined as never,
+      client: temporal.client,
+      settings,
+      logger: pino({ level: 'silent' }),
+    });
     queue.put('+12065550100', '1234');
     const running = env.run(poll.pollInbound, { queueUrl: 'https://sqs.example/q', leaseMs: 3_000 });
     await sleep(200);
@@ -180,7 +203,10 @@ describe('pollInbound', () => {
     slowRouting(temporal, () => 500);
     for (let i = 0; i < 5; i++) queue.put(`+1206555010${i}`, '1234');
     const env = new MockActivityEnvironment({ taskQueue: 'sms-ask' });
-    const stats = await env.run(activities(queue, temporal.client).pollInbound, { queueUrl: 'https://sqs.example/q', leaseMs: 100 });
+    const stats = await env.run(activities(queue, temporal.client).pollInbound, {
+      queueUrl: 'https://sqs.example/q',
+      leaseMs: 100,
+    });
     expect(queue.deleted).toHaveLength(5);
     expect(stats).toMatchObject({ received: 5, routed: 5, returned: 0 });
   }, 30_000);

@@ -12,7 +12,12 @@ const ROLE_ARN = 'arn:aws:iam::123456789012:role/sms-ask-worker';
 
 beforeAll(() => {
   // The factory reads the region and the emulator endpoint as the worker does: from the standard variables.
-  Object.assign(process.env, { AWS_REGION: sharedStack().region, AWS_ENDPOINT_URL: sharedStack().awsEndpoint, AWS_ACCESS_KEY_ID: 'AKIABASEBASEBASE0001', AWS_SECRET_ACCESS_KEY: 'base-secret' });
+  Object.assign(process.env, {
+    AWS_REGION: sharedStack().region,
+    AWS_ENDPOINT_URL: sharedStack().awsEndpoint,
+    AWS_ACCESS_KEY_ID: 'AKIABASEBASEBASE0001',
+    AWS_SECRET_ACCESS_KEY: 'base-secret',
+  });
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -43,7 +48,12 @@ describe('AWS credentials', () => {
   });
 
   it('signs with explicit keys from the settings, and never shows the secret', async () => {
-    const aws = createAwsClients(loadSettings({ SMS_ASK_AWS_ACCESS_KEY_ID: 'AKIAEXPLICIT00000042', SMS_ASK_AWS_SECRET_ACCESS_KEY: 'explicit-secret-value' }));
+    const aws = createAwsClients(
+      loadSettings({
+        SMS_ASK_AWS_ACCESS_KEY_ID: 'AKIAEXPLICIT00000042',
+        SMS_ASK_AWS_SECRET_ACCESS_KEY: 'explicit-secret-value',
+      }),
+    );
     const keys = signingKeys(aws.sts);
     await aws.sts.send(new GetCallerIdentityCommand({}));
     expect(keys).toEqual(['AKIAEXPLICIT00000042']);
@@ -51,18 +61,28 @@ describe('AWS credentials', () => {
   });
 
   it('assumes the role through STS with the session name, and every client acts as that role', async () => {
-    const aws = createAwsClients(loadSettings({ SMS_ASK_ROLE_ARN: ROLE_ARN, SMS_ASK_ROLE_SESSION_NAME: 'soc-worker', SMS_ASK_ROLE_EXTERNAL_ID: 'ext-1042' }));
+    const aws = createAwsClients(
+      loadSettings({
+        SMS_ASK_ROLE_ARN: ROLE_ARN,
+        SMS_ASK_ROLE_SESSION_NAME: 'soc-worker',
+        SMS_ASK_ROLE_EXTERNAL_ID: 'ext-1042',
+      }),
+    );
     const identity = await aws.sts.send(new GetCallerIdentityCommand({}));
     expect(identity.Arn).toBe('arn:aws:sts::123456789012:assumed-role/sms-ask-worker/soc-worker');
     const credentials = await aws.credentials();
     expect(credentials.accessKeyId).toMatch(/^ASIA/);
     expect(credentials.accessKeyId).not.toBe('AKIABASEBASEBASE0001');
-    expect(aws.credentialSource).toMatch(/^role arn:aws:iam::123456789012:role\/sms-ask-worker \(session "soc-worker", 3600 s, with external ID\) assumed with the default AWS credential chain$/);
+    expect(aws.credentialSource).toMatch(
+      /^role arn:aws:iam::123456789012:role\/sms-ask-worker \(session "soc-worker", 3600 s, with external ID\) assumed with the default AWS credential chain$/,
+    );
   });
 
   it('keeps one role session for all clients until 5 minutes before it expires, then assumes the role again', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
-    const aws = createAwsClients(loadSettings({ SMS_ASK_ROLE_ARN: ROLE_ARN, SMS_ASK_ROLE_SESSION_DURATION_SECONDS: '900' }));
+    const aws = createAwsClients(
+      loadSettings({ SMS_ASK_ROLE_ARN: ROLE_ARN, SMS_ASK_ROLE_SESSION_DURATION_SECONDS: '900' }),
+    );
     const keys = signingKeys(aws.sts);
 
     const sqsKeys = signingKeys(aws.sqs);
@@ -88,10 +108,18 @@ describe('AWS credentials', () => {
   });
 
   it('names the setting when a role session duration is out of range, or a key comes without its secret', () => {
-    expect(() => loadSettings({ SMS_ASK_ROLE_SESSION_DURATION_SECONDS: '600' })).toThrow(/SMS_ASK_ROLE_SESSION_DURATION_SECONDS \(roleSessionDurationSeconds\): .*900/);
-    expect(() => loadSettings({ SMS_ASK_ROLE_SESSION_DURATION_SECONDS: '43201' })).toThrow(/SMS_ASK_ROLE_SESSION_DURATION_SECONDS .*43200/);
-    expect(() => loadSettings({ SMS_ASK_AWS_ACCESS_KEY_ID: 'AKIAEXPLICIT00000042' })).toThrow(/SMS_ASK_AWS_SECRET_ACCESS_KEY \(awsSecretAccessKey\): explicit AWS keys need both/);
-    expect(() => loadSettings({ SMS_ASK_STS_ENDPOINT_MODE: 'global' })).toThrow(/SMS_ASK_STS_ENDPOINT_MODE \(stsEndpointMode\)/);
+    expect(() => loadSettings({ SMS_ASK_ROLE_SESSION_DURATION_SECONDS: '600' })).toThrow(
+      /SMS_ASK_ROLE_SESSION_DURATION_SECONDS \(roleSessionDurationSeconds\): .*900/,
+    );
+    expect(() => loadSettings({ SMS_ASK_ROLE_SESSION_DURATION_SECONDS: '43201' })).toThrow(
+      /SMS_ASK_ROLE_SESSION_DURATION_SECONDS .*43200/,
+    );
+    expect(() => loadSettings({ SMS_ASK_AWS_ACCESS_KEY_ID: 'AKIAEXPLICIT00000042' })).toThrow(
+      /SMS_ASK_AWS_SECRET_ACCESS_KEY \(awsSecretAccessKey\): explicit AWS keys need both/,
+    );
+    expect(() => loadSettings({ SMS_ASK_STS_ENDPOINT_MODE: 'global' })).toThrow(
+      /SMS_ASK_STS_ENDPOINT_MODE \(stsEndpointMode\)/,
+    );
   });
 
   it('sends STS calls to the global endpoint in legacy mode and to the regional one by default', async () => {
@@ -101,10 +129,13 @@ describe('AWS credentials', () => {
       try {
         const aws = createAwsClients(loadSettings({ SMS_ASK_STS_ENDPOINT_MODE: mode }));
         const hosts: string[] = [];
-        aws.sts.middlewareStack.add((_next) => async (args) => {
-          hosts.push((args.request as { hostname: string }).hostname);
-          throw new Error('stop before sending');
-        }, { step: 'finalizeRequest' });
+        aws.sts.middlewareStack.add(
+          (_next) => async (args) => {
+            hosts.push((args.request as { hostname: string }).hostname);
+            throw new Error('stop before sending');
+          },
+          { step: 'finalizeRequest' },
+        );
         await aws.sts.send(new GetCallerIdentityCommand({})).catch(() => undefined);
         return hosts[0];
       } finally {

@@ -10,7 +10,9 @@ function recordingSns(optedOut = false) {
   const sns = {
     send: async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
       sent.push({ command: command.constructor.name, input: command.input });
-      return command.constructor.name === 'CheckIfPhoneNumberIsOptedOutCommand' ? { isOptedOut: optedOut } : { MessageId: 'msg-1' };
+      return command.constructor.name === 'CheckIfPhoneNumberIsOptedOutCommand'
+        ? { isOptedOut: optedOut }
+        : { MessageId: 'msg-1' };
     },
   } as unknown as SNSClient;
   return { sns, sent };
@@ -37,7 +39,12 @@ describe('publishSms', () => {
 
   it('sets sender ID, origination number and max price where they are configured', async () => {
     const { sns, sent } = recordingSns();
-    await publishSms(sns, { smsType: 'Promotional', senderId: 'SecOps', originationNumber: '+18885550100', maxPrice: 0.5 }, '+12065550142', 'Hi');
+    await publishSms(
+      sns,
+      { smsType: 'Promotional', senderId: 'SecOps', originationNumber: '+18885550100', maxPrice: 0.5 },
+      '+12065550142',
+      'Hi',
+    );
     expect(sent[0]!.input.MessageAttributes).toEqual({
       'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Promotional' },
       'AWS.SNS.SMS.SenderID': { DataType: 'String', StringValue: 'SecOps' },

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { classifySnsError } from '../../src/aws/sns-errors';
 
 const awsError = (name: string, status: number | undefined, fault: 'client' | 'server' = 'client') =>
-  Object.assign(new Error(`${name} happened`), { name, $fault: fault, ...(status !== undefined && { $metadata: { httpStatusCode: status } }) });
+  Object.assign(new Error(`${name} happened`), {
+    name,
+    $fault: fault,
+    ...(status !== undefined && { $metadata: { httpStatusCode: status } }),
+  });
 
 describe('classifySnsError', () => {
   it.each([
@@ -32,7 +36,7 @@ describe('classifySnsError', () => {
     expect(classifySnsError(err, '+12065550142').permanent).toBe(false);
   });
 
-  it('does not retry an unknown client error, and keeps AWS\'s own words', () => {
+  it("does not retry an unknown client error, and keeps AWS's own words", () => {
     const err = classifySnsError(awsError('SomethingNew', 400), '+12065550142');
     expect(err.permanent).toBe(true);
     expect(err.message).toContain('SomethingNew happened');

@@ -29,12 +29,25 @@ describe('bench statistics', () => {
 
   it('measures how far send times went beyond a rate: what a token bucket must have had saved up', () => {
     // 20/s with a full bucket of 20: 20 at once, then one every 50 ms, is exactly within it.
-    const withinBucket = [...Array.from({ length: 20 }, () => 0), ...Array.from({ length: 20 }, (_, i) => 50 * (i + 1))];
+    const withinBucket = [
+      ...Array.from({ length: 20 }, () => 0),
+      ...Array.from({ length: 20 }, (_, i) => 50 * (i + 1)),
+    ];
     expect(mostBeyondRate(withinBucket, 20)).toBe(20);
     // Spread evenly at the rate, only one at a time is beyond it.
-    expect(mostBeyondRate(Array.from({ length: 40 }, (_, i) => 50 * i), 20)).toBeCloseTo(1);
+    expect(
+      mostBeyondRate(
+        Array.from({ length: 40 }, (_, i) => 50 * i),
+        20,
+      ),
+    ).toBeCloseTo(1);
     // 40 at 40/s for a second: 20 beyond a 20/s rate.
-    expect(mostBeyondRate(Array.from({ length: 41 }, (_, i) => 25 * i), 20)).toBeCloseTo(21);
+    expect(
+      mostBeyondRate(
+        Array.from({ length: 41 }, (_, i) => 25 * i),
+        20,
+      ),
+    ).toBeCloseTo(21);
     expect(mostBeyondRate([], 20)).toBe(0);
   });
 });
@@ -56,8 +69,20 @@ describe('bench report', () => {
       latency: { ours: { perSecond: 20, latency } },
       scale: {
         ours: [
-          { pending: 100, latency: { ...latency, p50: 40 }, rssBytes: 300 * 2 ** 20, peakRssBytes: 310 * 2 ** 20, cpuMsPerReply: 5 },
-          { pending: 10_000, latency: { ...latency, p50: 90 }, rssBytes: 600 * 2 ** 20, peakRssBytes: 650 * 2 ** 20, cpuMsPerReply: 6 },
+          {
+            pending: 100,
+            latency: { ...latency, p50: 40 },
+            rssBytes: 300 * 2 ** 20,
+            peakRssBytes: 310 * 2 ** 20,
+            cpuMsPerReply: 5,
+          },
+          {
+            pending: 10_000,
+            latency: { ...latency, p50: 90 },
+            rssBytes: 600 * 2 ** 20,
+            peakRssBytes: 650 * 2 ** 20,
+            cpuMsPerReply: 6,
+          },
         ],
       },
     } as unknown as BenchResults;
@@ -73,7 +98,18 @@ describe('bench report', () => {
     const results = {
       limit: { workflows: 300, seconds: 3, perSecond: 100, cpuMsPerWorkflow: 5 },
       throughput: { ours: { replies: 300, answered: 300, seconds: 5, injectSeconds: 1, perSecond: 60 } },
-      campaign: { asks: 2000, sent: 2000, failed: 0, refused: 0, seconds: 100, perSecond: 20, peakRssBytes: 0, rssAfterBytes: 400 * 2 ** 20, replies: {}, replyP99Ms: 80 },
+      campaign: {
+        asks: 2000,
+        sent: 2000,
+        failed: 0,
+        refused: 0,
+        seconds: 100,
+        perSecond: 20,
+        peakRssBytes: 0,
+        rssAfterBytes: 400 * 2 ** 20,
+        replies: {},
+        replyP99Ms: 80,
+      },
       worker: { startSeconds: 2.5, rssAtStartBytes: 0 },
     } as unknown as BenchResults;
     expect(checkTargets(results).map((t) => [t.target, t.met])).toEqual([

@@ -4,7 +4,16 @@
  * included. The global setup has already built dist/ from the current sources.
  */
 import { execFile } from 'node:child_process';
-import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -21,7 +30,11 @@ interface Run {
 
 async function run(file: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd = ROOT): Promise<Run> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(file, args, { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, timeout: 60_000 });
+    const { stdout, stderr } = await promisify(execFile)(file, args, {
+      cwd,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      timeout: 60_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -44,9 +57,17 @@ describe('the compiled sms-ask command', () => {
       expect(out.code, out.stderr).toBe(0);
       expect(out.stdout).toContain('Usage: sms-ask');
       expect(out.stderr).toBe('');
-      const { modules, extensions, execArgv } = JSON.parse(readFileSync(report, 'utf8')) as { modules: string[]; extensions: string[]; execArgv: string[] };
+      const { modules, extensions, execArgv } = JSON.parse(readFileSync(report, 'utf8')) as {
+        modules: string[];
+        extensions: string[];
+        execArgv: string[];
+      };
       expect(modules).toContain(path.join(ROOT, 'dist/cli/main.js'));
-      expect(modules.filter((m) => /[\\/]node_modules[\\/](tsx|esbuild|typescript|ts-node|@swc)[\\/]/.test(m) || m.endsWith('.ts'))).toEqual([]);
+      expect(
+        modules.filter(
+          (m) => /[\\/]node_modules[\\/](tsx|esbuild|typescript|ts-node|@swc)[\\/]/.test(m) || m.endsWith('.ts'),
+        ),
+      ).toEqual([]);
       expect(extensions).not.toContain('.ts');
       expect(execArgv.join(' ')).not.toMatch(/tsx|ts-node|loader/);
     } finally {
@@ -77,7 +98,15 @@ describe('a build older than its sources', () => {
   /** A copy of the checkout (sources, manifests, dist/, bin/) sharing node_modules, to change sources in. */
   beforeAll(() => {
     copy = mkdtempSync(path.join(tmpdir(), 'sms-ask-checkout-'));
-    for (const entry of ['src', 'dist', 'bin', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json']) {
+    for (const entry of [
+      'src',
+      'dist',
+      'bin',
+      'package.json',
+      'package-lock.json',
+      'tsconfig.json',
+      'tsconfig.build.json',
+    ]) {
       cpSync(path.join(ROOT, entry), path.join(copy, entry), { recursive: true });
     }
     symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));
@@ -85,7 +114,12 @@ describe('a build older than its sources', () => {
   afterAll(() => rmSync(copy, { recursive: true, force: true }));
 
   const loadBundle = () =>
-    run(process.execPath, ['-e', "console.log(JSON.stringify(require('./dist/worker/workflow-bundle.js').builtWorkflowBundle()))"], {}, copy);
+    run(
+      process.execPath,
+      ['-e', "console.log(JSON.stringify(require('./dist/worker/workflow-bundle.js').builtWorkflowBundle()))"],
+      {},
+      copy,
+    );
 
   it('loads the bundle by path while the sources match, and refuses it, naming the file, once a workflow file is added', async () => {
     const fresh = await loadBundle();
@@ -117,13 +151,22 @@ describe('a build older than its sources', () => {
 describe('build inputs', () => {
   it('are every file under src/ with the compiler settings and the lockfile, each changed one reported', () => {
     const now = currentBuildInputs(ROOT);
-    expect(Object.keys(now)).toEqual(expect.arrayContaining(['src/workflows/ask.ts', 'src/workflows/index.ts', 'src/cli/main.ts', 'tsconfig.json', 'package-lock.json']));
+    expect(Object.keys(now)).toEqual(
+      expect.arrayContaining([
+        'src/workflows/ask.ts',
+        'src/workflows/index.ts',
+        'src/cli/main.ts',
+        'tsconfig.json',
+        'package-lock.json',
+      ]),
+    );
     const changed: Record<string, string> = { ...now, 'src/workflows/ask.ts': 'edited' };
     delete changed['src/workflows/index.ts'];
-    expect(changedSinceBuild({ inputs: now, workflowBundleSha256: '', node: '' }, { ...changed, 'src/workflows/added.ts': 'x' })).toEqual([
-      'src/workflows/added.ts',
-      'src/workflows/ask.ts',
-      'src/workflows/index.ts',
-    ]);
+    expect(
+      changedSinceBuild(
+        { inputs: now, workflowBundleSha256: '', node: '' },
+        { ...changed, 'src/workflows/added.ts': 'x' },
+      ),
+    ).toEqual(['src/workflows/added.ts', 'src/workflows/ask.ts', 'src/workflows/index.ts']);
   });
 });

@@ -20,8 +20,17 @@ describe('CLI output redaction', () => {
     const secrets = secretsOf(loadSettings(env), env);
     const text = `error: refused ${apiKey}; signed with ${webhookSecret}; key ${payloadKey}; token twilio-auth-token-0123456789; temporal-cloud-api-key-0123 for soar at +12065550142`;
     const printed = redactSecrets(text, secrets);
-    for (const secret of [apiKey, webhookSecret, payloadKey, 'twilio-auth-token-0123456789', 'temporal-cloud-api-key-0123']) expect(printed).not.toContain(secret);
-    expect(printed).toBe('error: refused [redacted]; signed with [redacted]; key [redacted]; token [redacted]; [redacted] for soar at +12065550142');
+    for (const secret of [
+      apiKey,
+      webhookSecret,
+      payloadKey,
+      'twilio-auth-token-0123456789',
+      'temporal-cloud-api-key-0123',
+    ])
+      expect(printed).not.toContain(secret);
+    expect(printed).toBe(
+      'error: refused [redacted]; signed with [redacted]; key [redacted]; token [redacted]; [redacted] for soar at +12065550142',
+    );
   });
 
   it('still redacts what the environment holds when the settings did not load', () => {

@@ -9,11 +9,26 @@ describe('pending filters', () => {
   const now = new Date('2025-01-06T09:00:00Z');
 
   it('lists only running asks of this task queue by default', () => {
-    expect(pendingAsksVisibilityQuery('sms-ask', {}, now)).toBe("WorkflowType = 'askWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = 'sms-ask'");
+    expect(pendingAsksVisibilityQuery('sms-ask', {}, now)).toBe(
+      "WorkflowType = 'askWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = 'sms-ask'",
+    );
   });
 
   it('turns every filter into a search attribute condition', () => {
-    expect(pendingAsksVisibilityQuery('q', { recipient: '+12065550142', entitlement: 'e-1', incident: '1042', policy: 'critical-approval', overdue: true, escalated: true }, now)).toBe(
+    expect(
+      pendingAsksVisibilityQuery(
+        'q',
+        {
+          recipient: '+12065550142',
+          entitlement: 'e-1',
+          incident: '1042',
+          policy: 'critical-approval',
+          overdue: true,
+          escalated: true,
+        },
+        now,
+      ),
+    ).toBe(
       "WorkflowType = 'askWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = 'q'" +
         " AND SmsAskRecipients = '+12065550142' AND SmsAskEntitlement = 'e-1' AND SmsAskIncident = '1042'" +
         " AND SmsAskPolicy = 'critical-approval' AND SmsAskDeadline < '2025-01-06T09:00:00.000Z' AND SmsAskTier > 0",
@@ -21,7 +36,9 @@ describe('pending filters', () => {
   });
 
   it('quotes values, so that a filter cannot change the query', () => {
-    expect(pendingAsksVisibilityQuery('q', { entitlement: "x' OR WorkflowType = 'y" }, now)).toContain("SmsAskEntitlement = 'x\\' OR WorkflowType = \\'y'");
+    expect(pendingAsksVisibilityQuery('q', { entitlement: "x' OR WorkflowType = 'y" }, now)).toContain(
+      "SmsAskEntitlement = 'x\\' OR WorkflowType = \\'y'",
+    );
   });
 
   it('refuses a control character, on which the visibility store would hang', () => {
@@ -43,6 +60,8 @@ describe('policy file', () => {
 
   it('names the preset and the field that is wrong', () => {
     const file = write('presets:\n  urgent:\n    timeout: soon\n');
-    expect(() => loadPolicyPresets(file)).toThrow(`SMS_ASK_POLICY_FILE (${file}) presets.urgent.timeout: "soon" is not a duration`);
+    expect(() => loadPolicyPresets(file)).toThrow(
+      `SMS_ASK_POLICY_FILE (${file}) presets.urgent.timeout: "soon" is not a duration`,
+    );
   });
 });

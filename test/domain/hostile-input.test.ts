@@ -13,26 +13,84 @@ import type { PendingAskView } from '../../src/domain/reply-grammar';
 const RUNS = { numRuns: 500 };
 
 const pending: PendingAskView[] = [
-  { askId: 'a', options: ['Yes', 'No'], codes: [{ code: '4821', optionIndex: 0 }, { code: '7302', optionIndex: 1 }] },
-  { askId: 'b', options: ['Go', 'Stop'], codes: [{ code: '1150', optionIndex: 0 }, { code: '2260', optionIndex: 1 }], acceptLabels: true },
+  {
+    askId: 'a',
+    options: ['Yes', 'No'],
+    codes: [
+      { code: '4821', optionIndex: 0 },
+      { code: '7302', optionIndex: 1 },
+    ],
+  },
+  {
+    askId: 'b',
+    options: ['Go', 'Stop'],
+    codes: [
+      { code: '1150', optionIndex: 0 },
+      { code: '2260', optionIndex: 1 },
+    ],
+    acceptLabels: true,
+  },
 ];
 
 /** Text that mixes what the grammar looks at: codes, other numbers, keywords, labels, noise, any Unicode. */
-const replyText = fc.array(
-  fc.oneof(
-    fc.constantFrom('4821', '7302', '1150', '9999', '０', '٤', 'STOP', 'stop', 'HELP', 'Yes', 'go', ' ', '\n', '!', '«', '.', '🙂', '\u0301', '\uD800'),
-    fc.string({ unit: 'grapheme', maxLength: 8 }),
-    fc.string({ unit: 'binary', maxLength: 8 }),
-  ),
-  { maxLength: 60 },
-).map((parts) => parts.join(''));
+const replyText = fc
+  .array(
+    fc.oneof(
+      fc.constantFrom(
+        '4821',
+        '7302',
+        '1150',
+        '9999',
+        '０',
+        '٤',
+        'STOP',
+        'stop',
+        'HELP',
+        'Yes',
+        'go',
+        ' ',
+        '\n',
+        '!',
+        '«',
+        '.',
+        '🙂',
+        '\u0301',
+        '\uD800',
+      ),
+      fc.string({ unit: 'grapheme', maxLength: 8 }),
+      fc.string({ unit: 'binary', maxLength: 8 }),
+    ),
+    { maxLength: 60 },
+  )
+  .map((parts) => parts.join(''));
 
-const json = fc.oneof(fc.json(), replyText.map((body) => JSON.stringify({ originationNumber: '+12065550142', messageBody: body })));
+const json = fc.oneof(
+  fc.json(),
+  replyText.map((body) => JSON.stringify({ originationNumber: '+12065550142', messageBody: body })),
+);
 const sqsBody = fc.oneof(
   json,
   fc.string({ unit: 'binary' }),
-  fc.record({ Type: fc.constantFrom('Notification', 'SubscriptionConfirmation', 'x'), MessageId: fc.oneof(fc.string(), fc.integer()), Message: fc.oneof(json, fc.string()) }).map((o) => JSON.stringify(o)),
-  fc.dictionary(fc.constantFrom('originationNumber', 'messageBody', 'inboundMessageId', 'destinationNumber', 'messageKeyword', 'Type'), fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.json())).map((o) => JSON.stringify(o)),
+  fc
+    .record({
+      Type: fc.constantFrom('Notification', 'SubscriptionConfirmation', 'x'),
+      MessageId: fc.oneof(fc.string(), fc.integer()),
+      Message: fc.oneof(json, fc.string()),
+    })
+    .map((o) => JSON.stringify(o)),
+  fc
+    .dictionary(
+      fc.constantFrom(
+        'originationNumber',
+        'messageBody',
+        'inboundMessageId',
+        'destinationNumber',
+        'messageKeyword',
+        'Type',
+      ),
+      fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.json()),
+    )
+    .map((o) => JSON.stringify(o)),
 );
 
 describe('hostile input', () => {
@@ -58,7 +116,11 @@ describe('hostile input', () => {
         const meaning = interpretReply(body, pending);
         if (meaning.kind !== 'answer') return;
         // The grammar's words: runs of letters, marks and digits; a number is a word of digits only.
-        const words = body.normalize('NFKC').toLowerCase().match(/[\p{L}\p{M}\p{N}]+/gu) ?? [];
+        const words =
+          body
+            .normalize('NFKC')
+            .toLowerCase()
+            .match(/[\p{L}\p{M}\p{N}]+/gu) ?? [];
         const numbers = words.filter((word) => /^\p{Nd}+$/u.test(word));
         if (meaning.code !== undefined) {
           expect(['4821', '7302', '1150', '2260']).toContain(meaning.code);
@@ -83,7 +145,7 @@ describe('hostile input', () => {
   it('phone normalization never throws anything but InvalidPhoneNumberError, for senders nothing at all', () => {
     const phoneLike = fc.oneof(
       fc.string(),
-      fc.string({ unit: fc.constantFrom('+', '1', '2', '0', ' ', '-', '(', ')', 'x', '#', '٤') , maxLength: 300 }),
+      fc.string({ unit: fc.constantFrom('+', '1', '2', '0', ' ', '-', '(', ')', 'x', '#', '٤'), maxLength: 300 }),
     );
     fc.assert(
       fc.property(phoneLike, (input) => {

@@ -129,12 +129,16 @@ function reasonFor(body: string): string {
 
 describe('parseInboundMessage', () => {
   it('keeps the message body exactly as received, spaces included', () => {
-    const reply = expectReply(parseInboundMessage(envelope({ originationNumber: '+12065550142', messageBody: '  Yes \n' }), 'q'));
+    const reply = expectReply(
+      parseInboundMessage(envelope({ originationNumber: '+12065550142', messageBody: '  Yes \n' }), 'q'),
+    );
     expect(reply.body).toBe('  Yes \n');
   });
 
   it('accepts an empty message body and leaves it to the reply grammar', () => {
-    const reply = expectReply(parseInboundMessage(envelope({ originationNumber: '+12065550142', messageBody: '' }), 'q'));
+    const reply = expectReply(
+      parseInboundMessage(envelope({ originationNumber: '+12065550142', messageBody: '' }), 'q'),
+    );
     expect(reply.body).toBe('');
   });
 
@@ -158,7 +162,9 @@ describe('parseInboundMessage', () => {
   });
 
   it('dedupes a raw payload without ids on the SQS MessageId', () => {
-    const reply = expectReply(parseInboundMessage(JSON.stringify({ originationNumber: '+12065550142', messageBody: '1' }), 'sqs-9'));
+    const reply = expectReply(
+      parseInboundMessage(JSON.stringify({ originationNumber: '+12065550142', messageBody: '1' }), 'sqs-9'),
+    );
     expect(reply.dedupeKey).toBe('sqs-9');
     expect(reply.format).toBe('raw');
   });
@@ -166,7 +172,12 @@ describe('parseInboundMessage', () => {
   it('accepts null optional fields as absent', () => {
     const reply = expectReply(
       parseInboundMessage(
-        JSON.stringify({ originationNumber: '+12065550142', messageBody: '1', messageKeyword: null, inboundMessageId: null }),
+        JSON.stringify({
+          originationNumber: '+12065550142',
+          messageBody: '1',
+          messageKeyword: null,
+          inboundMessageId: null,
+        }),
         'sqs-9',
       ),
     );
@@ -180,11 +191,14 @@ describe('parseInboundMessage', () => {
   });
 
   it('ignores a byte-order mark in front of the JSON', () => {
-    expect(parseInboundMessage(`\uFEFF${envelope({ originationNumber: '+12065550142', messageBody: '1' })}`, 'q').ok).toBe(true);
+    expect(
+      parseInboundMessage(`\uFEFF${envelope({ originationNumber: '+12065550142', messageBody: '1' })}`, 'q').ok,
+    ).toBe(true);
   });
 
   it('rejects a message body over the size limit as a bad message, counting UTF-8 bytes', () => {
-    const at = (body: string, maxBodyBytes?: number) => parseInboundMessage(envelope({ originationNumber: '+12065550142', messageBody: body }), 'q', { maxBodyBytes });
+    const at = (body: string, maxBodyBytes?: number) =>
+      parseInboundMessage(envelope({ originationNumber: '+12065550142', messageBody: body }), 'q', { maxBodyBytes });
     expect(at('x'.repeat(1_600)).ok).toBe(true);
     expect(at('x'.repeat(1_601))).toEqual({ ok: false, reason: 'messageBody is longer than 1600 bytes' });
     expect(at('é'.repeat(801))).toEqual({ ok: false, reason: 'messageBody is longer than 1600 bytes' });
@@ -193,10 +207,18 @@ describe('parseInboundMessage', () => {
 
   it('rejects ids and addresses over their length limits, so none becomes a dedupe key or is parsed', () => {
     const long = 'a'.repeat(129);
-    expect(reasonFor(envelope({ originationNumber: '+12065550142', messageBody: '1', inboundMessageId: long }))).toBe('inboundMessageId is longer than 128 characters');
-    expect(reasonFor(envelope({ originationNumber: '+12065550142', messageBody: '1' }, { MessageId: long }))).toBe('SNS MessageId is longer than 128 characters');
-    expect(expectBad(parseInboundMessage(JSON.stringify({ originationNumber: '+12065550142', messageBody: '1' }), long))).toBe('SQS MessageId is longer than 128 characters');
-    expect(reasonFor(envelope({ originationNumber: `+1206555014${'2'.repeat(60)}`, messageBody: '1' }))).toBe('originationNumber is longer than 64 characters');
+    expect(reasonFor(envelope({ originationNumber: '+12065550142', messageBody: '1', inboundMessageId: long }))).toBe(
+      'inboundMessageId is longer than 128 characters',
+    );
+    expect(reasonFor(envelope({ originationNumber: '+12065550142', messageBody: '1' }, { MessageId: long }))).toBe(
+      'SNS MessageId is longer than 128 characters',
+    );
+    expect(
+      expectBad(parseInboundMessage(JSON.stringify({ originationNumber: '+12065550142', messageBody: '1' }), long)),
+    ).toBe('SQS MessageId is longer than 128 characters');
+    expect(reasonFor(envelope({ originationNumber: `+1206555014${'2'.repeat(60)}`, messageBody: '1' }))).toBe(
+      'originationNumber is longer than 64 characters',
+    );
   });
 
   it('rejects an empty body', () => {
@@ -215,7 +237,9 @@ describe('parseInboundMessage', () => {
   });
 
   it('rejects a subscription confirmation as not being a reply', () => {
-    const reason = reasonFor(JSON.stringify({ Type: 'SubscriptionConfirmation', Message: 'You have chosen…', SubscribeURL: 'https://x' }));
+    const reason = reasonFor(
+      JSON.stringify({ Type: 'SubscriptionConfirmation', Message: 'You have chosen…', SubscribeURL: 'https://x' }),
+    );
     expect(reason).toMatch(/subscription confirmation, not a reply/);
     expect(reason).toMatch(/SubscribeURL/);
   });
@@ -225,7 +249,9 @@ describe('parseInboundMessage', () => {
   });
 
   it('rejects an envelope of some other Type and names it', () => {
-    expect(reasonFor(JSON.stringify({ Type: 'Ping', Message: '{}' }))).toBe('SNS envelope has Type "Ping", not "Notification"');
+    expect(reasonFor(JSON.stringify({ Type: 'Ping', Message: '{}' }))).toBe(
+      'SNS envelope has Type "Ping", not "Notification"',
+    );
   });
 
   it('rejects a notification without a Message', () => {
@@ -239,7 +265,9 @@ describe('parseInboundMessage', () => {
   });
 
   it('rejects a Message that is JSON but not a two-way payload and lists its keys', () => {
-    expect(reasonFor(envelope({ alarm: 'CPU' }))).toBe("SNS envelope's Message is not a two-way SMS payload (keys: alarm)");
+    expect(reasonFor(envelope({ alarm: 'CPU' }))).toBe(
+      "SNS envelope's Message is not a two-way SMS payload (keys: alarm)",
+    );
     expect(reasonFor(envelope('42'))).toBe("SNS envelope's Message is not a JSON object (got number)");
   });
 
@@ -272,16 +300,33 @@ describe('formats a deployment declares', () => {
 
   it('takes the SNS envelope of its inbound topic, and refuses raw delivery and bridge envelopes it does not declare, each with a reason', () => {
     expect(parseInboundMessage(fixture('sns-envelope.json'), 'sqs-1', envelopeOnly).ok).toBe(true);
-    expect(parseInboundMessage(fixture('raw-delivery.json'), 'sqs-2', envelopeOnly)).toEqual({ ok: false, reason: expect.stringContaining('raw message delivery), a format this deployment does not take') });
-    expect(parseInboundMessage(fixture('bridge.json'), 'sqs-3', envelopeOnly)).toEqual({ ok: false, reason: expect.stringContaining('a bridge envelope') });
-    expect(parseInboundMessage(fixture('raw-delivery.json'), 'sqs-2', { formats: ['sns-envelope', 'raw'], topicArn: TOPIC }).ok).toBe(true);
-    expect(parseInboundMessage(fixture('bridge.json'), 'sqs-3', { formats: ['sns-envelope', 'bridge'], topicArn: TOPIC }).ok).toBe(true);
+    expect(parseInboundMessage(fixture('raw-delivery.json'), 'sqs-2', envelopeOnly)).toEqual({
+      ok: false,
+      reason: expect.stringContaining('raw message delivery), a format this deployment does not take'),
+    });
+    expect(parseInboundMessage(fixture('bridge.json'), 'sqs-3', envelopeOnly)).toEqual({
+      ok: false,
+      reason: expect.stringContaining('a bridge envelope'),
+    });
+    expect(
+      parseInboundMessage(fixture('raw-delivery.json'), 'sqs-2', { formats: ['sns-envelope', 'raw'], topicArn: TOPIC })
+        .ok,
+    ).toBe(true);
+    expect(
+      parseInboundMessage(fixture('bridge.json'), 'sqs-3', { formats: ['sns-envelope', 'bridge'], topicArn: TOPIC }).ok,
+    ).toBe(true);
   });
 
   it('refuses an envelope from another topic, and an SNS envelope with no TopicArn', () => {
     const other = fixture('sns-envelope.json').replace(TOPIC, 'arn:aws:sns:us-east-1:210987654321:elsewhere');
-    expect(parseInboundMessage(other, 'sqs-4', envelopeOnly)).toEqual({ ok: false, reason: expect.stringContaining('not the inbound topic') });
+    expect(parseInboundMessage(other, 'sqs-4', envelopeOnly)).toEqual({
+      ok: false,
+      reason: expect.stringContaining('not the inbound topic'),
+    });
     const noTopic = JSON.stringify({ ...(JSON.parse(fixture('sns-envelope.json')) as object), TopicArn: undefined });
-    expect(parseInboundMessage(noTopic, 'sqs-5', envelopeOnly)).toEqual({ ok: false, reason: expect.stringContaining('has no TopicArn') });
+    expect(parseInboundMessage(noTopic, 'sqs-5', envelopeOnly)).toEqual({
+      ok: false,
+      reason: expect.stringContaining('has no TopicArn'),
+    });
   });
 });

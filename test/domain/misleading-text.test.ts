@@ -7,7 +7,10 @@ import type { SpendLimits } from '../../src/domain/spend';
 
 function problemsOf(request: Partial<AskRequest>, spend?: SpendLimits): readonly string[] {
   try {
-    normalizeAskRequest({ to: '+12065550142', question: 'Isolate WS-042?', ...request }, { newEntitlement: () => 'e-1', spend });
+    normalizeAskRequest(
+      { to: '+12065550142', question: 'Isolate WS-042?', ...request },
+      { newEntitlement: () => 'e-1', spend },
+    );
   } catch (err) {
     if (err instanceof InvalidAskError) return err.problems;
     throw err;
@@ -37,11 +40,17 @@ describe('text that would mislead the person', () => {
   });
 
   it('refuses hidden characters in the question and in an escalation message, and a line break in an option, but allows one in the question', () => {
-    expect(problemsOf({ question: 'Isolate \u202eWS-042?' })).toEqual([expect.stringMatching(/^question: holds U\+202E/)]);
+    expect(problemsOf({ question: 'Isolate \u202eWS-042?' })).toEqual([
+      expect.stringMatching(/^question: holds U\+202E/),
+    ]);
     expect(problemsOf({ question: 'Isolate WS-042?\nIt beacons to 203.0.113.9.' })).toEqual([]);
-    expect(problemsOf({ options: ['Yes\nreally', 'No'] })).toEqual([expect.stringMatching(/^options\[0\]: holds a line break/)]);
+    expect(problemsOf({ options: ['Yes\nreally', 'No'] })).toEqual([
+      expect.stringMatching(/^options\[0\]: holds a line break/),
+    ]);
     const escalation = [{ after: '10m', to: '+12065550188', message: 'Escalated\u200b:' }];
-    expect(problemsOf({ policy: { escalation } })).toEqual([expect.stringMatching(/^policy\.escalation\[0\]\.message: holds U\+200B/)]);
+    expect(problemsOf({ policy: { escalation } })).toEqual([
+      expect.stringMatching(/^policy\.escalation\[0\]\.message: holds U\+200B/),
+    ]);
   });
 
   it.each([
@@ -72,18 +81,26 @@ describe('what an SMS may cost, checked before the ask starts', () => {
   it('refuses a question over the segment cap, saying how many segments and which character forced UCS-2', () => {
     const question = `Isolate host WS-042? It’s beaconing. ${'Details follow. '.repeat(40)}`;
     const [problem] = problemsOf({ question });
-    expect(problem).toMatch(/^question: the SMS would be \d+ segments \(UCS-2 .* because of "’" \(U\+2019\) at character 24 of the question, which GSM-7 cannot carry\); this deployment allows at most 8 per SMS/);
+    expect(problem).toMatch(
+      /^question: the SMS would be \d+ segments \(UCS-2 .* because of "’" \(U\+2019\) at character 24 of the question, which GSM-7 cannot carry\); this deployment allows at most 8 per SMS/,
+    );
     // The same text with a straight apostrophe is GSM-7, 3 segments: accepted.
     expect(problemsOf({ question: question.replace('’', "'") })).toEqual([]);
   });
 
   it('refuses recipients outside the country allowlist, in to and in escalation tiers, naming the number and its country', () => {
-    expect(problemsOf({ to: ['+12065550142', '+33612345678'] }, { ...DEFAULT_SPEND_LIMITS, smsCountries: ['US'] })).toEqual([
-      expect.stringMatching(/^to\[1\]: \+33612345678 is in FR, and this deployment sends SMS only to US \(smsCountries, SMS_ASK_SMS_COUNTRIES\)/),
+    expect(
+      problemsOf({ to: ['+12065550142', '+33612345678'] }, { ...DEFAULT_SPEND_LIMITS, smsCountries: ['US'] }),
+    ).toEqual([
+      expect.stringMatching(
+        /^to\[1\]: \+33612345678 is in FR, and this deployment sends SMS only to US \(smsCountries, SMS_ASK_SMS_COUNTRIES\)/,
+      ),
     ]);
     // Jamaica shares +1 with the US but is its own country (and a known toll-fraud destination).
     const escalation = [{ after: '10m', to: '+18765550123' }];
-    expect(problemsOf({ policy: { escalation } })).toEqual([expect.stringMatching(/^policy\.escalation\[0\]\.to\[0\]: \+18765550123 is in JM/)]);
+    expect(problemsOf({ policy: { escalation } })).toEqual([
+      expect.stringMatching(/^policy\.escalation\[0\]\.to\[0\]: \+18765550123 is in JM/),
+    ]);
     expect(problemsOf({ to: '+33612345678' }, { ...DEFAULT_SPEND_LIMITS, smsCountries: '*' })).toEqual([]);
   });
 });

@@ -16,7 +16,10 @@ const presets: PolicyPresets = {
 };
 
 function normalize(request: Partial<AskRequest>, spend?: SpendLimits) {
-  return normalizeAskRequest({ to: '+12065550142', question: 'Isolate WS-042?', ...request }, { newEntitlement: () => 'e-1', presets, spend });
+  return normalizeAskRequest(
+    { to: '+12065550142', question: 'Isolate WS-042?', ...request },
+    { newEntitlement: () => 'e-1', presets, spend },
+  );
 }
 
 function problemsOf(request: Partial<AskRequest>): readonly string[] {
@@ -32,7 +35,14 @@ function problemsOf(request: Partial<AskRequest>): readonly string[] {
 describe('policy', () => {
   it('defaults to a 24h timeout, any responder, no reminders or tiers, and every notice on', () => {
     const { policy, policyName } = normalize({});
-    expect(policy).toEqual({ timeout: 86_400_000, escalation: [], onTimeout: {}, responders: 'any', notify: { outcome: true, escalation: true }, acceptLabels: false });
+    expect(policy).toEqual({
+      timeout: 86_400_000,
+      escalation: [],
+      onTimeout: {},
+      responders: 'any',
+      notify: { outcome: true, escalation: true },
+      acceptLabels: false,
+    });
     expect(policyName).toBe('default');
   });
 
@@ -48,7 +58,10 @@ describe('policy', () => {
   });
 
   it('lets an inline policy override a preset field by field', () => {
-    const { policy } = normalize({ preset: 'critical-approval', policy: { reminders: { max: 1 }, responders: { quorum: 2 } } });
+    const { policy } = normalize({
+      preset: 'critical-approval',
+      policy: { reminders: { max: 1 }, responders: { quorum: 2 } },
+    });
     expect(policy.reminders).toEqual({ every: 600_000, max: 1 });
     expect(policy.responders).toEqual({ quorum: 2 });
     expect(policy.escalation).toHaveLength(1);
@@ -56,7 +69,18 @@ describe('policy', () => {
   });
 
   it('replaces a list, rather than merging it, and merges nested objects key by key', () => {
-    expect(mergePolicies({ escalation: [{ after: '1m', to: 'a' }, { after: '2m', to: 'b' }], notify: { outcome: false } }, { escalation: [{ after: '5m', to: 'c' }], notify: { escalation: false } })).toEqual({
+    expect(
+      mergePolicies(
+        {
+          escalation: [
+            { after: '1m', to: 'a' },
+            { after: '2m', to: 'b' },
+          ],
+          notify: { outcome: false },
+        },
+        { escalation: [{ after: '5m', to: 'c' }], notify: { escalation: false } },
+      ),
+    ).toEqual({
       escalation: [{ after: '5m', to: 'c' }],
       notify: { outcome: false, escalation: false },
     });
@@ -70,7 +94,9 @@ describe('policy', () => {
   });
 
   it('refuses an unknown preset, naming the presets there are', () => {
-    expect(problemsOf({ preset: 'critcal' })).toEqual(['preset: unknown preset "critcal"; the policy file defines critical-approval']);
+    expect(problemsOf({ preset: 'critcal' })).toEqual([
+      'preset: unknown preset "critcal"; the policy file defines critical-approval',
+    ]);
   });
 
   it('refuses a bad duration, naming the field', () => {
@@ -80,23 +106,42 @@ describe('policy', () => {
   });
 
   it('refuses an escalation tier at or after the timeout, and tiers out of order', () => {
-    expect(problemsOf({ policy: { timeout: '2h', escalation: [{ after: '1h', to: '+12065550188' }, { after: '30m', to: '+12065550177' }, { after: '3h', to: '+12065550166' }] } })).toEqual([
+    expect(
+      problemsOf({
+        policy: {
+          timeout: '2h',
+          escalation: [
+            { after: '1h', to: '+12065550188' },
+            { after: '30m', to: '+12065550177' },
+            { after: '3h', to: '+12065550166' },
+          ],
+        },
+      }),
+    ).toEqual([
       'policy.escalation[1].after: 30m is not later than escalation[0].after (1h); list the tiers in order',
       'policy.escalation[2].after: 3h is not before the timeout (2h), so this tier would never be reached',
     ]);
   });
 
   it('refuses a quorum larger than every recipient in to and the tiers together', () => {
-    expect(problemsOf({ to: ['+12065550142', '+12065550143'], policy: { responders: { quorum: 4 }, escalation: [{ after: '1m', to: '+12065550188' }] } })).toEqual([
-      'policy.responders.quorum: 4 is more than the 3 recipient(s) in to and every escalation tier',
-    ]);
+    expect(
+      problemsOf({
+        to: ['+12065550142', '+12065550143'],
+        policy: { responders: { quorum: 4 }, escalation: [{ after: '1m', to: '+12065550188' }] },
+      }),
+    ).toEqual(['policy.responders.quorum: 4 is more than the 3 recipient(s) in to and every escalation tier']);
   });
 
   it('refuses a phone listed twice, in to or across tiers, whatever its format', () => {
     expect(
       problemsOf({
         to: ['+12065550142'],
-        policy: { escalation: [{ after: '1m', to: ['+1 206-555-0142', '+12065550188'] }, { after: '2m', to: ['+1 (206) 555-0188'] }] },
+        policy: {
+          escalation: [
+            { after: '1m', to: ['+1 206-555-0142', '+12065550188'] },
+            { after: '2m', to: ['+1 (206) 555-0188'] },
+          ],
+        },
       }),
     ).toEqual([
       'policy.escalation[0].to[0]: +12065550142 is already a recipient (to[0])',
@@ -108,19 +153,28 @@ describe('policy', () => {
     expect(problemsOf({ policy: { timeout: '10m', reminders: { every: '10m', max: 2 } } })).toEqual([
       'policy.reminders.every: 10m is not shorter than the timeout (10m), so no reminder would go out',
     ]);
-    expect(problemsOf({ policy: { onTimeout: { answer: 'Maybe' } } })).toEqual(['policy.onTimeout.answer: "Maybe" is not one of the options (Yes, No)']);
+    expect(problemsOf({ policy: { onTimeout: { answer: 'Maybe' } } })).toEqual([
+      'policy.onTimeout.answer: "Maybe" is not one of the options (Yes, No)',
+    ]);
     expect(problemsOf({ policy: { retries: 3 } as never })[0]).toMatch(/^policy: Unrecognized key: "retries"/);
   });
 
   it('refuses a field given both as a shorthand and in the policy', () => {
-    expect(problemsOf({ timeout: '1h', policy: { timeout: '2h' } })).toEqual(['timeout: give timeout or policy.timeout, not both']);
+    expect(problemsOf({ timeout: '1h', policy: { timeout: '2h' } })).toEqual([
+      'timeout: give timeout or policy.timeout, not both',
+    ]);
   });
 
   it('counts an escalation message and the reminder prefix in the SMS size check', () => {
     // 10 segments: over the default cap, which a deployment may raise up to SNS's byte limit.
     const question = 'x'.repeat(1500);
     expect(() => normalize({ question }, { ...DEFAULT_SPEND_LIMITS, maxSmsSegments: 30 })).not.toThrow();
-    expect(problemsOf({ question, policy: { escalation: [{ after: '1m', to: '+12065550188', message: 'y'.repeat(120) }] } })[0]).toMatch(/^question: the SMS would be up to \d+ bytes/);
+    expect(
+      problemsOf({
+        question,
+        policy: { escalation: [{ after: '1m', to: '+12065550188', message: 'y'.repeat(120) }] },
+      })[0],
+    ).toMatch(/^question: the SMS would be up to \d+ bytes/);
   });
 
   it('gives the workflow a policy that normalizes to itself', () => {

@@ -134,7 +134,9 @@ describe('allocateCodes in sequential mode', () => {
   });
 
   it('skips codes held by pending asks', () => {
-    expect(allocateCodes(request({ mode: 'sequential', count: 3, nextSequential: 1, inUse: new Set(['2', '4']) }))).toEqual({
+    expect(
+      allocateCodes(request({ mode: 'sequential', count: 3, nextSequential: 1, inUse: new Set(['2', '4']) })),
+    ).toEqual({
       codes: ['1', '3', '5'],
       nextSequential: 6,
     });
@@ -142,7 +144,9 @@ describe('allocateCodes in sequential mode', () => {
 
   it('skips codes of recently ended asks', () => {
     expect(
-      allocateCodes(request({ mode: 'sequential', count: 2, nextSequential: 1, avoid: new Set(['1']), inUse: new Set(['2']) })),
+      allocateCodes(
+        request({ mode: 'sequential', count: 2, nextSequential: 1, avoid: new Set(['1']), inUse: new Set(['2']) }),
+      ),
     ).toEqual({ codes: ['3', '4'], nextSequential: 5 });
   });
 

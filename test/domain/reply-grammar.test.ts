@@ -56,11 +56,16 @@ describe('interpretReply: codes', () => {
   });
 
   it('refuses two codes even when they belong to different asks', () => {
-    expect(interpretReply('4821, 1150', [isolate, reboot])).toMatchObject({ kind: 'unmatched', reason: 'several_numbers' });
+    expect(interpretReply('4821, 1150', [isolate, reboot])).toMatchObject({
+      kind: 'unmatched',
+      reason: 'several_numbers',
+    });
   });
 
   it('never answers a spray of numbers, even with the right code among them', () => {
-    const spray = Array.from({ length: 300 }, (_, i) => String(1000 + i * 13)).concat('4821').join(' ');
+    const spray = Array.from({ length: 300 }, (_, i) => String(1000 + i * 13))
+      .concat('4821')
+      .join(' ');
     expect(interpretReply(spray, [isolate])).toMatchObject({ kind: 'unmatched', reason: 'several_numbers' });
   });
 
@@ -106,20 +111,35 @@ describe('interpretReply: option labels', () => {
     expect(interpretReply('Yes', [isolate])).toEqual({ kind: 'unmatched', reason: 'no_code', numberTokens: [] });
   });
 
-  it.each(['yes', 'YES', ' Yes! ', 'yes.'])('selects the option labelled Yes for %j when the one pending ask accepts labels', (body) => {
-    expect(interpretReply(body, [labelled(isolate)])).toEqual({ kind: 'answer', askId: 'isolate', optionIndex: 0 });
-  });
+  it.each(['yes', 'YES', ' Yes! ', 'yes.'])(
+    'selects the option labelled Yes for %j when the one pending ask accepts labels',
+    (body) => {
+      expect(interpretReply(body, [labelled(isolate)])).toEqual({ kind: 'answer', askId: 'isolate', optionIndex: 0 });
+    },
+  );
 
   it('matches a multi-word label with different spacing and case', () => {
-    expect(interpretReply('reboot   NOW', [labelled(reboot)])).toEqual({ kind: 'answer', askId: 'reboot', optionIndex: 0 });
+    expect(interpretReply('reboot   NOW', [labelled(reboot)])).toEqual({
+      kind: 'answer',
+      askId: 'reboot',
+      optionIndex: 0,
+    });
   });
 
   it('does not match a label when several asks are pending', () => {
-    expect(interpretReply('Yes', [labelled(isolate), labelled(reboot)])).toEqual({ kind: 'unmatched', reason: 'no_code', numberTokens: [] });
+    expect(interpretReply('Yes', [labelled(isolate), labelled(reboot)])).toEqual({
+      kind: 'unmatched',
+      reason: 'no_code',
+      numberTokens: [],
+    });
   });
 
   it('does not match a label that is only part of the body', () => {
-    expect(interpretReply('yes please', [labelled(isolate)])).toEqual({ kind: 'unmatched', reason: 'no_code', numberTokens: [] });
+    expect(interpretReply('yes please', [labelled(isolate)])).toEqual({
+      kind: 'unmatched',
+      reason: 'no_code',
+      numberTokens: [],
+    });
   });
 
   it('refuses a label that two options share', () => {
@@ -166,7 +186,11 @@ describe('interpretReply: failures', () => {
   });
 
   it('reports the one number that is no active code, so the caller can check ended asks', () => {
-    expect(interpretReply('9999, 9999', [isolate])).toEqual({ kind: 'unmatched', reason: 'unknown_code', numberTokens: ['9999'] });
+    expect(interpretReply('9999, 9999', [isolate])).toEqual({
+      kind: 'unmatched',
+      reason: 'unknown_code',
+      numberTokens: ['9999'],
+    });
   });
 
   it('reports several numbers that are not active codes as several numbers', () => {

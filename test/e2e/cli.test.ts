@@ -20,7 +20,13 @@ let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
   const name = `cli-${randomUUID().slice(0, 8)}`;
-  const inbound = await provisionInboundResources({ ...localAws(), queueName: name, topicName: name, visibilityTimeoutSeconds: 5, maxReceiveCount: 3 });
+  const inbound = await provisionInboundResources({
+    ...localAws(),
+    queueName: name,
+    topicName: name,
+    visibilityTimeoutSeconds: 5,
+    maxReceiveCount: 3,
+  });
   worker = await startTestWorker({ queueUrl: inbound.queueUrl, pollWaitSeconds: 1 });
   await ensureInboundPoller(worker.client, worker.settings);
   env = cliEnv(worker, inbound);
@@ -33,26 +39,40 @@ const cli = (...args: string[]) => runCli(env, ...args);
 const cliJson = <T>(...args: string[]) => runCliJson<T>(env, ...args);
 
 describe('sms-ask CLI', () => {
-  it('prints the whole JSON of a listing far larger than a pipe\'s buffer, and exits 0 (execFile rejects otherwise), also when the reader closes the pipe early', async () => {
+  it("prints the whole JSON of a listing far larger than a pipe's buffer, and exits 0 (execFile rejects otherwise), also when the reader closes the pipe early", async () => {
     // Asks on a task queue no worker polls: listed from their start, and nothing is sent.
     const taskQueue = `cli-big-${randomUUID()}`;
     const asks = new SmsAskClient(worker.client, { taskQueue });
     const phone = newPhone();
     const question = `Quarantine these hosts? ${'ws-0042 '.repeat(120)}`;
-    const started = await Promise.all(Array.from({ length: 100 }, () => asks.start({ to: phone, question, timeout: '1h' })));
+    const started = await Promise.all(
+      Array.from({ length: 100 }, () => asks.start({ to: phone, question, timeout: '1h' })),
+    );
     try {
-      await eventually(async () => ((await asks.listPending({ recipient: phone })).length === 100 ? true : undefined), 'the 100 asks to be listed', 30_000);
+      await eventually(
+        async () => ((await asks.listPending({ recipient: phone })).length === 100 ? true : undefined),
+        'the 100 asks to be listed',
+        30_000,
+      );
       // Through a shell pipe, as a user runs it: a pipe holds 64 KiB, the listing is twice that.
-      const { stdout } = await promisify(execFile)('bash', ['-c', `set -o pipefail; "${BIN}" --json pending --to '${phone}' | cat`], {
-        env: { ...env, SMS_ASK_TASK_QUEUE: taskQueue },
-        maxBuffer: 16 * 1024 * 1024,
-      });
+      const { stdout } = await promisify(execFile)(
+        'bash',
+        ['-c', `set -o pipefail; "${BIN}" --json pending --to '${phone}' | cat`],
+        {
+          env: { ...env, SMS_ASK_TASK_QUEUE: taskQueue },
+          maxBuffer: 16 * 1024 * 1024,
+        },
+      );
       expect(stdout.length).toBeGreaterThan(100_000);
       expect((JSON.parse(stdout) as unknown[]).length).toBe(100);
       // A reader that stops early closes the pipe: the command ends quietly, with no EPIPE stack trace.
-      const early = await promisify(execFile)('bash', ['-c', `set -o pipefail; "${BIN}" --json pending --to '${phone}' | head -1`], {
-        env: { ...env, SMS_ASK_TASK_QUEUE: taskQueue },
-      });
+      const early = await promisify(execFile)(
+        'bash',
+        ['-c', `set -o pipefail; "${BIN}" --json pending --to '${phone}' | head -1`],
+        {
+          env: { ...env, SMS_ASK_TASK_QUEUE: taskQueue },
+        },
+      );
       expect(early.stdout).toBe('[\n');
       expect(early.stderr).toBe('');
     } finally {
@@ -80,10 +100,26 @@ describe('sms-ask CLI', () => {
 
   it('starts an ask, lists it as pending with its codes, and takes an operator answer', async () => {
     const phone = newPhone();
-    const { askId } = await cliJson<{ askId: string }>('ask', 'Disable account jdoe?', '--to', phone, '--timeout', '1h', '--context', '{"incident":"77"}', '--priority', 'bulk');
+    const { askId } = await cliJson<{ askId: string }>(
+      'ask',
+      'Disable account jdoe?',
+      '--to',
+      phone,
+      '--timeout',
+      '1h',
+      '--context',
+      '{"incident":"77"}',
+      '--priority',
+      'bulk',
+    );
     expect((await worker.client.workflow.getHandle(askId).describe()).priority?.priorityKey).toBe(5);
 
-    const pending = await cliJson<{ askId: string; codes: Record<string, { code: string }[]> }[]>('pending', '--to', phone, '--codes');
+    const pending = await cliJson<{ askId: string; codes: Record<string, { code: string }[]> }[]>(
+      'pending',
+      '--to',
+      phone,
+      '--codes',
+    );
     expect(pending.map((p) => p.askId)).toEqual([askId]);
     expect(pending[0]!.codes[phone]).toHaveLength(2);
 
@@ -102,7 +138,18 @@ describe('sms-ask CLI', () => {
 
   it('plays the phone with reply, and ask --wait prints the answer that came back by SMS', async () => {
     const phone = newPhone();
-    const waiting = cli('--json', 'ask', 'Block IP 198.51.100.7?', '--to', phone, '--option', 'Block', '--option', 'Allow', '--wait');
+    const waiting = cli(
+      '--json',
+      'ask',
+      'Block IP 198.51.100.7?',
+      '--to',
+      phone,
+      '--option',
+      'Block',
+      '--option',
+      'Allow',
+      '--wait',
+    );
     const sms = await waitForSms(sharedStack().awsEndpoint, (m) => m.phoneNumber === phone, 30_000);
     const block = /Block \((\d+)\)/.exec(sms.message)![1]!;
 
@@ -115,7 +162,15 @@ describe('sms-ask CLI', () => {
 
   it('sends a one-way SMS', async () => {
     const phone = newPhone();
-    const sent = await cliJson<{ messageId: string; segments: number }>('send', '--to', phone, 'Maintenance', 'tonight', 'at', '22:00');
+    const sent = await cliJson<{ messageId: string; segments: number }>(
+      'send',
+      '--to',
+      phone,
+      'Maintenance',
+      'tonight',
+      'at',
+      '22:00',
+    );
     expect(sent.segments).toBe(1);
     const sms = await waitForSms(sharedStack().awsEndpoint, (m) => m.messageId === sent.messageId);
     expect(sms).toMatchObject({ phoneNumber: phone, message: 'Maintenance tonight at 22:00' });
@@ -132,7 +187,10 @@ describe('sms-ask stack up / down', () => {
   it('runs a stack with a worker in the background, writes its settings, and stops it all', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'sms-ask-stack-'));
     const envFile = path.join(dir, 'env');
-    const up = spawn(BIN, ['stack', 'up', '--env-path', envFile], { env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const up = spawn(BIN, ['stack', 'up', '--env-path', envFile], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     // Its last lines, so that a stack that fails to come up says why.
     const output: string[] = [];
     const keep = (chunk: Buffer) => {
@@ -142,24 +200,50 @@ describe('sms-ask stack up / down', () => {
     up.stdout.on('data', keep);
     up.stderr.on('data', keep);
     const exitedEarly = new Promise<never>((_, reject) =>
-      up.once('exit', (code, signal) => reject(new Error(`stack up exited (${code ?? signal}) before writing its env file; its last output:\n${output.join('\n')}`))),
+      up.once('exit', (code, signal) =>
+        reject(
+          new Error(
+            `stack up exited (${code ?? signal}) before writing its env file; its last output:\n${output.join('\n')}`,
+          ),
+        ),
+      ),
     );
     exitedEarly.catch(() => undefined);
     try {
       const written = await Promise.race([
-        eventually(async () => (existsSync(envFile) ? readFileSync(envFile, 'utf8') : undefined), 'the env file', 60_000).catch((err: Error) => {
+        eventually(
+          async () => (existsSync(envFile) ? readFileSync(envFile, 'utf8') : undefined),
+          'the env file',
+          60_000,
+        ).catch((err: Error) => {
           throw new Error(`${err.message}; the stack's last output:\n${output.join('\n')}`);
         }),
         exitedEarly,
       ]);
-      const stackEnv = Object.fromEntries(written.trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2)));
-      expect(Object.keys(stackEnv).sort()).toEqual(
-        ['AWS_ACCESS_KEY_ID', 'AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_SECRET_ACCESS_KEY', 'SMS_ASK_HTTP_KEYLESS', 'SMS_ASK_INBOUND_FORMATS', 'SMS_ASK_INBOUND_TOPIC_ARN', 'SMS_ASK_QUEUE_URL', 'SMS_ASK_WEBHOOK_ALLOW_HTTP_LOOPBACK', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE'],
+      const stackEnv = Object.fromEntries(
+        written
+          .trim()
+          .split('\n')
+          .map((line) => line.split(/=(.*)/s).slice(0, 2)),
       );
+      expect(Object.keys(stackEnv).sort()).toEqual([
+        'AWS_ACCESS_KEY_ID',
+        'AWS_ENDPOINT_URL',
+        'AWS_REGION',
+        'AWS_SECRET_ACCESS_KEY',
+        'SMS_ASK_HTTP_KEYLESS',
+        'SMS_ASK_INBOUND_FORMATS',
+        'SMS_ASK_INBOUND_TOPIC_ARN',
+        'SMS_ASK_QUEUE_URL',
+        'SMS_ASK_WEBHOOK_ALLOW_HTTP_LOOPBACK',
+        'TEMPORAL_ADDRESS',
+        'TEMPORAL_NAMESPACE',
+      ]);
 
       // The stack's own worker answers: ask, play the phone, and wait for the result.
       const phone = newPhone();
-      const run = (...args: string[]) => promisify(execFile)(BIN, ['--json', ...args], { env: { ...env, ...stackEnv, SMS_ASK_TASK_QUEUE: '' } });
+      const run = (...args: string[]) =>
+        promisify(execFile)(BIN, ['--json', ...args], { env: { ...env, ...stackEnv, SMS_ASK_TASK_QUEUE: '' } });
       const asked = run('ask', 'Background stack?', '--to', phone, '--wait');
       const sms = await waitForSms(stackEnv.AWS_ENDPOINT_URL!, (m) => m.phoneNumber === phone, 60_000);
       await run('reply', '--from', phone, /Yes \((\d+)\)/.exec(sms.message)![1]!);

@@ -32,7 +32,13 @@ const pageErrors: string[] = [];
 
 beforeAll(async () => {
   const name = `console-${randomUUID().slice(0, 8)}`;
-  const inbound = await provisionInboundResources({ ...localAws(), queueName: name, topicName: name, visibilityTimeoutSeconds: 5, maxReceiveCount: 3 });
+  const inbound = await provisionInboundResources({
+    ...localAws(),
+    queueName: name,
+    topicName: name,
+    visibilityTimeoutSeconds: 5,
+    maxReceiveCount: 3,
+  });
   topicArn = inbound.topicArn;
   worker = await startTestWorker({ queueUrl: inbound.queueUrl, pollWaitSeconds: 1 });
   await ensureInboundPoller(worker.client, worker.settings);
@@ -47,7 +53,11 @@ beforeAll(async () => {
   browser.context.on('page', (page) => {
     page.on('pageerror', (err) => pageErrors.push(String(err)));
     page.on('console', (message) => {
-      if (message.type() === 'error' && !/Failed to load resource: the server responded with a status of (403|409)/.test(message.text())) pageErrors.push(message.text());
+      if (
+        message.type() === 'error' &&
+        !/Failed to load resource: the server responded with a status of (403|409)/.test(message.text())
+      )
+        pageErrors.push(message.text());
     });
   });
 });
@@ -61,7 +71,10 @@ const codeOf = (sms: string, label: string) => new RegExp(`${label} \\((\\d+)\\)
 
 async function startAsk(question: string, phone: string, extra: Record<string, unknown> = {}): Promise<string> {
   const entitlement = `console-${randomUUID()}`;
-  const res = await api.call('POST', '/v1/asks', { key: OPERATE_KEY, body: { to: [phone], question, entitlement, timeout: '1h', ...extra } });
+  const res = await api.call('POST', '/v1/asks', {
+    key: OPERATE_KEY,
+    body: { to: [phone], question, entitlement, timeout: '1h', ...extra },
+  });
   expect(res.status).toBe(201);
   return res.body.askId as string;
 }
@@ -92,7 +105,11 @@ describe('the operator console', () => {
     const other = `Reset MFA for asmith-${tag}?`;
     const [, escalatingId, otherId] = await Promise.all([
       startAsk(question, phone, { context: { incident: '1042' } }),
-      startAsk(escalating, newPhone(), { timeout: undefined, policy: { timeout: '2h', escalation: [{ after: '2s', to: [newPhone()] }] }, context: { incident: '1043' } }),
+      startAsk(escalating, newPhone(), {
+        timeout: undefined,
+        policy: { timeout: '2h', escalation: [{ after: '2s', to: [newPhone()] }] },
+        context: { incident: '1043' },
+      }),
       startAsk(other, newPhone(), { timeout: '30m', context: { incident: '1044' } }),
     ]);
 
@@ -131,7 +148,11 @@ describe('the operator console', () => {
     expect(endedCells[3]).toMatch(/^\d+(s|m \d\ds)$/);
     await page.setViewportSize({ width: 1100, height: 200 }); // the page's own height, for the README
     await page.screenshot({ path: screenshotPath('console.png'), fullPage: true });
-    for (const askId of [escalatingId, otherId]) await api.call('POST', `/v1/asks/${encodeURIComponent(askId)}/cancel`, { key: OPERATE_KEY, body: { reason: 'test done' } });
+    for (const askId of [escalatingId, otherId])
+      await api.call('POST', `/v1/asks/${encodeURIComponent(askId)}/cancel`, {
+        key: OPERATE_KEY,
+        body: { reason: 'test done' },
+      });
     await page.close();
   });
 
@@ -206,8 +227,13 @@ describe('the operator console', () => {
       { askId, key: READ_KEY },
     );
     expect(statuses).toEqual([403, 403]);
-    expect((await api.call('GET', `/v1/asks/${encodeURIComponent(askId)}`, { key: READ_KEY })).body.status).toBe('waiting');
-    await api.call('POST', `/v1/asks/${encodeURIComponent(askId)}/cancel`, { key: OPERATE_KEY, body: { reason: 'test done' } });
+    expect((await api.call('GET', `/v1/asks/${encodeURIComponent(askId)}`, { key: READ_KEY })).body.status).toBe(
+      'waiting',
+    );
+    await api.call('POST', `/v1/asks/${encodeURIComponent(askId)}/cancel`, {
+      key: OPERATE_KEY,
+      body: { reason: 'test done' },
+    });
     await page.close();
   });
 
@@ -228,14 +254,19 @@ describe('the operator console', () => {
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
 
     const res = await fetch(`${api.url}/console`);
-    expect(res.headers.get('content-security-policy')).toMatch(/default-src 'none'; script-src 'self'; style-src 'self'/);
+    expect(res.headers.get('content-security-policy')).toMatch(
+      /default-src 'none'; script-src 'self'; style-src 'self'/,
+    );
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(await res.text()).not.toMatch(/<script>|<style>| on\w+=|style="/);
     expect(requested.length).toBeGreaterThan(0);
     expect(requested.filter((url) => !url.startsWith(`${api.url}/`))).toEqual([]);
     expect(requested.filter((url) => url.includes(OPERATE_KEY) || url.includes(READ_KEY))).toEqual([]);
     expect(pageErrors).toEqual([]);
-    await api.call('POST', `/v1/asks/${encodeURIComponent(askId)}/cancel`, { key: OPERATE_KEY, body: { reason: 'test done' } });
+    await api.call('POST', `/v1/asks/${encodeURIComponent(askId)}/cancel`, {
+      key: OPERATE_KEY,
+      body: { reason: 'test done' },
+    });
     await page.close();
   });
 
@@ -260,7 +291,10 @@ describe('the operator console', () => {
     expect(refused).toBeGreaterThan(0);
     // The browser reports each refused request; nothing else went wrong.
     expect(pageErrors.slice(errorsBefore).filter((e) => !/ERR_CONNECTION_REFUSED/.test(e))).toEqual([]);
-    await api.call('POST', `/v1/asks/${encodeURIComponent(askId)}/cancel`, { key: OPERATE_KEY, body: { reason: 'test done' } });
+    await api.call('POST', `/v1/asks/${encodeURIComponent(askId)}/cancel`, {
+      key: OPERATE_KEY,
+      body: { reason: 'test done' },
+    });
     await page.close();
   });
 });

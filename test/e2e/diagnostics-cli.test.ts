@@ -23,7 +23,11 @@ function baseEnv(): NodeJS.ProcessEnv {
     AWS_ENDPOINT_URL: stack.awsEndpoint,
   };
 }
-const withKeys = (env: NodeJS.ProcessEnv) => ({ ...env, AWS_ACCESS_KEY_ID: 'AKIATESTTEST00000001', AWS_SECRET_ACCESS_KEY: SECRET });
+const withKeys = (env: NodeJS.ProcessEnv) => ({
+  ...env,
+  AWS_ACCESS_KEY_ID: 'AKIATESTTEST00000001',
+  AWS_SECRET_ACCESS_KEY: SECRET,
+});
 
 describe('sms-ask setup / test / doctor', () => {
   it('sets up from nothing, says so when run again, then test and doctor pass on what it made', async () => {
@@ -51,12 +55,22 @@ describe('sms-ask setup / test / doctor', () => {
     expect(test.stdout).toMatch(/^PASS {2}queue /m);
     expect(test.stdout).toMatch(/^PASS {2}temporal +namespace default at .* is reachable/m);
 
-    const doctor = await cli({ ...configured, SMS_ASK_AWS_ACCESS_KEY_ID: 'AKIAEXPLICIT00000042', SMS_ASK_AWS_SECRET_ACCESS_KEY: `${SECRET}-explicit` }, '--json', 'doctor');
+    const doctor = await cli(
+      {
+        ...configured,
+        SMS_ASK_AWS_ACCESS_KEY_ID: 'AKIAEXPLICIT00000042',
+        SMS_ASK_AWS_SECRET_ACCESS_KEY: `${SECRET}-explicit`,
+      },
+      '--json',
+      'doctor',
+    );
     expect(doctor.code).toBe(0);
     const report = JSON.parse(doctor.stdout) as { ok: boolean; checks: { name: string; status: string }[] };
     expect(report.ok).toBe(true);
     expect(report.checks.find((c) => c.name === 'credentials')?.status).toBe('pass');
-    expect(`${doctor.stdout}${doctor.stderr}${test.stdout}${test.stderr}${first.stdout}${second.stdout}`).not.toContain(SECRET);
+    expect(`${doctor.stdout}${doctor.stderr}${test.stdout}${test.stderr}${first.stdout}${second.stdout}`).not.toContain(
+      SECRET,
+    );
   });
 
   it('fails `test` with exit 1 on a queue that does not exist, naming it', async () => {
@@ -70,10 +84,15 @@ describe('sms-ask setup / test / doctor', () => {
   it('says which credential sources it tried when there are none, in test and at worker startup', async () => {
     const test = await cli(baseEnv(), 'test');
     expect(test.code).toBe(1);
-    expect(test.stdout).toMatch(/^FAIL {2}credentials +No usable AWS credentials: none of the default chain's sources had credentials .*Tried: environment \(AWS_ACCESS_KEY_ID not set, AWS_SECRET_ACCESS_KEY not set\); SSO, shared config and credentials files \(profile "default"/m);
+    expect(test.stdout).toMatch(
+      /^FAIL {2}credentials +No usable AWS credentials: none of the default chain's sources had credentials .*Tried: environment \(AWS_ACCESS_KEY_ID not set, AWS_SECRET_ACCESS_KEY not set\); SSO, shared config and credentials files \(profile "default"/m,
+    );
     expect(test.stdout).toMatch(/EC2 instance role \(instance metadata, disabled by AWS_EC2_METADATA_DISABLED\)/);
 
-    const worker = await cli({ ...baseEnv(), SMS_ASK_QUEUE_URL: `${sharedStack().awsEndpoint}/123456789012/unused` }, 'worker');
+    const worker = await cli(
+      { ...baseEnv(), SMS_ASK_QUEUE_URL: `${sharedStack().awsEndpoint}/123456789012/unused` },
+      'worker',
+    );
     expect(worker.code).toBe(1);
     expect(worker.stderr).toMatch(/error: No usable AWS credentials: .*Tried: environment/);
   });

@@ -24,7 +24,12 @@ afterAll(async () => {
 });
 
 /** A raw request, so that Host and the browser's headers are exactly what a browser would send. */
-function send(method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; body: string }> {
+function send(
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(`${api.url}${path}`, { method, headers }, (res) => {
       let text = '';
@@ -38,12 +43,15 @@ function send(method: string, path: string, headers: Record<string, string>, bod
 
 async function waitingAsk(): Promise<string> {
   const entitlement = `guard-${randomUUID()}`;
-  const started = await api.call('POST', '/v1/asks', { body: { to: newPhone(), question: 'Isolate host WS-042?', entitlement, timeout: '1h' } });
+  const started = await api.call('POST', '/v1/asks', {
+    body: { to: newPhone(), question: 'Isolate host WS-042?', entitlement, timeout: '1h' },
+  });
   expect(started.status).toBe(201);
   return entitlement;
 }
 
-const statusOf = async (entitlement: string) => (await api.call('GET', `/v1/asks/${entitlement}`)).body.status as string;
+const statusOf = async (entitlement: string) =>
+  (await api.call('GET', `/v1/asks/${entitlement}`)).body.status as string;
 
 describe('keyless API on loopback', () => {
   it('refuses cross-site posts of every kind a page can send without a preflight, and the ask goes on waiting', async () => {
@@ -52,23 +60,34 @@ describe('keyless API on loopback', () => {
     const evil = { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors' };
     // fetch(url, {method: 'POST', mode: 'no-cors'}) with no body; an HTML form; a text/plain fetch.
     expect((await send('POST', cancel, evil)).status).toBe(403);
-    expect((await send('POST', cancel, { ...evil, 'content-type': 'application/x-www-form-urlencoded' }, 'reason=x')).status).toBe(403);
+    expect(
+      (await send('POST', cancel, { ...evil, 'content-type': 'application/x-www-form-urlencoded' }, 'reason=x')).status,
+    ).toBe(403);
     expect((await send('POST', cancel, { ...evil, 'content-type': 'text/plain' }, '{"reason":"x"}')).status).toBe(403);
     // A browser that sends only Origin, or only Sec-Fetch-Site; another port of the same machine.
     expect((await send('POST', cancel, { origin: 'https://evil.example' })).status).toBe(403);
     expect((await send('POST', cancel, { 'sec-fetch-site': 'same-site' })).status).toBe(403);
-    expect((await send('POST', cancel, { origin: 'http://127.0.0.1:1', 'content-type': 'application/json' }, '{}')).status).toBe(403);
+    expect(
+      (await send('POST', cancel, { origin: 'http://127.0.0.1:1', 'content-type': 'application/json' }, '{}')).status,
+    ).toBe(403);
     // A browser that sends neither: its form or no-cors fetch cannot send JSON.
     const bare = await send('POST', cancel, {});
     expect(bare.status).toBe(415);
     expect(JSON.parse(bare.body).message).toMatch(/Content-Type: application\/json/);
-    expect((await send('POST', cancel, { 'content-type': 'application/x-www-form-urlencoded' }, 'reason=x')).status).toBe(415);
+    expect(
+      (await send('POST', cancel, { 'content-type': 'application/x-www-form-urlencoded' }, 'reason=x')).status,
+    ).toBe(415);
     expect((await send('POST', cancel, { 'content-type': 'text/plain' }, '{"reason":"x"}')).status).toBe(415);
     expect(await statusOf(entitlement)).toBe('waiting');
 
     // The console's own page (same origin) and clients that are not browsers still act.
     const host = new URL(api.url).host;
-    const own = await send('POST', `/v1/asks/${entitlement}/resend`, { origin: api.url, 'sec-fetch-site': 'same-origin', 'content-type': 'application/json', host }, '');
+    const own = await send(
+      'POST',
+      `/v1/asks/${entitlement}/resend`,
+      { origin: api.url, 'sec-fetch-site': 'same-origin', 'content-type': 'application/json', host },
+      '',
+    );
     expect(own.status).toBe(200);
     const cancelled = await send('POST', cancel, { 'content-type': 'application/json' }, '{"reason":"test done"}');
     expect(cancelled.status).toBe(200);
@@ -84,7 +103,12 @@ describe('keyless API on loopback', () => {
       expect(rebound.body).not.toContain(entitlement);
       expect(rebound.body).toMatch(/SMS_ASK_HTTP_ALLOWED_HOSTS/);
     }
-    const posted = await send('POST', `/v1/asks/${entitlement}/cancel`, { host: `rebind.evil.example:${port}`, 'content-type': 'application/json' }, '{}');
+    const posted = await send(
+      'POST',
+      `/v1/asks/${entitlement}/cancel`,
+      { host: `rebind.evil.example:${port}`, 'content-type': 'application/json' },
+      '{}',
+    );
     expect(posted.status).toBe(421);
     for (const host of [`127.0.0.1:${port}`, `localhost:${port}`]) {
       const res = await send('GET', `/v1/asks/${entitlement}`, { host });
@@ -102,10 +126,12 @@ describe('a listed host name', () => {
       const port = new URL(named.url).port;
       const get = (host: string) =>
         new Promise<number>((resolve, reject) => {
-          http.get(`${named.url}/v1/caller`, { headers: { host } }, (res) => {
-            res.resume();
-            resolve(res.statusCode ?? 0);
-          }).on('error', reject);
+          http
+            .get(`${named.url}/v1/caller`, { headers: { host } }, (res) => {
+              res.resume();
+              resolve(res.statusCode ?? 0);
+            })
+            .on('error', reject);
         });
       expect(await get(`sms-ask.internal:${port}`)).toBe(200);
       expect(await get(`localhost:${port}`)).toBe(200);

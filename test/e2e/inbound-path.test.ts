@@ -12,7 +12,12 @@ import path from 'node:path';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { provisionInboundResources } from '../../src/local-stack/local-stack';
-import { publishPhoneReply, snsDeliveredReplyBody, twoWayReplyPayload, waitForSms } from '../../src/local-stack/phone-simulator';
+import {
+  publishPhoneReply,
+  snsDeliveredReplyBody,
+  twoWayReplyPayload,
+  waitForSms,
+} from '../../src/local-stack/phone-simulator';
 import { metricsRegistry } from '../../src/observability/metrics';
 import { recipientWorkflowId } from '../../src/workflows/definitions';
 import { ensureInboundPoller } from '../../src/worker/worker';
@@ -24,20 +29,40 @@ type Inbound = Awaited<ReturnType<typeof provisionInboundResources>>;
 
 async function freshInbound(): Promise<Inbound> {
   const name = `inbound-${randomUUID().slice(0, 8)}`;
-  return provisionInboundResources({ ...aws, queueName: name, topicName: name, visibilityTimeoutSeconds: 1, maxReceiveCount: 2 });
+  return provisionInboundResources({
+    ...aws,
+    queueName: name,
+    topicName: name,
+    visibilityTimeoutSeconds: 1,
+    maxReceiveCount: 2,
+  });
 }
 
 /** A worker polling a queue and topic of its own, with the settings a describe block adds. */
-async function workerOnFreshInbound(settings: Parameters<typeof startTestWorker>[0] = {}): Promise<{ worker: TestWorker; inbound: Inbound }> {
+async function workerOnFreshInbound(
+  settings: Parameters<typeof startTestWorker>[0] = {},
+): Promise<{ worker: TestWorker; inbound: Inbound }> {
   const inbound = await freshInbound();
-  const worker = await startTestWorker({ queueUrl: inbound.queueUrl, inboundTopicArn: inbound.topicArn, pollWaitSeconds: 1, ...settings });
+  const worker = await startTestWorker({
+    queueUrl: inbound.queueUrl,
+    inboundTopicArn: inbound.topicArn,
+    pollWaitSeconds: 1,
+    ...settings,
+  });
   await ensureInboundPoller(worker.client, worker.settings);
   return { worker, inbound };
 }
 
-async function askAndReadSms(worker: TestWorker, phone: string, question: string): Promise<{ askId: string; sms: string }> {
+async function askAndReadSms(
+  worker: TestWorker,
+  phone: string,
+  question: string,
+): Promise<{ askId: string; sms: string }> {
   const { askId } = await worker.asks.start({ to: phone, question, options: ['Yes', 'No'], timeout: '10m' });
-  const sms = await waitForSms(sharedStack().awsEndpoint, (m) => m.phoneNumber === phone && m.message.startsWith(question));
+  const sms = await waitForSms(
+    sharedStack().awsEndpoint,
+    (m) => m.phoneNumber === phone && m.message.startsWith(question),
+  );
   return { askId, sms: sms.message };
 }
 
@@ -49,16 +74,29 @@ function codeIn(sms: string, option: string): string {
 
 /** Waits until the DLQ holds a message with this body (redrive after maxReceiveCount receives). */
 async function inDlq(inbound: Inbound, body: string) {
-  return eventually(async () => {
-    const { Messages } = await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: inbound.dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 0 }));
-    return Messages?.find((m) => m.Body === body);
-  }, 'the message in the DLQ', 20_000);
+  return eventually(
+    async () => {
+      const { Messages } = await aws.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: inbound.dlqUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 1,
+          VisibilityTimeout: 0,
+        }),
+      );
+      return Messages?.find((m) => m.Body === body);
+    },
+    'the message in the DLQ',
+    20_000,
+  );
 }
 
 async function counter(name: string, labels: Record<string, string> = {}): Promise<number> {
   const metric = (await metricsRegistry.getMetricsAsJSON()).find((m) => m.name === name);
   const values = (metric?.values ?? []) as { value: number; labels: Record<string, string | number> }[];
-  return values.filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want)).reduce((sum, v) => sum + v.value, 0);
+  return values
+    .filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want))
+    .reduce((sum, v) => sum + v.value, 0);
 }
 
 describe('who may write a reply to the queue', () => {
@@ -80,7 +118,10 @@ describe('who may write a reply to the queue', () => {
 
     // Anyone with sqs:SendMessage: a raw payload (no raw delivery declared), and a forged envelope.
     const raw = JSON.stringify(twoWayReplyPayload({ from: phone, body: yes }));
-    const otherTopic = snsDeliveredReplyBody('arn:aws:sns:us-east-1:123456789012:someone-else', { from: phone, body: yes });
+    const otherTopic = snsDeliveredReplyBody('arn:aws:sns:us-east-1:123456789012:someone-else', {
+      from: phone,
+      body: yes,
+    });
     await aws.sqs.send(new SendMessageCommand({ QueueUrl: inbound.queueUrl, MessageBody: raw }));
     await aws.sqs.send(new SendMessageCommand({ QueueUrl: inbound.queueUrl, MessageBody: otherTopic }));
     await inDlq(inbound, raw);
@@ -109,12 +150,33 @@ describe('SNS signature verification', () => {
   beforeAll(async () => {
     // A certificate of the test's own, served on loopback as SNS serves its signing certificate.
     certDir = mkdtempSync(path.join(tmpdir(), 'sns-cert-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=sns.test', '-days', '2', '-keyout', path.join(certDir, 'key.pem'), '-out', path.join(certDir, 'cert.pem')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-subj',
+        '/CN=sns.test',
+        '-days',
+        '2',
+        '-keyout',
+        path.join(certDir, 'key.pem'),
+        '-out',
+        path.join(certDir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     privateKey = readFileSync(path.join(certDir, 'key.pem'), 'utf8');
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
     certUrl = `${base}SimpleNotificationService-test.pem`;
-    ({ worker, inbound } = await workerOnFreshInbound({ inboundVerifySignatures: true, snsSigningCertUrlPrefixes: [base] }));
+    ({ worker, inbound } = await workerOnFreshInbound({
+      inboundVerifySignatures: true,
+      snsSigningCertUrlPrefixes: [base],
+    }));
   });
   afterAll(async () => {
     await worker?.stop();
@@ -133,8 +195,12 @@ describe('SNS signature verification', () => {
       SignatureVersion: version,
       SigningCertURL: certUrl,
     };
-    const toSign = ['Message', 'MessageId', 'Timestamp', 'TopicArn', 'Type'].map((k) => `${k}\n${envelope[k]}\n`).join('');
-    envelope.Signature = createSign(version === '1' ? 'RSA-SHA1' : 'RSA-SHA256').update(toSign).sign(privateKey, 'base64');
+    const toSign = ['Message', 'MessageId', 'Timestamp', 'TopicArn', 'Type']
+      .map((k) => `${k}\n${envelope[k]}\n`)
+      .join('');
+    envelope.Signature = createSign(version === '1' ? 'RSA-SHA1' : 'RSA-SHA256')
+      .update(toSign)
+      .sign(privateKey, 'base64');
     tamper?.(envelope);
     return JSON.stringify(envelope);
   }
@@ -147,17 +213,35 @@ describe('SNS signature verification', () => {
     // Signed for "No", then its Message swapped for "Yes"; and moto's own envelope, which SNS did not sign.
     const altered = signedEnvelope(payload(codeIn(sms, 'No')), '2', (e) => (e.Message = payload(codeIn(sms, 'Yes'))));
     const unsigned = snsDeliveredReplyBody(inbound.topicArn, { from: phone, body: codeIn(sms, 'Yes') });
-    const otherCertHost = signedEnvelope(payload(codeIn(sms, 'Yes')), '2', (e) => (e.SigningCertURL = 'https://evil.example/SimpleNotificationService-x.pem'));
-    for (const body of [altered, unsigned, otherCertHost]) await aws.sqs.send(new SendMessageCommand({ QueueUrl: inbound.queueUrl, MessageBody: body }));
+    const otherCertHost = signedEnvelope(
+      payload(codeIn(sms, 'Yes')),
+      '2',
+      (e) => (e.SigningCertURL = 'https://evil.example/SimpleNotificationService-x.pem'),
+    );
+    for (const body of [altered, unsigned, otherCertHost])
+      await aws.sqs.send(new SendMessageCommand({ QueueUrl: inbound.queueUrl, MessageBody: body }));
     for (const body of [altered, unsigned, otherCertHost]) await inDlq(inbound, body);
     expect((await worker.asks.status(askId)).status).toBe('waiting');
 
-    await aws.sqs.send(new SendMessageCommand({ QueueUrl: inbound.queueUrl, MessageBody: signedEnvelope(payload(codeIn(sms, 'No')), '1') }));
+    await aws.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: inbound.queueUrl,
+        MessageBody: signedEnvelope(payload(codeIn(sms, 'No')), '1'),
+      }),
+    );
     expect((await worker.asks.result(askId)).answer).toMatchObject({ option: 'No', by: phone });
 
     const second = newPhone();
     const next = await askAndReadSms(worker, second, `Reset MFA ${randomUUID().slice(0, 6)}?`);
-    await aws.sqs.send(new SendMessageCommand({ QueueUrl: inbound.queueUrl, MessageBody: signedEnvelope(JSON.stringify(twoWayReplyPayload({ from: second, body: codeIn(next.sms, 'Yes') })), '2') }));
+    await aws.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: inbound.queueUrl,
+        MessageBody: signedEnvelope(
+          JSON.stringify(twoWayReplyPayload({ from: second, body: codeIn(next.sms, 'Yes') })),
+          '2',
+        ),
+      }),
+    );
     expect((await worker.asks.result(next.askId)).answer).toMatchObject({ option: 'Yes', by: second });
     expect(certFetches).toBe(1);
   });
@@ -174,7 +258,7 @@ describe('a phone whose recipient workflow is gone', () => {
     await worker?.stop();
   });
 
-  it('keeps the reply, starts the workflow again with the ask\'s codes, and the ask gets its answer', async () => {
+  it("keeps the reply, starts the workflow again with the ask's codes, and the ask gets its answer", async () => {
     const phone = newPhone();
     const { askId, sms } = await askAndReadSms(worker, phone, `Block IP ${randomUUID().slice(0, 6)}?`);
     const recipient = worker.client.workflow.getHandle(recipientWorkflowId(worker.taskQueue, phone));
@@ -184,10 +268,16 @@ describe('a phone whose recipient workflow is gone', () => {
 
     await publishPhoneReply(aws.sns, inbound.topicArn, { from: phone, body: codeIn(sms, 'Yes') });
 
-    expect((await worker.asks.result(askId)).answer).toMatchObject({ option: 'Yes', by: phone, code: codeIn(sms, 'Yes') });
+    expect((await worker.asks.result(askId)).answer).toMatchObject({
+      option: 'Yes',
+      by: phone,
+      code: codeIn(sms, 'Yes'),
+    });
     expect(await counter('sms_ask_recipient_workflows_restored_total')).toBe(restoredBefore + 1);
     expect(await counter('sms_ask_replies_not_routed_total', { reason: 'recipient_gone' })).toBeGreaterThan(goneBefore);
-    const { Attributes } = await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: inbound.dlqUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+    const { Attributes } = await aws.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: inbound.dlqUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+    );
     expect(Attributes?.ApproximateNumberOfMessages).toBe('0');
   });
 });

@@ -15,7 +15,10 @@ let api: TestApi;
 
 beforeAll(async () => {
   worker = await startTestWorker();
-  api = await startTestApi(worker, { httpKeyless: false, httpApiKeys: [{ name: 'helpdesk', scope: 'codes', key: CODES_KEY }] });
+  api = await startTestApi(worker, {
+    httpKeyless: false,
+    httpApiKeys: [{ name: 'helpdesk', scope: 'codes', key: CODES_KEY }],
+  });
 });
 afterAll(async () => {
   await api?.close();
@@ -45,10 +48,17 @@ it('gives every pending ask once across pages, soonest deadline first, and every
   const timeouts = ['3h', '1h', '2h', '2h', '1h', '3h', '2h'];
   const started = [];
   for (const timeout of timeouts) {
-    started.push(await worker.asks.start({ to: newPhone(), question: 'Lock account jdoe?', timeout, context: { incident } }));
+    started.push(
+      await worker.asks.start({ to: newPhone(), question: 'Lock account jdoe?', timeout, context: { incident } }),
+    );
   }
   const ids = started.map((s) => s.askId);
-  await eventually(async () => ((await get(`/v1/asks/pending?incident=${incident}&limit=500`)).asks.length === ids.length ? true : undefined), 'all 7 asks listed', 30_000);
+  await eventually(
+    async () =>
+      (await get(`/v1/asks/pending?incident=${incident}&limit=500`)).asks.length === ids.length ? true : undefined,
+    'all 7 asks listed',
+    30_000,
+  );
 
   const whole = (await get(`/v1/asks/pending?incident=${incident}`)).asks;
   expect(whole.map((a) => a.deadline)).toEqual([...whole.map((a) => a.deadline!)].sort());
@@ -58,18 +68,26 @@ it('gives every pending ask once across pages, soonest deadline first, and every
   expect(new Set(pages.flat())).toEqual(new Set(ids));
 
   // Codes for the page's asks, once each phone's registration has handed them out.
-  const withCodes = await eventually(async () => {
-    const page = await get(`/v1/asks/pending?incident=${incident}&limit=3&codes=true`);
-    return page.asks.every((ask) => Object.values(ask.codes ?? {})[0]?.length === 2) ? page : undefined;
-  }, 'the codes of the first page', 30_000);
+  const withCodes = await eventually(
+    async () => {
+      const page = await get(`/v1/asks/pending?incident=${incident}&limit=3&codes=true`);
+      return page.asks.every((ask) => Object.values(ask.codes ?? {})[0]?.length === 2) ? page : undefined;
+    },
+    'the codes of the first page',
+    30_000,
+  );
   expect(withCodes.asks.map((a) => a.askId)).toEqual(pages.flat().slice(0, 3));
 
   for (const askId of ids) await worker.asks.cancel(askId, { by: 'test' });
   const endedPath = `/v1/asks/ended?since=1h&limit=3`;
-  await eventually(async () => {
-    const listed = (await allPages(endedPath)).flat();
-    return ids.every((id) => listed.includes(id)) ? true : undefined;
-  }, 'all 7 asks in the ended listing', 30_000);
+  await eventually(
+    async () => {
+      const listed = (await allPages(endedPath)).flat();
+      return ids.every((id) => listed.includes(id)) ? true : undefined;
+    },
+    'all 7 asks in the ended listing',
+    30_000,
+  );
   const ended = await allPages(endedPath);
   const flat = ended.flat();
   expect(new Set(flat).size).toBe(flat.length);
@@ -89,6 +107,9 @@ it('refuses a cursor it did not give, and a page larger than its limit, naming t
   ] as const) {
     const res = await api.call('GET', path, { key: CODES_KEY });
     expect(res.status, path).toBe(400);
-    expect(res.body.problems.map((p: { field: string }) => p.field), path).toContain(field);
+    expect(
+      res.body.problems.map((p: { field: string }) => p.field),
+      path,
+    ).toContain(field);
   }
 });

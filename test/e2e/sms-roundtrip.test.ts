@@ -36,7 +36,10 @@ afterAll(async () => {
 
 async function askAndReadSms(phone: string, question: string): Promise<{ askId: string; sms: string }> {
   const { askId } = await worker.asks.start({ to: phone, question, options: ['Yes', 'No'], timeout: '10m' });
-  const sms = await waitForSms(sharedStack().awsEndpoint, (m) => m.phoneNumber === phone && m.message.startsWith(question));
+  const sms = await waitForSms(
+    sharedStack().awsEndpoint,
+    (m) => m.phoneNumber === phone && m.message.startsWith(question),
+  );
   return { askId, sms: sms.message };
 }
 
@@ -70,7 +73,7 @@ function twoWayPayload(from: string, body: string, inboundMessageId: string): st
 }
 
 describe('SMS round trip on the local stack', () => {
-  it('sends the question with one code per option, and routes the phone\'s reply to the ask', async () => {
+  it("sends the question with one code per option, and routes the phone's reply to the ask", async () => {
     const phone = newPhone();
     const { askId, sms } = await askAndReadSms(phone, 'Isolate host WS-042?');
     expect(sms).toMatch(/^Isolate host WS-042\?\nYes \(\d{7}\) or No \(\d{7}\)$/);
@@ -78,18 +81,31 @@ describe('SMS round trip on the local stack', () => {
     await publishPhoneReply(aws.sns, inbound.topicArn, { from: phone, body: `ok, ${codeIn(sms, 'No')}.` });
     const result = await worker.asks.result(askId);
     expect(result.answer).toMatchObject({ option: 'No', via: 'sms', by: phone, code: codeIn(sms, 'No') });
-    await waitForSms(sharedStack().awsEndpoint, (m) => m.phoneNumber === phone && m.message === 'Got it: No for Isolate host WS-042?');
+    await waitForSms(
+      sharedStack().awsEndpoint,
+      (m) => m.phoneNumber === phone && m.message === 'Got it: No for Isolate host WS-042?',
+    );
   });
 
   it('routes the reply to a bulk ask; the poller goes ahead of every ask, the recipient workflow at normal', async () => {
     const phone = newPhone();
     const question = 'Campaign: did you click the payroll link?';
-    const { askId } = await worker.asks.start({ to: phone, question, options: ['Yes', 'No'], timeout: '10m', priority: 'bulk' });
-    const sms = await waitForSms(sharedStack().awsEndpoint, (m) => m.phoneNumber === phone && m.message.startsWith(question));
+    const { askId } = await worker.asks.start({
+      to: phone,
+      question,
+      options: ['Yes', 'No'],
+      timeout: '10m',
+      priority: 'bulk',
+    });
+    const sms = await waitForSms(
+      sharedStack().awsEndpoint,
+      (m) => m.phoneNumber === phone && m.message.startsWith(question),
+    );
 
     await publishPhoneReply(aws.sns, inbound.topicArn, { from: phone, body: codeIn(sms.message, 'Yes') });
     expect((await worker.asks.result(askId)).answer).toMatchObject({ option: 'Yes', via: 'sms', by: phone });
-    const priorityOf = async (workflowId: string) => (await worker.client.workflow.getHandle(workflowId).describe()).priority?.priorityKey;
+    const priorityOf = async (workflowId: string) =>
+      (await worker.client.workflow.getHandle(workflowId).describe()).priority?.priorityKey;
     expect(await priorityOf(askId)).toBe(5);
     expect(await priorityOf(recipientWorkflowId(worker.settings.taskQueue, phone))).toBe(3);
     expect(await priorityOf(inboundPollerWorkflowId(worker.settings.taskQueue, inbound.queueUrl))).toBe(1);
@@ -101,7 +117,7 @@ describe('SMS round trip on the local stack', () => {
     const { askId, sms } = await askAndReadSms(phone, 'Disable VPN for jdoe?');
 
     await publishPhoneReply(aws.sns, inbound.topicArn, { from: stranger, body: codeIn(sms, 'Yes') });
-    await eventually(() => queueDrained(inbound.queueUrl), 'the stranger\'s reply to be consumed');
+    await eventually(() => queueDrained(inbound.queueUrl), "the stranger's reply to be consumed");
     const state: AskState = await worker.asks.status(askId);
     expect(state.status).toBe('waiting');
     expect(state.events.map((e) => e.type)).toEqual(['sent']);
@@ -114,7 +130,12 @@ describe('SMS round trip on the local stack', () => {
     const phone = newPhone();
     const { askId, sms } = await askAndReadSms(phone, 'Revoke token tk-77?');
     // As SNS delivers it: the only format this deployment declares.
-    const body = JSON.stringify({ Type: 'Notification', MessageId: randomUUID(), TopicArn: inbound.topicArn, Message: twoWayPayload(phone, codeIn(sms, 'Yes'), randomUUID()) });
+    const body = JSON.stringify({
+      Type: 'Notification',
+      MessageId: randomUUID(),
+      TopicArn: inbound.topicArn,
+      Message: twoWayPayload(phone, codeIn(sms, 'Yes'), randomUUID()),
+    });
     // The same two-way message arriving twice, as at-least-once delivery allows.
     await aws.sqs.send(new SendMessageCommand({ QueueUrl: inbound.queueUrl, MessageBody: body }));
     await aws.sqs.send(new SendMessageCommand({ QueueUrl: inbound.queueUrl, MessageBody: body }));
@@ -124,19 +145,26 @@ describe('SMS round trip on the local stack', () => {
     await eventually(() => queueDrained(inbound.queueUrl), 'both copies to be consumed');
     await new Promise((r) => setTimeout(r, 500));
     const toPhone = (await listSentSms(sharedStack().awsEndpoint)).filter((m) => m.phoneNumber === phone);
-    expect(toPhone.map((m) => m.message.split('\n')[0])).toEqual(['Revoke token tk-77?', 'Got it: Yes for Revoke token tk-77?']);
+    expect(toPhone.map((m) => m.message.split('\n')[0])).toEqual([
+      'Revoke token tk-77?',
+      'Got it: Yes for Revoke token tk-77?',
+    ]);
   });
 
   it('leaves an unparseable message on the queue until redrive moves it to the DLQ, and keeps polling', async () => {
     const marker = `not json ${randomUUID()}`;
     await aws.sqs.send(new SendMessageCommand({ QueueUrl: inbound.queueUrl, MessageBody: marker }));
 
-    const inDlq = await eventually(async () => {
-      const { Messages } = await aws.sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: inbound.dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
-      );
-      return Messages?.find((m) => m.Body === marker);
-    }, 'the bad message in the DLQ', 20_000);
+    const inDlq = await eventually(
+      async () => {
+        const { Messages } = await aws.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: inbound.dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+        );
+        return Messages?.find((m) => m.Body === marker);
+      },
+      'the bad message in the DLQ',
+      20_000,
+    );
     expect(inDlq.Body).toBe(marker);
 
     const phone = newPhone();
@@ -165,7 +193,10 @@ describe('inbound poller on a queue that does not exist', () => {
     const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line)) });
     const missing = `${sharedStack().awsEndpoint}/123456789012/no-such-queue-${randomUUID().slice(0, 8)}`;
     // One long poll, so the count below is one loop's (each loop backs off on its own).
-    const lonely = await startTestWorker({ queueUrl: missing, pollWaitSeconds: 1, pollers: 1, pollConcurrency: 1 }, { logger });
+    const lonely = await startTestWorker(
+      { queueUrl: missing, pollWaitSeconds: 1, pollers: 1, pollConcurrency: 1 },
+      { logger },
+    );
     try {
       await ensureInboundPoller(lonely.client, lonely.settings);
       await new Promise((r) => setTimeout(r, 4_000));

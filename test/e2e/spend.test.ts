@@ -22,28 +22,50 @@ afterAll(async () => {
   await worker?.stop();
 });
 
-const smsTo = async (phone: string) => (await listSentSms(sharedStack().awsEndpoint)).filter((m) => m.phoneNumber === phone);
+const smsTo = async (phone: string) =>
+  (await listSentSms(sharedStack().awsEndpoint)).filter((m) => m.phoneNumber === phone);
 
 describe('text that misleads, refused', () => {
   it('answers 400 naming the field for hidden characters, look-alike options, too many segments and a foreign country', async () => {
     const phone = newPhone();
-    const bidi = await api.call('POST', '/v1/asks', { key: KEY, body: { to: phone, question: 'Isolate WS-042?', options: ['Yes', 'N\u202eo'] } });
+    const bidi = await api.call('POST', '/v1/asks', {
+      key: KEY,
+      body: { to: phone, question: 'Isolate WS-042?', options: ['Yes', 'N\u202eo'] },
+    });
     expect(bidi.status).toBe(400);
-    expect(bidi.body.problems).toEqual([{ field: 'options[1]', message: expect.stringMatching(/U\+202E .*bidi control/) }]);
+    expect(bidi.body.problems).toEqual([
+      { field: 'options[1]', message: expect.stringMatching(/U\+202E .*bidi control/) },
+    ]);
 
-    const alike = await api.call('POST', '/v1/asks', { key: KEY, body: { to: phone, question: 'Keep WS-042?', options: ['Keep', 'Кеер'] } });
+    const alike = await api.call('POST', '/v1/asks', {
+      key: KEY,
+      body: { to: phone, question: 'Keep WS-042?', options: ['Keep', 'Кеер'] },
+    });
     expect(alike.status).toBe(400);
-    expect(alike.body.problems).toEqual([{ field: 'options[1]', message: expect.stringMatching(/looks the same as options\[0\] "Keep"/) }]);
+    expect(alike.body.problems).toEqual([
+      { field: 'options[1]', message: expect.stringMatching(/looks the same as options\[0\] "Keep"/) },
+    ]);
 
-    const long = await api.call('POST', '/v1/asks', { key: KEY, body: { to: phone, question: `It’s beaconing. ${'Details follow. '.repeat(40)}` } });
+    const long = await api.call('POST', '/v1/asks', {
+      key: KEY,
+      body: { to: phone, question: `It’s beaconing. ${'Details follow. '.repeat(40)}` },
+    });
     expect(long.status).toBe(400);
     expect(long.body.problems[0].message).toMatch(/\d+ segments \(UCS-2 .*U\+2019.*at most 8 per SMS/);
 
-    const abroad = await api.call('POST', '/v1/asks', { key: KEY, body: { to: '+33612345678', question: 'Isolate WS-042?' } });
+    const abroad = await api.call('POST', '/v1/asks', {
+      key: KEY,
+      body: { to: '+33612345678', question: 'Isolate WS-042?' },
+    });
     expect(abroad.status).toBe(400);
-    expect(abroad.body.problems).toEqual([{ field: 'to[0]', message: expect.stringMatching(/\+33612345678 is in FR/) }]);
+    expect(abroad.body.problems).toEqual([
+      { field: 'to[0]', message: expect.stringMatching(/\+33612345678 is in FR/) },
+    ]);
 
-    const oneWay = await api.call('POST', '/v1/sms', { key: KEY, body: { to: '+33612345678', message: 'Maintenance\u200b tonight' } });
+    const oneWay = await api.call('POST', '/v1/sms', {
+      key: KEY,
+      body: { to: '+33612345678', message: 'Maintenance\u200b tonight' },
+    });
     expect(oneWay.status).toBe(400);
     expect(oneWay.body.problems.map((p: { field: string }) => p.field).sort()).toEqual(['message', 'to']);
     expect(await smsTo(phone)).toEqual([]);
@@ -56,11 +78,22 @@ describe('text that misleads, refused', () => {
       recipients: [phone],
       question: 'Isolate WS-042?',
       options: ['Yes', 'No\u200b'],
-      policy: { timeout: 60_000, escalation: [], responders: 'any', acceptLabels: false, onTimeout: {}, notify: { escalation: true, outcome: true } },
+      policy: {
+        timeout: 60_000,
+        escalation: [],
+        responders: 'any',
+        acceptLabels: false,
+        onTimeout: {},
+        notify: { escalation: true, outcome: true },
+      },
       policyName: 'default',
       context: {},
     };
-    const direct = worker.client.workflow.execute('askWorkflow', { workflowId: `ask/${randomUUID()}`, taskQueue: worker.taskQueue, args: [{ validated }] });
+    const direct = worker.client.workflow.execute('askWorkflow', {
+      workflowId: `ask/${randomUUID()}`,
+      taskQueue: worker.taskQueue,
+      args: [{ validated }],
+    });
     await expect(direct).rejects.toThrow(WorkflowFailedError);
     await direct.catch((err: WorkflowFailedError) => expect(err.cause?.message).toMatch(/options\[1\]: holds U\+200B/));
 
@@ -82,16 +115,26 @@ describe('spend without bound, bounded', () => {
     expect(started.status).toBe(201);
     const id = started.body.entitlement as string;
     // Budget 3: the question and two re-sends, one segment each.
-    for (let i = 0; i < 2; i++) expect((await api.call('POST', `/v1/asks/${id}/resend`, { key: KEY, body: {} })).status).toBe(200);
+    for (let i = 0; i < 2; i++)
+      expect((await api.call('POST', `/v1/asks/${id}/resend`, { key: KEY, body: {} })).status).toBe(200);
     const refused = await api.call('POST', `/v1/asks/${id}/resend`, { key: KEY, body: {} });
     expect(refused.status).toBe(409);
     expect(refused.body.message).toMatch(/Cannot re-send: .* takes 1 segment\(s\), and the ask has 0 left of its 3/);
-    await eventually(async () => ((await smsTo(phone)).length === 3 ? true : undefined), 'the question and two re-sends');
+    await eventually(
+      async () => ((await smsTo(phone)).length === 3 ? true : undefined),
+      'the question and two re-sends',
+    );
     const cancelled = await api.call('POST', `/v1/asks/${id}/cancel`, { key: KEY, body: { reason: 'done' } });
     expect(cancelled.status).toBe(200);
     const state = await worker.asks.result(started.body.askId as string);
     expect(state.segments).toEqual({ spent: 3, budget: 3 });
-    expect(state.events).toContainEqual(expect.objectContaining({ type: 'send_skipped', phone, detail: expect.stringMatching(/outcome feedback not sent/) }));
+    expect(state.events).toContainEqual(
+      expect.objectContaining({
+        type: 'send_skipped',
+        phone,
+        detail: expect.stringMatching(/outcome feedback not sent/),
+      }),
+    );
     expect(await smsTo(phone)).toHaveLength(3);
   });
 
@@ -100,12 +143,17 @@ describe('spend without bound, bounded', () => {
     const dayApi = await startTestApi(day, { httpApiKeys: [{ name: 'playbook', scope: 'operate', key: KEY }] });
     const phone = newPhone();
     try {
-      const first = await dayApi.call('POST', '/v1/sms', { key: KEY, body: { to: phone, message: 'Maintenance tonight' } });
+      const first = await dayApi.call('POST', '/v1/sms', {
+        key: KEY,
+        body: { to: phone, message: 'Maintenance tonight' },
+      });
       expect(first.status).toBe(201);
       const audit = await day.client.workflow.getHandle(first.body.smsId).describe();
       expect(audit.type).toBe('oneWaySmsWorkflow');
       expect(audit.memo).toEqual({ sms: { by: 'playbook' } });
-      expect((await dayApi.call('POST', '/v1/sms', { key: KEY, body: { to: phone, message: 'Second notice' } })).status).toBe(201);
+      expect(
+        (await dayApi.call('POST', '/v1/sms', { key: KEY, body: { to: phone, message: 'Second notice' } })).status,
+      ).toBe(201);
     } finally {
       await dayApi.close();
       await day.stop();

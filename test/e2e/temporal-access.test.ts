@@ -13,10 +13,14 @@ import { eventually, newPhone, sharedStackClient, startTestWorker } from '../sup
 import type { TestWorker } from '../support/harness';
 
 async function codesOf(worker: TestWorker, askId: string): Promise<AskState> {
-  return eventually(async () => {
-    const state = await worker.asks.status(askId);
-    return state.recipients.length > 0 && state.recipients.every((r) => r.codes.length === 2) ? state : undefined;
-  }, 'the codes handed out', 20_000);
+  return eventually(
+    async () => {
+      const state = await worker.asks.status(askId);
+      return state.recipients.length > 0 && state.recipients.every((r) => r.codes.length === 2) ? state : undefined;
+    },
+    'the codes handed out',
+    20_000,
+  );
 }
 
 const forged = (phone: string, optionIndex: number, code?: string): RoutedReply => ({
@@ -48,10 +52,14 @@ describe('signals from the namespace, without the codec', () => {
       await handle.signal(replySignal, forged(phone, 0, no!.code));
       await handle.signal(replySignal, forged(phone, 0, '0000000'));
       await handle.signal(replySignal, forged(newPhone(), 0, yes!.code));
-      const state = await eventually(async () => {
-        const s = await worker.asks.status(askId);
-        return s.events.filter((e) => e.type === 'reply_ignored').length === 4 ? s : undefined;
-      }, 'four refusals in the log', 20_000);
+      const state = await eventually(
+        async () => {
+          const s = await worker.asks.status(askId);
+          return s.events.filter((e) => e.type === 'reply_ignored').length === 4 ? s : undefined;
+        },
+        'four refusals in the log',
+        20_000,
+      );
       expect(state.status).toBe('waiting');
       expect(state.answer).toBeUndefined();
       expect(state.events.filter((e) => e.type === 'reply_ignored').map((e) => e.detail)).toEqual([
@@ -68,15 +76,24 @@ describe('signals from the namespace, without the codec', () => {
 
   it('skips no tier on an optedOut signal SNS does not confirm, and escalates on one it does', async () => {
     const [oncall, lead] = [newPhone(), newPhone()];
-    const { askId } = await worker.asks.start({ to: oncall, question: 'Rotate the root key?', timeout: '1h', policy: { escalation: [{ after: '50m', to: lead }] } });
+    const { askId } = await worker.asks.start({
+      to: oncall,
+      question: 'Rotate the root key?',
+      timeout: '1h',
+      policy: { escalation: [{ after: '50m', to: lead }] },
+    });
     await codesOf(worker, askId);
     const outsider = await sharedStackClient();
     try {
       await outsider.workflow.getHandle(askId).signal(optedOutSignal, { phone: oncall, at: new Date().toISOString() });
-      const state = await eventually(async () => {
-        const s = await worker.asks.status(askId);
-        return s.events.some((e) => e.type === 'opt_out_unconfirmed') ? s : undefined;
-      }, 'the unconfirmed opt-out in the log', 20_000);
+      const state = await eventually(
+        async () => {
+          const s = await worker.asks.status(askId);
+          return s.events.some((e) => e.type === 'opt_out_unconfirmed') ? s : undefined;
+        },
+        'the unconfirmed opt-out in the log',
+        20_000,
+      );
       expect(state.tier).toBe(0);
       expect(state.recipients[0]!.optedOut).toBeUndefined();
       expect(state.events.some((e) => e.type === 'opted_out' || e.type === 'escalated')).toBe(false);
@@ -84,10 +101,14 @@ describe('signals from the namespace, without the codec', () => {
       // The same signal once SNS lists the number: the next tier starts at once.
       worker.optOut(oncall);
       await outsider.workflow.getHandle(askId).signal(optedOutSignal, { phone: oncall, at: new Date().toISOString() });
-      const escalated = await eventually(async () => {
-        const s = await worker.asks.status(askId);
-        return s.tier === 1 ? s : undefined;
-      }, 'the escalation', 20_000);
+      const escalated = await eventually(
+        async () => {
+          const s = await worker.asks.status(askId);
+          return s.tier === 1 ? s : undefined;
+        },
+        'the escalation',
+        20_000,
+      );
       expect(escalated.recipients.map((r) => r.phone)).toEqual([oncall, lead]);
     } finally {
       await outsider.connection.close();
@@ -99,7 +120,10 @@ describe('signals from the namespace, without the codec', () => {
 describe('with payload encryption required', () => {
   let worker: TestWorker;
   beforeAll(async () => {
-    worker = await startTestWorker({ payloadKeys: `k1:${randomBytes(32).toString('base64')}`, payloadRequireEncryption: true });
+    worker = await startTestWorker({
+      payloadKeys: `k1:${randomBytes(32).toString('base64')}`,
+      payloadRequireEncryption: true,
+    });
   });
   afterAll(async () => {
     await worker?.stop();
@@ -113,7 +137,11 @@ describe('with payload encryption required', () => {
     const outsider = await sharedStackClient();
     try {
       await outsider.workflow.getHandle(askId).signal(replySignal, forged(phone, 0, yes!.code));
-      await eventually(async () => ((await payloadsRefused.get()).values[0]?.value ?? 0) > refusedBefore || undefined, 'the plaintext payload refused', 20_000);
+      await eventually(
+        async () => ((await payloadsRefused.get()).values[0]?.value ?? 0) > refusedBefore || undefined,
+        'the plaintext payload refused',
+        20_000,
+      );
       const state = await worker.asks.status(askId);
       expect(state.status).toBe('waiting');
       expect(state.answer).toBeUndefined();
@@ -122,6 +150,10 @@ describe('with payload encryption required', () => {
     }
     // Whoever holds the keys and the namespace has operator power: the README says so.
     await worker.client.workflow.getHandle(askId).signal(replySignal, forged(phone, 0, yes!.code));
-    expect((await worker.asks.resultWithin(askId, 20_000))?.answer).toMatchObject({ option: 'Yes', via: 'sms', by: phone });
+    expect((await worker.asks.resultWithin(askId, 20_000))?.answer).toMatchObject({
+      option: 'Yes',
+      via: 'sms',
+      by: phone,
+    });
   });
 });

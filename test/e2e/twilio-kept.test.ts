@@ -18,7 +18,13 @@ let topicArn: string;
 
 beforeAll(async () => {
   const name = `twilio-kept-${randomUUID().slice(0, 8)}`;
-  const inbound = await provisionInboundResources({ ...localAws(), queueName: name, topicName: name, visibilityTimeoutSeconds: 5, maxReceiveCount: 3 });
+  const inbound = await provisionInboundResources({
+    ...localAws(),
+    queueName: name,
+    topicName: name,
+    visibilityTimeoutSeconds: 5,
+    maxReceiveCount: 3,
+  });
   topicArn = inbound.topicArn;
   worker = await startTestWorker({ queueUrl: inbound.queueUrl, pollWaitSeconds: 1 });
   await ensureInboundPoller(worker.client, worker.settings);
@@ -35,15 +41,32 @@ it('answers Twilio 200 when Temporal refuses the reply, and the reply reaches th
 
   // An API whose Temporal is unreachable: routing the reply fails at once.
   const dead = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 }) });
-  const settings = loadSettings({}, { ...worker.settings, httpKeyless: true, httpPort: 0, twilioAuthToken: TWILIO_TOKEN, inboundTopicArn: topicArn });
-  const app = await createHttpServer({ settings, client: dead, sns: localAws().sns, logger: pino({ level: 'silent' }) });
+  const settings = loadSettings(
+    {},
+    { ...worker.settings, httpKeyless: true, httpPort: 0, twilioAuthToken: TWILIO_TOKEN, inboundTopicArn: topicArn },
+  );
+  const app = await createHttpServer({
+    settings,
+    client: dead,
+    sns: localAws().sns,
+    logger: pino({ level: 'silent' }),
+  });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   try {
     const url = `${base}/inbound/twilio`;
-    const form = { MessageSid: `SM${randomUUID().replace(/-/g, '')}`, AccountSid: 'AC123', From: phone, To: '+18885550100', Body: code };
+    const form = {
+      MessageSid: `SM${randomUUID().replace(/-/g, '')}`,
+      AccountSid: 'AC123',
+      From: phone,
+      To: '+18885550100',
+      Body: code,
+    };
     const res = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(TWILIO_TOKEN, url, form) },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': twilio.getExpectedTwilioSignature(TWILIO_TOKEN, url, form),
+      },
       body: new URLSearchParams(form).toString(),
     });
     expect(res.status).toBe(200);

@@ -25,14 +25,18 @@ const phones: string[] = [];
 const workers: WorkerProcess[] = [];
 
 function twoPollerEnv(): NodeJS.ProcessEnv {
-  return workerEnv(sharedStack(), { taskQueue, queueUrl: inbound.queueUrl }, {
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    SMS_ASK_POLLERS: '2',
-    SMS_ASK_POLL_CONCURRENCY: '2',
-    SMS_ASK_PAYLOAD_KEYS: payloadKeys,
-    // Everything the worker can say, so the scan below sees it all.
-    SMS_ASK_LOG_LEVEL: 'debug',
-  });
+  return workerEnv(
+    sharedStack(),
+    { taskQueue, queueUrl: inbound.queueUrl },
+    {
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      SMS_ASK_POLLERS: '2',
+      SMS_ASK_POLL_CONCURRENCY: '2',
+      SMS_ASK_PAYLOAD_KEYS: payloadKeys,
+      // Everything the worker can say, so the scan below sees it all.
+      SMS_ASK_LOG_LEVEL: 'debug',
+    },
+  );
 }
 
 interface RawPayload {
@@ -62,13 +66,23 @@ function codeIn(sms: string, option: string): string {
 
 async function askAndRead(to: string, question: string): Promise<{ askId: string; yes: string }> {
   const { askId } = await asks.start({ to, question, options: ['Yes', 'No'], timeout: '10m' });
-  const sms = await waitForSms(sharedStack().awsEndpoint, (m) => m.phoneNumber === to && m.message.startsWith(question), 60_000);
+  const sms = await waitForSms(
+    sharedStack().awsEndpoint,
+    (m) => m.phoneNumber === to && m.message.startsWith(question),
+    60_000,
+  );
   return { askId, yes: codeIn(sms.message, 'Yes') };
 }
 
 beforeAll(async () => {
   const name = `procs-${randomUUID().slice(0, 8)}`;
-  inbound = await provisionInboundResources({ ...aws, queueName: name, topicName: name, visibilityTimeoutSeconds: 5, maxReceiveCount: 5 });
+  inbound = await provisionInboundResources({
+    ...aws,
+    queueName: name,
+    topicName: name,
+    visibilityTimeoutSeconds: 5,
+    maxReceiveCount: 5,
+  });
   const stack = sharedStack();
   client = new Client({
     connection: await Connection.connect({ address: stack.temporalAddress }),
@@ -90,8 +104,11 @@ describe('two worker processes on one queue', () => {
     const first = batch.slice(0, 3);
     const second = batch.slice(3);
     const to = (askId: string) => asks.status(askId).then((s) => s.recipients[0]!.phone);
-    await Promise.all(first.map(async (a) => publishPhoneReply(aws.sns, inbound.topicArn, { from: await to(a.askId), body: a.yes })));
-    for (const a of first) expect(await asks.result(a.askId)).toMatchObject({ status: 'answered', answer: { option: 'Yes', via: 'sms' } });
+    await Promise.all(
+      first.map(async (a) => publishPhoneReply(aws.sns, inbound.topicArn, { from: await to(a.askId), body: a.yes })),
+    );
+    for (const a of first)
+      expect(await asks.result(a.askId)).toMatchObject({ status: 'answered', answer: { option: 'Yes', via: 'sms' } });
 
     // A crash: the killed process's polls move to the other one once their heartbeats stop.
     await workers[0]!.kill('SIGKILL');
@@ -100,8 +117,11 @@ describe('two worker processes on one queue', () => {
     // "context canceled"), and the client asks again.
     const seen = await Promise.all(batch.map((a) => asks.status(a.askId)));
     expect(seen.map((s) => s.status)).toEqual([...first.map(() => 'answered'), ...second.map(() => 'waiting')]);
-    await Promise.all(second.map(async (a) => publishPhoneReply(aws.sns, inbound.topicArn, { from: await to(a.askId), body: a.yes })));
-    for (const a of second) expect(await asks.result(a.askId)).toMatchObject({ status: 'answered', answer: { option: 'Yes', via: 'sms' } });
+    await Promise.all(
+      second.map(async (a) => publishPhoneReply(aws.sns, inbound.topicArn, { from: await to(a.askId), body: a.yes })),
+    );
+    for (const a of second)
+      expect(await asks.result(a.askId)).toMatchObject({ status: 'answered', answer: { option: 'Yes', via: 'sms' } });
 
     for (const a of batch) {
       const state = await asks.status(a.askId);
@@ -114,10 +134,14 @@ describe('two worker processes on one queue', () => {
     const before = await handle.describe();
     await handle.terminate('terminated by hand in a test');
     // The watchdog of each worker checks once a minute.
-    const after = await eventually(async () => {
-      const now = await handle.describe();
-      return now.status.name === 'RUNNING' && now.runId !== before.runId ? now : undefined;
-    }, 'the poller to run again', 150_000);
+    const after = await eventually(
+      async () => {
+        const now = await handle.describe();
+        return now.status.name === 'RUNNING' && now.runId !== before.runId ? now : undefined;
+      },
+      'the poller to run again',
+      150_000,
+    );
     expect(after.status.name).toBe('RUNNING');
     const to = phone();
     const { askId, yes } = await askAndRead(to, 'After the poller was terminated?');
@@ -144,7 +168,7 @@ describe('privacy', () => {
     await asks.cancel(askId, { by: 'test' });
   }, 120_000);
 
-  it('writes no full phone number in any log line of the run, the SDK\'s own included', async () => {
+  it("writes no full phone number in any log line of the run, the SDK's own included", async () => {
     // A few more ways for a number to reach a log: a wrong code, a stranger, a late reply.
     const to = phone();
     const { askId, yes } = await askAndRead(to, 'One more, for the logs?');
@@ -153,7 +177,11 @@ describe('privacy', () => {
     await asks.result(askId);
     await publishPhoneReply(aws.sns, inbound.topicArn, { from: to, body: yes });
     await publishPhoneReply(aws.sns, inbound.topicArn, { from: phone(), body: '1234' });
-    await waitForSms(sharedStack().awsEndpoint, (m) => m.phoneNumber === to && m.message.startsWith('That question has already closed'), 60_000);
+    await waitForSms(
+      sharedStack().awsEndpoint,
+      (m) => m.phoneNumber === to && m.message.startsWith('That question has already closed'),
+      60_000,
+    );
     await new Promise((resolve) => setTimeout(resolve, 2_000));
 
     const logs = workers.map((w) => w.log).join('\n');

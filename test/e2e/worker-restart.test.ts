@@ -10,7 +10,13 @@ describe('worker restarts', () => {
   it('answers an ask whose reply arrived while the worker was down, once a new worker starts', async () => {
     const aws = localAws();
     const name = `restart-${randomUUID().slice(0, 8)}`;
-    const inbound = await provisionInboundResources({ ...aws, queueName: name, topicName: name, visibilityTimeoutSeconds: 5, maxReceiveCount: 5 });
+    const inbound = await provisionInboundResources({
+      ...aws,
+      queueName: name,
+      topicName: name,
+      visibilityTimeoutSeconds: 5,
+      maxReceiveCount: 5,
+    });
 
     const first = await startTestWorker({ queueUrl: inbound.queueUrl, pollWaitSeconds: 1 });
     const pollerId = await ensureInboundPoller(first.client, first.settings);
@@ -22,7 +28,11 @@ describe('worker restarts', () => {
     // The phone answers while nothing polls the queue: the reply must wait there, not vanish.
     await publishPhoneReply(aws.sns, inbound.topicArn, { from: phone, body: /Yes \((\d+)\)/.exec(sms.message)![1]! });
 
-    const second = await startTestWorker({ queueUrl: inbound.queueUrl, pollWaitSeconds: 1, taskQueue: first.taskQueue });
+    const second = await startTestWorker({
+      queueUrl: inbound.queueUrl,
+      pollWaitSeconds: 1,
+      taskQueue: first.taskQueue,
+    });
     try {
       expect(await ensureInboundPoller(second.client, second.settings)).toBe(pollerId);
       const result = await second.asks.result(askId);

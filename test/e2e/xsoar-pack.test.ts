@@ -41,11 +41,24 @@ let dir: string;
 
 beforeAll(async () => {
   const name = `xsoar-${randomUUID().slice(0, 8)}`;
-  const inbound = await provisionInboundResources({ ...aws, queueName: name, topicName: name, visibilityTimeoutSeconds: 5, maxReceiveCount: 3 });
+  const inbound = await provisionInboundResources({
+    ...aws,
+    queueName: name,
+    topicName: name,
+    visibilityTimeoutSeconds: 5,
+    maxReceiveCount: 3,
+  });
   topicArn = inbound.topicArn;
-  worker = await startTestWorker({ queueUrl: inbound.queueUrl, pollWaitSeconds: 1, webhookSecrets: { xsoar: WEBHOOK_SECRET } });
+  worker = await startTestWorker({
+    queueUrl: inbound.queueUrl,
+    pollWaitSeconds: 1,
+    webhookSecrets: { xsoar: WEBHOOK_SECRET },
+  });
   await ensureInboundPoller(worker.client, worker.settings);
-  api = await startTestApi(worker, { httpKeyless: false, httpApiKeys: [{ name: 'xsoar-instance', scope: 'operate', key: KEY }] });
+  api = await startTestApi(worker, {
+    httpKeyless: false,
+    httpApiKeys: [{ name: 'xsoar-instance', scope: 'operate', key: KEY }],
+  });
   dir = mkdtempSync(path.join(tmpdir(), 'sms-ask-xsoar-'));
 }, 60_000);
 afterAll(async () => {
@@ -69,11 +82,17 @@ function run(config: object): Promise<Call[]> {
   const record = path.join(dir, `${name}.jsonl`);
   writeFileSync(configFile, JSON.stringify(config));
   return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [RUNNER, '--config', configFile, '--record', record], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(PYTHON, [RUNNER, '--config', configFile, '--record', record], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(readCalls(record)) : reject(new Error(`runner exited ${code}: ${stderr}\n${readFileSync(record, 'utf8')}`))));
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve(readCalls(record))
+        : reject(new Error(`runner exited ${code}: ${stderr}\n${readFileSync(record, 'utf8')}`)),
+    );
   });
 }
 
@@ -82,14 +101,34 @@ async function startLoop(params: object, record: string, contextFile: string) {
   const configFile = path.join(dir, `${randomUUID()}.json`);
   const stopFile = `${configFile}.stop`;
   writeFileSync(configFile, JSON.stringify({ target: 'integration', params }));
-  const child = spawn(PYTHON, [RUNNER, '--config', configFile, '--record', record, '--long-running', '--stop-file', stopFile, '--context-file', contextFile], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    PYTHON,
+    [
+      RUNNER,
+      '--config',
+      configFile,
+      '--record',
+      record,
+      '--long-running',
+      '--stop-file',
+      stopFile,
+      '--context-file',
+      contextFile,
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   const started = readCalls(record).filter((c) => c.kind === 'runner' && c.event === 'started').length;
-  await eventually(async () => (readCalls(record).filter((c) => c.kind === 'runner' && c.event === 'started').length > started ? true : undefined), 'the loop to start', 20_000);
+  await eventually(
+    async () =>
+      readCalls(record).filter((c) => c.kind === 'runner' && c.event === 'started').length > started ? true : undefined,
+    'the loop to start',
+    20_000,
+  );
   return {
     async stop() {
       writeFileSync(stopFile, '');
@@ -99,7 +138,13 @@ async function startLoop(params: object, record: string, contextFile: string) {
   };
 }
 
-const params = (extra: object = {}) => ({ url: api.url, apiKey: { identifier: '', password: KEY }, feedWait: 1, entitlementTTL: '1', ...extra });
+const params = (extra: object = {}) => ({
+  url: api.url,
+  apiKey: { identifier: '', password: KEY },
+  feedWait: 1,
+  entitlementTTL: '1',
+  ...extra,
+});
 
 /** SMSAskUser in a playbook task: the entitlement, then the ask; returns the GUID, the phone's SMS and the ask id. */
 async function askUser(phone: string, task: string, extraArgs: object = {}, extraParams: object = {}) {
@@ -114,7 +159,11 @@ async function askUser(phone: string, task: string, extraArgs: object = {}, extr
   const sent = calls.find((c) => c.kind === 'executeCommand' && c.command === 'send-notification');
   expect(sent?.args).toMatchObject({ to: phone, entitlement: `${guid}@1042|${task}` });
   const askId = `ask/${guid}@1042|${task}`;
-  const sms = await waitForSms(sharedStack().awsEndpoint, (m) => m.phoneNumber === phone && m.message.startsWith(`Isolate host WS-${task}?`), 30_000);
+  const sms = await waitForSms(
+    sharedStack().awsEndpoint,
+    (m) => m.phoneNumber === phone && m.message.startsWith(`Isolate host WS-${task}?`),
+    30_000,
+  );
   return { guid, askId, sms: sms.message };
 }
 
@@ -131,12 +180,18 @@ describe('poll mode (the feed)', () => {
     const first = await askUser(phone, '7');
     const repliedAt = Date.now();
     await reply(phone, codeIn(first.sms, 'Yes'));
-    const [done] = await eventually(async () => {
-      const calls = tasksCompleted(record);
-      return calls.length > 0 ? calls : undefined;
-    }, 'the task completed', 30_000);
+    const [done] = await eventually(
+      async () => {
+        const calls = tasksCompleted(record);
+        return calls.length > 0 ? calls : undefined;
+      },
+      'the task completed',
+      30_000,
+    );
     expect(done).toMatchObject({ incidentID: '1042', guid: first.guid, email: phone, content: 'Yes', taskID: '7' });
-    console.log(`xsoar poll mode: phone reply to handleEntitlementForUser ${Math.round(done!.at * 1000 - repliedAt)} ms`);
+    console.log(
+      `xsoar poll mode: phone reply to handleEntitlementForUser ${Math.round(done!.at * 1000 - repliedAt)} ms`,
+    );
 
     // The instance stops; meanwhile a phone answers one ask and an operator another.
     await loop.stop();
@@ -144,13 +199,30 @@ describe('poll mode (the feed)', () => {
     const [second, third] = [await askUser(secondPhone, '8'), await askUser(newPhone(), '9')];
     await reply(secondPhone, codeIn(second.sms, 'No'));
     await worker.asks.resultWithin(second.askId, 30_000);
-    expect((await api.call('POST', `/v1/asks/${encodeURIComponent(third.askId)}/answer`, { key: KEY, body: { option: 'Yes', reason: 'called the SOC' } })).status).toBe(200);
+    expect(
+      (
+        await api.call('POST', `/v1/asks/${encodeURIComponent(third.askId)}/answer`, {
+          key: KEY,
+          body: { option: 'Yes', reason: 'called the SOC' },
+        })
+      ).status,
+    ).toBe(200);
 
     loop = await startLoop(params(), record, context);
-    await eventually(async () => (tasksCompleted(record).length >= 3 ? true : undefined), 'both tasks completed after the restart', 30_000);
+    await eventually(
+      async () => (tasksCompleted(record).length >= 3 ? true : undefined),
+      'both tasks completed after the restart',
+      30_000,
+    );
     await new Promise((r) => setTimeout(r, 2_500)); // a repeat would come within the next long polls
     await loop.stop();
-    const calls = tasksCompleted(record).map(({ incidentID, guid, email, content, taskID }) => ({ incidentID, guid, email, content, taskID }));
+    const calls = tasksCompleted(record).map(({ incidentID, guid, email, content, taskID }) => ({
+      incidentID,
+      guid,
+      email,
+      content,
+      taskID,
+    }));
     expect(calls).toEqual([
       { incidentID: '1042', guid: first.guid, email: phone, content: 'Yes', taskID: '7' },
       { incidentID: '1042', guid: second.guid, email: secondPhone, content: 'No', taskID: '8' },
@@ -164,10 +236,16 @@ describe('poll mode (the feed)', () => {
     try {
       const withDefault = await askUser(newPhone(), '21', { timeout: '3s', defaultOption: 'No' });
       const withoutDefault = await askUser(newPhone(), '22', { timeout: '3s' });
-      await eventually(async () => (readCalls(record).filter((c) => c.kind === 'addEntry').length >= 2 ? true : undefined), 'two war-room entries', 30_000);
+      await eventually(
+        async () => (readCalls(record).filter((c) => c.kind === 'addEntry').length >= 2 ? true : undefined),
+        'two war-room entries',
+        30_000,
+      );
       // A new instance reads the feed from its oldest entry: the asks of the test before are in it too.
       const mine = tasksCompleted(record).filter((c) => c.guid === withDefault.guid || c.guid === withoutDefault.guid);
-      expect(mine).toEqual([expect.objectContaining({ guid: withDefault.guid, content: 'No', email: 'default', taskID: '21' })]);
+      expect(mine).toEqual([
+        expect.objectContaining({ guid: withDefault.guid, content: 'No', email: 'default', taskID: '21' }),
+      ]);
       const entries = readCalls(record).filter((c) => c.kind === 'addEntry');
       expect(entries.find((e) => String(e.entry).includes('WS-21'))?.entry).toMatch(/default answer \*\*No\*\*/);
       expect(entries.find((e) => String(e.entry).includes('WS-22'))?.entry).toMatch(/not\*\* completed/);
@@ -181,20 +259,45 @@ describe('poll mode (the feed)', () => {
 describe('webhook mode (a listener on the long-running port)', () => {
   it('completes the task once on the signed delivery, and refuses a forged one', async () => {
     const port = await freeLoopbackPort();
-    const webhook = params({ mode: 'webhook', longRunningPort: String(port), webhookSecret: { identifier: '', password: WEBHOOK_SECRET }, callbackUrl: `http://127.0.0.1:${port}/`, callbackSecretName: 'xsoar' });
+    const webhook = params({
+      mode: 'webhook',
+      longRunningPort: String(port),
+      webhookSecret: { identifier: '', password: WEBHOOK_SECRET },
+      callbackUrl: `http://127.0.0.1:${port}/`,
+      callbackSecretName: 'xsoar',
+    });
     const record = path.join(dir, 'webhook.jsonl');
     const loop = await startLoop(webhook, record, path.join(dir, 'webhook-context.json'));
     try {
-      await eventually(async () => (readCalls(record).some((c) => c.kind === 'runner' && c.event === 'listening') ? true : undefined), 'the listener', 20_000);
+      await eventually(
+        async () => (readCalls(record).some((c) => c.kind === 'runner' && c.event === 'listening') ? true : undefined),
+        'the listener',
+        20_000,
+      );
 
       // Forged: the body of a real delivery, signed with another secret; then unsigned.
       const phone = newPhone();
-      const forgedBody = JSON.stringify({ id: `webhook/forged-${randomUUID()}`, type: 'ask.ended', createdAt: new Date().toISOString(), ask: { askId: 'ask/x', entitlement: `${randomUUID()}@1042|5`, status: 'answered', answer: { option: 'Yes', via: 'sms', by: phone } } });
+      const forgedBody = JSON.stringify({
+        id: `webhook/forged-${randomUUID()}`,
+        type: 'ask.ended',
+        createdAt: new Date().toISOString(),
+        ask: {
+          askId: 'ask/x',
+          entitlement: `${randomUUID()}@1042|5`,
+          status: 'answered',
+          answer: { option: 'Yes', via: 'sms', by: phone },
+        },
+      });
       const now = Math.floor(Date.now() / 1000);
       for (const signature of [webhookSignature('not the secret at all', now, forgedBody), undefined]) {
         const res = await fetch(`http://127.0.0.1:${port}/`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'sms-ask-event': 'ask.ended', 'sms-ask-delivery': `webhook/forged-${randomUUID()}`, ...(signature && { 'sms-ask-signature': signature }) },
+          headers: {
+            'content-type': 'application/json',
+            'sms-ask-event': 'ask.ended',
+            'sms-ask-delivery': `webhook/forged-${randomUUID()}`,
+            ...(signature && { 'sms-ask-signature': signature }),
+          },
           body: forgedBody,
         });
         expect(res.status).toBe(401);
@@ -203,15 +306,27 @@ describe('webhook mode (a listener on the long-running port)', () => {
       const asked = await askUser(phone, '31', {}, webhook);
       const repliedAt = Date.now();
       await reply(phone, codeIn(asked.sms, 'No'));
-      const [done] = await eventually(async () => {
-        const calls = tasksCompleted(record);
-        return calls.length > 0 ? calls : undefined;
-      }, 'the task completed', 30_000);
-      console.log(`xsoar webhook mode: phone reply to handleEntitlementForUser ${Math.round(done!.at * 1000 - repliedAt)} ms`);
+      const [done] = await eventually(
+        async () => {
+          const calls = tasksCompleted(record);
+          return calls.length > 0 ? calls : undefined;
+        },
+        'the task completed',
+        30_000,
+      );
+      console.log(
+        `xsoar webhook mode: phone reply to handleEntitlementForUser ${Math.round(done!.at * 1000 - repliedAt)} ms`,
+      );
       await new Promise((r) => setTimeout(r, 1_500));
-      expect(tasksCompleted(record).map(({ incidentID, guid, email, content, taskID }) => ({ incidentID, guid, email, content, taskID }))).toEqual([
-        { incidentID: '1042', guid: asked.guid, email: phone, content: 'No', taskID: '31' },
-      ]);
+      expect(
+        tasksCompleted(record).map(({ incidentID, guid, email, content, taskID }) => ({
+          incidentID,
+          guid,
+          email,
+          content,
+          taskID,
+        })),
+      ).toEqual([{ incidentID: '1042', guid: asked.guid, email: phone, content: 'No', taskID: '31' }]);
     } finally {
       await loop.stop();
     }
@@ -222,7 +337,12 @@ describe('aws-sns-sms-inject-reply', () => {
   it('is refused where the deployment does not allow injected replies, and says which setting allows them', async () => {
     const phone = newPhone();
     const asked = await askUser(phone, '41');
-    const calls = await run({ target: 'integration', command: 'aws-sns-sms-inject-reply', args: { phone_number: phone, reply_code: codeIn(asked.sms, 'Yes') }, params: params() });
+    const calls = await run({
+      target: 'integration',
+      command: 'aws-sns-sms-inject-reply',
+      args: { phone_number: phone, reply_code: codeIn(asked.sms, 'Yes') },
+      params: params(),
+    });
     const results = JSON.stringify(calls.filter((c) => c.kind === 'results'));
     expect(results).toMatch(/SMS_ASK_HTTP_ALLOW_INJECTED_REPLIES/);
     expect((await worker.asks.status(asked.askId)).status).toBe('waiting');
@@ -230,22 +350,45 @@ describe('aws-sns-sms-inject-reply', () => {
   }, 60_000);
 
   it("where allowed, goes through sms-ask's reply routing: a wrong code is a refused guess, the right one answers as the key", async () => {
-    const allowing = await startTestApi(worker, { httpKeyless: false, httpAllowInjectedReplies: true, httpApiKeys: [{ name: 'xsoar-tests', scope: 'operate', key: KEY }] });
+    const allowing = await startTestApi(worker, {
+      httpKeyless: false,
+      httpAllowInjectedReplies: true,
+      httpApiKeys: [{ name: 'xsoar-tests', scope: 'operate', key: KEY }],
+    });
     try {
       const phone = newPhone();
       const asked = await askUser(phone, '42');
       const inject = async (code: string) => {
-        const calls = await run({ target: 'integration', command: 'aws-sns-sms-inject-reply', args: { phone_number: phone, reply_code: code }, params: { ...params(), url: allowing.url } });
+        const calls = await run({
+          target: 'integration',
+          command: 'aws-sns-sms-inject-reply',
+          args: { phone_number: phone, reply_code: code },
+          params: { ...params(), url: allowing.url },
+        });
         const entry = calls.find((c) => c.kind === 'results')?.results as { EntryContext?: Record<string, unknown> };
         return Object.values(entry?.EntryContext ?? {})[0] as Record<string, unknown>;
       };
       const wrong = await inject(codeIn(asked.sms, 'Yes') === '1111111' ? '2222222' : '1111111');
-      expect(wrong).toMatchObject({ Success: false, PhoneNumber: phone, Error: expect.stringMatching(/not an open code/) });
+      expect(wrong).toMatchObject({
+        Success: false,
+        PhoneNumber: phone,
+        Error: expect.stringMatching(/not an open code/),
+      });
       expect(JSON.stringify(wrong)).not.toContain(codeIn(asked.sms, 'No'));
       expect((await worker.asks.status(asked.askId)).status).toBe('waiting');
       const right = await inject(codeIn(asked.sms, 'No'));
-      expect(right).toMatchObject({ Success: true, ChosenOption: 'No', EntitlementGUID: asked.guid, IncidentID: '1042', TaskID: '42', Error: null });
-      expect((await worker.asks.resultWithin(asked.askId, 20_000))?.answer).toMatchObject({ option: 'No', injectedBy: 'xsoar-tests' });
+      expect(right).toMatchObject({
+        Success: true,
+        ChosenOption: 'No',
+        EntitlementGUID: asked.guid,
+        IncidentID: '1042',
+        TaskID: '42',
+        Error: null,
+      });
+      expect((await worker.asks.resultWithin(asked.askId, 20_000))?.answer).toMatchObject({
+        option: 'No',
+        injectedBy: 'xsoar-tests',
+      });
     } finally {
       await allowing.close();
     }

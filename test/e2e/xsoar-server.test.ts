@@ -24,7 +24,10 @@ let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
 
 beforeAll(async () => {
   // The worker holds the secret and the Authorization value; the API checks that a callback names them.
-  worker = await startTestWorker({ webhookSecrets: { soar: WEBHOOK_SECRET }, webhookAuthorizations: { 'xsoar-hook': AUTHORIZATION } });
+  worker = await startTestWorker({
+    webhookSecrets: { soar: WEBHOOK_SECRET },
+    webhookAuthorizations: { 'xsoar-hook': AUTHORIZATION },
+  });
   receiver = await startWebhookReceiver();
   api = await startTestApi(worker, {
     httpApiKeys: [
@@ -66,7 +69,14 @@ describe('the ended-asks feed', () => {
     expect(await feed('?after=5')).toEqual({ entries: [], next: '5', gap: false });
 
     const phone = newPhone();
-    const bySms = await startAsk({ to: phone, question: 'Isolate host WS-042?', options: ['Isolate', 'Leave'], timeout: '1h', context: { incident: '42' }, feed: true });
+    const bySms = await startAsk({
+      to: phone,
+      question: 'Isolate host WS-042?',
+      options: ['Isolate', 'Leave'],
+      timeout: '1h',
+      context: { incident: '42' },
+      feed: true,
+    });
     const sms = await waitForSms(sharedStack().awsEndpoint, (m) => m.phoneNumber === phone, 30_000);
     const codes = [codeOf(sms.message, 'Isolate'), codeOf(sms.message, 'Leave')];
     await deliverReply(worker, phone, `${codes[0]} thanks`);
@@ -74,15 +84,27 @@ describe('the ended-asks feed', () => {
 
     // Not started with feed: not in it.
     const unfed = await startAsk({ to: newPhone(), question: 'Reset the VPN?', timeout: '1h' });
-    await api.call('POST', `/v1/asks/${encodeURIComponent(unfed)}/answer`, { key: OPERATE_KEY, body: { option: 'Yes' } });
+    await api.call('POST', `/v1/asks/${encodeURIComponent(unfed)}/answer`, {
+      key: OPERATE_KEY,
+      body: { option: 'Yes' },
+    });
     await resultOf(unfed);
 
     const byOperator = await startAsk({ to: newPhone(), question: 'Disable account jdoe?', timeout: '1h', feed: true });
-    const answered = await api.call('POST', `/v1/asks/${encodeURIComponent(byOperator)}/answer`, { key: OPERATE_KEY, body: { option: 'No', reason: 'called in' } });
+    const answered = await api.call('POST', `/v1/asks/${encodeURIComponent(byOperator)}/answer`, {
+      key: OPERATE_KEY,
+      body: { option: 'No', reason: 'called in' },
+    });
     expect(answered.status).toBe(200);
     await resultOf(byOperator);
 
-    const timedOut = await startAsk({ to: newPhone(), question: 'Block IP 10.0.0.7?', timeout: '2s', defaultAnswer: 'No', feed: true });
+    const timedOut = await startAsk({
+      to: newPhone(),
+      question: 'Block IP 10.0.0.7?',
+      timeout: '2s',
+      defaultAnswer: 'No',
+      feed: true,
+    });
     expect(await resultOf(timedOut)).toMatchObject({ status: 'answered', answer: { via: 'default' } });
 
     const first = await feed('?after=0&limit=2');
@@ -101,12 +123,20 @@ describe('the ended-asks feed', () => {
       context: { incident: '42' },
       endedAt: expect.any(String),
     });
-    expect(first.entries[1]).toMatchObject({ status: 'answered', answer: { option: 'No', via: 'manual', by: 'xsoar-pack' } });
+    expect(first.entries[1]).toMatchObject({
+      status: 'answered',
+      answer: { option: 'No', via: 'manual', by: 'xsoar-pack' },
+    });
 
     const second = await feed(`?after=${first.next}`);
     expect(second.entries).toHaveLength(1);
     // As in the ask's result: a timeout that fell to the default answer is answered, via default.
-    expect(second.entries[0]).toMatchObject({ seq: 3, entitlement: timedOut, status: 'answered', answer: { option: 'No', via: 'default', by: 'default' } });
+    expect(second.entries[0]).toMatchObject({
+      seq: 3,
+      entitlement: timedOut,
+      status: 'answered',
+      answer: { option: 'No', via: 'default', by: 'default' },
+    });
     expect(second.next).toBe('3');
     expect(await feed('?after=3')).toEqual({ entries: [], next: '3', gap: false });
 
@@ -120,12 +150,20 @@ describe('the ended-asks feed', () => {
 
   it('answers a long poll as soon as an ask ends', async () => {
     const before = await feed('');
-    const entitlement = await startAsk({ to: newPhone(), question: 'Quarantine the laptop?', timeout: '1h', feed: true });
+    const entitlement = await startAsk({
+      to: newPhone(),
+      question: 'Quarantine the laptop?',
+      timeout: '1h',
+      feed: true,
+    });
     const started = Date.now();
     const poll = api.call('GET', `/v1/asks/feed?after=${before.next}&wait=20`, { key: READ_KEY });
     await new Promise((r) => setTimeout(r, 1500));
     const answeredAt = Date.now();
-    await api.call('POST', `/v1/asks/${encodeURIComponent(entitlement)}/answer`, { key: OPERATE_KEY, body: { option: 'Yes' } });
+    await api.call('POST', `/v1/asks/${encodeURIComponent(entitlement)}/answer`, {
+      key: OPERATE_KEY,
+      body: { option: 'Yes' },
+    });
     const res = await poll;
     expect(res.status).toBe(200);
     expect(res.body.entries.map((e: { entitlement: string }) => e.entitlement)).toEqual([entitlement]);
@@ -148,9 +186,15 @@ describe('the ended-asks feed', () => {
 
 describe('injected replies', () => {
   it('are refused unless the deployment allows them, naming the setting', async () => {
-    const res = await api.call('POST', '/v1/replies', { key: OPERATE_KEY, body: { from: newPhone(), text: '1234567' } });
+    const res = await api.call('POST', '/v1/replies', {
+      key: OPERATE_KEY,
+      body: { from: newPhone(), text: '1234567' },
+    });
     expect(res.status).toBe(403);
-    expect(res.body).toMatchObject({ error: 'injected_replies_disabled', message: expect.stringContaining('SMS_ASK_HTTP_ALLOW_INJECTED_REPLIES=true') });
+    expect(res.body).toMatchObject({
+      error: 'injected_replies_disabled',
+      message: expect.stringContaining('SMS_ASK_HTTP_ALLOW_INJECTED_REPLIES=true'),
+    });
   });
 
   it('answer through the codes like an SMS, count a wrong code as a guess, and are logged under the key', async () => {
@@ -163,31 +207,63 @@ describe('injected replies', () => {
     });
     try {
       const phone = newPhone();
-      const inject = (text: string, key = OPERATE_KEY) => injecting.call('POST', '/v1/replies', { key, body: { from: phone, text } });
+      const inject = (text: string, key = OPERATE_KEY) =>
+        injecting.call('POST', '/v1/replies', { key, body: { from: phone, text } });
       expect((await inject('1234567', READ_KEY)).status).toBe(403);
-      expect((await inject('1234567')).body).toMatchObject({ outcome: 'refused', message: expect.stringMatching(/No open ask/) });
+      expect((await inject('1234567')).body).toMatchObject({
+        outcome: 'refused',
+        message: expect.stringMatching(/No open ask/),
+      });
 
-      const entitlement = await startAsk({ to: phone, question: 'Wipe laptop LT-9?', options: ['Wipe', 'Keep'], timeout: '1h', feed: true });
-      const sms = await waitForSms(sharedStack().awsEndpoint, (m) => m.phoneNumber === phone && m.message.includes('Wipe laptop'), 30_000);
+      const entitlement = await startAsk({
+        to: phone,
+        question: 'Wipe laptop LT-9?',
+        options: ['Wipe', 'Keep'],
+        timeout: '1h',
+        feed: true,
+      });
+      const sms = await waitForSms(
+        sharedStack().awsEndpoint,
+        (m) => m.phoneNumber === phone && m.message.includes('Wipe laptop'),
+        30_000,
+      );
       const codes = [codeOf(sms.message, 'Wipe'), codeOf(sms.message, 'Keep')];
       let wrong = codes[0]!;
-      while (codes.includes(wrong)) wrong = String((Number(wrong) + 1) % 10 ** wrong.length).padStart(wrong.length, '0');
+      while (codes.includes(wrong))
+        wrong = String((Number(wrong) + 1) % 10 ** wrong.length).padStart(wrong.length, '0');
 
       const refused = await inject(wrong);
       expect(refused.status).toBe(200);
       expect(refused.body).toMatchObject({ outcome: 'refused', message: expect.stringMatching(/not an open code/) });
       expect(JSON.stringify(refused.body)).not.toContain(codes[0]);
-      const pending: PendingAskEntry[] = await worker.client.workflow.getHandle(recipientWorkflowId(worker.taskQueue, phone)).query(pendingAsksQuery);
+      const pending: PendingAskEntry[] = await worker.client.workflow
+        .getHandle(recipientWorkflowId(worker.taskQueue, phone))
+        .query(pendingAsksQuery);
       expect(pending.find((p) => p.askId === `ask/${entitlement}`)?.wrongGuesses).toBe(1);
       // The phone is told, as after a wrong SMS.
-      await waitForSms(sharedStack().awsEndpoint, (m) => m.phoneNumber === phone && m.message.startsWith('Sorry'), 15_000);
+      await waitForSms(
+        sharedStack().awsEndpoint,
+        (m) => m.phoneNumber === phone && m.message.startsWith('Sorry'),
+        15_000,
+      );
 
       const answered = await inject(`${codes[1]} thanks`);
-      expect(answered.body).toMatchObject({ outcome: 'answered', askId: `ask/${entitlement}`, entitlement, option: 'Keep', optionIndex: 1, message: expect.any(String) });
+      expect(answered.body).toMatchObject({
+        outcome: 'answered',
+        askId: `ask/${entitlement}`,
+        entitlement,
+        option: 'Keep',
+        optionIndex: 1,
+        message: expect.any(String),
+      });
 
       const state = (await resultOf(entitlement)) as AskState;
       expect(state.answer).toMatchObject({ option: 'Keep', via: 'sms', by: phone, injectedBy: 'xsoar-pack' });
-      expect(state.events.find((e) => e.type === 'reply_received')).toMatchObject({ phone, by: 'xsoar-pack', detail: expect.stringContaining('injected through the HTTP API by xsoar-pack') });
+      expect(state.events.find((e) => e.type === 'reply_received')).toMatchObject({
+        phone,
+        by: 'xsoar-pack',
+        detail: expect.stringContaining('injected through the HTTP API by xsoar-pack'),
+      });
       expect(state.events.find((e) => e.type === 'answered')).toMatchObject({ by: 'xsoar-pack' });
 
       // Once the ask has ended, its code answers nothing.
@@ -202,24 +278,43 @@ describe("a callback's Authorization", () => {
   it('refuses an ask whose callback names an unknown authorization', async () => {
     const res = await api.call('POST', '/v1/asks', {
       key: OPERATE_KEY,
-      body: { to: newPhone(), question: 'Reboot DC-1?', callback: { url: `${receiver.url}/x`, secretName: 'soar', authorization: 'nope' } },
+      body: {
+        to: newPhone(),
+        question: 'Reboot DC-1?',
+        callback: { url: `${receiver.url}/x`, secretName: 'soar', authorization: 'nope' },
+      },
     });
     expect(res.status).toBe(400);
-    expect(res.body.problems).toEqual([{ field: 'callback.authorization', message: expect.stringMatching(/no webhook authorization named "nope"; the deployment has xsoar-hook/) }]);
+    expect(res.body.problems).toEqual([
+      {
+        field: 'callback.authorization',
+        message: expect.stringMatching(/no webhook authorization named "nope"; the deployment has xsoar-hook/),
+      },
+    ]);
   });
 
-  it("sends the named value as the Authorization header of each delivery, never in workflow history", async () => {
+  it('sends the named value as the Authorization header of each delivery, never in workflow history', async () => {
     const entitlement = await startAsk({
       to: newPhone(),
       question: 'Close incident 42?',
       timeout: '1h',
       callback: { url: `${receiver.url}/xsoar/hook`, secretName: 'soar', authorization: 'xsoar-hook' },
     });
-    await api.call('POST', `/v1/asks/${encodeURIComponent(entitlement)}/answer`, { key: OPERATE_KEY, body: { option: 'Yes' } });
+    await api.call('POST', `/v1/asks/${encodeURIComponent(entitlement)}/answer`, {
+      key: OPERATE_KEY,
+      body: { option: 'Yes' },
+    });
     await resultOf(entitlement);
-    const hook = await eventually(async () => receiver.received.find((r) => r.path === '/xsoar/hook'), 'the webhook', 30_000);
+    const hook = await eventually(
+      async () => receiver.received.find((r) => r.path === '/xsoar/hook'),
+      'the webhook',
+      30_000,
+    );
     expect(hook.headers.authorization).toBe(AUTHORIZATION);
-    expect(JSON.parse(hook.body)).toMatchObject({ type: 'ask.ended', ask: { askId: `ask/${entitlement}`, status: 'answered' } });
+    expect(JSON.parse(hook.body)).toMatchObject({
+      type: 'ask.ended',
+      ask: { askId: `ask/${entitlement}`, status: 'answered' },
+    });
 
     // The ask's history and its delivery's, as stored (payloads in clear in this test): the name, never the value.
     const askId = `ask/${entitlement}`;
@@ -235,10 +330,18 @@ describe("a callback's Authorization", () => {
 
 describe('health', () => {
   it('says whether a worker polls the task queue', async () => {
-    expect((await api.call('GET', '/v1/health', { key: READ_KEY })).body).toEqual({ workerPolling: true, taskQueue: worker.taskQueue });
-    const elsewhere = await startTestApi(worker, { taskQueue: `nobody-${randomUUID()}`, httpApiKeys: [{ name: 'dashboard', scope: 'read', key: READ_KEY }] });
+    expect((await api.call('GET', '/v1/health', { key: READ_KEY })).body).toEqual({
+      workerPolling: true,
+      taskQueue: worker.taskQueue,
+    });
+    const elsewhere = await startTestApi(worker, {
+      taskQueue: `nobody-${randomUUID()}`,
+      httpApiKeys: [{ name: 'dashboard', scope: 'read', key: READ_KEY }],
+    });
     try {
-      expect((await elsewhere.call('GET', '/v1/health', { key: READ_KEY })).body).toMatchObject({ workerPolling: false });
+      expect((await elsewhere.call('GET', '/v1/health', { key: READ_KEY })).body).toMatchObject({
+        workerPolling: false,
+      });
     } finally {
       await elsewhere.close();
     }

@@ -8,11 +8,22 @@ import { localAws, sharedStack } from '../support/harness';
 
 let proxy: FaultProxy;
 let queueUrl: string;
-const clientConfig = () => ({ region: sharedStack().region, endpoint: proxy.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+const clientConfig = () => ({
+  region: sharedStack().region,
+  endpoint: proxy.endpoint,
+  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  maxAttempts: 1,
+});
 
 beforeAll(async () => {
   const name = `proxy-${Date.now()}`;
-  const inbound = await provisionInboundResources({ ...localAws(), queueName: name, topicName: name, visibilityTimeoutSeconds: 30, maxReceiveCount: 5 });
+  const inbound = await provisionInboundResources({
+    ...localAws(),
+    queueName: name,
+    topicName: name,
+    visibilityTimeoutSeconds: 30,
+    maxReceiveCount: 5,
+  });
   proxy = await FaultProxy.start(sharedStack().awsEndpoint);
   queueUrl = inbound.queueUrl.replace(sharedStack().awsEndpoint, proxy.endpoint);
 });
@@ -31,18 +42,33 @@ describe('FaultProxy', () => {
   it('throttles and fails SNS publishes in the query protocol, and SQS receives in JSON, as AWS would', async () => {
     const sns = new SNSClient(clientConfig());
     proxy.setRules([{ service: 'sns', action: 'Publish', fault: 'throttle', probability: 1 }]);
-    await expect(sns.send(new PublishCommand({ PhoneNumber: '+12065550142', Message: 'x' }))).rejects.toMatchObject({ name: 'Throttling', $metadata: { httpStatusCode: 400 } });
+    await expect(sns.send(new PublishCommand({ PhoneNumber: '+12065550142', Message: 'x' }))).rejects.toMatchObject({
+      name: 'Throttling',
+      $metadata: { httpStatusCode: 400 },
+    });
     proxy.setRules([{ service: 'sns', action: 'Publish', fault: 'error5xx', probability: 1 }]);
-    await expect(sns.send(new PublishCommand({ PhoneNumber: '+12065550142', Message: 'x' }))).rejects.toMatchObject({ name: 'InternalFailure', $fault: 'server' });
+    await expect(sns.send(new PublishCommand({ PhoneNumber: '+12065550142', Message: 'x' }))).rejects.toMatchObject({
+      name: 'InternalFailure',
+      $fault: 'server',
+    });
 
     const sqs = new SQSClient(clientConfig());
     proxy.setRules([{ service: 'sqs', action: 'ReceiveMessage', fault: 'error5xx', probability: 1 }]);
-    await expect(sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 0 }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 500 } });
+    await expect(sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 0 }))).rejects.toMatchObject(
+      { $metadata: { httpStatusCode: 500 } },
+    );
     proxy.setRules([{ service: 'sqs', action: 'ReceiveMessage', fault: 'drop', probability: 1 }]);
     await expect(sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 0 }))).rejects.toThrow();
     proxy.clearRules();
-    await expect(sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 0 }))).resolves.toBeDefined();
-    expect(proxy.snapshot().injected).toMatchObject({ 'sns:Publish:throttle': 1, 'sns:Publish:error5xx': 1, 'sqs:ReceiveMessage:error5xx': 1, 'sqs:ReceiveMessage:drop': 1 });
+    await expect(
+      sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 0 })),
+    ).resolves.toBeDefined();
+    expect(proxy.snapshot().injected).toMatchObject({
+      'sns:Publish:throttle': 1,
+      'sns:Publish:error5xx': 1,
+      'sqs:ReceiveMessage:error5xx': 1,
+      'sqs:ReceiveMessage:drop': 1,
+    });
   });
 
   it('adds latency by rule', async () => {

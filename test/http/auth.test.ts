@@ -29,8 +29,10 @@ describe('API key authentication', () => {
   });
 
   it('knows which addresses are loopback only', () => {
-    for (const host of ['127.0.0.1', '127.8.9.10', '::1', '[::1]', 'localhost', '::ffff:127.0.0.1']) expect(isLoopbackHost(host), host).toBe(true);
-    for (const host of ['0.0.0.0', '::', '10.0.0.5', 'example.com', '192.168.1.1']) expect(isLoopbackHost(host), host).toBe(false);
+    for (const host of ['127.0.0.1', '127.8.9.10', '::1', '[::1]', 'localhost', '::ffff:127.0.0.1'])
+      expect(isLoopbackHost(host), host).toBe(true);
+    for (const host of ['0.0.0.0', '::', '10.0.0.5', 'example.com', '192.168.1.1'])
+      expect(isLoopbackHost(host), host).toBe(false);
   });
 });
 
@@ -48,7 +50,8 @@ describe('HTTP and webhook settings', () => {
   });
 
   it('says which key is wrong without printing it', () => {
-    const load = () => loadSettings({ SMS_ASK_HTTP_API_KEYS: 'soar:admin:short-secret-key, dash:read:k-read-0123456789abcdefghijkl' });
+    const load = () =>
+      loadSettings({ SMS_ASK_HTTP_API_KEYS: 'soar:admin:short-secret-key, dash:read:k-read-0123456789abcdefghijkl' });
     expect(load).toThrow(ConfigError);
     try {
       load();
@@ -58,13 +61,19 @@ describe('HTTP and webhook settings', () => {
       expect(message).toMatch(/httpApiKeys\.0\.key: at least 24 characters/);
       expect(message).not.toContain('short-secret-key');
     }
-    expect(() => loadSettings({ SMS_ASK_HTTP_API_KEYS: 'dash:read:k-read-0123456789abcdefghijkl,dash:read:k-read-0123456789abcdefghijkm' })).toThrow(
-      /the key name "dash" is used twice/,
+    expect(() =>
+      loadSettings({
+        SMS_ASK_HTTP_API_KEYS: 'dash:read:k-read-0123456789abcdefghijkl,dash:read:k-read-0123456789abcdefghijkm',
+      }),
+    ).toThrow(/the key name "dash" is used twice/);
+    expect(() => loadSettings({ SMS_ASK_HTTP_API_KEYS: 'k-read-0123456789abcdefghijkl' })).toThrow(
+      /entry 1 is not name:scope:key/,
     );
-    expect(() => loadSettings({ SMS_ASK_HTTP_API_KEYS: 'k-read-0123456789abcdefghijkl' })).toThrow(/entry 1 is not name:scope:key/);
   });
 
   it('refuses a default webhook without a secret to sign it', () => {
-    expect(() => loadSettings({ SMS_ASK_WEBHOOK_URL: 'https://soar.example.com/hooks' })).toThrow(/a default webhook needs a secret/);
+    expect(() => loadSettings({ SMS_ASK_WEBHOOK_URL: 'https://soar.example.com/hooks' })).toThrow(
+      /a default webhook needs a secret/,
+    );
   });
 });

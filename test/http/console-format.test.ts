@@ -8,7 +8,8 @@ const loadFormat = () => import('../../src/http/console/format.mjs');
 describe('the console formatting', () => {
   it('masks phone numbers exactly as the logs do', async () => {
     const { maskPhone, maskPhonesIn } = await loadFormat();
-    for (const phone of ['+12065550142', '+447700900123', '+33612345678']) expect(maskPhone(phone)).toBe(domainMaskPhone(phone));
+    for (const phone of ['+12065550142', '+447700900123', '+33612345678'])
+      expect(maskPhone(phone)).toBe(domainMaskPhone(phone));
     const text = 'SNS refused +12065550142 (opted out); +447700900123 answered; order 12345678 is not a phone';
     expect(maskPhonesIn(text)).toBe(domainMaskPhonesIn(text));
     expect(maskPhonesIn(text)).not.toMatch(/2065550142|7700900123/);
@@ -26,9 +27,17 @@ describe('the console formatting', () => {
 
   it('names each outcome, a default answer apart from a real one', async () => {
     const { describeAnswer, outcomeOf } = await loadFormat();
-    expect(outcomeOf({ status: 'answered', answer: { option: 'Yes', via: 'sms', by: '+12065550142' } })).toMatchObject({ label: 'answered' });
-    expect(outcomeOf({ status: 'timed_out', answer: { option: 'No', via: 'default', by: 'default' } })).toMatchObject({ label: 'default', detail: 'timed out' });
-    expect(outcomeOf({ status: 'undecided', answer: { option: 'No', via: 'default', by: 'default' } })).toMatchObject({ label: 'default', detail: 'undecided' });
+    expect(outcomeOf({ status: 'answered', answer: { option: 'Yes', via: 'sms', by: '+12065550142' } })).toMatchObject({
+      label: 'answered',
+    });
+    expect(outcomeOf({ status: 'timed_out', answer: { option: 'No', via: 'default', by: 'default' } })).toMatchObject({
+      label: 'default',
+      detail: 'timed out',
+    });
+    expect(outcomeOf({ status: 'undecided', answer: { option: 'No', via: 'default', by: 'default' } })).toMatchObject({
+      label: 'default',
+      detail: 'undecided',
+    });
     expect(outcomeOf({ status: 'cancelled' })).toMatchObject({ label: 'cancelled' });
     expect(outcomeOf({ status: 'timed_out' })).toMatchObject({ label: 'timed out' });
     expect(describeAnswer({ option: 'Yes', via: 'sms', by: '+12065550142' })).toBe('Yes, by SMS from …0142');
@@ -39,7 +48,9 @@ describe('the console formatting', () => {
     const { askApiPath, pendingQuery } = await loadFormat();
     expect(askApiPath('ask/9c1f@1042|7')).toBe('/v1/asks/ask%2F9c1f%401042%7C7');
     expect(pendingQuery({})).toBe('');
-    expect(pendingQuery({ to: ' +12065550142 ', incident: '', overdue: true, escalated: false })).toBe('?to=%2B12065550142&overdue=true');
+    expect(pendingQuery({ to: ' +12065550142 ', incident: '', overdue: true, escalated: false })).toBe(
+      '?to=%2B12065550142&overdue=true',
+    );
     expect(pendingQuery({ incident: '1042' }, 'eyJwIjpbXX0')).toBe('?incident=1042&after=eyJwIjpbXX0');
   });
 });

@@ -141,7 +141,9 @@ describe('local stack', () => {
       { messageId: first.MessageId, phoneNumber: '+15550001111', message: text },
       { messageId: second.MessageId, phoneNumber: '+15550002222', message: 'second' },
     ]);
-    await expect(waitForSms(stack.awsEndpoint, (sms) => sms.message === text)).resolves.toMatchObject({ phoneNumber: '+15550001111' });
+    await expect(waitForSms(stack.awsEndpoint, (sms) => sms.message === text)).resolves.toMatchObject({
+      phoneNumber: '+15550001111',
+    });
   });
 
   it('waitForSms fails with the list of SMS seen when none matches in time', async () => {
@@ -170,7 +172,10 @@ describe('local stack owned by a process that is killed', () => {
       `import { startLocalStack } from ${JSON.stringify(modulePath)};\n` +
         `startLocalStack().then((s) => console.log('STACK ' + JSON.stringify(s.env)));\n`,
     );
-    const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     try {
       const env = await new Promise<Record<string, string>>((resolve, reject) => {
         let out = '';
@@ -179,14 +184,18 @@ describe('local stack owned by a process that is killed', () => {
           const line = /^STACK (.*)$/m.exec(out);
           if (line?.[1]) resolve(JSON.parse(line[1]) as Record<string, string>);
         });
-        child.on('exit', (code) => reject(new Error(`stack process exited (${code}) before the stack was up:\n${out}`)));
+        child.on('exit', (code) =>
+          reject(new Error(`stack process exited (${code}) before the stack was up:\n${out}`)),
+        );
       });
       const ports = [portOf(env.TEMPORAL_ADDRESS!), portOf(env.AWS_ENDPOINT_URL!)];
       expect(await Promise.all(ports.map(isListening))).toEqual([true, true]);
 
       child.kill('SIGKILL');
       const noneListening = async () => (await Promise.all(ports.map(isListening))).every((up) => !up);
-      expect(await waitUntil(noneListening, 10_000), 'servers still listening 10 s after their owner was killed').toBe(true);
+      expect(await waitUntil(noneListening, 10_000), 'servers still listening 10 s after their owner was killed').toBe(
+        true,
+      );
     } finally {
       child.kill('SIGKILL');
       fs.rmSync(dir, { recursive: true, force: true });

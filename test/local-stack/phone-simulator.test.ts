@@ -9,6 +9,9 @@ describe('phone simulator', () => {
     const envelope = JSON.parse(body) as Record<string, string>;
     expect(envelope).toMatchObject({ Type: 'Notification', TopicArn: topicArn, SignatureVersion: '1' });
     const parsed = parseInboundMessage(body, 'sqs-1');
-    expect(parsed).toMatchObject({ ok: true, reply: { from: '+12065550142', body: '4821', dedupeKey: 'in-1', format: 'sns-envelope' } });
+    expect(parsed).toMatchObject({
+      ok: true,
+      reply: { from: '+12065550142', body: '4821', dedupeKey: 'in-1', format: 'sns-envelope' },
+    });
   });
 });

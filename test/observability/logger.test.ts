@@ -18,7 +18,10 @@ describe('the log stream', () => {
   it('writes no full number, wherever in the entry it is', () => {
     const lines: string[] = [];
     const logger = pino({ level: 'debug' }, phoneMaskingStream({ write: (line: string) => void lines.push(line) }));
-    logger.warn({ workflowId: 'sms-ask/recipient/+12065550142', err: new Error('SNS refused +12065550143') }, 'could not reach +12065550144');
+    logger.warn(
+      { workflowId: 'sms-ask/recipient/+12065550142', err: new Error('SNS refused +12065550143') },
+      'could not reach +12065550144',
+    );
     const written = lines.join('');
     expect(written).not.toMatch(/\+1206555014\d/);
     expect(written).toContain('…0142');

@@ -21,13 +21,24 @@ export interface TestBrowser {
 }
 
 export async function launchBrowser(viewport = { width: 1280, height: 900 }): Promise<TestBrowser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`No chromium at ${CHROMIUM}: run \`node scripts/bootstrap.js --test-server\` (apt-get install chromium), or set SMS_ASK_CHROMIUM.`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `No chromium at ${CHROMIUM}: run \`node scripts/bootstrap.js --test-server\` (apt-get install chromium), or set SMS_ASK_CHROMIUM.`,
+    );
   const profile = mkdtempSync(path.join(tmpdir(), 'sms-ask-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     viewport,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   return {
     context,

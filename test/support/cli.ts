@@ -15,7 +15,11 @@ export interface CliResult {
 }
 
 /** What a user's shell would hold to point the CLI at the shared stack and this worker. */
-export function cliEnv(worker: TestWorker, inbound: { queueUrl: string; topicArn: string }, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+export function cliEnv(
+  worker: TestWorker,
+  inbound: { queueUrl: string; topicArn: string },
+  extra: NodeJS.ProcessEnv = {},
+): NodeJS.ProcessEnv {
   return {
     ...stackEnv(sharedStack(), { taskQueue: worker.taskQueue, queueUrl: inbound.queueUrl }),
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',

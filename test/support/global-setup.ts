@@ -23,9 +23,11 @@ declare module 'vitest' {
 /** `npm run build` unless dist/ already matches the sources: the CLI tests run the compiled command. */
 async function buildIfStale(): Promise<void> {
   const script = path.resolve(__dirname, '../../scripts/build.js');
-  await promisify(execFile)(process.execPath, [script, '--if-stale'], { timeout: 300_000 }).catch((err: { stdout?: string; stderr?: string }) => {
-    throw new Error(`npm run build failed:\n${err.stdout ?? ''}${err.stderr ?? ''}`);
-  });
+  await promisify(execFile)(process.execPath, [script, '--if-stale'], { timeout: 300_000 }).catch(
+    (err: { stdout?: string; stderr?: string }) => {
+      throw new Error(`npm run build failed:\n${err.stdout ?? ''}${err.stderr ?? ''}`);
+    },
+  );
 }
 
 /** One Temporal dev server and one moto for the whole run; each test uses its own task queue. */

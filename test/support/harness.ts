@@ -34,7 +34,10 @@ export function localAws() {
 /** A Temporal client of the shared dev server; close its connection when done. */
 export async function sharedStackClient(): Promise<Client> {
   const stack = sharedStack();
-  return new Client({ connection: await Connection.connect({ address: stack.temporalAddress }), namespace: stack.namespace });
+  return new Client({
+    connection: await Connection.connect({ address: stack.temporalAddress }),
+    namespace: stack.namespace,
+  });
 }
 
 export interface TestWorker {
@@ -75,11 +78,18 @@ export async function startTestWorker(
   workerOptions: Partial<Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'>> & { logger?: Logger } = {},
 ): Promise<TestWorker> {
   const stack = sharedStack();
-  const settings = loadSettings({}, { taskQueue: `test-${randomUUID()}`, logLevel: 'silent', webhookAllowHttpLoopback: true, ...overrides });
+  const settings = loadSettings(
+    {},
+    { taskQueue: `test-${randomUUID()}`, logLevel: 'silent', webhookAllowHttpLoopback: true, ...overrides },
+  );
   // With payload keys, the worker and its client read and write through the codec, as every entry point does.
   const dataConverter = settings.payloadKeys ? dataConverterFor(settings) : undefined;
   const client = dataConverter
-    ? new Client({ connection: await Connection.connect({ address: stack.temporalAddress }), namespace: stack.namespace, dataConverter })
+    ? new Client({
+        connection: await Connection.connect({ address: stack.temporalAddress }),
+        namespace: stack.namespace,
+        dataConverter,
+      })
     : await sharedStackClient();
   const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
   const { logger, ...workflows } = workerOptions;
@@ -93,7 +103,9 @@ export async function startTestWorker(
     settings,
     logger: logger ?? pino({ level: settings.logLevel }),
     ...(dataConverter && { dataConverter }),
-    workflows: workflows.workflowsPath ? workflows : { workflowBundle: workflows.workflowBundle ?? { code: readFileSync(stack.workflowBundlePath, 'utf8') } },
+    workflows: workflows.workflowsPath
+      ? workflows
+      : { workflowBundle: workflows.workflowBundle ?? { code: readFileSync(stack.workflowBundlePath, 'utf8') } },
   });
   const running = worker.run();
   return {
@@ -131,14 +143,24 @@ export type ReplyTarget = Pick<TestWorker, 'client' | 'taskQueue'>;
 const quietLogger = pino({ level: 'silent' });
 
 /** Routes a reply as the poller does once it has read it from SQS; throws unless Temporal took it. */
-export async function deliverReply(worker: ReplyTarget, from: string, body: string, dedupeKey: string = randomUUID()): Promise<void> {
+export async function deliverReply(
+  worker: ReplyTarget,
+  from: string,
+  body: string,
+  dedupeKey: string = randomUUID(),
+): Promise<void> {
   const reply: InboundReply = { from, body, dedupeKey, inboundMessageId: dedupeKey, format: 'raw' };
   const outcome = await routeReply({ client: worker.client, logger: quietLogger }, worker.taskQueue, reply);
   if (outcome !== 'routed') throw new Error(`the reply from ${from} was not routed: ${outcome}`);
 }
 
 /** Signals a reply to the recipient workflow as routers before `routeReply` did (a rolling upgrade). */
-export async function signalReplyAsOlderRouter(worker: ReplyTarget, from: string, body: string, dedupeKey: string = randomUUID()): Promise<void> {
+export async function signalReplyAsOlderRouter(
+  worker: ReplyTarget,
+  from: string,
+  body: string,
+  dedupeKey: string = randomUUID(),
+): Promise<void> {
   const reply: InboundReply = { from, body, dedupeKey, inboundMessageId: dedupeKey, format: 'raw' };
   await worker.client.workflow.getHandle(recipientWorkflowId(worker.taskQueue, from)).signal(inboundSignal, reply);
 }

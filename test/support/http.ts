@@ -10,19 +10,38 @@ import { createHttpServer } from '../../src/http/server';
 import type { TestWorker } from './harness';
 import { localAws } from './harness';
 
+/** Tests read response fields by name, as JSON. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type ResponseBody = any;
+
 export interface TestApi {
   app: FastifyInstance;
   url: string;
   /** fetch against the API with a key (or none). The body is parsed JSON, or the text. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read response fields by name, as JSON
-  call(method: string, path: string, options?: { key?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  call(
+    method: string,
+    path: string,
+    options?: { key?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: ResponseBody; headers: Headers }>;
   close(): Promise<void>;
 }
 
 /** The HTTP API over a test worker's client and task queue, with the worker's settings plus `overrides`. */
-export async function startTestApi(worker: TestWorker, overrides: SettingsInput = {}, beforeListen?: (app: FastifyInstance) => void): Promise<TestApi> {
-  const settings = loadSettings({}, { ...(worker.settings as SettingsInput), httpPort: 0, httpKeyless: true, ...overrides });
-  const app = await createHttpServer({ settings, client: worker.client, sns: localAws().sns, logger: pino({ level: 'silent' }) });
+export async function startTestApi(
+  worker: TestWorker,
+  overrides: SettingsInput = {},
+  beforeListen?: (app: FastifyInstance) => void,
+): Promise<TestApi> {
+  const settings = loadSettings(
+    {},
+    { ...(worker.settings as SettingsInput), httpPort: 0, httpKeyless: true, ...overrides },
+  );
+  const app = await createHttpServer({
+    settings,
+    client: worker.client,
+    sns: localAws().sns,
+    logger: pino({ level: 'silent' }),
+  });
   beforeListen?.(app);
   const url = await app.listen({ host: settings.httpHost, port: 0 });
   return {
@@ -65,7 +84,12 @@ export async function startWebhookReceiver(statusFor: (path: string) => number =
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      received.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() });
+      received.push({
+        path: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        at: Date.now(),
+      });
       res.statusCode = statusFor(req.url ?? '');
       res.end();
     });

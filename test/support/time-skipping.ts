@@ -27,9 +27,14 @@ export interface TimeSkippingWorker extends ReplyTarget {
  * milliseconds; its activities send SMS to the shared moto like production.
  */
 export async function startTimeSkippingWorker(overrides: SettingsInput = {}): Promise<TimeSkippingWorker> {
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: resolveTestServerExecutable() } });
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: resolveTestServerExecutable() },
+  });
   // The test server cannot list search attributes, only add them.
-  await env.client.connection.operatorService.addSearchAttributes({ namespace: env.namespace ?? 'default', searchAttributes: indexedValueTypes() });
+  await env.client.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: indexedValueTypes(),
+  });
   const settings = loadSettings({}, { taskQueue: 'time-skipping', logLevel: 'silent', ...overrides });
   const worker = await createSmsAskWorker({
     connection: env.nativeConnection,

@@ -24,7 +24,11 @@ export function stackEnv(stack: SharedStack, settings: { taskQueue: string; queu
 }
 
 /** The environment that points a worker at the shared stack, its own task queue and queue. */
-export function workerEnv(stack: SharedStack, settings: { taskQueue: string; queueUrl: string }, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+export function workerEnv(
+  stack: SharedStack,
+  settings: { taskQueue: string; queueUrl: string },
+  extra: NodeJS.ProcessEnv = {},
+): NodeJS.ProcessEnv {
   return { ...stackEnv(stack, settings), SMS_ASK_POLL_WAIT_SECONDS: '1', ...extra };
 }
 
@@ -36,14 +40,22 @@ export class WorkerProcess {
   ) {}
 
   /** Starts `command` (e.g. [node, bin/sms-ask, 'worker']); resolves once the worker says it runs. */
-  static async start(command: readonly string[], env: NodeJS.ProcessEnv, cwd?: string, timeoutMs = 120_000): Promise<WorkerProcess> {
+  static async start(
+    command: readonly string[],
+    env: NodeJS.ProcessEnv,
+    cwd?: string,
+    timeoutMs = 120_000,
+  ): Promise<WorkerProcess> {
     const child = spawn(command[0]!, command.slice(1), { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     const output = { text: '' };
     child.stdout?.on('data', (chunk: Buffer) => (output.text += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const worker = new WorkerProcess(child, output, exited);
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the worker did not start within ${timeoutMs / 1000} s:\n${output.text}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`the worker did not start within ${timeoutMs / 1000} s:\n${output.text}`)),
+        timeoutMs,
+      );
       child.stderr?.on('data', (chunk: Buffer) => {
         output.text += chunk.toString();
         if (output.text.includes(READY_MESSAGE)) {

@@ -21,7 +21,10 @@ describe('AesGcmPayloadCodec', () => {
     expect(Buffer.from(sealed!.data!).toString('latin1')).not.toContain('WS-042');
     expect(Buffer.from(sealed!.data!).toString('latin1')).not.toContain('json/plain');
     const [opened] = await codec.decode([sealed!]);
-    expect(defaultPayloadConverter.fromPayload(opened!)).toEqual({ question: 'Isolate host WS-042?', to: '+12065550142' });
+    expect(defaultPayloadConverter.fromPayload(opened!)).toEqual({
+      question: 'Isolate host WS-042?',
+      to: '+12065550142',
+    });
   });
 
   it('rotates by adding a key: new payloads use the first key, old ones still decrypt', async () => {
@@ -57,8 +60,12 @@ describe('AesGcmPayloadCodec', () => {
 
 describe('SMS_ASK_PAYLOAD_KEYS', () => {
   it('names what is wrong with a key', () => {
-    expect(() => loadSettings({ SMS_ASK_PAYLOAD_KEYS: 'k1:c2hvcnQ=' })).toThrow(/SMS_ASK_PAYLOAD_KEYS \(payloadKeys\): key "k1" is 5 bytes; AES-256 needs 32/);
-    expect(() => loadSettings({ SMS_ASK_PAYLOAD_KEYS: randomBytes(32).toString('base64') })).toThrow(/entry 1: write it as <id>:<base64 key>/);
+    expect(() => loadSettings({ SMS_ASK_PAYLOAD_KEYS: 'k1:c2hvcnQ=' })).toThrow(
+      /SMS_ASK_PAYLOAD_KEYS \(payloadKeys\): key "k1" is 5 bytes; AES-256 needs 32/,
+    );
+    expect(() => loadSettings({ SMS_ASK_PAYLOAD_KEYS: randomBytes(32).toString('base64') })).toThrow(
+      /entry 1: write it as <id>:<base64 key>/,
+    );
     const dup = key('k1');
     expect(() => loadSettings({ SMS_ASK_PAYLOAD_KEYS: `${dup},${dup}` })).toThrow(/key id "k1" is given twice/);
   });
@@ -72,9 +79,20 @@ describe('codec server', () => {
     try {
       const [sealed] = await codec.encode([question()]);
       const json = {
-        payloads: [{ metadata: Object.fromEntries(Object.entries(sealed!.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')])), data: Buffer.from(sealed!.data!).toString('base64') }],
+        payloads: [
+          {
+            metadata: Object.fromEntries(
+              Object.entries(sealed!.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+            ),
+            data: Buffer.from(sealed!.data!).toString('base64'),
+          },
+        ],
       };
-      const res = await fetch(`${url}/decode`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-namespace': 'default' }, body: JSON.stringify(json) });
+      const res = await fetch(`${url}/decode`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-namespace': 'default' },
+        body: JSON.stringify(json),
+      });
       expect(res.status).toBe(200);
       const body = (await res.json()) as { payloads: { data: string }[] };
       expect(Buffer.from(body.payloads[0]!.data, 'base64').toString()).toBe('"Yes"');
@@ -84,7 +102,15 @@ describe('codec server', () => {
       const other = await fetch(`${url}/decode`, { method: 'OPTIONS', headers: { origin: 'https://evil.example' } });
       expect(other.headers.get('access-control-allow-origin')).toBeNull();
 
-      expect((await fetch(`${url}/decode`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'not json' })).status).toBe(400);
+      expect(
+        (
+          await fetch(`${url}/decode`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: 'not json',
+          })
+        ).status,
+      ).toBe(400);
     } finally {
       server.close();
     }
@@ -107,7 +133,14 @@ describe('codec server', () => {
     try {
       const [sealed] = await codec.encode([question()]);
       const json = JSON.stringify({
-        payloads: [{ metadata: Object.fromEntries(Object.entries(sealed!.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')])), data: Buffer.from(sealed!.data!).toString('base64') }],
+        payloads: [
+          {
+            metadata: Object.fromEntries(
+              Object.entries(sealed!.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+            ),
+            data: Buffer.from(sealed!.data!).toString('base64'),
+          },
+        ],
       });
       const jsonType = { 'content-type': 'application/json' };
       expect((await post({ ...jsonType, host: 'localhost' }, json)).status).toBe(200);
@@ -121,11 +154,20 @@ describe('codec server', () => {
       const otherKeys = new AesGcmPayloadCodec(parsePayloadKeys(key('k1')));
       const [foreign] = await otherKeys.encode([question()]);
       const tampered = JSON.stringify({
-        payloads: [{ metadata: Object.fromEntries(Object.entries(foreign!.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')])), data: Buffer.from(foreign!.data!).toString('base64') }],
+        payloads: [
+          {
+            metadata: Object.fromEntries(
+              Object.entries(foreign!.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+            ),
+            data: Buffer.from(foreign!.data!).toString('base64'),
+          },
+        ],
       });
       const refused = await post(jsonType, tampered);
       expect(refused.status).toBe(400);
-      expect(JSON.parse(refused.body)).toEqual({ error: "the payloads could not be encoded or decoded with this server's keys" });
+      expect(JSON.parse(refused.body)).toEqual({
+        error: "the payloads could not be encoded or decoded with this server's keys",
+      });
     } finally {
       server.close();
     }

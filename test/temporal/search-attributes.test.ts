@@ -14,8 +14,12 @@ describe('search attributes', () => {
   });
 
   it('are registered when the local dev server starts', async () => {
-    const { customAttributes } = await client.connection.operatorService.listSearchAttributes({ namespace: client.options.namespace });
-    expect(Object.keys(customAttributes ?? {})).toEqual(expect.arrayContaining(SEARCH_ATTRIBUTE_KEYS.map((key) => key.name)));
+    const { customAttributes } = await client.connection.operatorService.listSearchAttributes({
+      namespace: client.options.namespace,
+    });
+    expect(Object.keys(customAttributes ?? {})).toEqual(
+      expect.arrayContaining(SEARCH_ATTRIBUTE_KEYS.map((key) => key.name)),
+    );
   });
 
   it('registering again adds nothing', async () => {

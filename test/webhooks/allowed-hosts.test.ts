@@ -50,7 +50,9 @@ describe('an ask whose callback goes elsewhere', () => {
 
   it('is refused before anything is sent, naming the field and the setting', () => {
     expect(() => normalize('http://169.254.169.254/latest/meta-data/')).toThrow(InvalidAskError);
-    expect(() => normalize('http://169.254.169.254/latest/meta-data/')).toThrow(/callback\.url: 169\.254\.169\.254 is not a webhook host .*SMS_ASK_WEBHOOK_ALLOWED_HOSTS/);
+    expect(() => normalize('http://169.254.169.254/latest/meta-data/')).toThrow(
+      /callback\.url: 169\.254\.169\.254 is not a webhook host .*SMS_ASK_WEBHOOK_ALLOWED_HOSTS/,
+    );
   });
 
   it('is taken when the host is allowed', () => {
@@ -61,7 +63,11 @@ describe('an ask whose callback goes elsewhere', () => {
 
   it('refuses a default webhook URL outside the list when the settings load', () => {
     expect(() =>
-      loadSettings({ SMS_ASK_WEBHOOK_ALLOWED_HOSTS: 'hooks.example.com', SMS_ASK_WEBHOOK_URL: 'https://other.example.com/', SMS_ASK_WEBHOOK_SECRETS: 'soar=a-secret-of-16-chars' }),
+      loadSettings({
+        SMS_ASK_WEBHOOK_ALLOWED_HOSTS: 'hooks.example.com',
+        SMS_ASK_WEBHOOK_URL: 'https://other.example.com/',
+        SMS_ASK_WEBHOOK_SECRETS: 'soar=a-secret-of-16-chars',
+      }),
     ).toThrow(ConfigError);
   });
 });
@@ -80,15 +86,24 @@ describe('the webhook activity', () => {
   afterAll(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
 
   const deliver = (allowedHosts: string, allowHttp = 'true') =>
-    new MockActivityEnvironment().run(createWebhookActivities({ settings: loadSettings({ SMS_ASK_WEBHOOK_ALLOWED_HOSTS: allowedHosts, SMS_ASK_WEBHOOK_ALLOW_HTTP_LOOPBACK: allowHttp }), logger: pino({ level: 'silent' }) }).deliverWebhook, {
-      deliveryId: 'd-1',
-      type: 'ask.ended' as const,
-      url,
-      secret: 'a-secret-of-16-chars',
-      retryForMs: 60_000,
-      createdAt: new Date().toISOString(),
-      ask: { askId: 'ask/e-1' } as AskState,
-    });
+    new MockActivityEnvironment().run(
+      createWebhookActivities({
+        settings: loadSettings({
+          SMS_ASK_WEBHOOK_ALLOWED_HOSTS: allowedHosts,
+          SMS_ASK_WEBHOOK_ALLOW_HTTP_LOOPBACK: allowHttp,
+        }),
+        logger: pino({ level: 'silent' }),
+      }).deliverWebhook,
+      {
+        deliveryId: 'd-1',
+        type: 'ask.ended' as const,
+        url,
+        secret: 'a-secret-of-16-chars',
+        retryForMs: 60_000,
+        createdAt: new Date().toISOString(),
+        ask: { askId: 'ask/e-1' } as AskState,
+      },
+    );
 
   it('does not POST to a host outside the list, even for an ask started past the request checks, and does not retry', async () => {
     const error = await deliver('hooks.example.com').catch((err: unknown) => err);

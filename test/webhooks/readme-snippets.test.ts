@@ -14,7 +14,11 @@ function snippet(marker: string): string {
 }
 
 const secret = 'whsec-readme-0123456789';
-const body = JSON.stringify({ id: 'webhook/ask/readme-1042/ended', type: 'ask.ended', ask: { question: 'Isolate host WS-042? ✓' } });
+const body = JSON.stringify({
+  id: 'webhook/ask/readme-1042/ended',
+  type: 'ask.ended',
+  ask: { question: 'Isolate host WS-042? ✓' },
+});
 const header = webhookSignature(secret, Math.floor(Date.now() / 1000), body);
 const stale = webhookSignature(secret, Math.floor(Date.now() / 1000) - 3600, body);
 
@@ -33,6 +37,8 @@ describe("the HTTP guide's webhook verification", () => {
 
   it.each(cases)('in Node: %s', (_what, key, sig, expected) => {
     const program = `${snippet('webhook-verify-node')}\nconst [key, sig] = process.argv.slice(1);\nconsole.log(verify(key, sig, require('node:fs').readFileSync(0)) ? 'True' : 'False');\n`;
-    expect(execFileSync(process.execPath, ['-e', program, key, sig], { input: body, encoding: 'utf8' }).trim()).toBe(expected);
+    expect(execFileSync(process.execPath, ['-e', program, key, sig], { input: body, encoding: 'utf8' }).trim()).toBe(
+      expected,
+    );
   });
 });

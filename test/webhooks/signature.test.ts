@@ -14,16 +14,22 @@ describe('webhook signatures', () => {
 
   it('refuses another body, another secret, a stale timestamp and a missing header', () => {
     const header = webhookSignature(secret, t, body);
-    expect(() => verifyWebhookSignature(header, body.replace('ended', 'escalated'), secret, { now })).toThrow(/does not match/);
+    expect(() => verifyWebhookSignature(header, body.replace('ended', 'escalated'), secret, { now })).toThrow(
+      /does not match/,
+    );
     expect(() => verifyWebhookSignature(header, body, 'whsec-another-secret', { now })).toThrow(/does not match/);
     expect(() => verifyWebhookSignature(header, body, secret, { now: now + 301_000 })).toThrow(/too old/);
     expect(() => verifyWebhookSignature(undefined, body, secret, { now })).toThrow(/no sms-ask-signature header/);
     // The timestamp is signed: moving it forward breaks the signature.
-    expect(() => verifyWebhookSignature(header.replace(`t=${t}`, `t=${t + 1}`), body, secret, { now })).toThrow(/does not match/);
+    expect(() => verifyWebhookSignature(header.replace(`t=${t}`, `t=${t + 1}`), body, secret, { now })).toThrow(
+      /does not match/,
+    );
   });
 
   it('accepts any of several v1 signatures, so a secret can be rotated', () => {
     const old = webhookSignature('whsec-old-secret-0000', t, body).split(',')[1]!;
-    expect(() => verifyWebhookSignature(`${webhookSignature(secret, t, body)},${old}`, body, 'whsec-old-secret-0000', { now })).not.toThrow();
+    expect(() =>
+      verifyWebhookSignature(`${webhookSignature(secret, t, body)},${old}`, body, 'whsec-old-secret-0000', { now }),
+    ).not.toThrow();
   });
 });

@@ -15,7 +15,13 @@ import { BIN, WorkerProcess, workerEnv } from '../support/worker-process';
 it('drains on SIGTERM with replies arriving, exits 0, and loses none of them', async () => {
   const aws = localAws();
   const name = `drain-${randomUUID().slice(0, 8)}`;
-  const inbound = await provisionInboundResources({ ...aws, queueName: name, topicName: name, visibilityTimeoutSeconds: 1, maxReceiveCount: 5 });
+  const inbound = await provisionInboundResources({
+    ...aws,
+    queueName: name,
+    topicName: name,
+    visibilityTimeoutSeconds: 1,
+    maxReceiveCount: 5,
+  });
   const taskQueue = `drain-${randomUUID()}`;
   const env = workerEnv(sharedStack(), { taskQueue, queueUrl: inbound.queueUrl });
   const client = await sharedStackClient();
@@ -25,14 +31,20 @@ it('drains on SIGTERM with replies arriving, exits 0, and loses none of them', a
     first = await WorkerProcess.start([process.execPath, BIN, 'worker'], env);
     const asks = new SmsAskClient(client, { taskQueue });
     const phones = Array.from({ length: 4 }, () => newPhone());
-    const started = await Promise.all(phones.map((phone) => asks.start({ to: phone, question: `Disable account ${phone}?`, options: ['Yes', 'No'], timeout: '10m' })));
+    const started = await Promise.all(
+      phones.map((phone) =>
+        asks.start({ to: phone, question: `Disable account ${phone}?`, options: ['Yes', 'No'], timeout: '10m' }),
+      ),
+    );
     const replies = await Promise.all(
       phones.map(async (phone) => {
         const sms = await waitForSms(sharedStack().awsEndpoint, (m) => m.phoneNumber === phone, 30_000);
         return snsDeliveredReplyBody(inbound.topicArn, { from: phone, body: /Yes \((\d+)\)/.exec(sms.message)![1]! });
       }),
     );
-    await Promise.all(replies.map((body) => aws.sqs.send(new SendMessageCommand({ QueueUrl: inbound.queueUrl, MessageBody: body }))));
+    await Promise.all(
+      replies.map((body) => aws.sqs.send(new SendMessageCommand({ QueueUrl: inbound.queueUrl, MessageBody: body }))),
+    );
 
     expect(await first.stop()).toBe(0);
     expect(first.log).toContain('inbound poller stopped');
@@ -40,7 +52,9 @@ it('drains on SIGTERM with replies arriving, exits 0, and loses none of them', a
     // The next worker takes over the queue's poller and answers whatever the first left there.
     second = await WorkerProcess.start([process.execPath, BIN, 'worker'], env);
     const results = await Promise.all(started.map(({ askId }) => asks.result(askId)));
-    expect(results.map((result) => [result.status, result.answer?.option])).toEqual(phones.map(() => ['answered', 'Yes']));
+    expect(results.map((result) => [result.status, result.answer?.option])).toEqual(
+      phones.map(() => ['answered', 'Yes']),
+    );
   } finally {
     await first?.stop();
     // Only when it ran: an earlier failure must show as itself, not as this.

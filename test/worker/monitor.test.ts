@@ -26,11 +26,21 @@ const startedAt = Date.now() / 1000;
 
 beforeAll(async () => {
   const name = `monitor-${randomUUID().slice(0, 8)}`;
-  inbound = await provisionInboundResources({ ...aws, queueName: name, topicName: name, visibilityTimeoutSeconds: 1, maxReceiveCount: 3 });
+  inbound = await provisionInboundResources({
+    ...aws,
+    queueName: name,
+    topicName: name,
+    visibilityTimeoutSeconds: 1,
+    maxReceiveCount: 3,
+  });
   monitorUrl = `http://127.0.0.1:${await freeLoopbackPort()}`;
   worker = await WorkerProcess.start(
     [process.execPath, BIN, 'worker'],
-    workerEnv(sharedStack(), { taskQueue, queueUrl: inbound.queueUrl }, { SMS_ASK_METRICS_ADDRESS: monitorUrl.slice('http://'.length) }),
+    workerEnv(
+      sharedStack(),
+      { taskQueue, queueUrl: inbound.queueUrl },
+      { SMS_ASK_METRICS_ADDRESS: monitorUrl.slice('http://'.length) },
+    ),
   );
   client = await sharedStackClient();
 });
@@ -57,15 +67,20 @@ function samples(text: string): Map<string, number> {
   );
 }
 
-const sendToQueue = (body: string) => aws.sqs.send(new SendMessageCommand({ QueueUrl: inbound.queueUrl, MessageBody: body }));
+const sendToQueue = (body: string) =>
+  aws.sqs.send(new SendMessageCommand({ QueueUrl: inbound.queueUrl, MessageBody: body }));
 
 describe('the monitoring endpoint', () => {
   it('answers /healthz, and /readyz once Temporal, the queue and the poller are fine', async () => {
     expect(await get('/healthz')).toEqual({ status: 200, body: 'ok\n' });
-    const ready = await eventually(async () => {
-      const res = await get('/readyz');
-      return res.status === 200 ? (JSON.parse(res.body) as { checks: Record<string, { ok: boolean }> }) : undefined;
-    }, '/readyz to answer 200', 60_000);
+    const ready = await eventually(
+      async () => {
+        const res = await get('/readyz');
+        return res.status === 200 ? (JSON.parse(res.body) as { checks: Record<string, { ok: boolean }> }) : undefined;
+      },
+      '/readyz to answer 200',
+      60_000,
+    );
     expect(ready.checks).toMatchObject({ temporal: { ok: true }, queue: { ok: true }, poller: { ok: true } });
   });
 
@@ -73,11 +88,13 @@ describe('the monitoring endpoint', () => {
     const port = new URL(monitorUrl).port;
     const withHost = (path: string, host: string) =>
       new Promise<{ status: number; body: string }>((resolve, reject) => {
-        http.get(`${monitorUrl}${path}`, { headers: { host } }, (res) => {
-          let body = '';
-          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        }).on('error', reject);
+        http
+          .get(`${monitorUrl}${path}`, { headers: { host } }, (res) => {
+            let body = '';
+            res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          })
+          .on('error', reject);
       });
     const rebound = await withHost('/metrics', `rebind.evil.example:${port}`);
     expect(rebound.status).toBe(421);
@@ -88,7 +105,12 @@ describe('the monitoring endpoint', () => {
   it("shows sms-ask's counters moved after one answered ask, next to the Temporal SDK's worker metrics", async () => {
     const phone = newPhone();
     const asks = new SmsAskClient(client, { taskQueue });
-    const { askId } = await asks.start({ to: phone, question: 'Rotate the API keys?', options: ['Yes', 'No'], timeout: '10m' });
+    const { askId } = await asks.start({
+      to: phone,
+      question: 'Rotate the API keys?',
+      options: ['Yes', 'No'],
+      timeout: '10m',
+    });
     const sms = await waitForSms(sharedStack().awsEndpoint, (m) => m.phoneNumber === phone, 30_000);
     const code = /Yes \((\d+)\)/.exec(sms.message)![1]!;
     const reply = snsDeliveredReplyBody(inbound.topicArn, { from: phone, body: code, inboundMessageId: randomUUID() });
@@ -97,11 +119,17 @@ describe('the monitoring endpoint', () => {
     await sendToQueue('not a reply at all');
     expect((await asks.result(askId)).status).toBe('answered');
 
-    const metrics = await eventually(async () => {
-      const scraped = samples((await get('/metrics')).body);
-      const ok = (scraped.get('sms_ask_replies_duplicate_total') ?? 0) >= 1 && (scraped.get('sms_ask_replies_bad_total') ?? 0) >= 1;
-      return ok && (scraped.get('sms_ask_reply_to_answer_seconds_count') ?? 0) >= 1 ? scraped : undefined;
-    }, 'the counters to move', 60_000);
+    const metrics = await eventually(
+      async () => {
+        const scraped = samples((await get('/metrics')).body);
+        const ok =
+          (scraped.get('sms_ask_replies_duplicate_total') ?? 0) >= 1 &&
+          (scraped.get('sms_ask_replies_bad_total') ?? 0) >= 1;
+        return ok && (scraped.get('sms_ask_reply_to_answer_seconds_count') ?? 0) >= 1 ? scraped : undefined;
+      },
+      'the counters to move',
+      60_000,
+    );
     expect(metrics.get('sms_ask_asks_started_total')).toBe(1);
     expect(metrics.get('sms_ask_asks_ended_total{outcome="answered"}')).toBe(1);
     expect(metrics.get('sms_ask_replies_received_total')).toBeGreaterThanOrEqual(3);
@@ -112,7 +140,9 @@ describe('the monitoring endpoint', () => {
     expect(metrics.get('sms_ask_poller_last_receive_timestamp_seconds')).toBeGreaterThan(startedAt);
     expect(metrics.get('sms_ask_poller_receive_errors_total')).toBe(0);
     // The SDK's own worker metrics, relayed from its exporter, for this worker's task queue.
-    const sdk = [...metrics.keys()].filter((key) => key.startsWith('temporal_') && key.includes(`task_queue="${taskQueue}"`));
+    const sdk = [...metrics.keys()].filter(
+      (key) => key.startsWith('temporal_') && key.includes(`task_queue="${taskQueue}"`),
+    );
     expect(sdk.length).toBeGreaterThan(0);
     expect(metrics.has('process_resident_memory_bytes')).toBe(true);
   });
@@ -121,16 +151,26 @@ describe('the monitoring endpoint', () => {
     const execution = { workflowId: inboundPollerWorkflowId(taskQueue, inbound.queueUrl) };
     const request = { namespace: sharedStack().namespace, execution, type: 'pollInbound', identity: 'monitor test' };
     await client.workflowService.pauseActivity({ ...request, reason: 'test: stop the poller' });
-    const unready = await eventually(async () => {
-      const res = await get('/readyz');
-      return res.status === 503 ? (JSON.parse(res.body) as { ready: boolean; checks: Record<string, { ok: boolean; detail: string }> }) : undefined;
-    }, '/readyz to answer 503', 60_000);
+    const unready = await eventually(
+      async () => {
+        const res = await get('/readyz');
+        return res.status === 503
+          ? (JSON.parse(res.body) as { ready: boolean; checks: Record<string, { ok: boolean; detail: string }> })
+          : undefined;
+      },
+      '/readyz to answer 503',
+      60_000,
+    );
     expect(unready.ready).toBe(false);
     expect(unready.checks.poller).toMatchObject({ ok: false, detail: expect.stringMatching(/paused|heartbeat/) });
     expect(unready.checks.temporal?.ok).toBe(true);
 
     await client.workflowService.unpauseActivity(request);
-    await eventually(async () => ((await get('/readyz')).status === 200 ? true : undefined), '/readyz to answer 200 again', 60_000);
+    await eventually(
+      async () => ((await get('/readyz')).status === 200 ? true : undefined),
+      '/readyz to answer 200 again',
+      60_000,
+    );
   });
 
   it('drains on SIGTERM: the poller stops, then the worker exits 0', async () => {

@@ -24,7 +24,10 @@ class SimulatedAsk {
   private now = this.start;
 
   constructor(request: Partial<AskRequest>) {
-    const input = normalizeAskRequest({ to: ONCALL, question: 'Isolate WS-042?', ...request }, { newEntitlement: () => 'e-1' });
+    const input = normalizeAskRequest(
+      { to: ONCALL, question: 'Isolate WS-042?', ...request },
+      { newEntitlement: () => 'e-1' },
+    );
     this.log = new AskLog('ask/e-1', input, new Date(this.now));
     this.startTier(0);
   }
@@ -46,7 +49,10 @@ class SimulatedAsk {
 
   reply(phone: string, option: 'Yes' | 'No'): this {
     const code = this.log.state.recipients.find((r) => r.phone === phone)!.codes.find((c) => c.option === option)!.code;
-    this.log.acceptReply({ phone, optionIndex: option === 'Yes' ? 0 : 1, code, body: code, dedupeKey: code, receivedAt: '' }, new Date(this.now));
+    this.log.acceptReply(
+      { phone, optionIndex: option === 'Yes' ? 0 : 1, code, body: code, dedupeKey: code, receivedAt: '' },
+      new Date(this.now),
+    );
     this.deliver();
     return this;
   }
@@ -59,7 +65,12 @@ class SimulatedAsk {
 
   /** "+6h →…0142 question: …" lines, for what a person would see. */
   texts(phone?: string): string[] {
-    return this.sent.filter((s) => !phone || s.to === phone).map((s) => `${s.after} ${s.to.slice(-4)} ${s.kind === 'question' ? s.text.split('\n')[0] : `${s.feedback}: ${Object.values(s.values).join(' | ')}`}`);
+    return this.sent
+      .filter((s) => !phone || s.to === phone)
+      .map(
+        (s) =>
+          `${s.after} ${s.to.slice(-4)} ${s.kind === 'question' ? s.text.split('\n')[0] : `${s.feedback}: ${Object.values(s.values).join(' | ')}`}`,
+      );
   }
 
   private startTier(tier: number): void {
@@ -74,23 +85,43 @@ class SimulatedAsk {
   private deliver(): void {
     for (const sms of this.log.outbox.splice(0)) {
       this.sent.push({ ...sms, after: `+${(this.now - this.start) / HOUR}h` });
-      this.log.delivered(sms, new Date(this.now), { messageId: `m${this.sent.length}`, segments: 1, encoding: 'GSM-7' });
+      this.log.delivered(sms, new Date(this.now), {
+        messageId: `m${this.sent.length}`,
+        segments: 1,
+        encoding: 'GSM-7',
+      });
     }
   }
 }
 
 describe('ask rules over days, on a fake clock', () => {
   it('reminds max times with the same codes, then the timeout gives the default answer and tells the recipient', () => {
-    const ask = new SimulatedAsk({ options: ['Yes', 'No'], policy: { timeout: '3d', reminders: { every: '1d', max: 2 }, onTimeout: { answer: 'No' } } }).advanceTo(4 * DAY);
+    const ask = new SimulatedAsk({
+      options: ['Yes', 'No'],
+      policy: { timeout: '3d', reminders: { every: '1d', max: 2 }, onTimeout: { answer: 'No' } },
+    }).advanceTo(4 * DAY);
     expect(ask.texts()).toEqual([
       '+0h 0142 Isolate WS-042?',
       '+24h 0142 Reminder: Isolate WS-042?',
       '+48h 0142 Reminder: Isolate WS-042?',
       '+72h 0142 outcome: Isolate WS-042? | Expired; answer: No',
     ]);
-    expect(ask.sent.filter((s) => s.kind === 'question').map((s) => (s.kind === 'question' ? s.text.split('\n')[1] : ''))).toEqual(Array(3).fill('Yes (001) or No (002)'));
-    expect(ask.log.state).toMatchObject({ status: 'answered', remindersSent: 2, answer: { option: 'No', via: 'default' } });
-    expect(ask.log.state.events.map((e) => e.type)).toEqual(['sent', 'reminded', 'reminded', 'timed_out', 'answered', 'feedback_sent']);
+    expect(
+      ask.sent.filter((s) => s.kind === 'question').map((s) => (s.kind === 'question' ? s.text.split('\n')[1] : '')),
+    ).toEqual(Array(3).fill('Yes (001) or No (002)'));
+    expect(ask.log.state).toMatchObject({
+      status: 'answered',
+      remindersSent: 2,
+      answer: { option: 'No', via: 'default' },
+    });
+    expect(ask.log.state.events.map((e) => e.type)).toEqual([
+      'sent',
+      'reminded',
+      'reminded',
+      'timed_out',
+      'answered',
+      'feedback_sent',
+    ]);
   });
 
   it('escalates tier by tier, tells the earlier recipients, and a tier-2 answer ends it for everyone', () => {
@@ -120,7 +151,9 @@ describe('ask rules over days, on a fake clock', () => {
   });
 
   it('reminds everyone still waiting after an escalation, but not someone asked less than `every` ago', () => {
-    const ask = new SimulatedAsk({ policy: { timeout: '3d', reminders: { every: '12h', max: 4 }, escalation: [{ after: '1d', to: LEAD }] } }).advanceTo(2 * DAY);
+    const ask = new SimulatedAsk({
+      policy: { timeout: '3d', reminders: { every: '12h', max: 4 }, escalation: [{ after: '1d', to: LEAD }] },
+    }).advanceTo(2 * DAY);
     expect(ask.texts().filter((t) => !t.includes('escalated'))).toEqual([
       '+0h 0142 Isolate WS-042?',
       '+12h 0142 Reminder: Isolate WS-042?',
@@ -134,14 +167,24 @@ describe('ask rules over days, on a fake clock', () => {
   });
 
   it('starts the next tier at once when a recipient opts out', () => {
-    const ask = new SimulatedAsk({ policy: { timeout: '3d', escalation: [{ after: '1d', to: LEAD }, { after: '2d', to: MANAGER }] } }).advanceTo(2 * HOUR);
+    const ask = new SimulatedAsk({
+      policy: {
+        timeout: '3d',
+        escalation: [
+          { after: '1d', to: LEAD },
+          { after: '2d', to: MANAGER },
+        ],
+      },
+    }).advanceTo(2 * HOUR);
     ask.act((log, at) => log.markOptedOut(ONCALL, at)).advanceTo(3 * HOUR);
     expect(ask.texts()).toEqual(['+0h 0142 Isolate WS-042?', '+2h 0188 Isolate WS-042?']);
     expect(ask.log.nextDue()).toMatchObject({ kind: 'tier', tier: 2, at: Date.parse('2025-01-08T09:00:00Z') });
   });
 
   it('falls to the default when the last reachable recipient opts out and no tier is left', () => {
-    const ask = new SimulatedAsk({ defaultAnswer: 'No', policy: { timeout: '3d' } }).act((log, at) => log.markOptedOut(ONCALL, at));
+    const ask = new SimulatedAsk({ defaultAnswer: 'No', policy: { timeout: '3d' } }).act((log, at) =>
+      log.markOptedOut(ONCALL, at),
+    );
     expect(ask.log.state).toMatchObject({ status: 'answered', answer: { option: 'No', via: 'default' } });
     expect(ask.texts()).toEqual(['+0h 0142 Isolate WS-042?']); // an opted-out phone is not texted
   });
@@ -164,7 +207,10 @@ describe('ask rules over days, on a fake clock', () => {
   });
 
   it('with a quorum, counts the tiers still to come before giving up', () => {
-    const ask = new SimulatedAsk({ to: [ONCALL], policy: { responders: { quorum: 2 }, escalation: [{ after: '1h', to: [LEAD, MANAGER] }] } });
+    const ask = new SimulatedAsk({
+      to: [ONCALL],
+      policy: { responders: { quorum: 2 }, escalation: [{ after: '1h', to: [LEAD, MANAGER] }] },
+    });
     ask.reply(ONCALL, 'No');
     expect(ask.log.state.status).toBe('waiting');
     ask.advanceTo(HOUR).reply(LEAD, 'Yes').reply(MANAGER, 'Yes');
@@ -176,20 +222,29 @@ describe('ask rules over days, on a fake clock', () => {
     expect(agreed.log.state.status).toBe('waiting');
     expect(agreed.reply(LEAD, 'Yes').log.state.answer).toMatchObject({ option: 'Yes', by: LEAD });
 
-    const split = new SimulatedAsk({ to: [ONCALL, LEAD], policy: { responders: 'all' } }).reply(ONCALL, 'Yes').reply(LEAD, 'No');
+    const split = new SimulatedAsk({ to: [ONCALL, LEAD], policy: { responders: 'all' } })
+      .reply(ONCALL, 'Yes')
+      .reply(LEAD, 'No');
     expect(split.log.state.status).toBe('undecided');
     expect(split.texts(ONCALL).at(-1)).toBe('+0h 0142 outcome: Isolate WS-042? | No agreement');
   });
 
   it('with any, the first answer wins, and its sender gets the success feedback instead of the outcome', () => {
     const ask = new SimulatedAsk({ to: [ONCALL, LEAD] }).reply(LEAD, 'No');
-    expect(ask.texts().slice(2)).toEqual(['+0h 0188 success: No | Isolate WS-042? | 012', '+0h 0142 outcome: Isolate WS-042? | Answered by ...0188: No']);
+    expect(ask.texts().slice(2)).toEqual([
+      '+0h 0188 success: No | Isolate WS-042? | 012',
+      '+0h 0142 outcome: Isolate WS-042? | Answered by ...0188: No',
+    ]);
   });
 
   it('extends the deadline, refusing an earlier one and any change once ended', () => {
     const ask = new SimulatedAsk({ policy: { timeout: '1d' } }).advanceTo(HOUR);
-    expect(() => ask.log.checkExtend({ by: 'alice', until: '2025-01-06T12:00:00Z' })).toThrow(/not later than the current deadline 2025-01-07T09:00:00.000Z/);
-    ask.act((log, at) => log.extend({ by: 'alice', extendByMs: DAY, reason: 'owner on a flight' }, at)).advanceTo(DAY + HOUR);
+    expect(() => ask.log.checkExtend({ by: 'alice', until: '2025-01-06T12:00:00Z' })).toThrow(
+      /not later than the current deadline 2025-01-07T09:00:00.000Z/,
+    );
+    ask
+      .act((log, at) => log.extend({ by: 'alice', extendByMs: DAY, reason: 'owner on a flight' }, at))
+      .advanceTo(DAY + HOUR);
     expect(ask.log.state.status).toBe('waiting');
     ask.advanceTo(2 * DAY);
     expect(ask.log.state.status).toBe('timed_out');
@@ -197,12 +252,19 @@ describe('ask rules over days, on a fake clock', () => {
       by: 'alice',
       detail: 'deadline 2025-01-07T09:00:00.000Z -> 2025-01-08T09:00:00.000Z: owner on a flight',
     });
-    expect(() => ask.log.checkExtend({ by: 'alice', extendByMs: HOUR })).toThrow('Cannot extend: the ask is already timed_out.');
+    expect(() => ask.log.checkExtend({ by: 'alice', extendByMs: HOUR })).toThrow(
+      'Cannot extend: the ask is already timed_out.',
+    );
   });
 
   it('cancels with a reason, and tells every recipient who was asked', () => {
-    const ask = new SimulatedAsk({ to: [ONCALL, LEAD] }).act((log, at) => log.cancel({ by: 'alice', reason: 'false positive' }, at));
-    expect(ask.texts().slice(2)).toEqual(['+0h 0142 outcome: Isolate WS-042? | Cancelled: false positive', '+0h 0188 outcome: Isolate WS-042? | Cancelled: false positive']);
+    const ask = new SimulatedAsk({ to: [ONCALL, LEAD] }).act((log, at) =>
+      log.cancel({ by: 'alice', reason: 'false positive' }, at),
+    );
+    expect(ask.texts().slice(2)).toEqual([
+      '+0h 0142 outcome: Isolate WS-042? | Cancelled: false positive',
+      '+0h 0188 outcome: Isolate WS-042? | Cancelled: false positive',
+    ]);
     expect(ask.log.state.events.at(-3)).toMatchObject({ type: 'cancelled', by: 'alice', detail: 'false positive' });
   });
 
@@ -217,7 +279,9 @@ describe('ask rules over days, on a fake clock', () => {
   });
 
   it('sends no outcome or escalation notice when the policy turns them off', () => {
-    const ask = new SimulatedAsk({ policy: { timeout: '2d', escalation: [{ after: '1d', to: LEAD }], notify: { outcome: false, escalation: false } } }).advanceTo(3 * DAY);
+    const ask = new SimulatedAsk({
+      policy: { timeout: '2d', escalation: [{ after: '1d', to: LEAD }], notify: { outcome: false, escalation: false } },
+    }).advanceTo(3 * DAY);
     expect(ask.texts()).toEqual(['+0h 0142 Isolate WS-042?', '+24h 0188 Isolate WS-042?']);
   });
 });
@@ -225,18 +289,49 @@ describe('ask rules over days, on a fake clock', () => {
 describe('AskLog: what it keeps of replies and notices', () => {
   it('keeps at most the first 160 characters of a reply body in the event log', () => {
     const ask = new SimulatedAsk({}).act((log, at) =>
-      log.acceptReply({ phone: ONCALL, optionIndex: 0, code: '001', body: `001 ${'y'.repeat(5_000)}`, dedupeKey: 'k', receivedAt: '' }, at),
+      log.acceptReply(
+        {
+          phone: ONCALL,
+          optionIndex: 0,
+          code: '001',
+          body: `001 ${'y'.repeat(5_000)}`,
+          dedupeKey: 'k',
+          receivedAt: '',
+        },
+        at,
+      ),
     );
     const detail = ask.log.state.events.find((e) => e.type === 'reply_received')!.detail!;
     expect(detail).toBe(`"001 ${'y'.repeat(156)}…" (code 001)`);
   });
 
-  it('records a recipient\'s notice (an unconfirmed STOP) without deciding anything, and ignores one from a stranger', () => {
+  it("records a recipient's notice (an unconfirmed STOP) without deciding anything, and ignores one from a stranger", () => {
     const ask = new SimulatedAsk({ policy: { escalation: [{ after: '1h', to: LEAD }] } });
-    ask.act((log) => log.recordNotice({ phone: ONCALL, at: '2025-01-06T09:05:00.000Z', kind: 'opt_out_unconfirmed', detail: 'texted STOP, but SNS did not list the number' }));
-    ask.act((log) => log.recordNotice({ phone: MANAGER, at: '2025-01-06T09:06:00.000Z', kind: 'guessing_throttled', detail: 'not ours' }));
-    expect(ask.log.state.events.filter((e) => e.type === 'opt_out_unconfirmed' || e.type === 'guessing_throttled')).toEqual([
-      { at: '2025-01-06T09:05:00.000Z', type: 'opt_out_unconfirmed', phone: ONCALL, detail: 'texted STOP, but SNS did not list the number' },
+    ask.act((log) =>
+      log.recordNotice({
+        phone: ONCALL,
+        at: '2025-01-06T09:05:00.000Z',
+        kind: 'opt_out_unconfirmed',
+        detail: 'texted STOP, but SNS did not list the number',
+      }),
+    );
+    ask.act((log) =>
+      log.recordNotice({
+        phone: MANAGER,
+        at: '2025-01-06T09:06:00.000Z',
+        kind: 'guessing_throttled',
+        detail: 'not ours',
+      }),
+    );
+    expect(
+      ask.log.state.events.filter((e) => e.type === 'opt_out_unconfirmed' || e.type === 'guessing_throttled'),
+    ).toEqual([
+      {
+        at: '2025-01-06T09:05:00.000Z',
+        type: 'opt_out_unconfirmed',
+        phone: ONCALL,
+        detail: 'texted STOP, but SNS did not list the number',
+      },
     ]);
     expect(ask.log.state.status).toBe('waiting');
     expect(ask.log.state.recipients[0]!.optedOut).toBeUndefined();
@@ -245,18 +340,24 @@ describe('AskLog: what it keeps of replies and notices', () => {
 });
 
 describe('AskLog: reply signals from outside the recipient workflow', () => {
-  it('answers nothing for a reply without the recipient\'s live code for that option, and logs why', () => {
+  it("answers nothing for a reply without the recipient's live code for that option, and logs why", () => {
     const ask = new SimulatedAsk({});
     const [yes, no] = ask.log.state.recipients[0]!.codes;
     const at = new Date('2025-01-06T09:05:00Z');
     ask.log.acceptReply({ phone: ONCALL, optionIndex: 0, body: 'yes', dedupeKey: 'forged-1', receivedAt: '' }, at);
-    ask.log.acceptReply({ phone: ONCALL, optionIndex: 0, code: no!.code, body: no!.code, dedupeKey: 'forged-2', receivedAt: '' }, at);
+    ask.log.acceptReply(
+      { phone: ONCALL, optionIndex: 0, code: no!.code, body: no!.code, dedupeKey: 'forged-2', receivedAt: '' },
+      at,
+    );
     expect(ask.log.state.status).toBe('waiting');
     expect(ask.log.state.events.filter((e) => e.type === 'reply_ignored').map((e) => e.detail)).toEqual([
       'no reply code, and this ask takes no answer without one',
       'not a live code of this recipient for that option',
     ]);
-    ask.log.acceptReply({ phone: ONCALL, optionIndex: 0, code: yes!.code, body: yes!.code, dedupeKey: 'real', receivedAt: '' }, at);
+    ask.log.acceptReply(
+      { phone: ONCALL, optionIndex: 0, code: yes!.code, body: yes!.code, dedupeKey: 'real', receivedAt: '' },
+      at,
+    );
     expect(ask.log.state.answer).toMatchObject({ option: 'Yes', via: 'sms' });
   });
 });

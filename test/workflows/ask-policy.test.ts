@@ -30,10 +30,16 @@ afterAll(async () => {
  * a phone number that both happened to draw.
  */
 async function smsAbout(phone: string, question: string, count: number, timeoutMs?: number): Promise<string[]> {
-  return eventually(async () => {
-    const texts = (await listSentSms(sharedStack().awsEndpoint)).filter((m) => m.phoneNumber === phone && m.message.includes(question)).map((m) => m.message);
-    return texts.length >= count ? texts : undefined;
-  }, `${count} SMS to ${phone} about "${question}"`, timeoutMs);
+  return eventually(
+    async () => {
+      const texts = (await listSentSms(sharedStack().awsEndpoint))
+        .filter((m) => m.phoneNumber === phone && m.message.includes(question))
+        .map((m) => m.message);
+      return texts.length >= count ? texts : undefined;
+    },
+    `${count} SMS to ${phone} about "${question}"`,
+    timeoutMs,
+  );
 }
 
 /** When each event of this type happened on the workflow's clock, from the ask's start, to the minute: "4h", "2d20h". */
@@ -58,13 +64,18 @@ function codeIn(sms: string, option: string): string {
 }
 
 const masked = (phone: string) => `...${phone.slice(-4)}`;
-const questionSms = (question: string) => new RegExp(`^${question.replace(/[?.]/g, '\\$&')}\\nYes \\(\\d+\\) or No \\(\\d+\\)$`);
+const questionSms = (question: string) =>
+  new RegExp(`^${question.replace(/[?.]/g, '\\$&')}\\nYes \\(\\d+\\) or No \\(\\d+\\)$`);
 
 describe('ask policies over days, on the time-skipping server', () => {
   it('reminds every 4h, 3 times, with the same codes, then after 3 days takes the default answer and says so', async () => {
     const phone = newPhone();
     const question = 'Reboot db-2?';
-    const { askId } = await worker.asks.start({ to: phone, question, policy: { timeout: '3d', reminders: { every: '4h', max: 3 }, onTimeout: { answer: 'No' } } });
+    const { askId } = await worker.asks.start({
+      to: phone,
+      question,
+      policy: { timeout: '3d', reminders: { every: '4h', max: 3 }, onTimeout: { answer: 'No' } },
+    });
 
     const result = await worker.asks.result(askId);
     expect(result).toMatchObject({ status: 'answered', remindersSent: 3, answer: { option: 'No', via: 'default' } });
@@ -73,7 +84,13 @@ describe('ask policies over days, on the time-skipping server', () => {
     const texts = await smsAbout(phone, question, 5);
     const first = texts[0]!;
     expect(first).toMatch(questionSms(question));
-    expect(texts).toEqual([first, `Reminder: ${first}`, `Reminder: ${first}`, `Reminder: ${first}`, 'Closed: Reboot db-2? (Expired; answer: No)']);
+    expect(texts).toEqual([
+      first,
+      `Reminder: ${first}`,
+      `Reminder: ${first}`,
+      `Reminder: ${first}`,
+      'Closed: Reboot db-2? (Expired; answer: No)',
+    ]);
   });
 
   it('escalates to each tier at its time, in order, tells the earlier tiers, and with `any` the first answer ends it for all', async () => {
@@ -98,26 +115,40 @@ describe('ask policies over days, on the time-skipping server', () => {
     const result = await worker.asks.result(askId);
     expect(result).toMatchObject({ status: 'answered', tier: 2, answer: { option: 'Yes', via: 'sms', by: manager } });
     expect(timesOf(result, 'escalated')).toEqual(['2h', '8h']);
-    expect(result.events.filter((e) => e.type === 'escalated').map((e) => e.detail)).toEqual([`tier 1: ${lead}`, `tier 2: ${manager}`]);
+    expect(result.events.filter((e) => e.type === 'escalated').map((e) => e.detail)).toEqual([
+      `tier 1: ${lead}`,
+      `tier 2: ${manager}`,
+    ]);
     expect(timesOf(result, 'answered')).toEqual(['9h']);
 
     const toManager = `Escalated to ${masked(manager)} (no answer yet): ${question} Your codes still work.`;
     const outcome = `Closed: ${question} (Answered by ${masked(manager)}: Yes)`;
     const oncallTexts = await smsAbout(oncall, question, 4);
     expect(oncallTexts[0]).toMatch(questionSms(question));
-    expect(oncallTexts.slice(1)).toEqual([`Escalated to ${masked(lead)} (no answer yet): ${question} Your codes still work.`, toManager, outcome]);
+    expect(oncallTexts.slice(1)).toEqual([
+      `Escalated to ${masked(lead)} (no answer yet): ${question} Your codes still work.`,
+      toManager,
+      outcome,
+    ]);
     const leadTexts = await smsAbout(lead, question, 3);
-    expect(leadTexts[0]).toMatch(/^Escalated: on-call did not answer\.\nDisable VPN for jdoe\?\nYes \(\d+\) or No \(\d+\)$/);
+    expect(leadTexts[0]).toMatch(
+      /^Escalated: on-call did not answer\.\nDisable VPN for jdoe\?\nYes \(\d+\) or No \(\d+\)$/,
+    );
     expect(leadTexts.slice(1)).toEqual([toManager, outcome]);
     expect(await smsAbout(manager, question, 2)).toEqual([managerQuestion, `Got it: Yes for ${question}`]);
     // Masked numbers included, every one stays in GSM-7: one SMS of up to 160 characters, not 70.
-    for (const text of [...oncallTexts, ...leadTexts]) expect(smsSegmentInfo(text)).toMatchObject({ encoding: 'GSM-7', segments: 1 });
+    for (const text of [...oncallTexts, ...leadTexts])
+      expect(smsSegmentInfo(text)).toMatchObject({ encoding: 'GSM-7', segments: 1 });
   });
 
   it('with a quorum of 2, waits through a split vote for hours and ends on the second matching answer', async () => {
     const phones = [newPhone(), newPhone(), newPhone()] as const;
     const question = 'Rotate the signing key?';
-    const { askId } = await worker.asks.start({ to: [...phones], question, policy: { responders: { quorum: 2 }, timeout: '2d' } });
+    const { askId } = await worker.asks.start({
+      to: [...phones],
+      question,
+      policy: { responders: { quorum: 2 }, timeout: '2d' },
+    });
     const questions = await Promise.all(phones.map(async (p) => (await smsAbout(p, question, 1))[0]!));
 
     await worker.env.sleep('1h');
@@ -142,7 +173,11 @@ describe('ask policies over days, on the time-skipping server', () => {
   it('with all, waits hours for the last recipient and ends when everyone agrees', async () => {
     const phones = [newPhone(), newPhone()] as const;
     const question = 'Ship hotfix 7?';
-    const { askId } = await worker.asks.start({ to: [...phones], question, policy: { responders: 'all', timeout: '1d' } });
+    const { askId } = await worker.asks.start({
+      to: [...phones],
+      question,
+      policy: { responders: 'all', timeout: '1d' },
+    });
     const questions = await Promise.all(phones.map(async (p) => (await smsAbout(p, question, 1))[0]!));
 
     await worker.env.sleep('1h');
@@ -154,13 +189,20 @@ describe('ask policies over days, on the time-skipping server', () => {
     const result = await worker.asks.result(askId);
     expect(result.answer).toMatchObject({ option: 'Yes', via: 'sms', by: phones[1] });
     expect(timesOf(result, 'answered')).toEqual(['5h']);
-    expect((await smsAbout(phones[0], question, 3))[2]).toBe(`Closed: ${question} (Answered by ${masked(phones[0])}, ${masked(phones[1])}: Yes)`);
+    expect((await smsAbout(phones[0], question, 3))[2]).toBe(
+      `Closed: ${question} (Answered by ${masked(phones[0])}, ${masked(phones[1])}: Yes)`,
+    );
   });
 
   it('with all, ends as soon as two answers differ, on the default answer', async () => {
     const phones = [newPhone(), newPhone()] as const;
     const question = 'Ship hotfix 8?';
-    const { askId } = await worker.asks.start({ to: [...phones], question, defaultAnswer: 'No', policy: { responders: 'all', timeout: '1d' } });
+    const { askId } = await worker.asks.start({
+      to: [...phones],
+      question,
+      defaultAnswer: 'No',
+      policy: { responders: 'all', timeout: '1d' },
+    });
     const questions = await Promise.all(phones.map(async (p) => (await smsAbout(p, question, 1))[0]!));
 
     await worker.env.sleep('2h');
@@ -181,12 +223,13 @@ describe('ask policies over days, on the time-skipping server', () => {
   it('refuses to move the deadline earlier, saying why', async () => {
     const { askId } = await worker.asks.start({ to: newPhone(), question: 'Pause backups?', timeout: '1d' });
     const { deadline } = await worker.asks.status(askId);
-    await expect(worker.asks.extend(askId, { until: new Date(Date.parse(deadline) - 3_600_000), by: 'alice' })).rejects.toMatchObject({
+    await expect(
+      worker.asks.extend(askId, { until: new Date(Date.parse(deadline) - 3_600_000), by: 'alice' }),
+    ).rejects.toMatchObject({
       cause: { message: expect.stringMatching(/is not later than the current deadline .*answer or cancel it/) },
     });
     await worker.asks.cancel(askId);
   });
-
 });
 
 // The test server does not hand an execution's next workflow task to a new worker once the worker
@@ -197,7 +240,11 @@ describe('ask policies across a worker restart, on the dev server', () => {
     const [oncall, lead] = [newPhone(), newPhone()];
     const question = 'Restart-proof escalation?';
     const first = await startTestWorker();
-    const { askId } = await first.asks.start({ to: oncall, question, policy: { timeout: '1m', escalation: [{ after: '3s', to: lead }] } });
+    const { askId } = await first.asks.start({
+      to: oncall,
+      question,
+      policy: { timeout: '1m', escalation: [{ after: '3s', to: lead }] },
+    });
     await smsAbout(oncall, question, 1);
     await first.stop();
     const second = await startTestWorker({ taskQueue: first.taskQueue });
@@ -226,7 +273,11 @@ describe('opt-out and operator actions, on the dev server', () => {
   it('starts the next tier at once when a recipient texts STOP', async () => {
     const [oncall, lead] = [newPhone(), newPhone()];
     const question = 'Wipe laptop-9?';
-    const { askId } = await devWorker.asks.start({ to: oncall, question, policy: { timeout: '1h', escalation: [{ after: '30m', to: lead }] } });
+    const { askId } = await devWorker.asks.start({
+      to: oncall,
+      question,
+      policy: { timeout: '1h', escalation: [{ after: '30m', to: lead }] },
+    });
     await smsAbout(oncall, question, 1);
     devWorker.optOut(oncall); // AWS lists the number as it receives the STOP
     await deliverReply(devWorker, oncall, 'STOP');
@@ -241,13 +292,22 @@ describe('opt-out and operator actions, on the dev server', () => {
   });
 
   it('extends the deadline, and refuses with the reason once the ask has ended', async () => {
-    const { askId } = await devWorker.asks.start({ to: newPhone(), question: 'Keep the change window open?', timeout: '2s' });
+    const { askId } = await devWorker.asks.start({
+      to: newPhone(),
+      question: 'Keep the change window open?',
+      timeout: '2s',
+    });
     const extended = await devWorker.asks.extend(askId, { extendBy: '3s', by: 'alice', reason: 'vendor is late' });
     expect(Date.parse(extended.deadline) - Date.parse(extended.startedAt)).toBe(5_000);
     const result = await devWorker.asks.result(askId);
     expect(Date.parse(result.endedAt!) - Date.parse(result.startedAt)).toBeGreaterThanOrEqual(5_000);
-    expect(result.events.find((e) => e.type === 'extended')).toMatchObject({ by: 'alice', detail: expect.stringContaining('vendor is late') });
-    await expect(devWorker.asks.extend(askId, { extendBy: '1h', by: 'alice' })).rejects.toThrow(/already ended \(timed_out\)/);
+    expect(result.events.find((e) => e.type === 'extended')).toMatchObject({
+      by: 'alice',
+      detail: expect.stringContaining('vendor is late'),
+    });
+    await expect(devWorker.asks.extend(askId, { extendBy: '1h', by: 'alice' })).rejects.toThrow(
+      /already ended \(timed_out\)/,
+    );
   });
 
   // The operator's re-send may come before the ask has its recipients' codes back from registration.
@@ -275,7 +335,8 @@ describe('opt-out and operator actions, on the dev server', () => {
     await devWorker.asks.resend(askId, { by: 'bob', reason: 'phone was off' });
     expect((await smsAbout(phones[0]!, question, 2))[1]).toBe(`Reminder: ${first}`);
     await devWorker.asks.cancel(askId, { by: 'alice', reason: 'false positive' });
-    for (const phone of phones) expect((await smsAbout(phone, question, 3))[2]).toBe('Closed: Block ASN 64500? (Cancelled: false positive)');
+    for (const phone of phones)
+      expect((await smsAbout(phone, question, 3))[2]).toBe('Closed: Block ASN 64500? (Cancelled: false positive)');
     const events = (await devWorker.asks.result(askId)).events;
     expect(events.filter((e) => e.by).map((e) => [e.type, e.by, e.detail])).toEqual([
       ['resent', 'bob', 'phone was off'],

@@ -39,7 +39,10 @@ describe('ask workflow', () => {
     expect(result.status).toBe('timed_out');
     expect(result.answer).toBeUndefined();
     expect(result.events.map((e) => e.type)).toEqual(['sent', 'timed_out', 'feedback_sent']);
-    await waitForSms(sharedStack().awsEndpoint, (m) => m.phoneNumber === phone && m.message === 'Closed: Reboot db-1? (Expired)');
+    await waitForSms(
+      sharedStack().awsEndpoint,
+      (m) => m.phoneNumber === phone && m.message === 'Closed: Reboot db-1? (Expired)',
+    );
   });
 
   it('answers with the default, and says so, when the timeout fires', async () => {
@@ -57,7 +60,13 @@ describe('ask workflow', () => {
 
   it('keeps an XSOAR entitlement as given, and finds the ask by it', async () => {
     const entitlement = `${crypto.randomUUID()}@1042|7`;
-    const { askId } = await worker.asks.start({ to: newPhone(), question: 'Escalate 1042?', timeout: '1h', entitlement, context: { task: '7' } });
+    const { askId } = await worker.asks.start({
+      to: newPhone(),
+      question: 'Escalate 1042?',
+      timeout: '1h',
+      entitlement,
+      context: { task: '7' },
+    });
     expect(askId).toBe(`ask/${entitlement}`);
     const state = await worker.asks.status(entitlement);
     expect(state).toMatchObject({ entitlement, context: { task: '7' } });
@@ -77,7 +86,9 @@ describe('ask workflow', () => {
     const { askId } = await worker.asks.start({ to: newPhone(), question: 'Rotate keys?', timeout: '1h' });
     await sentAsk(askId);
     const refused = worker.asks.answer(askId, 'Maybe', 'alice');
-    await expect(refused).rejects.toMatchObject({ cause: { message: expect.stringContaining('"Maybe" is not an option') } });
+    await expect(refused).rejects.toMatchObject({
+      cause: { message: expect.stringContaining('"Maybe" is not an option') },
+    });
     expect((await worker.asks.status(askId)).status).toBe('waiting');
     await worker.asks.cancel(askId);
   });
@@ -90,7 +101,10 @@ describe('ask workflow', () => {
     expect(state).toMatchObject({ status: 'cancelled', cancelReason: 'false positive' });
     await worker.asks.result(askId);
     const recipient = worker.client.workflow.getHandle(recipientWorkflowId(worker.taskQueue, phone));
-    await eventually(async () => ((await recipient.query(pendingAsksQuery)).length === 0 ? true : undefined), 'codes freed');
+    await eventually(
+      async () => ((await recipient.query(pendingAsksQuery)).length === 0 ? true : undefined),
+      'codes freed',
+    );
     await expect(worker.asks.cancel(askId)).rejects.toThrow(AskEndedError);
   });
 
@@ -113,7 +127,13 @@ describe('ask workflow', () => {
 
   it('accepts an option label as the reply when the policy accepts labels and the phone has exactly one pending ask', async () => {
     const phone = newPhone();
-    const { askId } = await worker.asks.start({ to: phone, question: 'Approve change CHG-9?', options: ['Approve', 'Reject'], timeout: '1h', policy: { acceptLabels: true } });
+    const { askId } = await worker.asks.start({
+      to: phone,
+      question: 'Approve change CHG-9?',
+      options: ['Approve', 'Reject'],
+      timeout: '1h',
+      policy: { acceptLabels: true },
+    });
     await sentAsk(askId);
     await deliverReply(worker, phone, ' reject. ');
     expect((await worker.asks.result(askId)).answer).toMatchObject({ option: 'Reject', via: 'sms' });
@@ -121,10 +141,18 @@ describe('ask workflow', () => {
 
   it('does not take a bare option label as the answer by default, and lists the codes instead', async () => {
     const phone = newPhone();
-    const { askId } = await worker.asks.start({ to: phone, question: 'Approve change CHG-10?', options: ['Approve', 'Reject'], timeout: '1h' });
+    const { askId } = await worker.asks.start({
+      to: phone,
+      question: 'Approve change CHG-10?',
+      options: ['Approve', 'Reject'],
+      timeout: '1h',
+    });
     const state = await sentAsk(askId);
     await deliverReply(worker, phone, 'Approve');
-    const failure = await waitForSms(sharedStack().awsEndpoint, (m) => m.phoneNumber === phone && m.message.startsWith('Sorry'));
+    const failure = await waitForSms(
+      sharedStack().awsEndpoint,
+      (m) => m.phoneNumber === phone && m.message.startsWith('Sorry'),
+    );
     expect(failure.message).toContain(`${codeFor(state, phone, 'Approve')} (Approve)`);
     expect((await worker.asks.status(askId)).status).toBe('waiting');
     await worker.asks.cancel(askId);
@@ -135,11 +163,26 @@ describe('ask workflow', () => {
     const workflowId = recipientWorkflowId(worker.taskQueue, phone);
     // 899 of the 900 three-digit codes held by one pending ask: an ask with two options cannot get codes.
     const held = Array.from({ length: 899 }, (_, i) => ({ option: `o${i}`, code: String(100 + i) }));
-    const state = { pending: [{ askId: 'ask/full', question: 'Q?', options: held.map((c) => c.option), codes: held }], recentlyEnded: [], recentDedupeKeys: [], nextSequential: 1, optedOut: false };
-    const handle = await worker.client.workflow.start('recipientWorkflow', { workflowId, taskQueue: worker.taskQueue, args: [{ phone, state }] });
+    const state = {
+      pending: [{ askId: 'ask/full', question: 'Q?', options: held.map((c) => c.option), codes: held }],
+      recentlyEnded: [],
+      recentDedupeKeys: [],
+      nextSequential: 1,
+      optedOut: false,
+    };
+    const handle = await worker.client.workflow.start('recipientWorkflow', {
+      workflowId,
+      taskQueue: worker.taskQueue,
+      args: [{ phone, state }],
+    });
     const register = worker.client.workflow.executeUpdateWithStart(registerUpdate, {
       args: [{ askId: 'ask/one-more', question: 'Q?', options: ['Yes', 'No'], codeMode: 'random', codeLength: 3 }],
-      startWorkflowOperation: new WithStartWorkflowOperation('recipientWorkflow', { workflowId, taskQueue: worker.taskQueue, args: [{ phone }], workflowIdConflictPolicy: 'USE_EXISTING' }),
+      startWorkflowOperation: new WithStartWorkflowOperation('recipientWorkflow', {
+        workflowId,
+        taskQueue: worker.taskQueue,
+        args: [{ phone }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      }),
     });
     const refused = await register.catch((err: unknown) => err);
     expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
@@ -157,7 +200,10 @@ describe('ask workflow', () => {
     await deliverReply(worker, phone, codeFor(state, phone, 'Yes'));
     const result = await worker.asks.result(askId);
     expect(result.events.map((e) => e.type)).toEqual(['sent', 'reply_received', 'answered', 'feedback_sent']);
-    await waitForSms(sharedStack().awsEndpoint, (m) => m.phoneNumber === phone && m.message === 'Got it: Yes for Lock account mk?');
+    await waitForSms(
+      sharedStack().awsEndpoint,
+      (m) => m.phoneNumber === phone && m.message === 'Got it: Yes for Lock account mk?',
+    );
 
     await deliverReply(worker, phone, codeFor(state, phone, 'No'));
     await waitForSms(sharedStack().awsEndpoint, (m) => m.phoneNumber === phone && m.message.includes('already closed'));
@@ -168,7 +214,10 @@ describe('ask workflow', () => {
     const { askId } = await worker.asks.start({ to: phone, question: 'Purge cache?', timeout: '1h' });
     const state = await sentAsk(askId);
     await deliverReply(worker, phone, 'what?');
-    const failure = await waitForSms(sharedStack().awsEndpoint, (m) => m.phoneNumber === phone && m.message.startsWith('Sorry'));
+    const failure = await waitForSms(
+      sharedStack().awsEndpoint,
+      (m) => m.phoneNumber === phone && m.message.startsWith('Sorry'),
+    );
     expect(failure.message).toContain(`${codeFor(state, phone, 'Yes')} (Yes)`);
     expect((await worker.asks.status(askId)).status).toBe('waiting');
     await worker.asks.cancel(askId);
@@ -190,7 +239,12 @@ describe('ask workflow', () => {
 
   it('falls to the default when the only recipient opts out with STOP', async () => {
     const phone = newPhone();
-    const { askId } = await worker.asks.start({ to: phone, question: 'Wipe device?', timeout: '1h', defaultAnswer: 'No' });
+    const { askId } = await worker.asks.start({
+      to: phone,
+      question: 'Wipe device?',
+      timeout: '1h',
+      defaultAnswer: 'No',
+    });
     await sentAsk(askId);
     worker.optOut(phone); // AWS lists the number as it receives the STOP
     await deliverReply(worker, phone, 'STOP');
@@ -211,7 +265,12 @@ describe('ask workflow', () => {
 
   it('fails with a message saying what to fix, and no default answer, when the number has opted out at SNS', async () => {
     // moto reports numbers ending in 99 as opted out.
-    const { askId } = await worker.asks.start({ to: '+12065550199', question: 'Ping?', timeout: '1h', defaultAnswer: 'No' });
+    const { askId } = await worker.asks.start({
+      to: '+12065550199',
+      question: 'Ping?',
+      timeout: '1h',
+      defaultAnswer: 'No',
+    });
     const failure = await worker.asks.result(askId).catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     expect(String((failure as WorkflowFailedError).cause?.message)).toMatch(/opted out.*START/s);

@@ -9,21 +9,27 @@ import type { TestWorker } from '../support/harness';
 let worker: TestWorker;
 
 beforeAll(async () => {
-  worker = await startTestWorker({}, { workflowsPath: path.resolve(__dirname, '../support/workflows-with-example.ts') });
+  worker = await startTestWorker(
+    {},
+    { workflowsPath: path.resolve(__dirname, '../support/workflows-with-example.ts') },
+  );
 });
 afterAll(async () => {
   await worker?.stop();
 });
 
-describe('the ask as a child of a user\'s workflow', () => {
+describe("the ask as a child of a user's workflow", () => {
   it('lets a playbook workflow ask by SMS and branch on the reply', async () => {
     const analyst = newPhone();
     const playbookId = `playbook-${randomUUID()}`;
-    const playbook = await worker.client.workflow.start<typeof ransomwareContainmentPlaybook>('ransomwareContainmentPlaybook', {
-      workflowId: playbookId,
-      taskQueue: worker.taskQueue,
-      args: [{ host: 'WS-042', incidentId: '1042', analyst, smsAskTaskQueue: worker.taskQueue }],
-    });
+    const playbook = await worker.client.workflow.start<typeof ransomwareContainmentPlaybook>(
+      'ransomwareContainmentPlaybook',
+      {
+        workflowId: playbookId,
+        taskQueue: worker.taskQueue,
+        args: [{ host: 'WS-042', incidentId: '1042', analyst, smsAskTaskQueue: worker.taskQueue }],
+      },
+    );
     const child = worker.client.workflow.getHandle(askWorkflowId(`${playbookId}/isolate`));
     const state = await eventually(async () => {
       const s = await child.query(statusQuery);
@@ -36,13 +42,18 @@ describe('the ask as a child of a user\'s workflow', () => {
   });
 
   it('fails the child at once, with the reason, when the playbook passes a bad phone number', async () => {
-    const playbook = await worker.client.workflow.start<typeof ransomwareContainmentPlaybook>('ransomwareContainmentPlaybook', {
-      workflowId: `playbook-${randomUUID()}`,
-      taskQueue: worker.taskQueue,
-      args: [{ host: 'WS-043', incidentId: '1043', analyst: '555-01', smsAskTaskQueue: worker.taskQueue }],
-    });
+    const playbook = await worker.client.workflow.start<typeof ransomwareContainmentPlaybook>(
+      'ransomwareContainmentPlaybook',
+      {
+        workflowId: `playbook-${randomUUID()}`,
+        taskQueue: worker.taskQueue,
+        args: [{ host: 'WS-043', incidentId: '1043', analyst: '555-01', smsAskTaskQueue: worker.taskQueue }],
+      },
+    );
     await expect(playbook.result()).rejects.toMatchObject({
-      cause: { cause: { message: expect.stringMatching(/Invalid ask: to\[0\]: "555-01" is not a valid phone number/) } },
+      cause: {
+        cause: { message: expect.stringMatching(/Invalid ask: to\[0\]: "555-01" is not a valid phone number/) },
+      },
     });
   });
 });

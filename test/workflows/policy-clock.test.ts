@@ -19,7 +19,9 @@ describe('policy clock', () => {
     const seen: string[] = [];
     for (let i = 0; i < 10; i++) {
       const due = nextDue(policy, reading);
-      seen.push(`${due.kind}${'round' in due ? ` ${due.round}` : ''}${'tier' in due ? ` ${due.tier}` : ''} @ ${at(due.at - start)}`);
+      seen.push(
+        `${due.kind}${'round' in due ? ` ${due.round}` : ''}${'tier' in due ? ` ${due.tier}` : ''} @ ${at(due.at - start)}`,
+      );
       if (due.kind === 'deadline') break;
       if (due.kind === 'reminder') reading.remindersSent = due.round;
       else reading.tier = due.tier;
@@ -36,16 +38,35 @@ describe('policy clock', () => {
 
   it('starts the next tier at once after an opt-out, keeping later tiers on their schedule', () => {
     const optOut = start + 2 * HOUR;
-    expect(nextDue(policy, { startedAt: start, deadline: start + 3 * DAY, tier: 0, remindersSent: 0, tierJumpAt: optOut })).toEqual({ kind: 'tier', tier: 1, at: optOut });
-    expect(nextDue({ escalation: policy.escalation }, { startedAt: start, deadline: start + 3 * DAY, tier: 1, remindersSent: 0 })).toEqual({ kind: 'tier', tier: 2, at: start + 2 * DAY });
+    expect(
+      nextDue(policy, { startedAt: start, deadline: start + 3 * DAY, tier: 0, remindersSent: 0, tierJumpAt: optOut }),
+    ).toEqual({ kind: 'tier', tier: 1, at: optOut });
+    expect(
+      nextDue(
+        { escalation: policy.escalation },
+        { startedAt: start, deadline: start + 3 * DAY, tier: 1, remindersSent: 0 },
+      ),
+    ).toEqual({ kind: 'tier', tier: 2, at: start + 2 * DAY });
   });
 
   it('moves the deadline when it is extended, and sends no reminder due at the deadline', () => {
-    expect(nextDue({ escalation: [] }, { startedAt: start, deadline: start + 5 * DAY, tier: 0, remindersSent: 0 })).toEqual({ kind: 'deadline', at: start + 5 * DAY });
-    expect(nextDue({ escalation: [], reminders: { every: DAY, max: 5 } }, { startedAt: start, deadline: start + DAY, tier: 0, remindersSent: 0 })).toMatchObject({ kind: 'deadline' });
+    expect(
+      nextDue({ escalation: [] }, { startedAt: start, deadline: start + 5 * DAY, tier: 0, remindersSent: 0 }),
+    ).toEqual({ kind: 'deadline', at: start + 5 * DAY });
+    expect(
+      nextDue(
+        { escalation: [], reminders: { every: DAY, max: 5 } },
+        { startedAt: start, deadline: start + DAY, tier: 0, remindersSent: 0 },
+      ),
+    ).toMatchObject({ kind: 'deadline' });
   });
 
   it('stops reminding after max rounds', () => {
-    expect(nextDue({ escalation: [], reminders: { every: HOUR, max: 2 } }, { startedAt: start, deadline: start + DAY, tier: 0, remindersSent: 2 })).toMatchObject({ kind: 'deadline' });
+    expect(
+      nextDue(
+        { escalation: [], reminders: { every: HOUR, max: 2 } },
+        { startedAt: start, deadline: start + DAY, tier: 0, remindersSent: 2 },
+      ),
+    ).toMatchObject({ kind: 'deadline' });
   });
 });

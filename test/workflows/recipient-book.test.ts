@@ -7,7 +7,13 @@ import type { Registration } from '../../src/workflows/definitions';
 
 const at = new Date('2026-11-25T10:00:00Z');
 const phone = '+12065550142';
-const registration = (askId: string): Registration => ({ askId, question: `Q ${askId}?`, options: ['Yes', 'No'], codeMode: 'sequential', codeLength: 4 });
+const registration = (askId: string): Registration => ({
+  askId,
+  question: `Q ${askId}?`,
+  options: ['Yes', 'No'],
+  codeMode: 'sequential',
+  codeLength: 4,
+});
 const reply = (body: string, dedupeKey: string): InboundReply => ({ from: phone, body, dedupeKey, format: 'raw' });
 
 describe('RecipientBook', () => {
@@ -27,7 +33,11 @@ describe('RecipientBook', () => {
 
     const after = new RecipientBook(JSON.parse(JSON.stringify(before.snapshot())));
     expect(after.route(reply('hello', 'dup-1'), at)).toEqual({ kind: 'duplicate' });
-    expect(after.route(reply(codes[1]!.code, 'r-2'), at)).toMatchObject({ kind: 'answer', askId: 'ask/a', reply: { optionIndex: 1 } });
+    expect(after.route(reply(codes[1]!.code, 'r-2'), at)).toMatchObject({
+      kind: 'answer',
+      askId: 'ask/a',
+      reply: { optionIndex: 1 },
+    });
     // The sequential counter carried over: no code of a pending or recently ended ask is handed out again.
     const next = after.register(registration('ask/c')).map((c) => c.code);
     expect(next).toEqual(['5', '6']);
@@ -59,7 +69,11 @@ describe('RecipientBook', () => {
     book.answered('ask/quorum', at);
     expect(book.pending().map((p) => p.askId)).toEqual(['ask/quorum']);
     // A second reply with the freed code is a late one, not a second answer.
-    expect(book.route(reply(anyYes!.code, 'r-1'), at)).toEqual({ kind: 'feedback', feedback: 'expired', values: { question: 'Q ask/any?' } });
+    expect(book.route(reply(anyYes!.code, 'r-1'), at)).toEqual({
+      kind: 'feedback',
+      feedback: 'expired',
+      values: { question: 'Q ask/any?' },
+    });
     expect(book.route(reply(quorumYes!.code, 'r-2'), at)).toMatchObject({ kind: 'answer', askId: 'ask/quorum' });
   });
 
@@ -67,18 +81,26 @@ describe('RecipientBook', () => {
     const book = new RecipientBook();
     const [yes] = book.register(registration('ask/a'));
     book.end('ask/a', at);
-    expect(book.route(reply(yes!.code, 'r-1'), at)).toEqual({ kind: 'feedback', feedback: 'expired', values: { question: 'Q ask/a?' } });
+    expect(book.route(reply(yes!.code, 'r-1'), at)).toEqual({
+      kind: 'feedback',
+      feedback: 'expired',
+      values: { question: 'Q ask/a?' },
+    });
   });
 
   it('stays silent to a phone with no asks, pending or recent', () => {
     expect(new RecipientBook().route(reply('1234', 'r-1'), at)).toMatchObject({ kind: 'ignore' });
   });
 
-  it('has a STOP confirmed with SNS before it tells any ask, checking again for the rules\' window', () => {
+  it("has a STOP confirmed with SNS before it tells any ask, checking again for the rules' window", () => {
     const book = new RecipientBook();
     book.register({ ...registration('ask/a'), rules: { ...DEFAULT_REPLY_RULES, optOutConfirmMs: 60_000 } });
     book.register(registration('ask/b'));
-    expect(book.route(reply('STOP', 'r-1'), at)).toEqual({ kind: 'confirm_opt_out', keyword: 'STOP', checkDelaysMs: [0, 5_000, 10_000, 20_000, 25_000] });
+    expect(book.route(reply('STOP', 'r-1'), at)).toEqual({
+      kind: 'confirm_opt_out',
+      keyword: 'STOP',
+      checkDelaysMs: [0, 5_000, 10_000, 20_000, 25_000],
+    });
     expect(book.confirmOptOut()).toEqual(['ask/a', 'ask/b']);
   });
 
@@ -88,7 +110,11 @@ describe('RecipientBook', () => {
     expect(strict.route(reply('Yes', 'r-1'), at)).toMatchObject({ kind: 'feedback', feedback: 'failure' });
     const lenient = new RecipientBook();
     lenient.register({ ...registration('ask/a'), acceptLabels: true });
-    expect(lenient.route(reply('Yes', 'r-1'), at)).toMatchObject({ kind: 'answer', askId: 'ask/a', reply: { optionIndex: 0 } });
+    expect(lenient.route(reply('Yes', 'r-1'), at)).toMatchObject({
+      kind: 'answer',
+      askId: 'ask/a',
+      reply: { optionIndex: 0 },
+    });
   });
 
   it('keeps only the first 160 characters of a reply body in what it routes', () => {
@@ -101,14 +127,22 @@ describe('RecipientBook', () => {
   it('refuses a reply over the input limits that reached it some other way than the parser, and does not remember its key', () => {
     const book = new RecipientBook();
     const [yes] = book.register(registration('ask/a'));
-    expect(book.route(reply(yes!.code, 'k'.repeat(129)), at)).toMatchObject({ kind: 'ignore', why: 'the reply is over the input limits' });
+    expect(book.route(reply(yes!.code, 'k'.repeat(129)), at)).toMatchObject({
+      kind: 'ignore',
+      why: 'the reply is over the input limits',
+    });
     expect(book.route(reply(`${yes!.code} ${'x'.repeat(70_000)}`, 'r-1'), at)).toMatchObject({ kind: 'ignore' });
     expect(book.snapshot().recentDedupeKeys).toEqual([]);
   });
 
   it('rejects, in the validator, a registration for which no code is left', () => {
     const book = new RecipientBook();
-    const random = (askId: string): Registration => ({ ...registration(askId), codeMode: 'random', codeLength: 1, options: ['A', 'B', 'C'] });
+    const random = (askId: string): Registration => ({
+      ...registration(askId),
+      codeMode: 'random',
+      codeLength: 1,
+      options: ['A', 'B', 'C'],
+    });
     book.register(random('ask/a'));
     book.register(random('ask/b'));
     book.register(random('ask/c'));
@@ -119,21 +153,36 @@ describe('RecipientBook', () => {
 });
 
 describe('RecipientBook: guessing and feedback limits', () => {
-  const rules = { ...DEFAULT_REPLY_RULES, guessLimit: 3, guessWindowMs: 60_000, guessCooldownMs: 600_000, feedbackLimit: 2, feedbackWindowMs: 60_000 };
+  const rules = {
+    ...DEFAULT_REPLY_RULES,
+    guessLimit: 3,
+    guessWindowMs: 60_000,
+    guessCooldownMs: 600_000,
+    feedbackLimit: 2,
+    feedbackWindowMs: 60_000,
+  };
   const later = (ms: number) => new Date(at.getTime() + ms);
 
   it('locks the phone at the limit of wrong codes, tells its pending asks, and then refuses even the right code', () => {
     const book = new RecipientBook();
     const [yes] = book.register({ ...registration('ask/a'), rules });
     expect(book.route(reply('9001', 'g-1'), later(0))).toMatchObject({ kind: 'feedback', feedback: 'failure' });
-    expect(book.route(reply('9002 9003', 'g-2'), later(1_000))).toMatchObject({ kind: 'feedback', feedback: 'failure' });
+    expect(book.route(reply('9002 9003', 'g-2'), later(1_000))).toMatchObject({
+      kind: 'feedback',
+      feedback: 'failure',
+    });
     const locked = book.route(reply('9004', 'g-3'), later(2_000));
     expect(locked).toMatchObject({ kind: 'throttled', notices: [{ kind: 'guessing_throttled', askIds: ['ask/a'] }] });
     const detail = locked.kind === 'throttled' ? locked.notices[0]?.detail : undefined;
-    expect(detail).toMatch(/…0142 sent 3 wrong codes within 1 min; its SMS answers are refused until 2026-11-25T10:10:02.000Z/);
+    expect(detail).toMatch(
+      /…0142 sent 3 wrong codes within 1 min; its SMS answers are refused until 2026-11-25T10:10:02.000Z/,
+    );
     expect(detail).not.toContain(phone);
 
-    expect(book.route(reply(yes!.code, 'g-4'), later(3_000))).toMatchObject({ kind: 'ignore', why: expect.stringMatching(/too many wrong codes/) });
+    expect(book.route(reply(yes!.code, 'g-4'), later(3_000))).toMatchObject({
+      kind: 'ignore',
+      why: expect.stringMatching(/too many wrong codes/),
+    });
     // After the cool-down the right code answers again.
     expect(book.route(reply(yes!.code, 'g-5'), later(602_001))).toMatchObject({ kind: 'answer', askId: 'ask/a' });
   });
@@ -161,8 +210,14 @@ describe('RecipientBook: guessing and feedback limits', () => {
     book.register({ ...registration('ask/a'), rules });
     expect(book.route(reply('hello', 'f-1'), later(0))).toMatchObject({ kind: 'feedback', feedback: 'failure' });
     expect(book.route(reply('HELP', 'f-2'), later(1))).toMatchObject({ kind: 'feedback', feedback: 'help' });
-    expect(book.route(reply('hello again', 'f-3'), later(2))).toMatchObject({ kind: 'ignore', why: expect.stringMatching(/feedback limit/) });
-    expect(book.route(reply('hello, later', 'f-4'), later(60_001))).toMatchObject({ kind: 'feedback', feedback: 'failure' });
+    expect(book.route(reply('hello again', 'f-3'), later(2))).toMatchObject({
+      kind: 'ignore',
+      why: expect.stringMatching(/feedback limit/),
+    });
+    expect(book.route(reply('hello, later', 'f-4'), later(60_001))).toMatchObject({
+      kind: 'feedback',
+      feedback: 'failure',
+    });
   });
 
   it('keeps the lock and the counts across continue-as-new', () => {

@@ -8,10 +8,23 @@ import type { Registration } from '../../src/workflows/definitions';
 const at = new Date('2026-11-25T10:00:00Z');
 const phone = '+12065550142';
 const later = (ms: number) => new Date(at.getTime() + ms);
-const registration = (askId: string, options = ['Yes', 'No']): Registration => ({ askId, question: `Q ${askId}?`, options, codeMode: 'random', codeLength: 7, rules: DEFAULT_REPLY_RULES });
-const reply = (body: string, dedupeKey: string, sentAt?: string): InboundReply => ({ from: phone, body, dedupeKey, format: 'sns-envelope', ...(sentAt && { sentAt }) });
+const registration = (askId: string, options = ['Yes', 'No']): Registration => ({
+  askId,
+  question: `Q ${askId}?`,
+  options,
+  codeMode: 'random',
+  codeLength: 7,
+  rules: DEFAULT_REPLY_RULES,
+});
+const reply = (body: string, dedupeKey: string, sentAt?: string): InboundReply => ({
+  from: phone,
+  body,
+  dedupeKey,
+  format: 'sns-envelope',
+  ...(sentAt && { sentAt }),
+});
 
-describe('a forger guessing over an ask\'s whole life', () => {
+describe("a forger guessing over an ask's whole life", () => {
   it('gets at most replyGuessesPerAsk tries at one ask, however slowly it guesses over 24 h, and the ask hears of it once', () => {
     const book = new RecipientBook();
     const codes = book.register(registration('ask/a'), at).map((c) => c.code);
@@ -22,32 +35,44 @@ describe('a forger guessing over an ask\'s whole life', () => {
       if (codes.includes(guess)) continue;
       decisions.push(book.route(reply(guess, `g-${i}`), later(i * 4 * 60_000)));
     }
-    const reached = decisions.filter((d) => d.kind === 'throttled' && d.notices.some((n) => n.kind === 'guess_limit_reached'));
+    const reached = decisions.filter(
+      (d) => d.kind === 'throttled' && d.notices.some((n) => n.kind === 'guess_limit_reached'),
+    );
     expect(reached).toHaveLength(1);
     // Every guess after the limit is ignored, so at most 4 could ever have answered.
     const heard = decisions.findIndex((d) => d === reached[0]);
     expect(heard).toBe(DEFAULT_REPLY_RULES.guessesPerAsk - 1);
     // Even the right code no longer answers this ask from this phone.
-    expect(book.route(reply(codes[0]!, 'right'), later(86_400_000))).toMatchObject({ kind: 'ignore', why: expect.stringMatching(/stopped working/) });
+    expect(book.route(reply(codes[0]!, 'right'), later(86_400_000))).toMatchObject({
+      kind: 'ignore',
+      why: expect.stringMatching(/stopped working/),
+    });
   });
 
   it('lets a person who mistypes three times answer with the fourth reply', () => {
     const book = new RecipientBook();
     const [yes] = book.register(registration('ask/a'), at);
     for (const [i, typo] of ['1234567', '7654321', '1111111'].entries()) {
-      expect(book.route(reply(typo, `t-${i}`), later(i * 1000))).toMatchObject({ kind: 'feedback', feedback: 'failure' });
+      expect(book.route(reply(typo, `t-${i}`), later(i * 1000))).toMatchObject({
+        kind: 'feedback',
+        feedback: 'failure',
+      });
     }
     expect(book.route(reply(yes!.code, 'ok'), later(5000))).toMatchObject({ kind: 'answer', askId: 'ask/a' });
   });
 
-  it('hands out fresh codes on an operator\'s re-send after the limit, and those answer', () => {
+  it("hands out fresh codes on an operator's re-send after the limit, and those answer", () => {
     const book = new RecipientBook();
     const old = book.register(registration('ask/a'), at);
     for (let i = 0; i < 4; i += 1) book.route(reply(String(2_000_000 + i), `g-${i}`), later(i * 1000));
     const fresh = book.register({ ...registration('ask/a'), renewal: 1 }, later(60_000));
     expect(fresh.map((c) => c.code)).not.toEqual(old.map((c) => c.code));
     expect(book.register({ ...registration('ask/a'), renewal: 1 }, later(61_000))).toEqual(fresh);
-    expect(book.route(reply(fresh[1]!.code, 'fresh'), later(120_000))).toMatchObject({ kind: 'answer', askId: 'ask/a', reply: { optionIndex: 1 } });
+    expect(book.route(reply(fresh[1]!.code, 'fresh'), later(120_000))).toMatchObject({
+      kind: 'answer',
+      askId: 'ask/a',
+      reply: { optionIndex: 1 },
+    });
   });
 
   it('keeps the chance of a forged answer at the defaults under 1 in 10,000 (simulated)', () => {
@@ -55,12 +80,14 @@ describe('a forger guessing over an ask\'s whole life', () => {
     let hits = 0;
     const asks = 2_000;
     let seed = 7;
-    const random = () => ((seed = (seed * 48_271) % 2_147_483_647) / 2_147_483_647);
+    const random = () => (seed = (seed * 48_271) % 2_147_483_647) / 2_147_483_647;
     for (let n = 0; n < asks; n += 1) {
       const book = new RecipientBook();
       const original = Math.random;
       Math.random = random;
-      const codes = new Set(book.register(registration(`ask/${n}`, ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I']), at).map((c) => c.code));
+      const codes = new Set(
+        book.register(registration(`ask/${n}`, ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I']), at).map((c) => c.code),
+      );
       for (let i = 0; i < 50; i += 1) {
         const guess = String(1_000_000 + Math.floor(random() * 9_000_000));
         const d = book.route(reply(guess, `s-${n}-${i}`), later(i * 20 * 60_000));
@@ -85,7 +112,11 @@ describe('replies typed with digits of another script', () => {
     const book = new RecipientBook();
     const [yes] = book.register(registration('ask/a'), at);
     const typed = [...yes!.code].map((d) => [...digits][Number(d)]).join('');
-    expect(book.route(reply(`${typed} ok`, 'd'), later(1000))).toMatchObject({ kind: 'answer', askId: 'ask/a', reply: { optionIndex: 0 } });
+    expect(book.route(reply(`${typed} ok`, 'd'), later(1000))).toMatchObject({
+      kind: 'answer',
+      askId: 'ask/a',
+      reply: { optionIndex: 0 },
+    });
   });
 });
 
@@ -95,7 +126,9 @@ describe('old replies', () => {
     const [yes] = book.register(registration('ask/new'), later(3 * 86_400_000));
     const old = book.route(reply(yes!.code, 'redriven', at.toISOString()), later(3 * 86_400_000 + 1000));
     expect(old).toMatchObject({ kind: 'ignore', why: expect.stringMatching(/before this phone was asked/) });
-    expect(book.route(reply(yes!.code, 'new', later(3 * 86_400_000 + 500).toISOString()), later(3 * 86_400_000 + 2000))).toMatchObject({ kind: 'answer' });
+    expect(
+      book.route(reply(yes!.code, 'new', later(3 * 86_400_000 + 500).toISOString()), later(3 * 86_400_000 + 2000)),
+    ).toMatchObject({ kind: 'answer' });
   });
 
   it('reads when a reply was sent from the SNS envelope and SQS, the earliest of the two', () => {
@@ -103,9 +136,19 @@ describe('old replies', () => {
       Type: 'Notification',
       MessageId: 'm-1',
       Timestamp: '2026-11-20T08:00:00.000Z',
-      Message: JSON.stringify({ originationNumber: phone, destinationNumber: '+18885550100', messageBody: '1234567', inboundMessageId: 'in-1' }),
+      Message: JSON.stringify({
+        originationNumber: phone,
+        destinationNumber: '+18885550100',
+        messageBody: '1234567',
+        inboundMessageId: 'in-1',
+      }),
     });
-    const parsed = parseInboundMessage(body, 'sqs-1', {}, { sqsSentTimestamp: String(Date.parse('2026-11-25T08:00:00Z')) });
+    const parsed = parseInboundMessage(
+      body,
+      'sqs-1',
+      {},
+      { sqsSentTimestamp: String(Date.parse('2026-11-25T08:00:00Z')) },
+    );
     expect(parsed).toMatchObject({ ok: true, reply: { sentAt: '2026-11-20T08:00:00.000Z' } });
   });
 });

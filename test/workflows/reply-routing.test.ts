@@ -10,7 +10,14 @@ import type { InboundReply } from '../../src/domain/inbound-message';
 import { listSentSms, waitForSms } from '../../src/local-stack/phone-simulator';
 import { recipientWorkflowId, routeReplyUpdate } from '../../src/workflows/definitions';
 import type { AskState, ReplyRouting } from '../../src/workflows/definitions';
-import { deliverReply, eventually, newPhone, sharedStack, signalReplyAsOlderRouter, startTestWorker } from '../support/harness';
+import {
+  deliverReply,
+  eventually,
+  newPhone,
+  sharedStack,
+  signalReplyAsOlderRouter,
+  startTestWorker,
+} from '../support/harness';
 import type { TestWorker } from '../support/harness';
 
 let worker: TestWorker;
@@ -34,11 +41,14 @@ async function sentAsk(phone: string, question: string): Promise<{ askId: string
 /** Only the recipient's decision, as a router that stopped before its signal to the ask. */
 function decideOnly(phone: string, body: string, dedupeKey: string): Promise<ReplyRouting> {
   const reply: InboundReply = { from: phone, body, dedupeKey, inboundMessageId: dedupeKey, format: 'raw' };
-  return worker.client.workflow.getHandle(recipientWorkflowId(worker.taskQueue, phone)).executeUpdate(routeReplyUpdate, { args: [reply] });
+  return worker.client.workflow
+    .getHandle(recipientWorkflowId(worker.taskQueue, phone))
+    .executeUpdate(routeReplyUpdate, { args: [reply] });
 }
 
 const replyEvents = (state: AskState) => state.events.filter((e) => e.type === 'reply_received');
-const smsTo = async (phone: string) => (await listSentSms(sharedStack().awsEndpoint)).filter((m) => m.phoneNumber === phone).map((m) => m.message);
+const smsTo = async (phone: string) =>
+  (await listSentSms(sharedStack().awsEndpoint)).filter((m) => m.phoneNumber === phone).map((m) => m.message);
 
 describe('routing a reply when its router stops half-way', () => {
   it('answers the ask once when the router stopped after the decision and SQS redelivers the reply', async () => {

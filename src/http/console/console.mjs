@@ -2,7 +2,17 @@
 // operator's actions. It calls the HTTP API of the server that serves it, with the key the person
 // enters (kept in sessionStorage, sent only in the Authorization header), and builds every element
 // with textContent, never HTML from data.
-import { askApiPath, describeAnswer, eventLabel, formatDuration, maskPhone, maskPhonesIn, outcomeOf, pendingQuery, timeLeft } from './format.mjs';
+import {
+  askApiPath,
+  describeAnswer,
+  eventLabel,
+  formatDuration,
+  maskPhone,
+  maskPhonesIn,
+  outcomeOf,
+  pendingQuery,
+  timeLeft,
+} from './format.mjs';
 
 const KEY_STORAGE = 'sms-ask.apiKey';
 const POLL_MS = 5000;
@@ -42,7 +52,10 @@ async function api(method, path, body) {
     res = await fetch(path, {
       method,
       cache: 'no-store',
-      headers: { authorization: `Bearer ${state.key}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${state.key}`,
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+      },
       ...(body !== undefined && { body: JSON.stringify(body) }),
     });
   } catch {
@@ -100,7 +113,8 @@ function tick() {
     node.textContent = left.text;
     node.classList.toggle('overdue', left.overdue);
   }
-  for (const node of document.querySelectorAll('[data-since]')) node.textContent = formatDuration(now() - Date.parse(node.dataset.since));
+  for (const node of document.querySelectorAll('[data-since]'))
+    node.textContent = formatDuration(now() - Date.parse(node.dataset.since));
   if (state.updatedAt) $('#updated').textContent = `Updated ${clock(new Date(state.updatedAt).toISOString())}`;
 }
 
@@ -161,7 +175,11 @@ function recentRow(ask) {
     'tr',
     { 'data-ask-id': ask.askId },
     cell('Question', el('a', { href: `#/ask/${encodeURIComponent(ask.askId)}` }, ask.question)),
-    cell('Outcome', el('span', { class: `badge ${outcome.kind}` }, outcome.label), outcome.detail ? ` (${outcome.detail})` : ''),
+    cell(
+      'Outcome',
+      el('span', { class: `badge ${outcome.kind}` }, outcome.label),
+      outcome.detail ? ` (${outcome.detail})` : '',
+    ),
     cell('Answer', describeAnswer(ask.answer)),
     cell('Time to answer', ask.timeToAnswerMs === undefined ? '' : formatDuration(ask.timeToAnswerMs)),
     cell('Ended', time(ask.endedAt, `${formatDuration(now() - Date.parse(ask.endedAt))} ago`)),
@@ -218,12 +236,18 @@ function renderAsk(ask) {
   const outcome = ask.status === 'waiting' ? { label: 'waiting', kind: 'waiting', detail: '' } : outcomeOf(ask);
   status.className = `badge ${outcome.kind}`;
   status.textContent = outcome.detail ? `${outcome.label} (${outcome.detail})` : outcome.label;
-  const context = Object.entries(ask.context ?? {}).map(([name, value]) => `${name}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
+  const context = Object.entries(ask.context ?? {}).map(
+    ([name, value]) => `${name}: ${typeof value === 'string' ? value : JSON.stringify(value)}`,
+  );
   $('#ask-summary').replaceChildren(
     ...summaryItem('Answer', ask.answer ? describeAnswer(ask.answer) : '—'),
     ...summaryItem('Options', ask.options.join(' · ')),
     ...summaryItem('Started', time(ask.startedAt, dateTime(ask.startedAt))),
-    ...summaryItem('Deadline', time(ask.deadline, dateTime(ask.deadline)), ask.status === 'waiting' ? [' (', countdown(ask.deadline), ')'] : ''),
+    ...summaryItem(
+      'Deadline',
+      time(ask.deadline, dateTime(ask.deadline)),
+      ask.status === 'waiting' ? [' (', countdown(ask.deadline), ')'] : '',
+    ),
     ...(ask.endedAt ? summaryItem('Ended', time(ask.endedAt, dateTime(ask.endedAt))) : []),
     ...summaryItem('Tier', String(ask.tier)),
     ...summaryItem('Reminders sent', String(ask.remindersSent)),
@@ -242,7 +266,7 @@ function renderAsk(ask) {
         cell('Tier', String(recipient.tier)),
         cell('Codes', recipient.codes.map((c) => `${c.option} ${c.code}`).join(' · ')),
         cell('Answer', recipient.answer ? `${recipient.answer.option} at ${clock(recipient.answer.at)}` : ''),
-        cell('Note', recipient.optedOut ? 'opted out' : (recipient.sendError ? maskPhonesIn(recipient.sendError) : '')),
+        cell('Note', recipient.optedOut ? 'opted out' : recipient.sendError ? maskPhonesIn(recipient.sendError) : ''),
       ),
     ),
   );
@@ -253,7 +277,12 @@ function renderAsk(ask) {
       el(
         'li',
         { class: `event ${event.type}` },
-        el('span', { class: 'when' }, time(event.at, clock(event.at)), el('span', { class: 'offset' }, `+${formatDuration(Date.parse(event.at) - started)}`)),
+        el(
+          'span',
+          { class: 'when' },
+          time(event.at, clock(event.at)),
+          el('span', { class: 'offset' }, `+${formatDuration(Date.parse(event.at) - started)}`),
+        ),
         el('span', { class: 'what' }, eventLabel(event.type)),
         event.by ? el('span', { class: 'by' }, `by ${event.by}`) : '',
         event.phone ? el('span', { class: 'phone' }, maskPhone(event.phone)) : '',
@@ -267,7 +296,9 @@ function renderAsk(ask) {
   const actions = $('#actions');
   actions.hidden = state.caller?.scope !== 'operate';
   $('#actions-note').textContent =
-    ask.status === 'waiting' ? `Recorded in the timeline under "${state.caller?.name}", with your reason.` : `This ask has ended (${outcome.label}); sms-ask will refuse any change and say why.`;
+    ask.status === 'waiting'
+      ? `Recorded in the timeline under "${state.caller?.name}", with your reason.`
+      : `This ask has ended (${outcome.label}); sms-ask will refuse any change and say why.`;
 }
 
 async function refreshAsk(view, askId) {
@@ -287,10 +318,26 @@ async function refreshAsk(view, askId) {
 // ---- actions --------------------------------------------------------------------------------------
 
 const ACTIONS = {
-  answer: { title: 'Answer for the recipient', help: 'The ask ends with this answer, as if it came by SMS.', done: (ask) => `Answered: ${ask.answer?.option}.` },
-  extend: { title: 'Extend the deadline', help: 'Adds to the current deadline; reminders and escalations move with it.', done: (ask) => `Deadline now ${dateTime(ask.deadline)}.` },
-  resend: { title: 'Send the question again', help: 'Same codes, to everyone who has not answered.', done: () => 'Sent again.' },
-  cancel: { title: 'Cancel the ask', help: 'The ask ends without an answer; its recipients are told.', done: () => 'Cancelled.' },
+  answer: {
+    title: 'Answer for the recipient',
+    help: 'The ask ends with this answer, as if it came by SMS.',
+    done: (ask) => `Answered: ${ask.answer?.option}.`,
+  },
+  extend: {
+    title: 'Extend the deadline',
+    help: 'Adds to the current deadline; reminders and escalations move with it.',
+    done: (ask) => `Deadline now ${dateTime(ask.deadline)}.`,
+  },
+  resend: {
+    title: 'Send the question again',
+    help: 'Same codes, to everyone who has not answered.',
+    done: () => 'Sent again.',
+  },
+  cancel: {
+    title: 'Cancel the ask',
+    help: 'The ask ends without an answer; its recipients are told.',
+    done: () => 'Cancelled.',
+  },
 };
 
 let pendingAction;
@@ -309,7 +356,9 @@ function openAction(action) {
   form.elements.option.replaceChildren(...ask.options.map((option) => el('option', { value: option }, option)));
   form.elements.option.required = action === 'answer';
   form.elements.by.required = action === 'extend';
-  $('#action-submit').textContent = { answer: 'Answer', extend: 'Extend', resend: 'Resend', cancel: 'Cancel the ask' }[action];
+  $('#action-submit').textContent = { answer: 'Answer', extend: 'Extend', resend: 'Resend', cancel: 'Cancel the ask' }[
+    action
+  ];
   $('#action-dialog').showModal();
   (action === 'answer' ? form.elements.option : action === 'extend' ? form.elements.by : form.elements.reason).focus();
 }
@@ -320,7 +369,11 @@ async function submitAction(event) {
   if (!form.reportValidity() || !state.ask || !pendingAction) return;
   const action = pendingAction;
   const reason = form.elements.reason.value.trim();
-  const body = { reason, ...(action === 'answer' && { option: form.elements.option.value }), ...(action === 'extend' && { by: form.elements.by.value.trim() }) };
+  const body = {
+    reason,
+    ...(action === 'answer' && { option: form.elements.option.value }),
+    ...(action === 'extend' && { by: form.elements.by.value.trim() }),
+  };
   const submit = $('#action-submit');
   submit.disabled = true;
   try {
@@ -340,7 +393,8 @@ async function submitAction(event) {
 
 function finishUpdate(error) {
   if (!error) state.updatedAt = Date.now();
-  $('#update-error').textContent = error && error.status !== 400 && error.status !== 404 ? `· update failed: ${error.message}; retrying` : '';
+  $('#update-error').textContent =
+    error && error.status !== 400 && error.status !== 404 ? `· update failed: ${error.message}; retrying` : '';
   tick();
 }
 
@@ -425,7 +479,8 @@ function wire() {
     state.view += 1;
     setTimeout(refresh);
   });
-  for (const button of document.querySelectorAll('[data-action]')) button.addEventListener('click', () => openAction(button.dataset.action));
+  for (const button of document.querySelectorAll('[data-action]'))
+    button.addEventListener('click', () => openAction(button.dataset.action));
   $('#action-form').addEventListener('submit', submitAction);
   $('#action-close').addEventListener('click', () => $('#action-dialog').close());
   window.addEventListener('hashchange', navigate);

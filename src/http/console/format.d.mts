@@ -16,4 +16,7 @@ export function outcomeOf(ask: OutcomeLike): { label: string; detail: string; ki
 export function describeAnswer(answer: AnswerLike | undefined): string;
 export function eventLabel(type: string): string;
 export function askApiPath(askId: string): string;
-export function pendingQuery(filters: { to?: string; incident?: string; policy?: string; overdue?: boolean; escalated?: boolean }, after?: string): string;
+export function pendingQuery(
+  filters: { to?: string; incident?: string; policy?: string; overdue?: boolean; escalated?: boolean },
+  after?: string,
+): string;

@@ -23,7 +23,9 @@ export function formatDuration(ms) {
 /** The time left before a deadline; overdue once it has passed (the worker is behind or down). */
 export function timeLeft(deadline, now) {
   const ms = Date.parse(deadline) - now;
-  return ms >= 0 ? { text: formatDuration(ms), overdue: false } : { text: `overdue ${formatDuration(ms)}`, overdue: true };
+  return ms >= 0
+    ? { text: formatDuration(ms), overdue: false }
+    : { text: `overdue ${formatDuration(ms)}`, overdue: true };
 }
 
 const STATUS_LABELS = {
@@ -38,7 +40,8 @@ const STATUS_LABELS = {
 
 /** An ended ask's outcome: "default" when the policy's default answer was taken (on a timeout, no one reachable, a split vote). */
 export function outcomeOf(ask) {
-  if (ask.answer && ask.answer.via === 'default') return { label: 'default', detail: STATUS_LABELS[ask.status] ?? ask.status, kind: 'default' };
+  if (ask.answer && ask.answer.via === 'default')
+    return { label: 'default', detail: STATUS_LABELS[ask.status] ?? ask.status, kind: 'default' };
   return { label: STATUS_LABELS[ask.status] ?? ask.status, detail: '', kind: ask.status };
 }
 
