@@ -171,26 +171,32 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
     { validator: (req) => ask.checkResend(req) },
   );
 
+  /** What a phone's recipient workflow is told of this ask, for its first codes and for fresh ones. */
+  const registrationOf = (phone: string) => ({
+    taskQueue,
+    recipientWorkflowId: recipientWorkflowId(taskQueue, phone),
+    phone,
+    registration: {
+      askId: workflowId,
+      question: input.question,
+      options: input.options,
+      acceptLabels: input.policy.acceptLabels,
+      sequentialCodes: input.policy.sequentialCodes,
+      // With `any`, the first answer ends the ask: the recipient frees the codes as it routes it.
+      endsOnAnswer: input.policy.responders === 'any',
+    },
+  });
+
   /** Fresh codes from the recipient workflows of phones past the guess limit: the forger's guesses are spent on the old ones. */
   const renewLockedCodes = async () => {
     const { renewCodes } = registration(ask.state.deadline);
-    const endsOnAnswer = input.policy.responders === 'any';
     const renewed = await Promise.all(
       ask.guessLockedRecipients().map(async ({ phone, renewals }) => {
         try {
+          const base = registrationOf(phone);
           const codes = await renewCodes({
-            taskQueue,
-            recipientWorkflowId: recipientWorkflowId(taskQueue, phone),
-            phone,
-            registration: {
-              askId: workflowId,
-              question: input.question,
-              options: input.options,
-              acceptLabels: input.policy.acceptLabels,
-              sequentialCodes: input.policy.sequentialCodes,
-              endsOnAnswer,
-              renewal: (renewals ?? 0) + 1,
-            },
+            ...base,
+            registration: { ...base.registration, renewal: (renewals ?? 0) + 1 },
           });
           return [{ phone, codes }];
         } catch (err) {
@@ -210,8 +216,6 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
     registeringTier = true;
     const phones = ask.tierPhones(tier);
     const { registerAndAsk } = registration(ask.state.deadline);
-    // With `any`, the first answer ends the ask: the recipient frees the codes as it routes it.
-    const endsOnAnswer = input.policy.responders === 'any';
     const lead = tier > 0 ? input.policy.escalation[tier - 1]?.message : undefined;
     // Each first question is paid for before it is sent, at its largest (8-digit codes); the rest comes back after.
     const worst = smsSegmentInfo(
@@ -226,17 +230,7 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
         !ask.takeSegments(worst)
           ? Promise.resolve<TierOutcome>({ codes: [], skipped: worst })
           : registerAndAsk({
-              taskQueue,
-              recipientWorkflowId: recipientWorkflowId(taskQueue, phone),
-              phone,
-              registration: {
-                askId: workflowId,
-                question: input.question,
-                options: input.options,
-                acceptLabels: input.policy.acceptLabels,
-                sequentialCodes: input.policy.sequentialCodes,
-                endsOnAnswer,
-              },
+              ...registrationOf(phone),
               ...(lead !== undefined && { lead }),
             }).then(
               (outcome): TierOutcome => {
