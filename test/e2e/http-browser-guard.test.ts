@@ -2,12 +2,12 @@
  * What a web page open in the operator's browser can make it send to a keyless API on loopback:
  * cross-site form posts and no-cors fetches, and requests by a name the page rebound to 127.0.0.1.
  */
-import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestWorker } from '../support/harness';
 import type { TestWorker } from '../support/harness';
 import { startTestApi } from '../support/http';
+import { rawRequest } from '../support/raw-request';
 import type { TestApi } from '../support/http';
 import { newPhone } from '../support/harness';
 
@@ -23,23 +23,9 @@ afterAll(async () => {
   await worker?.stop();
 });
 
-/** A raw request, so that Host and the browser's headers are exactly what a browser would send. */
-function send(
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-  body?: string,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${api.url}${path}`, { method, headers }, (res) => {
-      let text = '';
-      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+/** What a browser would send: Host and its own headers exactly as given. */
+const send = (method: string, path: string, headers: Record<string, string>, body?: string) =>
+  rawRequest(`${api.url}${path}`, { method, headers, ...(body !== undefined && { body }) });
 
 async function waitingAsk(): Promise<string> {
   const entitlement = `guard-${randomUUID()}`;
@@ -124,15 +110,7 @@ describe('a listed host name', () => {
     const named = await startTestApi(worker, { httpKeyless: true, httpAllowedHosts: 'sms-ask.internal' });
     try {
       const port = new URL(named.url).port;
-      const get = (host: string) =>
-        new Promise<number>((resolve, reject) => {
-          http
-            .get(`${named.url}/v1/caller`, { headers: { host } }, (res) => {
-              res.resume();
-              resolve(res.statusCode ?? 0);
-            })
-            .on('error', reject);
-        });
+      const get = async (host: string) => (await rawRequest(`${named.url}/v1/caller`, { headers: { host } })).status;
       expect(await get(`sms-ask.internal:${port}`)).toBe(200);
       expect(await get(`localhost:${port}`)).toBe(200);
       expect(await get(`sms-ask.internal.evil.example:${port}`)).toBe(421);

@@ -1,10 +1,10 @@
-import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { createCodecServer, listen } from '../../src/temporal/codec-server';
 import { loadSettings } from '../../src/config';
 import { AesGcmPayloadCodec } from '../../src/temporal/payload-codec';
+import { rawRequest } from '../support/raw-request';
 import { parsePayloadKeys } from '../../src/temporal/payload-keys';
 
 const key = (id: string) => `${id}:${randomBytes(32).toString('base64')}`;
@@ -121,15 +121,7 @@ describe('codec server', () => {
     const server = createCodecServer(codec, { corsOrigins: ['http://localhost:8233'] });
     const url = await listen(server, '127.0.0.1', 0);
     const post = (headers: Record<string, string>, body: string) =>
-      new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = http.request(`${url}/decode`, { method: 'POST', headers }, (res) => {
-          let text = '';
-          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-        });
-        req.on('error', reject);
-        req.end(body);
-      });
+      rawRequest(`${url}/decode`, { method: 'POST', headers, body });
     try {
       const [sealed] = await codec.encode([question()]);
       const json = JSON.stringify({

@@ -4,7 +4,6 @@
  * SIGTERM.
  */
 import { randomUUID } from 'node:crypto';
-import http from 'node:http';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import { snsDeliveredReplyBody, waitForSms } from '../../src/local-stack/phone-s
 import { freeLoopbackPort } from '../../src/worker/monitor-server';
 import { inboundPollerWorkflowId } from '../../src/workflows/definitions';
 import { eventually, localAws, newPhone, sharedStack, sharedStackClient } from '../support/harness';
+import { rawRequest } from '../support/raw-request';
 import { BIN, WorkerProcess, workerEnv } from '../support/worker-process';
 
 const aws = localAws();
@@ -86,16 +86,7 @@ describe('the monitoring endpoint', () => {
 
   it('on loopback, answers nothing to a host name a web page rebound to 127.0.0.1', async () => {
     const port = new URL(monitorUrl).port;
-    const withHost = (path: string, host: string) =>
-      new Promise<{ status: number; body: string }>((resolve, reject) => {
-        http
-          .get(`${monitorUrl}${path}`, { headers: { host } }, (res) => {
-            let body = '';
-            res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-          })
-          .on('error', reject);
-      });
+    const withHost = (path: string, host: string) => rawRequest(`${monitorUrl}${path}`, { headers: { host } });
     const rebound = await withHost('/metrics', `rebind.evil.example:${port}`);
     expect(rebound.status).toBe(421);
     expect(rebound.body).not.toContain('sms_ask_');
