@@ -71,7 +71,7 @@ export async function routeReplyDecided(
       if (routing.deliver) await handOver(client, recipient, routing.deliver);
     });
   try {
-    await (stop ? client.withAbortSignal(stop, route) : route());
+    await (stop ? withStopSignal(client, stop, route) : route());
     repliesRouted.inc();
     return { outcome: 'routed', ...(routing && { routing }) };
   } catch (err) {
@@ -146,6 +146,29 @@ async function routeToGoneRecipient(
     "reply left on the queue until the phone's recipient workflow is back",
   );
   return { outcome: 'held' };
+}
+
+/**
+ * Runs `fn`'s Temporal calls so that `stop` cancels them. The SDK adds an abort listener for every
+ * call made under a signal and never removes it; under the poll lease's long-lived signal, every
+ * routed reply would leave its listeners (and their gRPC calls) behind until the lease ends. Each
+ * routing gets a signal of its own, linked to `stop` only while it runs.
+ */
+export async function withStopSignal<T>(
+  client: Pick<Client, 'withAbortSignal'>,
+  stop: AbortSignal,
+  fn: () => Promise<T>,
+): Promise<T> {
+  // A call started under a signal that has already aborted would never be cancelled.
+  if (stop.aborted) throw new Error('routing cancelled: the router is stopping');
+  const routing = new AbortController();
+  const onStop = () => routing.abort(stop.reason);
+  stop.addEventListener('abort', onStop, { once: true });
+  try {
+    return await client.withAbortSignal(routing.signal, fn);
+  } finally {
+    stop.removeEventListener('abort', onStop);
+  }
 }
 
 /** Only used for a restore by a router that was given no settings; the kept codes are not allocated anew. */

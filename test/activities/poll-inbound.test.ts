@@ -34,11 +34,16 @@ class FakeQueue {
         if (batch.length === 0) {
           // A short long poll, cut short by the abort signal as the SDK would.
           await new Promise<void>((resolve, reject) => {
-            const timer = setTimeout(resolve, 50);
-            options?.abortSignal?.addEventListener('abort', () => {
+            const signal = options?.abortSignal;
+            const onAbort = () => {
               clearTimeout(timer);
               reject(Object.assign(new Error('aborted'), { name: 'AbortError' }));
-            });
+            };
+            const timer = setTimeout(() => {
+              signal?.removeEventListener('abort', onAbort);
+              resolve();
+            }, 50);
+            signal?.addEventListener('abort', onAbort, { once: true });
           });
         }
         return { Messages: batch.map((m) => ({ MessageId: m.id, ReceiptHandle: m.id, Body: m.body })) };
