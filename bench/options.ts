@@ -56,7 +56,7 @@ const DEFAULTS: Omit<BenchOptions, 'quick' | 'out' | 'xsoar' | 'profile' | 'only
   xsoarCap: 45,
   campaign: [2000],
   campaignReplies: 100,
-  campaignPriority: ['bulk'],
+  campaignPriority: ['normal', 'bulk'],
 };
 
 const QUICK: Partial<BenchOptions> = {

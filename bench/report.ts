@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { scaleChartSvg } from './chart';
 import type { BenchOptions } from './options';
+import { formatTimeline } from './scenarios/campaign';
 import type { CampaignResult } from './scenarios/campaign';
 import type { WorkCost } from './scenarios/costs';
 import type { FloorResult } from './scenarios/floor';
@@ -122,6 +123,27 @@ export function checkTargets(results: BenchResults): TargetCheck[] {
         met: fraction >= 0.25,
       });
     }
+  }
+  for (const run of results.campaigns ?? []) {
+    const { firstThousandSeconds, sustainedPerSecond, longestGapSeconds } = run;
+    const first = Math.min(1000, run.asks);
+    if (firstThousandSeconds !== undefined && sustainedPerSecond !== undefined) {
+      const allowed = (1.5 * first) / sustainedPerSecond;
+      checks.push({
+        target: `campaign at ${run.priority}: the first ${first} questions out within 1.5× what its own sustained rate allows`,
+        measured: `${firstThousandSeconds.toFixed(1)} s, ${(firstThousandSeconds / (first / sustainedPerSecond)).toFixed(2)}× ${first} ÷ ${sustainedPerSecond.toFixed(1)}/s`,
+        met: firstThousandSeconds <= allowed,
+      });
+    }
+    if (longestGapSeconds !== undefined) {
+      checks.push({
+        target: `campaign at ${run.priority}: no gap of more than 2 s between question SMS`,
+        measured: `longest ${longestGapSeconds.toFixed(1)} s`,
+        met: longestGapSeconds <= 2,
+      });
+    }
+  }
+  if (campaign) {
     const atThousand = scale.find((point) => point.pending >= 900 && point.pending <= 1100);
     const within = atThousand ? campaign.rssAfterBytes / atThousand.rssBytes : undefined;
     checks.push({
@@ -259,7 +281,7 @@ export function markdownSummary(results: BenchResults): string {
   for (const campaign of results.campaigns ?? []) {
     rows.push([
       `campaign: ${campaign.asks} asks at once, ${campaign.priority}`,
-      `${campaign.sent}/${campaign.asks} sent in ${campaign.seconds.toFixed(1)} s (${campaign.perSecond.toFixed(1)} asks/s${limit ? `, ${percent(campaign.perSecond / limit.perSecond)} of the limit` : ''}), ${campaign.failed} failed${campaign.stalledAfterSeconds ? ', stalled' : ''}; peak ${mib(campaign.peakRssBytes)} MiB, ${mib(campaign.rssAfterBytes)} MiB after; replies meanwhile p50 / p99 ${formatMs(campaign.replies.p50)} / ${formatMs(campaign.replyP99Ms)}${campaign.cpuPerAsk ? `; CPU per ask: ${formatCpuPerUnit(campaign.cpuPerAsk)}` : ''}`,
+      `${campaign.sent}/${campaign.asks} sent in ${campaign.seconds.toFixed(1)} s (${campaign.perSecond.toFixed(1)} asks/s${limit ? `, ${percent(campaign.perSecond / limit.perSecond)} of the limit` : ''}; ${formatTimeline(campaign)}), ${campaign.failed} failed${campaign.stalledAfterSeconds ? ', stalled' : ''}; peak ${mib(campaign.peakRssBytes)} MiB, ${mib(campaign.rssAfterBytes)} MiB after; replies meanwhile p50 / p99 ${formatMs(campaign.replies.p50)} / ${formatMs(campaign.replyP99Ms)}${campaign.cpuPerAsk ? `; CPU per ask: ${formatCpuPerUnit(campaign.cpuPerAsk)}` : ''}`,
       'same (polling does not affect sending)',
       '—',
       '',

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import readline from 'node:readline';
 
 const CLI = path.resolve(__dirname, '..', 'bin', 'sms-ask');
 const LIMIT_WORKER = path.resolve(__dirname, 'limit-worker.ts');
@@ -43,6 +44,7 @@ export class WorkerProcess {
     readonly name: string,
     private readonly child: ChildProcess,
     private readonly exited: Promise<void>,
+    private readonly lines: readline.Interface,
   ) {}
 
   /**
@@ -103,6 +105,8 @@ export class WorkerProcess {
       }),
     );
     child.stdout?.pipe(log, { end: false });
+    // The worker logs JSON lines on stderr.
+    const lines = readline.createInterface({ input: child.stderr! });
     const ready = new Promise<void>((resolve, reject) => {
       let pending = '';
       const timer = setTimeout(
@@ -123,7 +127,7 @@ export class WorkerProcess {
         reject(new Error(`worker ${name} exited (${code ?? signal}) before it was ready; see ${logFile}`));
       });
     });
-    const worker = new WorkerProcess(name, child, exited);
+    const worker = new WorkerProcess(name, child, exited, lines);
     try {
       await ready;
       worker.startup = { startSeconds: (Date.now() - spawnedAt) / 1000, rssAtStartBytes: worker.usage().rssBytes };
@@ -132,6 +136,25 @@ export class WorkerProcess {
       throw err;
     }
     return worker;
+  }
+
+  /**
+   * The log times of the worker's lines with this message from now on, as they are written: the
+   * instants the worker did something, without reading any emulator.
+   */
+  logTimes(msg: string): { times: number[]; stop: () => void } {
+    const times: number[] = [];
+    const onLine = (line: string) => {
+      if (!line.includes(msg)) return;
+      try {
+        const entry = JSON.parse(line) as { msg?: string; time?: number };
+        if (entry.msg === msg && typeof entry.time === 'number') times.push(entry.time);
+      } catch {
+        // Not a log line of the worker's (e.g. a warning printed by Node).
+      }
+    };
+    this.lines.on('line', onLine);
+    return { times, stop: () => this.lines.off('line', onLine) };
   }
 
   get pid(): number {

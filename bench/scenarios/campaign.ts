@@ -29,6 +29,14 @@ export interface CampaignResult {
   seconds: number;
   /** Question SMS per second over that time. */
   perSecond: number;
+  /** From the first start to the first question SMS. */
+  firstSmsSeconds?: number;
+  /** From the first start until the first 1,000 questions (all of them, in a smaller campaign) were out. */
+  firstThousandSeconds?: number;
+  /** Questions per second over the campaign's second half: the rate the stack holds once it is sending. */
+  sustainedPerSecond?: number;
+  /** The longest time, once the first question was out and before the last, without a new one. */
+  longestGapSeconds?: number;
   /** Highest resident memory of the campaign's worker, from its start. */
   peakRssBytes: number;
   /** Resident memory once every question is out, with the campaign's asks pending. */
@@ -99,6 +107,7 @@ export async function measureCampaign(params: {
 
   let sent = 0;
   let lastSentAt = start;
+  const questionsSent = worker.logTimes('question SMS sent');
   let lastProgressAt = start;
   let started = 0;
   let stalled = false;
@@ -126,6 +135,7 @@ export async function measureCampaign(params: {
     }
   }
   sending = false;
+  questionsSent.stop();
   await Promise.all([starts, replying]);
   const usage = worker.usage();
   const cpuPerAsk = cpu(sent);
@@ -142,6 +152,7 @@ export async function measureCampaign(params: {
     refused,
     seconds,
     perSecond: sent / seconds,
+    ...sendTimeline(start, count, questionsSent.times),
     peakRssBytes: usage.peakRssBytes,
     rssAfterBytes: usage.rssBytes,
     replies: replyLatency,
@@ -150,9 +161,44 @@ export async function measureCampaign(params: {
     ...(stalled && { stalledAfterSeconds: STALL_MS / 1000 }),
   };
   progress.done(
-    `${sent}/${count} questions in ${seconds.toFixed(1)} s (${result.perSecond.toFixed(1)}/s), ${failed} failed; reply p99 ${replyLatency.p99} ms (${replyLatency.completed}/${replyLatency.count}); peak ${Math.round(usage.peakRssBytes / 2 ** 20)} MiB; CPU per ask: ${formatCpuPerUnit(cpuPerAsk)}`,
+    `${sent}/${count} questions in ${seconds.toFixed(1)} s (${result.perSecond.toFixed(1)}/s), ${formatTimeline(result)}, ${failed} failed; reply p99 ${replyLatency.p99} ms (${replyLatency.completed}/${replyLatency.count}); peak ${Math.round(usage.peakRssBytes / 2 ** 20)} MiB; CPU per ask: ${formatCpuPerUnit(cpuPerAsk)}`,
   );
   return result;
+}
+
+/** When the questions went out, from the worker's log of each one sent. */
+function sendTimeline(
+  startMs: number,
+  count: number,
+  sentAt: readonly number[],
+): Pick<CampaignResult, 'firstSmsSeconds' | 'firstThousandSeconds' | 'sustainedPerSecond' | 'longestGapSeconds'> {
+  const times = [...sentAt].sort((a, b) => a - b);
+  if (times.length === 0) return {};
+  const secondsAt = (atMs: number) => (atMs - startMs) / 1000;
+  const thousandth = times[Math.min(1000, count) - 1];
+  const half = times[Math.floor(times.length / 2)]!;
+  const last = times[times.length - 1]!;
+  let longestGapMs = 0;
+  for (let i = 1; i < times.length; i++) longestGapMs = Math.max(longestGapMs, times[i]! - times[i - 1]!);
+  return {
+    firstSmsSeconds: secondsAt(times[0]!),
+    ...(thousandth !== undefined && { firstThousandSeconds: secondsAt(thousandth) }),
+    ...(last > half && {
+      sustainedPerSecond: (times.length - 1 - Math.floor(times.length / 2)) / ((last - half) / 1000),
+    }),
+    longestGapSeconds: longestGapMs / 1000,
+  };
+}
+
+export function formatTimeline(result: CampaignResult): string {
+  const parts = [
+    result.firstSmsSeconds !== undefined && `first SMS at ${result.firstSmsSeconds.toFixed(1)} s`,
+    result.firstThousandSeconds !== undefined &&
+      `${Math.min(1000, result.asks)} out at ${result.firstThousandSeconds.toFixed(1)} s`,
+    result.sustainedPerSecond !== undefined && `then ${result.sustainedPerSecond.toFixed(1)}/s`,
+    result.longestGapSeconds !== undefined && `longest gap ${result.longestGapSeconds.toFixed(1)} s`,
+  ].filter(Boolean);
+  return parts.length ? parts.join(', ') : 'no question out';
 }
 
 /** Asks of the campaign that are no longer running: each should wait 24 h for its answer. */

@@ -7,6 +7,7 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Settings } from '../config';
 import { spendLimits } from '../config';
+import { DAILY_SPEND_PRIORITY_KEY } from '../domain/ask-priority';
 import { maskPhone } from '../domain/phone-mask';
 import { countryProblem } from '../domain/phone';
 import { segmentCapProblem, smsSegmentInfo } from '../domain/sms-text';
@@ -65,6 +66,7 @@ export class DailySegmentLease {
           workflowIdConflictPolicy: 'USE_EXISTING',
           // A day that has closed stays spent: never a second budget for it.
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          priority: { priorityKey: DAILY_SPEND_PRIORITY_KEY },
         }),
       });
       return lease.granted;

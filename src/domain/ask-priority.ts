@@ -17,11 +17,19 @@ const PRIORITY_KEYS: Record<AskPriority, number> = { high: 2, normal: 3, bulk: 5
 export const POLLER_PRIORITY_KEY = 1;
 
 /**
- * Each phone's recipient workflow routes replies but also registers every ask sent to the phone,
- * a campaign's included. Above normal, it would carry a bulk campaign's registrations ahead of the
- * replies to normal asks; so it runs at normal.
+ * Each phone's recipient workflow hands out every ask's codes and routes every reply. It goes
+ * ahead of all asks, with the poller: below them, the registration that a question's SMS waits for
+ * would queue behind the first workflow tasks of every ask started at once, and the SMS activities
+ * holding their slots while they wait would send a few questions a second. Its registrations cannot
+ * crowd out replies: they come from the SMS activities, no faster than the publish rate.
  */
-export const RECIPIENT_PRIORITY_KEY = PRIORITY_KEYS.normal;
+export const RECIPIENT_PRIORITY_KEY = POLLER_PRIORITY_KEY;
+
+/**
+ * The day's spend workflow leases segments to every SMS activity, a block at a time; behind the
+ * asks, each block would hold every SMS of the worker until the backlog drained.
+ */
+export const DAILY_SPEND_PRIORITY_KEY = POLLER_PRIORITY_KEY;
 
 export const askPrioritySchema = z
   .enum(ASK_PRIORITIES)

@@ -46,8 +46,8 @@ import { askSearchAttributePairs } from './search-attributes';
 
 /**
  * A recipient's registration and first question, as one activity on the rate-limited SMS queue. It
- * waits its turn: behind other asks' in that queue, and for the recipient workflow's task behind
- * the worker's other work. No timeout counts that waiting (a campaign of thousands of asks queues
+ * waits its turn behind other asks' in that queue (the recipient workflow it registers with runs
+ * ahead of all asks). No timeout counts that waiting (a campaign of thousands of asks queues
  * for minutes, and a timeout there only starts a retry that loads the server more); only the ask's
  * deadline bounds it (each attempt has the SMS attempt timeouts). A worker lost meanwhile is noticed by the missing heartbeat, and the activity
  * is retried: registration is idempotent.

@@ -107,7 +107,7 @@ describe('SMS round trip on the local stack', () => {
     const priorityOf = async (workflowId: string) =>
       (await worker.client.workflow.getHandle(workflowId).describe()).priority?.priorityKey;
     expect(await priorityOf(askId)).toBe(5);
-    expect(await priorityOf(recipientWorkflowId(worker.settings.taskQueue, phone))).toBe(3);
+    expect(await priorityOf(recipientWorkflowId(worker.settings.taskQueue, phone))).toBe(1);
     expect(await priorityOf(inboundPollerWorkflowId(worker.settings.taskQueue, inbound.queueUrl))).toBe(1);
   });
 

@@ -4,6 +4,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SmsSendError } from '../../src/aws/sns-errors';
 import { listSentSms } from '../../src/local-stack/phone-simulator';
+import { dailySpendWorkflowId } from '../../src/workflows/definitions';
 import { eventually, newPhone, sharedStack, startTestWorker } from '../support/harness';
 import type { TestWorker } from '../support/harness';
 import { startTestApi } from '../support/http';
@@ -151,6 +152,10 @@ describe('spend without bound, bounded', () => {
       const audit = await day.client.workflow.getHandle(first.body.smsId).describe();
       expect(audit.type).toBe('oneWaySmsWorkflow');
       expect(audit.memo).toEqual({ sms: { by: 'playbook' } });
+      // Every SMS waits on the day's lease: it must never queue behind a burst of new asks.
+      const today = new Date().toISOString().slice(0, 10);
+      const spend = await day.client.workflow.getHandle(dailySpendWorkflowId(day.taskQueue, today)).describe();
+      expect(spend.priority?.priorityKey).toBe(1);
       expect(
         (await dayApi.call('POST', '/v1/sms', { key: KEY, body: { to: phone, message: 'Second notice' } })).status,
       ).toBe(201);
