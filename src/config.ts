@@ -176,6 +176,28 @@ export const settingsSchema = z
      * memory whatever the number of pending asks. Default 500.
      */
     workflowCacheSize: z.coerce.number().int().min(0).max(100_000).default(500),
+    /**
+     * Run each worker as one version of a Temporal worker deployment (Worker Versioning): an ask
+     * stays on the build it started on until it ends, the long-lived workflows move to the current
+     * build, and `sms-ask deploy` makes a new build current. Needs a server with worker
+     * deployments (Temporal 1.28+, Temporal Cloud); without them the worker runs unversioned and
+     * says so. Default false: unversioned, every worker takes every task.
+     */
+    workerVersioning: boolean.default(false),
+    /** The worker deployment's name. Default: the task queue's name. */
+    deploymentName: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,200}$/, '1 to 200 letters, digits, _ or -')
+      .optional(),
+    /**
+     * This worker's build ID in the deployment. Default: derived from the workflow bundle (the digest
+     * that `npm run build` records in dist/build-info.json, or, run from the sources, the digest of
+     * the bundle made at start), so that the same workflow code is the same version.
+     */
+    buildId: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,200}$/, '1 to 200 letters, digits, _ or -')
+      .optional(),
     /** Assume this IAM role (through STS) for every AWS call; the base credentials only assume it. */
     roleArn: z
       .string()

@@ -62,7 +62,16 @@ export async function runWorker(settings: Settings, until?: (client: Client) => 
     const watchdog = startPollerWatchdog(client, settings, logger);
     // Each heap's limit, which the worker's memory grows towards (NODE_OPTIONS=--max-old-space-size sets it).
     const heapLimitMiB = Math.round(v8.getHeapStatistics().heap_size_limit / 2 ** 20);
-    logger.info({ taskQueue: settings.taskQueue, namespace, poller: pollerId, heapLimitMiB }, 'sms-ask worker running');
+    logger.info(
+      {
+        taskQueue: settings.taskQueue,
+        namespace,
+        poller: pollerId,
+        heapLimitMiB,
+        ...(worker.version && { deploymentName: worker.version.deploymentName, buildId: worker.version.buildId }),
+      },
+      'sms-ask worker running',
+    );
     try {
       await (until ? worker.runUntil(until(client)) : worker.run());
     } finally {

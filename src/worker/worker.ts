@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
+import type { WorkerDeploymentVersion } from '@temporalio/common';
 import type { NativeConnection, WorkerOptions, WorkflowBundleOption } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, createSmsActivities } from '../activities';
@@ -11,6 +12,7 @@ import { smsTaskQueue } from '../temporal/task-queue';
 import { inboundPollerWorkflowId } from '../workflows/definitions';
 import type { inboundPollerWorkflow } from '../workflows/inbound-poller';
 import { instrumentSqsReceives, metricsSinks, smsMetricsInterceptor } from './metrics-hooks';
+import { deploymentOptionsFor, versioningSupport, workerVersionOf, workflowBundleDigest } from './versioning';
 import {
   RUNNING_COMPILED,
   WORKFLOW_INTERCEPTOR_MODULES,
@@ -75,6 +77,8 @@ export class SmsAskWorker {
   constructor(
     private readonly workers: readonly RunnableWorker[],
     private readonly failedWorkerGraceMs = FAILED_WORKER_GRACE_MS,
+    /** The worker deployment version both workers poll as; undefined when unversioned. */
+    readonly version?: WorkerDeploymentVersion,
   ) {}
 
   async run(): Promise<void> {
@@ -174,6 +178,9 @@ export async function createSmsAskWorker({
   const code: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = workflows ?? {
     workflowBundle: await workflowBundle(),
   };
+  const version = await deploymentVersion(client, settings, code, logger);
+  // Both task queues are in the version: a pinned ask's SMS go out from a worker of its own build.
+  const versioning = version && { workerDeploymentOptions: deploymentOptionsFor(version) };
   const [main, sms] = await Promise.all([
     Worker.create({
       connection,
@@ -184,6 +191,7 @@ export async function createSmsAskWorker({
       // A prebuilt bundle holds the workflow interceptors; the worker bundles them with a workflowsPath.
       ...(code.workflowsPath && { interceptors: { workflowModules: [...WORKFLOW_INTERCEPTOR_MODULES] } }),
       sinks: metricsSinks,
+      ...versioning,
       activities: createActivities(deps),
       maxCachedWorkflows: settings.workflowCacheSize,
       // The SDK refuses more concurrent workflow tasks than cached workflows.
@@ -200,9 +208,31 @@ export async function createSmsAskWorker({
       activities: createSmsActivities(deps),
       interceptors: { activity: [smsMetricsInterceptor] },
       maxTaskQueueActivitiesPerSecond: settings.smsPublishRate,
+      ...versioning,
     }),
   ]);
-  return new SmsAskWorker([main, sms]);
+  return new SmsAskWorker([main, sms], FAILED_WORKER_GRACE_MS, version);
+}
+
+/**
+ * The version this worker runs as: none when versioning is off, or when the server has no worker
+ * deployments (then it runs unversioned, as before, and says why).
+ */
+async function deploymentVersion(
+  client: Client,
+  settings: Settings,
+  code: Pick<WorkerOptions, 'workflowBundle'>,
+  logger: Logger,
+): Promise<WorkerDeploymentVersion | undefined> {
+  const version = workerVersionOf(settings, workflowBundleDigest(code.workflowBundle));
+  if (!version) return undefined;
+  const support = await versioningSupport(client, version.deploymentName);
+  if (support.supported) return version;
+  logger.warn(
+    { deploymentName: version.deploymentName, buildId: version.buildId, reason: support.reason },
+    'SMS_ASK_WORKER_VERSIONING is on, but the worker runs unversioned: every worker takes every task',
+  );
+  return undefined;
 }
 
 /** Starts the queue's poller workflow unless it is already running: never two for one queue. */

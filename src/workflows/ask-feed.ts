@@ -3,7 +3,14 @@
  * `feed: true`, in the order they ended, for readers that page through it by cursor (GET
  * /v1/asks/feed). Deterministic code only.
  */
-import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  setHandler,
+  setWorkflowOptions,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { utf8ByteLength } from '../domain/input-limits';
 import { askEndedRecordSignal, entriesAfterQuery } from './definitions';
 import type { AskFeedEntry, AskFeedInput, AskFeedPage, EndedAskRecord } from './definitions';
@@ -99,3 +106,6 @@ export async function askFeedWorkflow(input: AskFeedInput = {}): Promise<void> {
   await condition(allHandlersFinished);
   await continueAsNew<typeof askFeedWorkflow>(feed.snapshot());
 }
+
+// Worker Versioning: the feed runs for as long as the deployment does, so it moves to the current build.
+setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, askFeedWorkflow);

@@ -11,6 +11,7 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  setWorkflowOptions,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
@@ -322,6 +323,9 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
   }
   return ask.state;
 }
+
+// Worker Versioning: an ask ends on the build it started on, so a new build may change its steps freely.
+setWorkflowOptions({ versioningBehavior: 'PINNED' }, askWorkflow);
 
 /** Appends the ended ask, without codes, to the task queue's feed; a failure is logged, never the ask's. */
 async function recordInFeed(taskQueue: string, state: AskState): Promise<void> {

@@ -1,4 +1,11 @@
-import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  setHandler,
+  setWorkflowOptions,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { leaseSegmentsUpdate } from './definitions';
 import type { DailySpendInput, SegmentLease } from './definitions';
 
@@ -25,3 +32,6 @@ export async function dailySpendWorkflow(input: DailySpendInput): Promise<void> 
   await condition(allHandlersFinished);
   if (tooLong()) await continueAsNew<typeof dailySpendWorkflow>({ day: input.day, granted });
 }
+
+// Worker Versioning: a day's budget outlives the build it started on, so it moves to the current build.
+setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, dailySpendWorkflow);

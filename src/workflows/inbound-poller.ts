@@ -1,4 +1,4 @@
-import { continueAsNew, proxyActivities } from '@temporalio/workflow';
+import { continueAsNew, proxyActivities, setWorkflowOptions } from '@temporalio/workflow';
 import type { MainActivities } from './definitions';
 import type { InboundPollerInput } from './definitions';
 
@@ -30,3 +30,6 @@ export async function inboundPollerWorkflow(input: InboundPollerInput): Promise<
   );
   await continueAsNew<typeof inboundPollerWorkflow>(input);
 }
+
+// Worker Versioning: the poller runs for as long as the queue does, so it moves to the current build.
+setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, inboundPollerWorkflow);

@@ -1,3 +1,4 @@
+import { setWorkflowOptions } from '@temporalio/workflow';
 import { smsActivities } from './sms-activities';
 import type { OneWaySmsInput } from './definitions';
 import type { SentSms } from '../aws/sms-publisher';
@@ -13,3 +14,6 @@ export async function oneWaySmsWorkflow(input: OneWaySmsInput): Promise<SentSms>
   });
   return await sendOneWaySms(input);
 }
+
+// Worker Versioning: one SMS, on the build it started on.
+setWorkflowOptions({ versioningBehavior: 'PINNED' }, oneWaySmsWorkflow);

@@ -7,6 +7,7 @@ import {
   log,
   proxyActivities,
   setHandler,
+  setWorkflowOptions,
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -144,6 +145,10 @@ export async function recipientWorkflow(input: RecipientInput): Promise<void> {
     }
   }
 }
+
+// Worker Versioning: a phone's workflow outlives any build, so it moves to the current one; its next
+// task replays its history there, so a change to this workflow must replay the runs already going.
+setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, recipientWorkflow);
 
 /** A timer that stays set until it rings, however often the loop wakes for other reasons. */
 class WakeAlarm {

@@ -3,7 +3,7 @@
  * so a slow or failing receiver never holds up the ask's answer or result. Its report (delivered,
  * or given up with the last status) is what the ask's event log shows for it.
  */
-import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, proxyActivities, setWorkflowOptions } from '@temporalio/workflow';
 import { webhookTarget } from './definitions';
 import type { MainActivities, WebhookDeliveryInput, WebhookDeliveryReport } from './definitions';
 
@@ -36,6 +36,9 @@ export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Prom
     };
   }
 }
+
+// Worker Versioning: a delivery ends on the build it started on, as its ask does.
+setWorkflowOptions({ versioningBehavior: 'PINNED' }, webhookDeliveryWorkflow);
 
 /** The failure of the last attempt, however deep the server nested it (retry window, timeout). */
 function lastAttemptFailure(err: unknown): ApplicationFailure | undefined {
