@@ -4,6 +4,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import type { WorkerDeploymentVersion } from '@temporalio/common';
 import type { WorkerOptions } from '@temporalio/worker';
 import pino from 'pino';
 import type { Logger } from 'pino';
@@ -26,14 +27,16 @@ export function sharedStack(): SharedStack {
   return inject('stack');
 }
 
-export function localAws() {
-  const config = localAwsClientConfig(sharedStack());
+/** The servers a test worker talks to: the shared ones, or a test's own local stack. */
+export type TestStack = Pick<SharedStack, 'temporalAddress' | 'namespace' | 'region' | 'awsEndpoint'>;
+
+export function localAws(stack: TestStack = sharedStack()) {
+  const config = localAwsClientConfig(stack);
   return { sns: new SNSClient(config), sqs: new SQSClient(config) };
 }
 
 /** A Temporal client of the shared dev server; close its connection when done. */
-export async function sharedStackClient(): Promise<Client> {
-  const stack = sharedStack();
+export async function sharedStackClient(stack: TestStack = sharedStack()): Promise<Client> {
   return new Client({
     connection: await Connection.connect({ address: stack.temporalAddress }),
     namespace: stack.namespace,
@@ -42,6 +45,8 @@ export async function sharedStackClient(): Promise<Client> {
 
 export interface TestWorker {
   client: Client;
+  /** The worker deployment version it polls as, when the settings turn versioning on. */
+  version?: WorkerDeploymentVersion;
   asks: SmsAskClient;
   settings: Settings;
   taskQueue: string;
@@ -75,9 +80,13 @@ function withOptOutList(sns: SNSClient, optedOut: ReadonlySet<string>): SNSClien
  */
 export async function startTestWorker(
   overrides: SettingsInput = {},
-  workerOptions: Partial<Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'>> & { logger?: Logger } = {},
+  workerOptions: Partial<Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'>> & {
+    logger?: Logger;
+    /** Default: the shared dev server and moto. */
+    stack?: TestStack;
+  } = {},
 ): Promise<TestWorker> {
-  const stack = sharedStack();
+  const { logger, stack = sharedStack(), ...workflows } = workerOptions;
   const settings = loadSettings(
     {},
     { taskQueue: `test-${randomUUID()}`, logLevel: 'silent', webhookAllowHttpLoopback: true, ...overrides },
@@ -90,11 +99,10 @@ export async function startTestWorker(
         namespace: stack.namespace,
         dataConverter,
       })
-    : await sharedStackClient();
+    : await sharedStackClient(stack);
   const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
-  const { logger, ...workflows } = workerOptions;
   const optedOut = new Set<string>();
-  const aws = localAws();
+  const aws = localAws(stack);
   const worker = await createSmsAskWorker({
     connection: nativeConnection,
     namespace: stack.namespace,
@@ -105,7 +113,9 @@ export async function startTestWorker(
     ...(dataConverter && { dataConverter }),
     workflows: workflows.workflowsPath
       ? workflows
-      : { workflowBundle: workflows.workflowBundle ?? { code: readFileSync(stack.workflowBundlePath, 'utf8') } },
+      : {
+          workflowBundle: workflows.workflowBundle ?? { code: readFileSync(sharedStack().workflowBundlePath, 'utf8') },
+        },
   });
   const running = worker.run();
   return {
@@ -113,6 +123,7 @@ export async function startTestWorker(
     asks: new SmsAskClient(client, { taskQueue: settings.taskQueue }),
     settings,
     taskQueue: settings.taskQueue,
+    version: worker.version,
     optOut: (phone) => optedOut.add(phone),
     async stop() {
       worker.shutdown();
