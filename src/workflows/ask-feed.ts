@@ -11,6 +11,7 @@ import {
   setWorkflowOptions,
   workflowInfo,
 } from '@temporalio/workflow';
+import { versioningBehavior } from './versioning-behavior';
 import { utf8ByteLength } from '../domain/input-limits';
 import { askEndedRecordSignal, entriesAfterQuery } from './definitions';
 import type { AskFeedEntry, AskFeedInput, AskFeedPage, EndedAskRecord } from './definitions';
@@ -108,4 +109,4 @@ export async function askFeedWorkflow(input: AskFeedInput = {}): Promise<void> {
 }
 
 // Worker Versioning: the feed runs for as long as the deployment does, so it moves to the current build.
-setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, askFeedWorkflow);
+setWorkflowOptions(versioningBehavior('AUTO_UPGRADE'), askFeedWorkflow);

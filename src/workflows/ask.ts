@@ -16,6 +16,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { versioningBehavior } from './versioning-behavior';
 import { askTextProblems } from '../domain/misleading-text';
 import { composeQuestionSms, smsSegmentInfo } from '../domain/sms-text';
 import { AskLog, checkOperatorText } from './ask-log';
@@ -325,7 +326,7 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
 }
 
 // Worker Versioning: an ask ends on the build it started on, so a new build may change its steps freely.
-setWorkflowOptions({ versioningBehavior: 'PINNED' }, askWorkflow);
+setWorkflowOptions(versioningBehavior('PINNED'), askWorkflow);
 
 /** Appends the ended ask, without codes, to the task queue's feed; a failure is logged, never the ask's. */
 async function recordInFeed(taskQueue: string, state: AskState): Promise<void> {

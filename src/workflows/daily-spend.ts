@@ -6,6 +6,7 @@ import {
   setWorkflowOptions,
   workflowInfo,
 } from '@temporalio/workflow';
+import { versioningBehavior } from './versioning-behavior';
 import { leaseSegmentsUpdate } from './definitions';
 import type { DailySpendInput, SegmentLease } from './definitions';
 
@@ -34,4 +35,4 @@ export async function dailySpendWorkflow(input: DailySpendInput): Promise<void> 
 }
 
 // Worker Versioning: a day's budget outlives the build it started on, so it moves to the current build.
-setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, dailySpendWorkflow);
+setWorkflowOptions(versioningBehavior('AUTO_UPGRADE'), dailySpendWorkflow);

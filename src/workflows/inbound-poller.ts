@@ -1,4 +1,5 @@
 import { continueAsNew, proxyActivities, setWorkflowOptions } from '@temporalio/workflow';
+import { versioningBehavior } from './versioning-behavior';
 import type { MainActivities } from './definitions';
 import type { InboundPollerInput } from './definitions';
 
@@ -32,4 +33,4 @@ export async function inboundPollerWorkflow(input: InboundPollerInput): Promise<
 }
 
 // Worker Versioning: the poller runs for as long as the queue does, so it moves to the current build.
-setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, inboundPollerWorkflow);
+setWorkflowOptions(versioningBehavior('AUTO_UPGRADE'), inboundPollerWorkflow);

@@ -1,4 +1,5 @@
 import { setWorkflowOptions } from '@temporalio/workflow';
+import { versioningBehavior } from './versioning-behavior';
 import { smsActivities } from './sms-activities';
 import type { OneWaySmsInput } from './definitions';
 import type { SentSms } from '../aws/sms-publisher';
@@ -16,4 +17,4 @@ export async function oneWaySmsWorkflow(input: OneWaySmsInput): Promise<SentSms>
 }
 
 // Worker Versioning: one SMS, on the build it started on.
-setWorkflowOptions({ versioningBehavior: 'PINNED' }, oneWaySmsWorkflow);
+setWorkflowOptions(versioningBehavior('PINNED'), oneWaySmsWorkflow);

@@ -11,6 +11,7 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
+import { versioningBehavior } from './versioning-behavior';
 import type { MainActivities } from './definitions';
 import type { InboundReply } from '../domain/inbound-message';
 import { maskPhone } from '../domain/phone-mask';
@@ -148,7 +149,7 @@ export async function recipientWorkflow(input: RecipientInput): Promise<void> {
 
 // Worker Versioning: a phone's workflow outlives any build, so it moves to the current one; its next
 // task replays its history there, so a change to this workflow must replay the runs already going.
-setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, recipientWorkflow);
+setWorkflowOptions(versioningBehavior('AUTO_UPGRADE'), recipientWorkflow);
 
 /** A timer that stays set until it rings, however often the loop wakes for other reasons. */
 class WakeAlarm {

@@ -4,6 +4,7 @@
  * or given up with the last status) is what the ask's event log shows for it.
  */
 import { ActivityFailure, ApplicationFailure, proxyActivities, setWorkflowOptions } from '@temporalio/workflow';
+import { versioningBehavior } from './versioning-behavior';
 import { webhookTarget } from './definitions';
 import type { MainActivities, WebhookDeliveryInput, WebhookDeliveryReport } from './definitions';
 
@@ -38,7 +39,7 @@ export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Prom
 }
 
 // Worker Versioning: a delivery ends on the build it started on, as its ask does.
-setWorkflowOptions({ versioningBehavior: 'PINNED' }, webhookDeliveryWorkflow);
+setWorkflowOptions(versioningBehavior('PINNED'), webhookDeliveryWorkflow);
 
 /** The failure of the last attempt, however deep the server nested it (retry window, timeout). */
 function lastAttemptFailure(err: unknown): ApplicationFailure | undefined {

@@ -2,6 +2,7 @@
 // first question (a step an ask started on the earlier build never took, so it cannot replay here).
 import { proxyActivities, setWorkflowOptions } from '@temporalio/workflow';
 import { askWorkflow as currentAskWorkflow } from '../../src/workflows';
+import { versioningBehavior } from '../../src/workflows/versioning-behavior';
 import type { AskWorkflowInput, MainActivities } from '../../src/workflows/definitions';
 
 export {
@@ -23,4 +24,4 @@ export async function askWorkflow(request: AskWorkflowInput) {
   return await currentAskWorkflow(request);
 }
 
-setWorkflowOptions({ versioningBehavior: 'PINNED' }, askWorkflow);
+setWorkflowOptions(versioningBehavior('PINNED'), askWorkflow);
