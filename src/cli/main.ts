@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { addAskCommands } from './commands/asks';
+import { addDeployCommands } from './commands/deploy';
 import { addReplyCommand, addStackCommands } from './commands/local-stack';
 import { addOperatorCommands } from './commands/operators';
 import { addCodecServerCommand, addProcessCommands } from './commands/processes';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   addReplyCommand(program);
   addCodecServerCommand(program);
   addDiagnosticCommands(program);
+  addDeployCommands(program);
   addStackCommands(program);
   return program;
 }

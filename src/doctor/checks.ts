@@ -35,6 +35,8 @@ import { inboundPollerWorkflowId } from '../workflows/definitions';
 import { askSearchAttributes } from '../workflows/search-attributes';
 import { pendingAsksVisibilityQuery } from '../client/sms-ask-client';
 import { recipientRuns } from '../inbound/recipient-restore';
+import { describeDeployment, readDeploymentReport } from '../temporal/worker-deployment';
+import { deploymentNameOf, versioningSupport } from '../worker/versioning';
 import type { CheckResult, DoctorContext } from './context';
 
 export type CheckOutcome = Omit<CheckResult, 'name'>;
@@ -325,6 +327,72 @@ export const recipientsCheck: Check = {
 };
 const MAX_ASKS_LOOKED_AT = 500;
 
+/**
+ * Worker Versioning: whether the server routes by version when the workers ask it to, whether new
+ * asks have a version to start on, and whether every version with pinned asks still has workers.
+ */
+export const workerVersioningCheck: Check = {
+  name: 'worker-versioning',
+  async run(ctx) {
+    const client = await ctx.temporal();
+    const { settings } = ctx;
+    const deployment = deploymentNameOf(settings);
+    const support = await versioningSupport(client, deployment);
+    if (!settings.workerVersioning) {
+      const current = support.supported
+        ? (await describeDeployment(client, deployment)).versions.find((v) => v.state === 'current')
+        : undefined;
+      if (current)
+        return {
+          status: 'warn',
+          saw: `${SETTINGS_ENV.workerVersioning} is off here, but deployment ${deployment} makes ${current.buildId} current: new asks wait for its versioned workers, not for unversioned ones`,
+          fix: `set ${SETTINGS_ENV.workerVersioning}=true on every worker of this task queue, or take the task queue out of the deployment`,
+        };
+      return { status: 'pass', saw: 'workers run unversioned (every worker takes every task)' };
+    }
+    if (!support.supported)
+      return {
+        status: 'warn',
+        saw: `${SETTINGS_ENV.workerVersioning} is on, but ${support.reason}: the workers run unversioned, so an upgrade needs every ask to end first`,
+        fix: 'upgrade the Temporal server (1.28 or later, with worker deployments enabled), or turn versioning off',
+      };
+    const report = await readDeploymentReport(client, deployment, settings.taskQueue);
+    if (!report.exists)
+      return {
+        status: 'warn',
+        saw: `no worker of deployment ${deployment} has polled yet`,
+        fix: 'start the workers, then make their build current: `sms-ask deploy current`',
+      };
+    const stranded = report.versions.filter((v) => v.pinnedWorkflows > 0 && !v.polled);
+    if (stranded.length > 0)
+      return {
+        status: 'warn',
+        saw: stranded
+          .map(
+            (v) =>
+              `${v.pinnedWorkflows} workflow(s) (${v.pendingAsks} ask(s)) pinned to ${v.buildId}, but no worker of it polls`,
+          )
+          .join('; '),
+        fix: 'start a worker of that build again (its replies and timers wait until one polls); stop old workers only when `sms-ask deploy` says they can stop',
+      };
+    const current = report.versions.find((v) => v.state === 'current');
+    if (!current)
+      return {
+        status: 'warn',
+        saw: `deployment ${deployment} has no current version: new asks wait for an unversioned worker`,
+        fix: 'make a build current: `sms-ask deploy current`',
+      };
+    if (!current.polled)
+      return {
+        status: 'warn',
+        saw: `the current version ${current.buildId} has no worker polling: new asks wait`,
+        fix: `start workers of build ${current.buildId}, or make a polled build current`,
+      };
+    const summary = report.versions.map((v) => `${v.buildId} ${v.state} (${v.pendingAsks} pending)`).join(', ');
+    return { status: 'pass', saw: `deployment ${deployment}: ${summary}` };
+  },
+};
+
 export const dlqCheck: Check = {
   name: 'dead-letter-queue',
   async run(ctx) {
@@ -510,6 +578,7 @@ export const DOCTOR_CHECKS: Check[] = [
   regionCheck,
   deliveryFormatCheck,
   temporalCheck,
+  workerVersioningCheck,
   pollerCheck,
   recipientsCheck,
   dlqCheck,

@@ -44,13 +44,18 @@ export function workflowBundleDigest(bundle: WorkflowBundleOption | undefined): 
   return sha256(fs.readFileSync(bundle.codePath));
 }
 
+/** The worker deployment's name: the setting, else the task queue's. */
+export function deploymentNameOf(settings: Pick<Settings, 'deploymentName' | 'taskQueue'>): string {
+  return settings.deploymentName ?? settings.taskQueue;
+}
+
 /** This worker's version (deployment and build), or undefined when versioning is off. */
 export function workerVersionOf(
   settings: Pick<Settings, 'workerVersioning' | 'deploymentName' | 'buildId' | 'taskQueue'>,
   bundleDigest: string | undefined,
 ): WorkerDeploymentVersion | undefined {
   if (!settings.workerVersioning) return undefined;
-  const deploymentName = settings.deploymentName ?? settings.taskQueue;
+  const deploymentName = deploymentNameOf(settings);
   const buildId = settings.buildId ?? (bundleDigest && buildIdOfDigest(bundleDigest));
   if (!buildId) throw new BuildIdUnknownError();
   return { deploymentName, buildId };

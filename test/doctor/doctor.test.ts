@@ -95,6 +95,7 @@ describe('sms-ask doctor', () => {
       regions: 'pass',
       'delivery-format': 'pass',
       temporal: 'pass',
+      'worker-versioning': 'pass',
       poller: 'pass',
       recipients: 'pass',
       'dead-letter-queue': 'pass',

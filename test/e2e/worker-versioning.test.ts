@@ -1,80 +1,138 @@
 /**
- * A roll-out with Worker Versioning on a dev server of its own: workers of build A, then workers of
- * a build B whose ask takes one step more, made current. The ask started on A stays pinned to A
- * and ends there; a new ask runs on B; the phone's workflow moves to B as it continues as new; a
- * reply reaches each ask once, and no workflow task fails (no non-determinism). The server
- * suggests continue-as-new after a few events, so the phone's workflow goes through several runs.
+ * A roll-out with Worker Versioning on a local stack of its own, as an operator runs it: `sms-ask
+ * worker` of the built release (build A, a child process), then workers of a build B whose ask
+ * takes one step more, made current with `sms-ask deploy current`. The ask started on A stays
+ * pinned to A and ends there, also after A's worker is SIGKILLed and started again; a new ask runs
+ * on B; the phone's workflow moves to B as it continues as new; each reply, sent twice through the
+ * inbound topic and queue, answers its ask once; no workflow task fails, no worker log names a
+ * non-determinism error, and nothing reaches the DLQ. The server suggests continue-as-new after a
+ * few events, so the phone's workflow goes through several runs.
  */
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAwsClients } from '../../src/aws/clients';
+import { SmsAskClient } from '../../src/client/sms-ask-client';
+import { loadSettings } from '../../src/config';
+import { workerVersioningCheck } from '../../src/doctor/checks';
+import { createDoctorContext } from '../../src/doctor/context';
+import { runChecks } from '../../src/doctor/run-checks';
 import { startLocalStack } from '../../src/local-stack/local-stack';
 import type { LocalStack } from '../../src/local-stack/local-stack';
-import { readDeploymentReport, setCurrentVersion } from '../../src/temporal/worker-deployment';
+import { publishPhoneReply } from '../../src/local-stack/phone-simulator';
+import { readDeploymentReport } from '../../src/temporal/worker-deployment';
+import type { DeploymentReport } from '../../src/temporal/worker-deployment';
 import { workflowBundleOptions } from '../../src/worker/workflow-bundle';
 import { recipientWorkflowId } from '../../src/workflows/definitions';
 import type { AskState } from '../../src/workflows/definitions';
-import { deliverReply, eventually, newPhone, startTestWorker } from '../support/harness';
+import { eventually, localAws, newPhone, sharedStackClient, startTestWorker } from '../support/harness';
 import type { TestWorker } from '../support/harness';
+import { BIN, WorkerProcess } from '../support/worker-process';
 
-const { EventType } = temporal.api.enums.v1;
+const { EventType, VersioningBehavior } = temporal.api.enums.v1;
+const run = promisify(execFile);
 
 let stack: LocalStack;
-let buildA: TestWorker;
-let buildB: TestWorker | undefined;
+let client: Client;
+let asks: SmsAskClient;
 let nextBundle: string;
+let buildB: TestWorker | undefined;
+const buildAWorkers: WorkerProcess[] = [];
 const taskQueue = `versioning-${randomUUID().slice(0, 8)}`;
+
+/** The environment an operator's shell holds for this stack, with versioning on. */
+function operatorEnv(): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    ...stack.env,
+    SMS_ASK_TASK_QUEUE: taskQueue,
+    SMS_ASK_WORKER_VERSIONING: 'true',
+    SMS_ASK_POLL_WAIT_SECONDS: '1',
+  };
+}
+
+async function startBuildA(): Promise<{ worker: WorkerProcess; buildId: string }> {
+  const worker = await WorkerProcess.start([BIN, 'worker'], operatorEnv());
+  buildAWorkers.push(worker);
+  const line = worker.log.split('\n').find((l) => l.includes('sms-ask worker running'));
+  const buildId = (JSON.parse(line!) as { buildId?: string }).buildId;
+  if (!buildId) throw new Error(`the worker ran unversioned:\n${worker.log}`);
+  return { worker, buildId };
+}
+
+/** `sms-ask deploy …` as an operator runs it, with --json. */
+async function deploy(...args: string[]): Promise<DeploymentReport> {
+  const { stdout } = await run(BIN, ['--json', 'deploy', ...args], { env: operatorEnv() });
+  return JSON.parse(stdout) as DeploymentReport;
+}
+
+async function doctorSays() {
+  const settings = loadSettings({}, { taskQueue, workerVersioning: true, queueUrl: stack.queueUrl });
+  const report = await runChecks(
+    [workerVersioningCheck],
+    createDoctorContext(settings, createAwsClients(settings), async () => client),
+  );
+  return report.checks[0]!;
+}
 
 beforeAll(async () => {
   const [started, bundle] = await Promise.all([
     startLocalStack({
-      extraTemporalArgs: [
-        // A phone's workflow continues as new after a handful of events, not thousands.
-        ...['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=12'],
-      ],
+      // A phone's workflow continues as new after a handful of events, not thousands.
+      extraTemporalArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=12'],
+      // A reply a killed worker had received comes back to the queue soon.
+      visibilityTimeoutSeconds: 5,
     }),
     bundleWorkflowCode(workflowBundleOptions(path.resolve(__dirname, '../support/workflows-next-build.ts'))),
   ]);
   stack = started;
   nextBundle = bundle.code;
-  buildA = await startTestWorker({ taskQueue, workerVersioning: true }, { stack });
+  client = await sharedStackClient(stack);
+  asks = new SmsAskClient(client, { taskQueue });
 }, 120_000);
 
 afterAll(async () => {
   await buildB?.stop();
-  await buildA?.stop();
+  await Promise.all(buildAWorkers.map((w) => w.stop()));
+  await client?.connection.close();
   await stack?.stop();
 });
 
-/** Makes the build current once the server has seen its workers poll. */
-async function makeCurrent(client: Client, buildId: string): Promise<void> {
-  await eventually(
-    () => setCurrentVersion(client, taskQueue, buildId).then(() => true as const),
-    `version ${buildId} made current`,
-    20_000,
+async function sentAsk(phone: string, question: string) {
+  const { askId } = await asks.start({ to: phone, question, timeout: '1h' });
+  const state = await eventually(
+    async () => {
+      const s = await asks.status(askId);
+      return s.events.some((e) => e.type === 'sent') ? s : undefined;
+    },
+    `the SMS of ${askId}`,
+    30_000,
   );
-}
-
-async function sentAsk(worker: TestWorker, phone: string, question: string) {
-  const { askId } = await worker.asks.start({ to: phone, question, timeout: '1h' });
-  const state = await eventually(async () => {
-    const s = await worker.asks.status(askId);
-    return s.events.some((e) => e.type === 'sent') ? s : undefined;
-  }, `the SMS of ${askId}`);
   const code = (option: string) => state.recipients[0]!.codes.find((c) => c.option === option)!.code;
   return { askId, yes: code('Yes'), no: code('No') };
 }
 
-async function historyOf(client: Client, workflowId: string, runId?: string) {
+/** A reply as AWS two-way SMS publishes it, twice with one inbound message id, as SQS may deliver it. */
+async function replyTwice(from: string, body: string): Promise<void> {
+  const inboundMessageId = randomUUID();
+  const { sns } = localAws(stack);
+  for (let i = 0; i < 2; i++) await publishPhoneReply(sns, stack.topicArn, { from, body, inboundMessageId });
+}
+
+async function historyOf(workflowId: string, runId?: string) {
   return (await client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
 }
 
-/** Build IDs of the workers that completed the run's workflow tasks, and whether any task failed. */
-async function taskBuilds(client: Client, workflowId: string, runId?: string) {
-  const events = await historyOf(client, workflowId, runId);
+/** Build IDs of the workers that completed the run's workflow tasks, and the tasks that failed. */
+async function taskBuilds(workflowId: string, runId?: string) {
+  const events = await historyOf(workflowId, runId);
   return {
     builds: new Set(
       events
@@ -91,66 +149,75 @@ async function taskBuilds(client: Client, workflowId: string, runId?: string) {
   };
 }
 
-async function pinnedBuildOf(client: Client, workflowId: string, runId?: string) {
+async function pinnedBuildOf(workflowId: string, runId?: string) {
   const { raw } = await client.workflow.getHandle(workflowId, runId).describe();
   const info = raw.workflowExecutionInfo?.versioningInfo;
   return { buildId: info?.deploymentVersion?.buildId, behavior: info?.behavior };
 }
 
 const repliesTaken = (state: AskState) => state.events.filter((e) => e.type === 'reply_received').length;
+const versionOf = (report: DeploymentReport, buildId: string) => report.versions.find((v) => v.buildId === buildId);
 
 describe('a roll-out with Worker Versioning', () => {
-  it('keeps an ask on the build it started on, runs new asks and the phone on the current build, and answers each reply once', async () => {
-    const { client } = buildA;
-    const a = buildA.version!.buildId;
-    await makeCurrent(client, a);
+  it('keeps an ask on the build it started on through a kill, runs new asks and the phone on the current build, and answers each reply once', async () => {
+    const { buildId: a } = await startBuildA();
+    // No version is current yet: new asks would wait, and doctor says so.
+    expect(
+      await eventually(
+        async () => ((await doctorSays()).saw.includes('no current version') ? true : undefined),
+        'doctor',
+      ),
+    ).toBe(true);
+    const first = await eventually(() => deploy('current').catch(() => undefined), `build ${a} made current`, 20_000);
+    expect(first.currentBuildId).toBe(a);
 
     const phone = newPhone();
-    const first = await sentAsk(buildA, phone, 'Isolate host WS-042?');
-    expect(await pinnedBuildOf(client, first.askId)).toEqual({
+    const onA = await sentAsk(phone, 'Isolate host WS-042?');
+    expect(await pinnedBuildOf(onA.askId)).toEqual({
       buildId: a,
-      behavior: temporal.api.enums.v1.VersioningBehavior.VERSIONING_BEHAVIOR_PINNED,
+      behavior: VersioningBehavior.VERSIONING_BEHAVIOR_PINNED,
     });
     const recipientId = recipientWorkflowId(taskQueue, phone);
     const { runId: recipientRunOnA } = await client.workflow.getHandle(recipientId).describe();
 
     buildB = await startTestWorker(
-      { taskQueue, workerVersioning: true },
+      { taskQueue, workerVersioning: true, queueUrl: stack.queueUrl, pollWaitSeconds: 1 },
       { stack, workflowBundle: { code: nextBundle } },
     );
     const b = buildB.version!.buildId;
     expect(b).not.toBe(a);
-    await makeCurrent(client, b);
+    // The one polled build that is not current is the one `deploy current` rolls out.
+    const rolled = await eventually(() => deploy('current').catch(() => undefined), `build ${b} made current`, 20_000);
+    expect(rolled.currentBuildId).toBe(b);
 
-    const second = await sentAsk(buildA, phone, 'Disable account jdoe?');
-    expect((await pinnedBuildOf(client, second.askId)).buildId).toBe(b);
-    expect((await pinnedBuildOf(client, first.askId)).buildId).toBe(a);
+    const onB = await sentAsk(phone, 'Disable account jdoe?');
+    expect((await pinnedBuildOf(onB.askId)).buildId).toBe(b);
+    expect((await pinnedBuildOf(onA.askId)).buildId).toBe(a);
 
     const during = await eventually(async () => {
-      const report = await readDeploymentReport(client, taskQueue, taskQueue, { graceMs: 1000 });
-      const versionA = report.versions.find((v) => v.buildId === a);
-      return report.currentBuildId === b && versionA?.pendingAsks === 1 ? report : undefined;
-    }, 'the pinned ask counted on build A');
-    expect(during.versions.find((v) => v.buildId === a)).toMatchObject({ pendingAsks: 1, canStop: false });
-    expect(during.versions.find((v) => v.buildId === b)).toMatchObject({ state: 'current', pendingAsks: 1 });
+      const report = await deploy();
+      return versionOf(report, a)?.pendingAsks === 1 && versionOf(report, b)?.pendingAsks === 1 ? report : undefined;
+    }, 'one pending ask counted on each build');
+    expect(versionOf(during, a)).toMatchObject({ state: 'draining', polled: true, canStop: false });
+    expect(versionOf(during, b)).toMatchObject({ state: 'current', polled: true });
 
-    // Each reply twice, as SQS may deliver it: the first ask answers Yes on A, the second No on B.
-    const firstReply = randomUUID();
-    const secondReply = randomUUID();
-    await deliverReply(buildB, phone, first.yes, firstReply);
-    await deliverReply(buildB, phone, second.no, secondReply);
-    await deliverReply(buildA, phone, first.yes, firstReply);
-    await deliverReply(buildA, phone, second.no, secondReply);
-
-    const firstState = await client.workflow.getHandle<() => Promise<AskState>>(first.askId).result();
-    const secondState = await client.workflow.getHandle<() => Promise<AskState>>(second.askId).result();
-    expect(firstState).toMatchObject({ status: 'answered', answer: { option: 'Yes', via: 'sms' } });
-    expect(secondState).toMatchObject({ status: 'answered', answer: { option: 'No', via: 'sms' } });
-    expect([repliesTaken(firstState), repliesTaken(secondState)]).toEqual([1, 1]);
+    // Build A's worker dies with its ask waiting; both replies come while it is down.
+    await buildAWorkers[0]!.kill('SIGKILL');
+    await replyTwice(phone, onB.no);
+    await replyTwice(phone, onA.yes);
+    const onBState = await client.workflow.getHandle<() => Promise<AskState>>(onB.askId).result();
+    expect(onBState).toMatchObject({ status: 'answered', answer: { option: 'No', via: 'sms' } });
+    // The ask pinned to A waits for a worker of A, whatever B has: it answers once A is back.
+    expect((await client.workflow.getHandle(onA.askId).describe()).status.name).toBe('RUNNING');
+    const restarted = await startBuildA();
+    expect(restarted.buildId).toBe(a);
+    const onAState = await client.workflow.getHandle<() => Promise<AskState>>(onA.askId).result();
+    expect(onAState).toMatchObject({ status: 'answered', answer: { option: 'Yes', via: 'sms' } });
+    expect([repliesTaken(onAState), repliesTaken(onBState)]).toEqual([1, 1]);
 
     // The first ask ran on A only, the second on B only, with B's extra step; no task failed.
-    const firstTasks = await taskBuilds(client, first.askId);
-    const secondTasks = await taskBuilds(client, second.askId);
+    const firstTasks = await taskBuilds(onA.askId);
+    const secondTasks = await taskBuilds(onB.askId);
     expect(firstTasks.builds).toEqual(new Set([a]));
     expect(secondTasks.builds).toEqual(new Set([b]));
     const probed = (events: typeof firstTasks.events) =>
@@ -162,28 +229,36 @@ describe('a roll-out with Worker Versioning', () => {
     expect([...firstTasks.failures, ...secondTasks.failures]).toEqual([]);
 
     // The phone's workflow started on A, continued as new, and its latest run is on B.
-    const recipient = await pinnedBuildOf(client, recipientId);
-    expect(recipient).toEqual({
+    expect(await pinnedBuildOf(recipientId)).toEqual({
       buildId: b,
-      behavior: temporal.api.enums.v1.VersioningBehavior.VERSIONING_BEHAVIOR_AUTO_UPGRADE,
+      behavior: VersioningBehavior.VERSIONING_BEHAVIOR_AUTO_UPGRADE,
     });
     const { runId: latestRun } = await client.workflow.getHandle(recipientId).describe();
     expect(latestRun).not.toBe(recipientRunOnA);
-    expect((await taskBuilds(client, recipientId, recipientRunOnA)).builds.has(a)).toBe(true);
+    expect((await taskBuilds(recipientId, recipientRunOnA)).builds.has(a)).toBe(true);
     const runs = [];
-    for await (const run of client.workflow.list({ query: `WorkflowId = '${recipientId}'` })) runs.push(run);
-    for (const run of runs) expect((await taskBuilds(client, recipientId, run.runId)).failures).toEqual([]);
+    for await (const r of client.workflow.list({ query: `WorkflowId = '${recipientId}'` })) runs.push(r);
     expect(runs.length).toBeGreaterThan(1);
+    for (const r of runs) expect((await taskBuilds(recipientId, r.runId)).failures).toEqual([]);
 
-    // Build A has nothing left: the report says its workers can stop.
+    // Build A has nothing left: the report says its workers can stop; nothing went to the DLQ.
     const after = await eventually(
       async () => {
         const report = await readDeploymentReport(client, taskQueue, taskQueue, { graceMs: 1000 });
-        return report.versions.find((v) => v.buildId === a)?.canStop ? report : undefined;
+        return versionOf(report, a)?.canStop ? report : undefined;
       },
       'build A drained',
       8_000,
     );
-    expect(after.versions.find((v) => v.buildId === a)).toMatchObject({ pendingAsks: 0, pinnedWorkflows: 0 });
-  });
+    expect(versionOf(after, a)).toMatchObject({ pendingAsks: 0, pinnedWorkflows: 0 });
+    expect((await doctorSays()).status).toBe('pass');
+    const { Attributes } = await localAws(stack).sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: stack.dlqUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    expect(Attributes).toMatchObject({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' });
+    for (const worker of buildAWorkers) expect(worker.log).not.toMatch(/nondetermin|TMPRL1100/i);
+  }, 240_000);
 });
