@@ -180,7 +180,7 @@ export const settingsSchema = z
      * Run each worker as one version of a Temporal worker deployment (Worker Versioning): an ask
      * stays on the build it started on until it ends, the long-lived workflows move to the current
      * build, and `sms-ask deploy` makes a new build current. Needs a server with worker
-     * deployments (Temporal 1.28+, Temporal Cloud); without them the worker runs unversioned and
+     * deployments (Temporal Server 1.29.1+, Temporal Cloud); without them the worker runs unversioned and
      * says so. Default false: unversioned, every worker takes every task.
      */
     workerVersioning: boolean.default(false),

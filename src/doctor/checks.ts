@@ -354,7 +354,7 @@ export const workerVersioningCheck: Check = {
       return {
         status: 'warn',
         saw: `${SETTINGS_ENV.workerVersioning} is on, but ${support.reason}: the workers run unversioned, so an upgrade needs every ask to end first`,
-        fix: 'upgrade the Temporal server (1.28 or later, with worker deployments enabled), or turn versioning off',
+        fix: 'upgrade the Temporal server (1.29.1 or later, with worker deployments enabled), or turn versioning off',
       };
     const report = await readDeploymentReport(client, deployment, settings.taskQueue);
     if (!report.exists)

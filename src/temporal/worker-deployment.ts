@@ -23,7 +23,7 @@ export interface VersionReport {
   pinnedWorkflows: number;
   /** A worker of this version polled the task queue lately. */
   polled: boolean;
-  /** Neither current nor ramping, and nothing pinned to it is open: its workers can stop. */
+  /** Once current or ramping, now neither, and nothing pinned to it is open: its workers can stop. */
   canStop: boolean;
   createdAt?: string;
 }
@@ -83,9 +83,9 @@ export function buildDeploymentReport(params: {
   const versions = params.versions.map((version): VersionReport => {
     const counts = params.counts.get(version.buildId) ?? { pendingAsks: 0, pinnedWorkflows: 0, polled: false };
     const routed = version.state === 'current' || version.state === 'ramping';
+    // A version never made current is one waiting to be rolled out, not one to stop.
     const settled =
       version.drainage === 'drained' ||
-      version.state === 'inactive' ||
       (version.deactivatedAt !== undefined && params.now.getTime() - Date.parse(version.deactivatedAt) >= graceMs);
     return {
       buildId: version.buildId,
@@ -111,7 +111,7 @@ const STATE_WORDS: Record<VersionState, string> = {
   ramping: 'ramping',
   draining: 'draining',
   drained: 'drained',
-  inactive: 'not yet current',
+  inactive: 'not current yet',
 };
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
@@ -133,13 +133,19 @@ export function formatDeploymentReport(report: DeploymentReport): string {
     const pinned =
       `${plural(v.pendingAsks, 'pending ask')}` + (others > 0 ? ` (+${plural(others, 'other pinned workflow')})` : '');
     const workers = v.polled ? 'workers polling' : 'no worker polling';
-    const verdict = v.canStop ? (v.polled ? '; nothing left: its workers can stop' : '; nothing left') : '';
+    const verdict = v.canStop
+      ? v.polled
+        ? '; nothing left: its workers can stop'
+        : '; nothing left'
+      : v.state === 'draining' && v.pinnedWorkflows === 0
+        ? '; none open, waiting for visibility to catch up (a few minutes) before its workers can stop'
+        : '';
     lines.push(`  ${v.buildId}  ${state}, ${pinned}, ${workers}${verdict}`);
   }
   if (report.unversionedPendingAsks > 0)
     lines.push(`  (unversioned)  ${plural(report.unversionedPendingAsks, 'pending ask')}`);
   if (!report.currentBuildId)
-    lines.push('no current version: new asks wait for an unversioned worker; run `sms-ask deploy set-current-version`');
+    lines.push('no current version: new asks wait for an unversioned worker; run `sms-ask deploy current`');
   for (const v of report.versions)
     if (!v.polled && v.pinnedWorkflows > 0)
       lines.push(`warning: ${plural(v.pinnedWorkflows, 'workflow')} pinned to ${v.buildId}, but no worker of it polls`);

@@ -100,7 +100,10 @@ export async function versioningSupport(client: Client, deploymentName: string):
     const { code, details, message } = err as GrpcLikeError;
     if (code === GRPC_NOT_FOUND) return { supported: true };
     if (code === GRPC_UNIMPLEMENTED)
-      return { supported: false, reason: 'the server has no worker deployments (Temporal 1.28 or later has them)' };
+      return {
+        supported: false,
+        reason: 'the server has no worker deployments (Temporal Server 1.29.1 or later and Temporal Cloud have them)',
+      };
     if (code === GRPC_FAILED_PRECONDITION || code === GRPC_PERMISSION_DENIED)
       return { supported: false, reason: `the server refuses worker deployments: ${details ?? message ?? code}` };
     throw err;

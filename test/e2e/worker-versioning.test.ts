@@ -168,7 +168,7 @@ describe('a roll-out with Worker Versioning', () => {
         'doctor',
       ),
     ).toBe(true);
-    const first = await eventually(() => deploy('current').catch(() => undefined), `build ${a} made current`, 20_000);
+    const first = await eventually(() => deploy('current'), `build ${a} made current`, 20_000);
     expect(first.currentBuildId).toBe(a);
 
     const phone = newPhone();
@@ -187,7 +187,7 @@ describe('a roll-out with Worker Versioning', () => {
     const b = buildB.version!.buildId;
     expect(b).not.toBe(a);
     // The one polled build that is not current is the one `deploy current` rolls out.
-    const rolled = await eventually(() => deploy('current').catch(() => undefined), `build ${b} made current`, 20_000);
+    const rolled = await eventually(() => deploy('current'), `build ${b} made current`, 20_000);
     expect(rolled.currentBuildId).toBe(b);
 
     const onB = await sentAsk(phone, 'Disable account jdoe?');
