@@ -96,8 +96,25 @@ export const settingsSchema = z
       .string()
       .regex(/^\+[1-9]\d{6,14}$/, 'an E.164 number such as +18885550100')
       .optional(),
-    /** AWS.SNS.SMS.MaxPrice in USD per message. */
+    /** AWS.SNS.SMS.MaxPrice (End User Messaging: MaxPrice) in USD per message. */
     maxPrice: z.coerce.number().positive().optional(),
+    /**
+     * What sends the SMS: `sns` (SNS Publish, the default) or `end-user-messaging` (AWS End User
+     * Messaging SMS SendTextMessage, which reports each message's delivery through the configuration set).
+     */
+    smsSender: z.enum(['sns', 'end-user-messaging']).default('sns'),
+    /**
+     * End User Messaging: the origination identity, a pool (as AWS recommends) or phone number, by ID,
+     * ARN or E.164 number. Default: the origination number.
+     */
+    originationIdentity: z.string().min(1).max(256).optional(),
+    /** End User Messaging: the configuration set whose event destination reports deliveries. Default sms-ask. */
+    configurationSet: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$|^arn:/, 'a configuration set name (letters, digits, - and _) or ARN')
+      .default('sms-ask'),
+    /** End User Messaging: the protect configuration applied to each send. */
+    protectConfigurationId: z.string().min(1).max(256).optional(),
     /**
      * Reply code style: random N-digit codes, or 1, 2, 3… Default random. Sequential codes are guessed
      * at once by anyone who can text from a spoofed number: asks must accept them (policy.sequentialCodes).

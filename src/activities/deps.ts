@@ -1,3 +1,4 @@
+import type { PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Client } from '@temporalio/client';
@@ -8,6 +9,8 @@ import type { Settings } from '../config';
 export interface ActivityDeps {
   sns: SNSClient;
   sqs: SQSClient;
+  /** Only with `smsSender: end-user-messaging`. */
+  smsVoice?: PinpointSMSVoiceV2Client;
   client: Client;
   settings: Settings;
   logger: Logger;

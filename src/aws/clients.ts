@@ -1,3 +1,4 @@
+import { PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -9,10 +10,13 @@ import type { AwsCredentialIdentityProvider } from './credentials';
 export interface AwsClients {
   sns: SNSClient;
   sqs: SQSClient;
+  /** AWS End User Messaging SMS, for `smsSender: end-user-messaging` (and its setup and doctor). */
+  smsVoice?: PinpointSMSVoiceV2Client;
 }
 
 /** Everything built from the settings: the clients, plus what `setup`, `test` and `doctor` need. */
 export interface AwsConnections extends AwsClients {
+  smsVoice: PinpointSMSVoiceV2Client;
   sts: STSClient;
   /** Shared by every client; with a role, one assumed session for all of them. */
   credentials: AwsCredentialIdentityProvider;
@@ -44,7 +48,8 @@ export type AwsClientSettings = Pick<
 
 /**
  * Builds the SNS, SQS and STS clients from the settings. The region comes from AWS_REGION or the
- * profile; emulator endpoints from the standard AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_SNS / _SQS / _STS.
+ * profile; emulator endpoints from the standard AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_SNS / _SQS / _STS /
+ * _PINPOINT_SMS_VOICE_V2.
  */
 export function createAwsClients(settings: AwsClientSettings, options: { now?: () => number } = {}): AwsConnections {
   // Without throwOnRequestTimeout the SDK only warns when a request outlasts its timeout and goes
@@ -72,6 +77,7 @@ export function createAwsClients(settings: AwsClientSettings, options: { now?: (
     sns: keep(new SNSClient(common)),
     sqs: keep(new SQSClient(sqsConfig)),
     sts: keep(new STSClient({ ...common, useGlobalEndpoint })),
+    smsVoice: keep(new PinpointSMSVoiceV2Client(common)),
     credentials,
     credentialSource: describeCredentialSource(settings),
     snsIn: (region) => keep(new SNSClient({ ...common, region })),
