@@ -1,10 +1,11 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { Message } from '@aws-sdk/client-sqs';
 import { Context } from '@temporalio/activity';
-import { parseInboundMessage } from '../domain/inbound-message';
-import type { InboundParseResult, InboundStamps } from '../domain/inbound-message';
+import { readInboundBody } from '../domain/inbound-message';
+import type { InboundReadResult, InboundStamps } from '../domain/inbound-message';
 import { SnsSignatureVerifier } from '../aws/sns-signature';
 import type { Settings } from '../config';
+import { routeDeliveryEvent } from '../inbound/delivery-router';
 import { routeReply } from '../inbound/reply-router';
 import { repliesBad } from '../observability/metrics';
 import type { PollInboundInput, PollStats } from '../workflows/definitions';
@@ -16,8 +17,8 @@ const HEARTBEAT_EVERY_MS = 5_000;
 const ROUTINGS_IN_HAND_PER_LANE = 50;
 
 /**
- * Parses an SQS message body in the formats the deployment takes, from its inbound topic only, and,
- * with inboundVerifySignatures, only with a valid SNS signature.
+ * Parses an SQS message body (a reply, or an SMS's delivery event) in the formats the deployment
+ * takes, from its inbound topic only, and, with inboundVerifySignatures, only with a valid SNS signature.
  */
 export async function readInboundMessage(
   body: string,
@@ -27,8 +28,8 @@ export async function readInboundMessage(
     | undefined,
   signatures: SnsSignatureVerifier | undefined,
   stamps: InboundStamps = {},
-): Promise<InboundParseResult> {
-  const parsed = parseInboundMessage(
+): Promise<InboundReadResult> {
+  const parsed = readInboundBody(
     body,
     messageId,
     { maxBodyBytes: settings?.maxReplyBytes, formats: settings?.inboundFormats, topicArn: settings?.inboundTopicArn },
@@ -75,7 +76,10 @@ export async function routeBatch(
         );
         return undefined;
       }
-      const outcome = await routeReply(deps, taskQueue, parsed.reply, stop);
+      const outcome =
+        'delivery' in parsed
+          ? await routeDeliveryEvent(deps, parsed.delivery)
+          : await routeReply(deps, taskQueue, parsed.reply, stop);
       if (outcome === 'failed' || outcome === 'returned' || outcome === 'held') {
         stats[outcome]++;
         return undefined;

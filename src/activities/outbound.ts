@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import { replyRulesFrom } from '../config';
+import { sendTextMessage } from '../aws/end-user-messaging';
 import { awsCallWorstCaseMs, publishSms } from '../aws/sms-publisher';
 import type { SentSms } from '../aws/sms-publisher';
 import { SmsSendError } from '../aws/sns-errors';
@@ -11,6 +12,7 @@ import { renderTemplate } from '../domain/templates';
 import { registerUpdate } from '../workflows/definitions';
 import { SMS_ATTEMPT_MARGIN_MS, SMS_ATTEMPT_START_TO_CLOSE_MS } from '../workflows/sms-attempt';
 import type {
+  AskSmsInput,
   FeedbackInput,
   FeedbackSent,
   OptionCode,
@@ -18,6 +20,7 @@ import type {
   RegisteredAndAsked,
   SmsActivities,
 } from '../workflows/definitions';
+import type { SmsKind } from '../domain/delivery-event';
 import type { ActivityDeps } from './deps';
 import { createSmsSpendGuard } from './sms-spend';
 import type { OneWaySmsInput } from '../workflows/definitions';
@@ -94,9 +97,33 @@ async function withinAttempt<T>(work: (signal: AbortSignal) => Promise<T>): Prom
   }
 }
 
-/** Every SNS publish goes through these, on the SMS task queue, where the publish rate limit holds. */
-export function createSmsActivities({ sns, client, settings, logger }: ActivityDeps): SmsActivities {
+/** What an SMS is and which ask it belongs to, for its delivery events; the ask's deadline bounds its time to live. */
+interface SmsPurpose {
+  kind: SmsKind;
+  askId?: string;
+  deadline?: string;
+  /** SNS only: ask SNS first whether the number opted out (End User Messaging refuses such a send itself). */
+  checkOptOut?: boolean;
+}
+
+type SendOne = (to: string, message: string, purpose: SmsPurpose, abortSignal: AbortSignal) => Promise<SentSms>;
+
+/** The smsSender setting's way to send one SMS. */
+function smsSender({ sns, smsVoice, settings }: Pick<ActivityDeps, 'sns' | 'smsVoice' | 'settings'>): SendOne {
+  if (settings.smsSender === 'end-user-messaging') {
+    if (!smsVoice)
+      throw new Error('smsSender is end-user-messaging, but the worker was given no End User Messaging client');
+    return (to, message, { kind, askId, deadline }, abortSignal) =>
+      sendTextMessage(smsVoice, settings, to, message, { kind, askId, deadline, abortSignal });
+  }
+  return (to, message, { checkOptOut }, abortSignal) =>
+    publishSms(sns, settings, to, message, { checkOptOut, abortSignal });
+}
+
+/** Every SMS goes through these, on the SMS task queue, where the publish rate limit holds. */
+export function createSmsActivities({ sns, smsVoice, client, settings, logger }: ActivityDeps): SmsActivities {
   const guard = createSmsSpendGuard({ client, settings, logger });
+  const send = smsSender({ sns, smsVoice, settings });
   // The opt-out check and the publish are two AWS calls, each with the SDK's retries.
   const worstCaseMs = 2 * awsCallWorstCaseMs(settings);
   const attemptBudgetMs = SMS_ATTEMPT_START_TO_CLOSE_MS - SMS_ATTEMPT_MARGIN_MS;
@@ -123,9 +150,13 @@ export function createSmsActivities({ sns, client, settings, logger }: ActivityD
       );
       try {
         await guard.admit(input.phone, text);
-        const sent = await withinAttempt((abortSignal) =>
-          publishSms(sns, settings, input.phone, text, { checkOptOut: true, abortSignal }),
-        );
+        const purpose = {
+          kind: 'question',
+          askId: input.registration.askId,
+          deadline: input.deadline,
+          checkOptOut: true,
+        } as const;
+        const sent = await withinAttempt((abortSignal) => send(input.phone, text, purpose, abortSignal));
         logger.info(
           { to: maskPhone(input.phone), messageId: sent.messageId, segments: sent.segments },
           'question SMS sent',
@@ -147,12 +178,11 @@ export function createSmsActivities({ sns, client, settings, logger }: ActivityD
     },
 
     /** Sends the question SMS. Permanent SNS errors fail at once; the rest are retried. */
-    async sendSms({ to, message }: { to: string; message: string }): Promise<SentSms> {
+    async sendSms({ to, message, askId, kind = 'question', deadline }: AskSmsInput): Promise<SentSms> {
       try {
         await guard.admit(to, message);
-        const sent = await withinAttempt((abortSignal) =>
-          publishSms(sns, settings, to, message, { checkOptOut: true, abortSignal }),
-        );
+        const purpose = { kind, askId, deadline, checkOptOut: true };
+        const sent = await withinAttempt((abortSignal) => send(to, message, purpose, abortSignal));
         logger.info({ to: maskPhone(to), messageId: sent.messageId, segments: sent.segments }, 'question SMS sent');
         return sent;
       } catch (err) {
@@ -161,7 +191,7 @@ export function createSmsActivities({ sns, client, settings, logger }: ActivityD
     },
 
     /** Sends a feedback SMS from a configured template, unless that kind of feedback is turned off. */
-    async sendFeedback({ to, kind, values, maxSegments }: FeedbackInput): Promise<FeedbackSent> {
+    async sendFeedback({ to, kind, values, maxSegments, askId }: FeedbackInput): Promise<FeedbackSent> {
       const feedback = settings.feedback[kind];
       if (!feedback.enabled) return { sent: false };
       const message = renderTemplate(feedback.template, { phone_number: to, ...values });
@@ -176,7 +206,7 @@ export function createSmsActivities({ sns, client, settings, logger }: ActivityD
       try {
         await guard.admit(to, message);
         const { messageId } = await withinAttempt((abortSignal) =>
-          publishSms(sns, settings, to, message, { abortSignal }),
+          send(to, message, { kind: 'feedback', askId }, abortSignal),
         );
         logger.info({ to: maskPhone(to), kind, messageId }, 'feedback SMS sent');
         return { sent: true, messageId, segments };
@@ -190,7 +220,7 @@ export function createSmsActivities({ sns, client, settings, logger }: ActivityD
       try {
         await guard.admit(to, message);
         const sent = await withinAttempt((abortSignal) =>
-          publishSms(sns, settings, to, message, { checkOptOut: true, abortSignal }),
+          send(to, message, { kind: 'one-way', checkOptOut: true }, abortSignal),
         );
         logger.info({ to: maskPhone(to), by, messageId: sent.messageId, segments: sent.segments }, 'one-way SMS sent');
         return sent;

@@ -4,10 +4,15 @@ import type { Settings } from '../config';
 import { assertSmsFits, smsSegmentInfo } from '../domain/sms-text';
 import { SmsSendError, classifySnsError } from './sns-errors';
 
+/** What sends the SMS (the smsSender setting). */
+export type SmsSenderName = 'sns' | 'end-user-messaging';
+
 export interface SentSms {
   messageId: string;
   segments: number;
   encoding: string;
+  /** Absent: SNS. */
+  via?: SmsSenderName;
 }
 
 type SmsSettings = Pick<Settings, 'smsType' | 'senderId' | 'originationNumber' | 'maxPrice'>;

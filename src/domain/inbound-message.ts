@@ -5,6 +5,8 @@ import {
   MAX_MESSAGE_ID_LENGTH,
   utf8ByteLength,
 } from './input-limits';
+import { looksLikeDeliveryEvent, parseDeliveryEvent } from './delivery-event';
+import type { DeliveryEvent } from './delivery-event';
 import { normalizeSenderPhone } from './phone';
 
 /** The SQS message formats: SNS's envelope, raw message delivery, and a relay's envelope (see parseInboundMessage). */
@@ -317,4 +319,64 @@ export function parseInboundMessage(
     );
   }
   return result;
+}
+
+/** A delivery event read from the inbound queue, with where it came from. */
+export interface InboundDelivery {
+  event: DeliveryEvent;
+  /** The SNS envelope's MessageId, else the SQS MessageId. */
+  dedupeKey: string;
+}
+
+export type InboundReadResult = InboundParseResult | { ok: true; delivery: InboundDelivery };
+
+/**
+ * Reads one SQS message body: an End User Messaging delivery event (in an SNS envelope from the
+ * inbound topic, or raw where the deployment takes raw delivery), else a reply as parseInboundMessage
+ * reads it. Never throws.
+ */
+export function readInboundBody(
+  body: string,
+  sqsMessageId: string,
+  limits: InboundLimits = {},
+  stamps: InboundStamps = {},
+): InboundReadResult {
+  const event = deliveryEventIn(body, limits);
+  if (event === undefined) return parseInboundMessage(body, sqsMessageId, limits, stamps);
+  if (!event.ok) return event;
+  return { ok: true, delivery: { event: event.event, dedupeKey: event.snsMessageId ?? sqsMessageId } };
+}
+
+/** Undefined when the body does not mean to be a delivery event. */
+function deliveryEventIn(
+  body: string,
+  limits: InboundLimits,
+): ({ ok: true; event: DeliveryEvent; snsMessageId?: string } | { ok: false; reason: string }) | undefined {
+  const outer = parseJson(body.replace(/^\uFEFF/, ''));
+  if (!outer.ok || !isJsonObject(outer.value)) return undefined;
+  const obj = outer.value;
+  if (!('Type' in obj)) {
+    if (!looksLikeDeliveryEvent(obj)) return undefined;
+    if (limits.formats !== undefined && !limits.formats.includes('raw'))
+      return {
+        ok: false,
+        reason: `a delivery event without an SNS envelope (raw message delivery), a format this deployment does not take (inboundFormats: ${limits.formats.join(', ')})`,
+      };
+    return parseDeliveryEvent(obj);
+  }
+  const envelope = SnsEnvelopeSchema.safeParse(obj);
+  if (!envelope.success || envelope.data.Type !== 'Notification') return undefined;
+  const inner = parseJson(envelope.data.Message);
+  if (!inner.ok || !isJsonObject(inner.value) || !looksLikeDeliveryEvent(inner.value)) return undefined;
+  const topicArn = envelope.data.TopicArn;
+  if (limits.topicArn !== undefined && topicArn !== limits.topicArn) {
+    const from = typeof topicArn === 'string' ? `from topic ${clip(topicArn)}` : 'without a TopicArn';
+    return { ok: false, reason: `delivery event is ${from}, not the inbound topic ${limits.topicArn}` };
+  }
+  const parsed = parseDeliveryEvent(inner.value);
+  if (!parsed.ok) return parsed;
+  const snsMessageId = envelope.data.MessageId;
+  if (snsMessageId !== undefined && snsMessageId.length > MAX_MESSAGE_ID_LENGTH)
+    return { ok: false, reason: `SNS MessageId is longer than ${MAX_MESSAGE_ID_LENGTH} characters` };
+  return { ...parsed, ...(snsMessageId !== undefined && { snsMessageId }) };
 }

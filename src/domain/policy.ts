@@ -61,6 +61,13 @@ export const policySchema = z
      * anyone who can send an SMS from a spoofed number guesses them at once, so such an ask is refused.
      */
     sequentialCodes: z.boolean().optional(),
+    /**
+     * When a question never reaches a phone (refused for good, or a delivery event says blocked,
+     * unreachable, expired …): `escalate` (the default) counts the recipient out, as an opt-out does:
+     * the next tier starts at once, else the ask falls to its default or ends unreachable. `wait`:
+     * logged only; the ask keeps to its timers.
+     */
+    undelivered: z.enum(['escalate', 'wait']).optional(),
   })
   .strict();
 
@@ -82,6 +89,8 @@ export interface AskPolicy {
   acceptLabels: boolean;
   /** Present (true) only when the ask accepts sequential codes. */
   sequentialCodes?: true;
+  /** What a question that never reached its phone does. Absent in asks started before it existed: they wait, as they did. */
+  undelivered?: 'escalate' | 'wait';
 }
 
 /** Named presets, as read from the policy file (`{ presets: { name: policy } }`). */
@@ -203,6 +212,7 @@ export function resolvePolicy(input: unknown, context: PolicyContext, problems: 
     notify: { outcome: raw.notify?.outcome ?? true, escalation: raw.notify?.escalation ?? true },
     acceptLabels: raw.acceptLabels ?? false,
     ...(raw.sequentialCodes === true && { sequentialCodes: true as const }),
+    undelivered: raw.undelivered ?? 'escalate',
   };
 }
 

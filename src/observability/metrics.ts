@@ -98,6 +98,20 @@ export const segmentsLeased = new Counter({
   registers,
 });
 
+export const smsDeliveryEvents = new Counter({
+  name: 'sms_ask_sms_delivery_events_total',
+  help: 'End User Messaging delivery events routed, by status (delivered, undelivered, pending, unknown) and AWS event type (the reason).',
+  labelNames: ['status', 'event_type'] as const,
+  registers,
+});
+
+export const smsSendToDeliverySeconds = new Histogram({
+  name: 'sms_ask_sms_send_to_delivery_seconds',
+  help: "From an SMS's send to its delivered event, as AWS stamped both.",
+  buckets: [1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+  registers,
+});
+
 export const replyToAnswerSeconds = new Histogram({
   name: 'sms_ask_reply_to_answer_seconds',
   help: "From a reply reaching its phone's recipient workflow to the ask recording the answer it gave.",

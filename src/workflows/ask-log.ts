@@ -9,6 +9,7 @@ import { maskPhoneForSms } from '../domain/phone-mask';
 import { hiddenTextProblem } from '../domain/misleading-text';
 import { composeQuestionSms, smsSegmentInfo } from '../domain/sms-text';
 import { DEFAULT_ASK_SEGMENT_BUDGET, DEFAULT_MAX_SMS_SEGMENTS } from '../domain/spend';
+import type { DeliveryEvent } from '../domain/delivery-event';
 import type {
   AskEventType,
   AskInput,
@@ -41,6 +42,18 @@ export function checkOperatorText(action: { by?: string; reason?: string }): voi
   if (problem) throw new AskUpdateRejectedError(`Refused: ${problem}.`);
 }
 
+/** Delivery events held for a send not yet recorded: a few per recipient's question is all a real run makes. */
+const MAX_EARLY_DELIVERIES = 100;
+
+function deliveryKey(event: DeliveryEvent): string {
+  return `${event.messageId}/${event.eventType}`;
+}
+
+/** Sums of prices in USD, kept to AWS's five decimals so that repeated adds do not drift. */
+function roundUsd(usd: number): number {
+  return Math.round(usd * 1e5) / 1e5;
+}
+
 export class AskLog {
   readonly state: AskState;
   /** SMS decided on and not yet handed to the workflow. */
@@ -48,6 +61,12 @@ export class AskLog {
   private readonly firstRecipients: readonly string[];
   /** Replies taken, by dedupe key: a router hands a reply over again after a crash or a lost delete. */
   private readonly replyKeys = new Set<string>();
+  /** Delivery events taken, by message and event type: SNS and SQS deliver at least once. */
+  private readonly deliveryKeys = new Set<string>();
+  /** The highest price seen per message: every event of a message repeats its total. */
+  private readonly pricedMessages = new Map<string, number>();
+  /** Events of a question whose send the ask has not recorded yet (the event outran the activity's result). */
+  private readonly earlyDeliveries: DeliveryEvent[] = [];
 
   /** Segments one feedback SMS may take: the worker renders it, so its size is known only after. */
   readonly maxSmsSegments: number;
@@ -206,19 +225,119 @@ export class AskLog {
     } else if (sms.again) {
       this.record(at, 'reminded', { phone: sms.to, detail: sms.again });
     } else if (sent) {
-      Object.assign(this.recipient(sms.to), { ...sent, sentAt: at.toISOString() });
+      const { via, ...info } = sent;
+      Object.assign(this.recipient(sms.to), { ...info, sentAt: at.toISOString() });
+      const sender = via === 'end-user-messaging' ? 'End User Messaging' : 'SNS';
       this.record(at, 'sent', {
         phone: sms.to,
-        detail: `SNS message ${sent.messageId}, ${sent.segments} segment(s) ${sent.encoding}`,
+        detail: `${sender} message ${sent.messageId}, ${sent.segments} segment(s) ${sent.encoding}`,
       });
+      const early = this.earlyDeliveries.filter((e) => e.messageId === sent.messageId && e.destination === sms.to);
+      for (const event of early) this.earlyDeliveries.splice(this.earlyDeliveries.indexOf(event), 1);
+      for (const event of early) this.applyDelivery(this.recipient(sms.to), event, at);
     }
   }
 
-  /** A question that never went out makes its recipient unreachable; a lost reminder or feedback does not. */
+  /**
+   * A question that never went out makes its recipient unreachable, and under `undelivered:
+   * escalate` counts them out at once; a lost reminder or feedback does not.
+   */
   notDelivered(sms: OutgoingSms, reason: string, at: Date): void {
     if (sms.kind === 'feedback') return; // a courtesy: its failure is not the ask's
-    if (!sms.again) this.recipient(sms.to).sendError = reason;
-    this.record(at, 'send_failed', { phone: sms.to, detail: sms.again ? `${sms.again}: ${reason}` : reason });
+    if (sms.again) {
+      this.record(at, 'send_failed', { phone: sms.to, detail: `${sms.again}: ${reason}` });
+      return;
+    }
+    this.recipient(sms.to).sendError = reason;
+    const jump = this.countOut();
+    this.record(at, 'send_failed', { phone: sms.to, detail: `${reason}${jump ? '; the next tier starts now' : ''}` });
+    if (jump) this.state.tierJumpAt ??= at.toISOString();
+    if (this.state.policy.undelivered === 'escalate') this.settle(at);
+  }
+
+  /**
+   * A delivery event of one of this ask's SMS. Each is taken once, whatever order they come in: a
+   * message's first final event decides its state, and only a question's final failure acts (as the
+   * policy says), while the ask waits. Prices add up per message, however often an event repeats.
+   */
+  recordDelivery(event: DeliveryEvent, at: Date): void {
+    const key = deliveryKey(event);
+    if (this.deliveryKeys.has(key)) return;
+    const r = this.state.recipients.find((x) => x.phone === event.destination);
+    if (event.kind === 'question' && r?.messageId !== event.messageId) {
+      // Its send is not recorded yet (the event outran the activity's result): it waits for it. A
+      // question's event must name the message the ask sent, so one that never matches waits on, bounded.
+      if (
+        this.earlyDeliveries.length < MAX_EARLY_DELIVERIES &&
+        !this.earlyDeliveries.some((e) => deliveryKey(e) === key)
+      )
+        this.earlyDeliveries.push(event);
+      return;
+    }
+    if (r) this.applyDelivery(r, event, at);
+  }
+
+  private applyDelivery(r: RecipientState, event: DeliveryEvent, at: Date): void {
+    const key = deliveryKey(event);
+    if (this.deliveryKeys.has(key)) return;
+    const ofQuestion = event.messageId === r.messageId;
+    this.deliveryKeys.add(key);
+    this.addCost(r, event);
+    const what = ofQuestion ? 'question' : (event.kind ?? 'SMS');
+    if (!ofQuestion) {
+      // A reminder's or feedback's failure is logged, never acted on.
+      if (event.status === 'undelivered')
+        this.record(at, 'undelivered', { phone: r.phone, detail: `${what} ${this.deliveryDetail(event)}` });
+      return;
+    }
+    const final = r.delivery !== undefined && r.delivery.status !== 'pending';
+    if (final) return;
+    r.delivery = {
+      status: event.status,
+      eventType: event.eventType,
+      at: event.at,
+      ...(event.reason !== undefined && { reason: event.reason }),
+    };
+    if (event.status === 'delivered') {
+      const after = r.sentAt
+        ? ` ${formatMs(Math.max(Date.parse(event.at) - Date.parse(r.sentAt), 0))} after it was sent`
+        : '';
+      this.record(at, 'delivered', { phone: r.phone, detail: `question ${event.eventType}${after}` });
+      return;
+    }
+    if (event.status !== 'undelivered') return;
+    const acts =
+      this.state.status === 'waiting' && this.state.policy.undelivered === 'escalate' && !r.answer && !r.optedOut;
+    const jump = acts && this.countOut();
+    this.record(at, 'undelivered', {
+      phone: r.phone,
+      detail: `question ${this.deliveryDetail(event)}${jump ? '; the next tier starts now' : ''}`,
+    });
+    if (jump) this.state.tierJumpAt ??= at.toISOString();
+    if (acts) this.settle(at);
+  }
+
+  private deliveryDetail(event: DeliveryEvent): string {
+    return `not delivered: ${event.eventType}${event.reason ? ` (${event.reason})` : ''}`;
+  }
+
+  private addCost(r: RecipientState, event: DeliveryEvent): void {
+    if (event.priceUsd === undefined) return;
+    const before = this.pricedMessages.get(event.messageId) ?? 0;
+    if (event.priceUsd <= before) return;
+    this.pricedMessages.set(event.messageId, event.priceUsd);
+    const added = event.priceUsd - before;
+    r.costUsd = roundUsd((r.costUsd ?? 0) + added);
+    this.state.costUsd = roundUsd((this.state.costUsd ?? 0) + added);
+  }
+
+  /** Under `undelivered: escalate`, whether the next tier starts now: the ask waits and has one. */
+  private countOut(): boolean {
+    return (
+      this.state.policy.undelivered === 'escalate' &&
+      this.state.status === 'waiting' &&
+      this.state.tier < this.state.policy.escalation.length
+    );
   }
 
   /**
@@ -384,7 +503,12 @@ export class AskLog {
   }
 
   private canStillAnswer(r: RecipientState): boolean {
-    return !r.answer && !r.optedOut && r.sendError === undefined;
+    return !r.answer && !r.optedOut && r.sendError === undefined && !this.countedOutUndelivered(r);
+  }
+
+  /** A question that never reached the phone, under `undelivered: escalate`. */
+  private countedOutUndelivered(r: RecipientState): boolean {
+    return r.delivery?.status === 'undelivered' && this.state.policy.undelivered === 'escalate';
   }
 
   private ask(r: RecipientState, at: Date, again?: string): void {
@@ -496,7 +620,8 @@ export class AskLog {
     const decider = this.state.answer?.via === 'sms' ? this.state.answer.by : undefined;
     const values = { question: this.state.question, outcome };
     for (const r of this.state.recipients) {
-      if (r.lastAskedAt === undefined || r.optedOut || r.sendError !== undefined || r.phone === decider) continue;
+      const unreachable = r.optedOut || r.sendError !== undefined || r.delivery?.status === 'undelivered';
+      if (r.lastAskedAt === undefined || unreachable || r.phone === decider) continue;
       this.outbox.push({ kind: 'feedback', to: r.phone, feedback: 'outcome', values });
     }
   }

@@ -26,6 +26,7 @@ import {
   answerUpdate,
   askEndedSignal,
   cancelUpdate,
+  deliverySignal,
   extendUpdate,
   optedOutSignal,
   recipientNoticeSignal,
@@ -34,6 +35,7 @@ import {
   resendUpdate,
   statusQuery,
 } from './definitions';
+import type { DeliveryEvent } from '../domain/delivery-event';
 import type {
   AskMemo,
   AskRequest,
@@ -135,6 +137,12 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
     }
   });
   setHandler(recipientNoticeSignal, (notice) => logOnError('notice', () => ask.recordNotice(notice)));
+  setHandler(deliverySignal, (event) =>
+    logOnError('delivery', () => {
+      if (!isDeliveryEventShape(event)) return log.warn('delivery signal refused: it carries no delivery event');
+      ask.recordDelivery(event, new Date());
+    }),
+  );
   const thenState = (change: () => void) => {
     try {
       change();
@@ -234,6 +242,7 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
           : registerAndAsk({
               ...registrationOf(phone),
               ...(lead !== undefined && { lead }),
+              deadline: ask.state.deadline,
             }).then(
               (outcome): TierOutcome => {
                 ask.returnSegments(worst - (outcome.sent?.segments ?? 0));
@@ -270,7 +279,8 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
   try {
     await startTier(0, new Date(ask.state.startedAt));
     await deliver(ask);
-    if (ask.everySendFailed()) {
+    // Under `undelivered: escalate` the next tier or the default takes over; with neither, the ask ended unreachable.
+    if (ask.everySendFailed() && (input.policy.undelivered !== 'escalate' || ask.state.status === 'unreachable')) {
       throw ApplicationFailure.nonRetryable(
         `Could not send the question to any recipient: ${ask.state.recipients.map((r) => `${r.phone}: ${r.sendError}`).join('; ')}`,
         'SendFailed',
@@ -375,10 +385,23 @@ async function deliver(ask: AskLog): Promise<void> {
       }
       try {
         if (sms.kind === 'question') {
-          ask.delivered(sms, new Date(), await sendSms({ to: sms.to, message: sms.text }));
+          const sent = await sendSms({
+            to: sms.to,
+            message: sms.text,
+            askId: ask.state.askId,
+            kind: sms.again ? 'reminder' : 'question',
+            deadline: ask.state.deadline,
+          });
+          ask.delivered(sms, new Date(), sent);
           return;
         }
-        const sent = await sendFeedback({ to: sms.to, kind: sms.feedback, values: sms.values, maxSegments: cost });
+        const sent = await sendFeedback({
+          to: sms.to,
+          kind: sms.feedback,
+          values: sms.values,
+          maxSegments: cost,
+          askId: ask.state.askId,
+        });
         ask.returnSegments(cost - (sent.sent ? (sent.segments ?? 1) : 0));
         if (sent.sent) ask.delivered(sms, new Date());
         else if (sent.tooLong !== undefined) ask.skipped(sms, sent.tooLong, new Date());
@@ -443,6 +466,23 @@ async function signalQuietly(recipientId: string, ended: { askId: string }): Pro
   } catch {
     // The recipient workflow may have been terminated by an operator; nothing is left to free.
   }
+}
+
+const DELIVERY_STATUSES: ReadonlySet<unknown> = new Set(['pending', 'delivered', 'undelivered', 'unknown']);
+
+/** What the router sends; anyone who may signal in the namespace could send something else. */
+function isDeliveryEventShape(event: unknown): event is DeliveryEvent {
+  if (typeof event !== 'object' || event === null) return false;
+  const e = event as Record<string, unknown>;
+  return (
+    typeof e['messageId'] === 'string' &&
+    typeof e['destination'] === 'string' &&
+    typeof e['eventType'] === 'string' &&
+    typeof e['at'] === 'string' &&
+    !Number.isNaN(Date.parse(e['at'])) &&
+    DELIVERY_STATUSES.has(e['status']) &&
+    (e['priceUsd'] === undefined || (typeof e['priceUsd'] === 'number' && e['priceUsd'] >= 0 && e['priceUsd'] < 1000))
+  );
 }
 
 /** A signal handler's error is logged, never a failed workflow task that would retry forever. */

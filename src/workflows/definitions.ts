@@ -3,9 +3,10 @@
  * this module is bundled into the workflow sandbox.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { SentSms } from '../aws/sms-publisher';
+import type { SentSms, SmsSenderName } from '../aws/sms-publisher';
 import type { FeedbackKind } from '../config';
 import type { AskRequest, NormalizedAsk } from '../domain/ask-request';
+import type { DeliveryEvent, DeliveryStatus } from '../domain/delivery-event';
 import type { AskPolicy } from '../domain/policy';
 import type { InboundReply } from '../domain/inbound-message';
 import type { CodeMode } from '../domain/reply-codes';
@@ -74,6 +75,19 @@ export interface RecipientState {
   guessLocked?: boolean;
   /** Fresh codes handed out by operators' re-sends so far. */
   renewals?: number;
+  /** What the delivery events (End User Messaging) said of the question SMS. */
+  delivery?: RecipientDelivery;
+  /** What this recipient's SMS cost, in USD, as the delivery events priced them. */
+  costUsd?: number;
+}
+
+/** The question SMS's latest delivery state, from its delivery events. */
+export interface RecipientDelivery {
+  status: DeliveryStatus;
+  /** AWS's event type, e.g. TEXT_DELIVERED, TEXT_BLOCKED. */
+  eventType: string;
+  at: string;
+  reason?: string;
 }
 
 export type AskEventType =
@@ -94,6 +108,9 @@ export type AskEventType =
   | 'opt_out_unconfirmed'
   | 'guessing_throttled'
   | 'guess_limit_reached'
+  /** A delivery event said the SMS reached the phone, or that it never will. */
+  | 'delivered'
+  | 'undelivered'
   | 'timed_out'
   | 'undecided'
   | 'cancelled'
@@ -136,6 +153,8 @@ export interface AskState {
   context: Record<string, unknown>;
   /** SMS segments sent so far, of the ask's budget (askSegmentBudget). */
   segments?: { spent: number; budget: number };
+  /** What the ask's SMS cost so far, in USD, as their delivery events priced them (End User Messaging). */
+  costUsd?: number;
   events: AskEvent[];
 }
 
@@ -177,11 +196,13 @@ export interface ExtendRequest extends OperatorAction {
   until?: string;
 }
 
-/** What SNS said about a question SMS it accepted. */
+/** What SNS (or End User Messaging) said about a question SMS it accepted. */
 export interface SentSmsInfo {
   messageId: string;
   segments: number;
   encoding: string;
+  /** Absent: SNS. */
+  via?: SmsSenderName;
 }
 
 /** An SMS the ask's rules decided to send; the workflow sends it and reports back. */
@@ -205,6 +226,8 @@ export interface RecipientNotice {
 export const replySignal = defineSignal<[RoutedReply]>('reply');
 export const recipientNoticeSignal = defineSignal<[RecipientNotice]>('recipientNotice');
 export const optedOutSignal = defineSignal<[{ phone: string; at: string }]>('optedOut');
+/** From the router: a delivery event of one of the ask's SMS. */
+export const deliverySignal = defineSignal<[DeliveryEvent]>('delivery');
 export const answerUpdate = defineUpdate<AskState, [ManualAnswer]>('answer');
 export const cancelUpdate = defineUpdate<AskState, [CancelRequest]>('cancel');
 export const extendUpdate = defineUpdate<AskState, [ExtendRequest]>('extend');
@@ -333,6 +356,10 @@ const ASK_ID_PREFIX = 'ask/';
 /** Asks are addressed by entitlement, so an XSOAR playbook can find its ask again. */
 export function askWorkflowId(entitlement: string): string {
   return `${ASK_ID_PREFIX}${entitlement}`;
+}
+
+export function isAskWorkflowId(id: string): boolean {
+  return id.startsWith(ASK_ID_PREFIX) && id.length > ASK_ID_PREFIX.length;
 }
 
 /** Accepts an ask id or a bare entitlement, as users may give either. */
@@ -484,6 +511,8 @@ export interface RegisterAndAskInput {
   registration: Omit<Registration, 'codeMode' | 'codeLength' | 'rules'>;
   /** A line before the question: an escalation tier's message. */
   lead?: string;
+  /** The ask's deadline: with End User Messaging, the SMS's time to live ends there. */
+  deadline?: string;
 }
 
 /** The phone's codes, and how its question SMS went: sent, or refused by SNS for good. */
@@ -499,6 +528,19 @@ export interface FeedbackInput {
   values: Record<string, string>;
   /** Segments the ask has room for; a longer rendering is not sent. Default: no limit but the SMS cap. */
   maxSegments?: number;
+  /** The ask it is about, for its delivery events. */
+  askId?: string;
+}
+
+/** A question or reminder SMS of an ask. */
+export interface AskSmsInput {
+  to: string;
+  message: string;
+  /** The ask it is about, and which it is, for its delivery events. */
+  askId?: string;
+  kind?: 'question' | 'reminder';
+  /** The ask's deadline: with End User Messaging, the SMS's time to live ends there. */
+  deadline?: string;
 }
 
 /** How a feedback SMS went: `tooLong` is its segments when it was longer than the ask had room for. */
@@ -547,7 +589,7 @@ export interface MainActivities {
 export interface SmsActivities {
   registerAndAsk(input: RegisterAndAskInput): Promise<RegisteredAndAsked>;
   renewCodes(input: RegisterAndAskInput): Promise<OptionCode[]>;
-  sendSms(input: { to: string; message: string }): Promise<SentSms>;
+  sendSms(input: AskSmsInput): Promise<SentSms>;
   sendFeedback(input: FeedbackInput): Promise<FeedbackSent>;
   sendOneWaySms(input: OneWaySmsInput): Promise<SentSms>;
 }

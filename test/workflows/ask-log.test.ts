@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { normalizeAskRequest } from '../../src/domain/ask-request';
 import type { AskRequest } from '../../src/domain/ask-request';
 import { AskLog } from '../../src/workflows/ask-log';
+import type { DeliveryEvent } from '../../src/domain/delivery-event';
 import type { OutgoingSms } from '../../src/workflows/definitions';
 
 const HOUR = 3_600_000;
@@ -359,5 +360,135 @@ describe('AskLog: reply signals from outside the recipient workflow', () => {
       at,
     );
     expect(ask.log.state.answer).toMatchObject({ option: 'Yes', via: 'sms' });
+  });
+});
+
+describe('AskLog: questions that never reach the phone', () => {
+  const at = (iso: string) => new Date(iso);
+  const event = (over: Partial<DeliveryEvent> = {}): DeliveryEvent => ({
+    messageId: 'm1',
+    eventType: 'TEXT_BLOCKED',
+    status: 'undelivered',
+    isFinal: true,
+    destination: ONCALL,
+    at: '2025-01-06T09:00:05.000Z',
+    reason: 'Blocked as spam by phone carrier',
+    priceUsd: 0.00581,
+    askId: 'ask/e-1',
+    kind: 'question',
+    ...over,
+  });
+  const tiers = {
+    timeout: '3d',
+    escalation: [
+      { after: '1d', to: LEAD },
+      { after: '2d', to: MANAGER },
+    ],
+  };
+
+  it('starts the next tier at once when the question is blocked, and prices the message once', () => {
+    const ask = new SimulatedAsk({ policy: tiers }).advanceTo(HOUR);
+    ask.act((log) => log.recordDelivery(event(), at('2025-01-06T10:00:00Z'))).advanceTo(HOUR);
+    expect(ask.texts()).toEqual(['+0h 0142 Isolate WS-042?', '+1h 0188 Isolate WS-042?']);
+    const oncall = ask.log.state.recipients.find((r) => r.phone === ONCALL)!;
+    expect(oncall.delivery).toMatchObject({ status: 'undelivered', eventType: 'TEXT_BLOCKED' });
+    expect(ask.log.state.events.find((e) => e.type === 'undelivered')?.detail).toBe(
+      'question not delivered: TEXT_BLOCKED (Blocked as spam by phone carrier); the next tier starts now',
+    );
+    // The same event again, and its carrier fee repeated in a later one, change nothing.
+    ask.act((log, now) => log.recordDelivery(event(), now));
+    ask.act((log, now) => log.recordDelivery(event({ eventType: 'TEXT_CARRIER_BLOCKED' }), now));
+    expect(ask.log.state.costUsd).toBe(0.00581);
+    expect(ask.log.state.events.filter((e) => e.type === 'undelivered' || e.type === 'escalated')).toHaveLength(2);
+    expect(ask.log.state.tier).toBe(1);
+  });
+
+  it('falls to the default when the only recipient is unreachable, and sends the outcome to nobody', () => {
+    const ask = new SimulatedAsk({ defaultAnswer: 'No', policy: { timeout: '3d' } });
+    ask.act((log, now) => log.recordDelivery(event({ eventType: 'TEXT_TTL_EXPIRED', reason: undefined }), now));
+    expect(ask.log.state).toMatchObject({ status: 'answered', answer: { option: 'No', via: 'default' } });
+    expect(ask.texts()).toEqual(['+0h 0142 Isolate WS-042?']);
+  });
+
+  it('ends unreachable without a default', () => {
+    const ask = new SimulatedAsk({ policy: { timeout: '3d' } });
+    ask.act((log, now) => log.recordDelivery(event({ eventType: 'TEXT_UNREACHABLE' }), now));
+    expect(ask.log.state.status).toBe('unreachable');
+  });
+
+  it("keeps a message's first final state, whatever order its events come in", () => {
+    const ask = new SimulatedAsk({ policy: tiers });
+    ask.act((log, now) => {
+      log.recordDelivery(event({ eventType: 'TEXT_DELIVERED', status: 'delivered', reason: undefined }), now);
+      log.recordDelivery(event({ eventType: 'TEXT_SUCCESSFUL', status: 'pending', isFinal: false }), now);
+      log.recordDelivery(event(), now);
+    });
+    expect(ask.log.state.recipients[0]!.delivery).toMatchObject({ status: 'delivered', eventType: 'TEXT_DELIVERED' });
+    expect(ask.log.state.events.map((e) => e.type)).toEqual(['sent', 'delivered']);
+    expect(ask.log.state.status).toBe('waiting');
+    expect(ask.log.state.tier).toBe(0);
+  });
+
+  it('changes nothing for an ask that has ended, or an event naming another message', () => {
+    const ended = new SimulatedAsk({ policy: tiers }).reply(ONCALL, 'Yes');
+    ended.act((log, now) => log.recordDelivery(event(), now));
+    expect(ended.log.state).toMatchObject({ status: 'answered', tier: 0 });
+
+    const other = new SimulatedAsk({ policy: tiers });
+    other.act((log, now) => log.recordDelivery(event({ messageId: 'not-this-one' }), now)).advanceTo(HOUR);
+    expect(other.log.state.recipients[0]!.delivery).toBeUndefined();
+    expect(other.texts()).toEqual(['+0h 0142 Isolate WS-042?']);
+  });
+
+  it('only logs a failed reminder, and under `undelivered: wait` a failed question too', () => {
+    const reminded = new SimulatedAsk({ policy: { ...tiers, reminders: { every: '1h', max: 2 } } }).advanceTo(HOUR);
+    reminded.act((log, now) => log.recordDelivery(event({ messageId: 'm2', kind: 'reminder' }), now));
+    expect(reminded.log.state.tier).toBe(0);
+    expect(reminded.log.state.events.at(-1)).toMatchObject({
+      type: 'undelivered',
+      detail: expect.stringMatching(/^reminder not delivered/),
+    });
+
+    const waiting = new SimulatedAsk({ policy: { ...tiers, undelivered: 'wait' } });
+    waiting.act((log, now) => log.recordDelivery(event(), now)).advanceTo(2 * HOUR);
+    expect(waiting.log.state).toMatchObject({ status: 'waiting', tier: 0 });
+    expect(waiting.log.nextDue()).toMatchObject({ kind: 'tier', tier: 1 });
+  });
+
+  it('takes an event that outran the send once the send is recorded', () => {
+    const input = normalizeAskRequest(
+      { to: ONCALL, question: 'Isolate WS-042?', policy: tiers },
+      { newEntitlement: () => 'e-1' },
+    );
+    const log = new AskLog('ask/e-1', input, at('2025-01-06T09:00:00Z'));
+    log.recordDelivery(event({ messageId: 'early' }), at('2025-01-06T09:00:01Z'));
+    log.startTier(
+      0,
+      [
+        [
+          { option: 'Yes', code: '1' },
+          { option: 'No', code: '2' },
+        ],
+      ],
+      at('2025-01-06T09:00:00Z'),
+    );
+    const question = log.outbox.splice(0)[0]!;
+    log.delivered(question, at('2025-01-06T09:00:02Z'), { messageId: 'early', segments: 1, encoding: 'GSM-7' });
+    expect(log.state.recipients[0]!.delivery?.status).toBe('undelivered');
+    expect(log.state.tierJumpAt).toBe('2025-01-06T09:00:02.000Z');
+  });
+
+  it('counts a recipient whose question was refused for good out at once; an ask from before keeps waiting', () => {
+    const refuse = (log: AskLog, now: Date) =>
+      log.notDelivered({ kind: 'question', to: ONCALL, text: '' }, 'SNS refused the SMS (OptedOut)', now);
+    const ask = new SimulatedAsk({ policy: tiers });
+    // SimulatedAsk records every send; a refused one is what the workflow reports instead.
+    ask.act(refuse).advanceTo(HOUR);
+    expect(ask.texts(LEAD)).toEqual(['+0h 0188 Isolate WS-042?']);
+
+    const before = new SimulatedAsk({ policy: tiers });
+    delete before.log.state.policy.undelivered;
+    before.act(refuse).advanceTo(HOUR);
+    expect(before.log.state.tier).toBe(0);
   });
 });
