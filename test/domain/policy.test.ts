@@ -42,6 +42,7 @@ describe('policy', () => {
       responders: 'any',
       notify: { outcome: true, escalation: true },
       acceptLabels: false,
+      undelivered: 'escalate',
     });
     expect(policyName).toBe('default');
   });

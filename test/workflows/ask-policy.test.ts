@@ -291,6 +291,25 @@ describe('opt-out and operator actions, on the dev server', () => {
     await devWorker.asks.cancel(askId, { by: 'test', reason: 'done' });
   });
 
+  it('starts the next tier at once when SNS refuses the question for good', async () => {
+    const lead = newPhone();
+    const question = 'Quarantine mail-7?';
+    // moto lists numbers ending in 99 as opted out: SNS would take the publish and drop it.
+    const { askId } = await devWorker.asks.start({
+      to: '+12065550199',
+      question,
+      policy: { timeout: '1h', escalation: [{ after: '30m', to: lead }] },
+    });
+    await smsAbout(lead, question, 1, 10_000);
+    const state = await eventually(async () => {
+      const now = await devWorker.asks.status(askId);
+      return now.events.some((e) => e.type === 'escalated') ? now : undefined;
+    }, 'the escalation in the log');
+    expect(state.events.find((e) => e.type === 'send_failed')?.detail).toMatch(/opted out.*the next tier starts now/s);
+    expect(state.status).toBe('waiting');
+    await devWorker.asks.cancel(askId, { by: 'test', reason: 'done' });
+  });
+
   it('extends the deadline, and refuses with the reason once the ask has ended', async () => {
     const { askId } = await devWorker.asks.start({
       to: newPhone(),

@@ -263,19 +263,27 @@ describe('ask workflow', () => {
     expect((await worker.asks.result(askId)).status).toBe('unreachable');
   });
 
-  it('fails with a message saying what to fix, and no default answer, when the number has opted out at SNS', async () => {
+  it('fails with a message saying what to fix when the number has opted out at SNS and nothing else can answer', async () => {
     // moto reports numbers ending in 99 as opted out.
+    const { askId } = await worker.asks.start({ to: '+12065550199', question: 'Ping?', timeout: '1h' });
+    const failure = await worker.asks.result(askId).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect(String((failure as WorkflowFailedError).cause?.message)).toMatch(/opted out.*START/s);
+    const state = await worker.asks.status(askId);
+    expect(state.status).toBe('unreachable');
+    expect(state.events.map((e) => e.type)).toEqual(['send_failed']);
+  });
+
+  it('falls to its default at once, not at the timeout, when the only question was refused for good', async () => {
     const { askId } = await worker.asks.start({
       to: '+12065550199',
       question: 'Ping?',
       timeout: '1h',
       defaultAnswer: 'No',
     });
-    const failure = await worker.asks.result(askId).catch((err: unknown) => err);
-    expect(failure).toBeInstanceOf(WorkflowFailedError);
-    expect(String((failure as WorkflowFailedError).cause?.message)).toMatch(/opted out.*START/s);
-    // A question that never went out is not answered with its default.
-    const types = (await worker.asks.status(askId)).events.map((e) => e.type);
-    expect(types).toEqual(['send_failed']);
+    const result = await worker.asks.result(askId);
+    expect(result).toMatchObject({ status: 'answered', answer: { option: 'No', via: 'default' } });
+    expect(Date.parse(result.endedAt!) - Date.parse(result.startedAt)).toBeLessThan(60_000);
+    expect(result.events.map((e) => e.type)).toEqual(['send_failed', 'answered']);
   });
 });
