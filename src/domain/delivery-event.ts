@@ -43,7 +43,7 @@ export interface DeliveryEvent {
 }
 
 const DELIVERED = new Set(['TEXT_DELIVERED', 'TEXT_SUCCESSFUL']);
-const PENDING = new Set(['TEXT_QUEUED', 'TEXT_PENDING']);
+const PENDING = new Set(['TEXT_QUEUED', 'TEXT_PENDING', 'TEXT_SENT']);
 
 /** How an event type reads: failures are final whatever `isFinal` says, since nothing follows them. */
 export function deliveryStatusOf(eventType: string, isFinal: boolean): DeliveryStatus {

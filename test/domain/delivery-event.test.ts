@@ -78,6 +78,7 @@ describe('delivery events on the inbound queue', () => {
     expect(deliveryStatusOf('TEXT_SUCCESSFUL', false)).toBe('pending');
     expect(deliveryStatusOf('TEXT_SUCCESSFUL', true)).toBe('delivered');
     expect(deliveryStatusOf('TEXT_QUEUED', false)).toBe('pending');
+    expect(deliveryStatusOf('TEXT_SENT', false)).toBe('pending');
     expect(deliveryStatusOf('TEXT_UNKNOWN', true)).toBe('unknown');
     const blocked = readInboundBody(envelope(smsEvent({ eventType: 'TEXT_BLOCKED', isFinal: false })), 'q');
     expect(blocked).toMatchObject({ ok: true, delivery: { event: { status: 'undelivered', isFinal: true } } });
