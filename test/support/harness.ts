@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Client, Connection } from '@temporalio/client';
@@ -84,9 +85,11 @@ export async function startTestWorker(
     logger?: Logger;
     /** Default: the shared dev server and moto. */
     stack?: TestStack;
+    /** An End User Messaging endpoint (the stand-in), for `smsSender: end-user-messaging`. */
+    smsVoiceEndpoint?: string;
   } = {},
 ): Promise<TestWorker> {
-  const { logger, stack = sharedStack(), ...workflows } = workerOptions;
+  const { logger, stack = sharedStack(), smsVoiceEndpoint, ...workflows } = workerOptions;
   const settings = loadSettings(
     {},
     { taskQueue: `test-${randomUUID()}`, logLevel: 'silent', webhookAllowHttpLoopback: true, ...overrides },
@@ -107,7 +110,13 @@ export async function startTestWorker(
     connection: nativeConnection,
     namespace: stack.namespace,
     client,
-    aws: { ...aws, sns: withOptOutList(aws.sns, optedOut) },
+    aws: {
+      ...aws,
+      sns: withOptOutList(aws.sns, optedOut),
+      ...(smsVoiceEndpoint && {
+        smsVoice: new PinpointSMSVoiceV2Client({ ...localAwsClientConfig(stack), endpoint: smsVoiceEndpoint }),
+      }),
+    },
     settings,
     logger: logger ?? pino({ level: settings.logLevel }),
     ...(dataConverter && { dataConverter }),
