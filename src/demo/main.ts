@@ -2,6 +2,8 @@
  * The whole job on the embedded local stack: start Temporal and the AWS emulator, run a worker,
  * ask a question by SMS, read the SMS the emulator got, reply from the "phone" through the
  * inbound SNS topic as AWS does, print the answer the workflow received, and shut down.
+ * `--undelivered`: send through End User Messaging (its local stand-in), have the carrier block the
+ * question, and show the next tier asked within seconds of the delivery event.
  */
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SmsAskClient } from '../client/sms-ask-client';
@@ -13,6 +15,8 @@ import { runWorker } from '../worker/run-worker';
 import { installQuietRuntime } from '../worker/runtime';
 
 const PHONE = '+12065550142';
+const LEAD = '+12065550188';
+const UNDELIVERED = process.argv.includes('--undelivered');
 // The AWS SDK's notice that it will drop Node 20 in 2027 is noise in a demo; the CLI still shows it.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const started = Date.now();
@@ -30,7 +34,7 @@ async function run(): Promise<void> {
     Object.assign(process.env, stack.env);
     say(`stack up: Temporal ${stack.temporalAddress}, AWS ${stack.awsEndpoint}`);
     say(`  inbound: topic ${stack.topicArn} -> queue ${stack.queueUrl} (DLQ ${stack.dlqUrl})`);
-    await demo(stack);
+    await (UNDELIVERED ? undeliveredDemo(stack) : demo(stack));
   } finally {
     say('shutting down…');
     await stack?.stop();
@@ -81,6 +85,42 @@ async function demo(stack: LocalStack): Promise<void> {
     for (const e of result.events) say(`    ${e.at}  ${e.type.padEnd(14)} ${e.detail ?? ''}`);
     if (result.answer?.option !== 'Yes')
       throw new Error(`Expected the answer Yes, got ${JSON.stringify(result.answer)}`);
+  });
+}
+
+/** A blocked question: End User Messaging's delivery event starts the next tier at once. */
+async function undeliveredDemo(stack: LocalStack): Promise<void> {
+  const settings = loadSettings({
+    ...process.env,
+    SMS_ASK_LOG_LEVEL: process.env.SMS_ASK_LOG_LEVEL ?? 'warn',
+    SMS_ASK_SMS_SENDER: 'end-user-messaging',
+    SMS_ASK_ORIGINATION_IDENTITY: stack.originationNumber,
+  });
+  say(`sending through End User Messaging SMS (the local stand-in at ${stack.smsVoiceEndpoint}, not AWS)`);
+  stack.endUserMessaging.setOutcome(PHONE, ['TEXT_BLOCKED']);
+  say(`the stand-in's carrier will block every SMS to ${PHONE}`);
+  await runWorker(settings, async (client) => {
+    const asks = new SmsAskClient(client, { taskQueue: settings.taskQueue });
+    const { askId } = await asks.start({
+      to: PHONE,
+      question: 'Isolate host WS-042 from the network? (incident 1042)',
+      policy: { timeout: '1h', escalation: [{ after: '30m', to: LEAD, message: 'Escalated: on-call unreachable.' }] },
+    });
+    say(`ask started: ${askId}; the lead ${LEAD} is due at 30m`);
+    const first = await stack.endUserMessaging.waitForSent((m) => m.destinationPhoneNumber === PHONE);
+    say(`question sent to ${PHONE} (message ${first.messageId}, context ${JSON.stringify(first.input.Context)})`);
+    const lead = await stack.endUserMessaging.waitForSent((m) => m.destinationPhoneNumber === LEAD, 30_000);
+    say(`question sent to the lead ${LEAD}, ${lead.timestamp - first.timestamp} ms after the first: not at 30m`);
+    // The lead's question goes out with its registration, a moment before the log records the escalation.
+    let state = await asks.status(askId);
+    for (let i = 0; i < 50 && !state.events.some((e) => e.type === 'escalated'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      state = await asks.status(askId);
+    }
+    say('event log:');
+    for (const e of state.events) say(`    ${e.at}  ${e.type.padEnd(14)} ${e.detail ?? ''}`);
+    if (!state.events.some((e) => e.type === 'escalated')) throw new Error('The ask did not escalate');
+    await asks.cancel(askId, { by: 'demo', reason: 'demo over' });
   });
 }
 

@@ -10,6 +10,12 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
 import { resolveMotoServer, resolveTemporalExecutable } from './tools';
+import {
+  CreateConfigurationSetCommand,
+  CreateEventDestinationCommand,
+  PinpointSMSVoiceV2Client,
+} from '@aws-sdk/client-pinpoint-sms-voice-v2';
+import type { PinpointSMSVoiceV2ClientConfig } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { startEndUserMessagingStandIn, type EndUserMessagingStandIn } from './end-user-messaging-stand-in';
 import { LOCAL_ORIGINATION_NUMBER } from './phone-simulator';
 import { devServerSearchAttributeArgs } from '../temporal/search-attribute-registration';
@@ -41,6 +47,8 @@ export interface LocalStack {
   smsVoiceEndpoint: string;
   /** The stand-in's origination number (E.164), two-way to the inbound topic. */
   originationNumber: string;
+  /** The stand-in itself: what a destination's next SMS go through, and every SMS it took. */
+  endUserMessaging: Pick<EndUserMessagingStandIn, 'setOutcome' | 'sent' | 'waitForSent'>;
   queueUrl: string;
   dlqUrl: string;
   topicArn: string;
@@ -60,6 +68,30 @@ const LOCAL_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 export function localAwsClientConfig(stack: Pick<LocalStack, 'region' | 'awsEndpoint'>) {
   return { region: stack.region, endpoint: stack.awsEndpoint, credentials: LOCAL_CREDENTIALS };
 }
+
+/** The configuration set `setup` would make: its delivery events go to the inbound topic, as replies do. */
+async function createDeliveryEventDestination(
+  config: PinpointSMSVoiceV2ClientConfig,
+  topicArn: string,
+): Promise<void> {
+  const client = new PinpointSMSVoiceV2Client(config);
+  try {
+    await client.send(new CreateConfigurationSetCommand({ ConfigurationSetName: LOCAL_CONFIGURATION_SET }));
+    await client.send(
+      new CreateEventDestinationCommand({
+        ConfigurationSetName: LOCAL_CONFIGURATION_SET,
+        EventDestinationName: 'sms-ask-inbound',
+        MatchingEventTypes: ['TEXT_ALL'],
+        SnsDestination: { TopicArn: topicArn },
+      }),
+    );
+  } finally {
+    client.destroy();
+  }
+}
+
+/** The configurationSet setting's default. */
+const LOCAL_CONFIGURATION_SET = 'sms-ask';
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const log = options.log ?? (() => {});
@@ -133,6 +165,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }),
     };
     const smsVoiceEndpoint = smsVoice.standIn.endpoint;
+    await createDeliveryEventDestination({ ...clientConfig, endpoint: smsVoiceEndpoint }, resources.topicArn);
     log(`End User Messaging SMS stand-in ready at ${smsVoiceEndpoint}, local stack up in ${elapsed()}`);
 
     const temporalAddress = temporal.value.address;
@@ -143,6 +176,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       awsEndpoint,
       smsVoiceEndpoint,
       originationNumber: LOCAL_ORIGINATION_NUMBER,
+      endUserMessaging: smsVoice.standIn,
       queueUrl: resources.queueUrl,
       dlqUrl: resources.dlqUrl,
       topicArn: resources.topicArn,

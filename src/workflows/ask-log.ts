@@ -300,7 +300,7 @@ export class AskLog {
     };
     if (event.status === 'delivered') {
       const after = r.sentAt
-        ? ` ${formatMs(Math.max(Date.parse(event.at) - Date.parse(r.sentAt), 0))} after it was sent`
+        ? ` ${(Math.max(Date.parse(event.at) - Date.parse(r.sentAt), 0) / 1000).toFixed(1)} s after it was sent`
         : '';
       this.record(at, 'delivered', { phone: r.phone, detail: `question ${event.eventType}${after}` });
       return;
