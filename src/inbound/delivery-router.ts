@@ -1,6 +1,7 @@
 /**
  * Hands a delivery event of an SMS to the ask that sent it, named by the SMS's Context. The ask
  * matches it to the recipient and message, and takes each event once, so a redelivery is harmless.
+ * Only final events (delivered, undelivered, unknown) are handed over.
  */
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { InboundDelivery } from '../domain/inbound-message';
@@ -14,6 +15,13 @@ export async function routeDeliveryEvent(
   { event, dedupeKey }: InboundDelivery,
 ): Promise<RouteOutcome> {
   const about = { messageId: event.messageId, eventType: event.eventType, to: maskPhone(event.destination), dedupeKey };
+  if (event.status === 'pending') {
+    // Queued, sent, accepted by the carrier with a receipt to come: nothing for the ask to act on,
+    // and each signal would cost it a workflow task. The final event repeats the price.
+    smsDeliveryEvents.inc({ status: event.status, event_type: event.eventType });
+    logger.debug(about, 'delivery event on the way to final: not handed to the ask');
+    return 'no_asks';
+  }
   if (event.askId === undefined || !isAskWorkflowId(event.askId)) {
     // Another sender's message through the same configuration set, or a one-way SMS: no ask waits on it.
     logger.info(about, 'delivery event of an SMS no ask is waiting on: nothing to route');
