@@ -1,6 +1,7 @@
 // A complete local stack for sms-ask, no cloud and no Docker needed: a Temporal dev server
-// (Temporal CLI) and a moto server standing in for AWS SNS and SQS, with the inbound SMS
-// resources provisioned exactly as in a real AWS account.
+// (Temporal CLI), a moto server standing in for AWS SNS and SQS, with the inbound SMS
+// resources provisioned exactly as in a real AWS account, and a loopback stand-in for End User
+// Messaging SMS (which moto lacks) that publishes its delivery events to moto's SNS.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -9,6 +10,8 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
 import { resolveMotoServer, resolveTemporalExecutable } from './tools';
+import { startEndUserMessagingStandIn, type EndUserMessagingStandIn } from './end-user-messaging-stand-in';
+import { LOCAL_ORIGINATION_NUMBER } from './phone-simulator';
 import { devServerSearchAttributeArgs } from '../temporal/search-attribute-registration';
 import { applySetup, planSetup } from '../setup/reconcile';
 
@@ -34,6 +37,10 @@ export interface LocalStack {
   region: string;
   /** http://127.0.0.1:PORT (moto) */
   awsEndpoint: string;
+  /** http://127.0.0.1:PORT (the End User Messaging SMS stand-in) */
+  smsVoiceEndpoint: string;
+  /** The stand-in's origination number (E.164), two-way to the inbound topic. */
+  originationNumber: string;
   queueUrl: string;
   dlqUrl: string;
   topicArn: string;
@@ -41,7 +48,7 @@ export interface LocalStack {
   env: Record<string, string>;
   /** The servers' process ids, where known (for measuring what each costs). */
   pids: { temporal?: number; aws?: number };
-  /** Stops both servers; idempotent; never leaves processes behind. */
+  /** Stops the servers; idempotent; never leaves processes behind. */
   stop(): Promise<void>;
 }
 
@@ -74,9 +81,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }),
   ]);
 
+  let smsVoice: { standIn: EndUserMessagingStandIn; sns: SNSClient } | undefined;
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      // The stand-in first: its pending events go to moto.
+      await smsVoice?.standIn.stop();
+      smsVoice?.sns.destroy();
       const servers = [temporal, moto].flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
       const results = await Promise.allSettled(servers.map((server) => server.stop()));
       guard.release(); // kills whatever did not stop
@@ -105,9 +116,24 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       sqs.destroy();
       sts.destroy();
     });
-    log(
-      `provisioned topic ${LOCAL_TOPIC_NAME} → queue ${LOCAL_QUEUE_NAME} (DLQ ${LOCAL_QUEUE_NAME}-dlq), local stack up in ${elapsed()}`,
-    );
+    log(`provisioned topic ${LOCAL_TOPIC_NAME} → queue ${LOCAL_QUEUE_NAME} (DLQ ${LOCAL_QUEUE_NAME}-dlq)`);
+
+    const standInSns = new SNSClient(clientConfig);
+    smsVoice = {
+      sns: standInSns,
+      standIn: await startEndUserMessagingStandIn({
+        sns: standInSns,
+        region,
+        phoneNumbers: [
+          { phoneNumber: LOCAL_ORIGINATION_NUMBER, twoWayEnabled: true, twoWayChannelArn: resources.topicArn },
+        ],
+      }).catch((err: unknown) => {
+        standInSns.destroy();
+        throw err;
+      }),
+    };
+    const smsVoiceEndpoint = smsVoice.standIn.endpoint;
+    log(`End User Messaging SMS stand-in ready at ${smsVoiceEndpoint}, local stack up in ${elapsed()}`);
 
     const temporalAddress = temporal.value.address;
     return {
@@ -115,6 +141,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       namespace,
       region,
       awsEndpoint,
+      smsVoiceEndpoint,
+      originationNumber: LOCAL_ORIGINATION_NUMBER,
       queueUrl: resources.queueUrl,
       dlqUrl: resources.dlqUrl,
       topicArn: resources.topicArn,
@@ -124,6 +152,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         TEMPORAL_NAMESPACE: namespace,
         AWS_REGION: region,
         AWS_ENDPOINT_URL: awsEndpoint,
+        AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2: smsVoiceEndpoint,
         AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
         AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
         SMS_ASK_QUEUE_URL: resources.queueUrl,

@@ -4,6 +4,9 @@
 import { randomUUID } from 'node:crypto';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 
+/** The local stack's two-way number: the phone's replies go to it, and the End User Messaging stand-in sends from it. */
+export const LOCAL_ORIGINATION_NUMBER = '+18885550100';
+
 export interface SentSms {
   messageId: string;
   phoneNumber: string;
@@ -50,7 +53,7 @@ export interface PhoneReply {
   /** The person's phone number (E.164), the reply's originationNumber. */
   from: string;
   body: string;
-  /** The number the person replied to, default '+18885550100'. */
+  /** The number the person replied to, default LOCAL_ORIGINATION_NUMBER. */
   to?: string;
   inboundMessageId?: string;
 }
@@ -59,7 +62,7 @@ export interface PhoneReply {
 export function twoWayReplyPayload(reply: PhoneReply) {
   return {
     originationNumber: reply.from,
-    destinationNumber: reply.to ?? '+18885550100',
+    destinationNumber: reply.to ?? LOCAL_ORIGINATION_NUMBER,
     messageKeyword: 'KEYWORD_123456789012',
     messageBody: reply.body,
     inboundMessageId: reply.inboundMessageId ?? randomUUID(),

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection } from '@temporalio/client';
+import { DescribePhoneNumbersCommand, PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { ReceiveMessageCommand, DeleteMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { localAwsClientConfig, startLocalStack, type LocalStack } from '../../src/local-stack/local-stack';
@@ -76,11 +77,34 @@ describe('local stack', () => {
       TEMPORAL_NAMESPACE: 'default',
       AWS_REGION: 'us-east-1',
       AWS_ENDPOINT_URL: stack.awsEndpoint,
+      AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2: stack.smsVoiceEndpoint,
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
       SMS_ASK_QUEUE_URL: stack.queueUrl,
       SMS_ASK_INBOUND_TOPIC_ARN: stack.topicArn,
     });
+  });
+
+  it('runs the End User Messaging SMS stand-in with the origination number two-way to the inbound topic', async () => {
+    const smsVoice = new PinpointSMSVoiceV2Client({
+      ...localAwsClientConfig(stack),
+      endpoint: stack.env.AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2,
+    });
+    try {
+      const { PhoneNumbers } = await smsVoice.send(
+        new DescribePhoneNumbersCommand({ PhoneNumberIds: [stack.originationNumber] }),
+      );
+      expect(PhoneNumbers).toEqual([
+        expect.objectContaining({
+          PhoneNumber: '+18885550100',
+          Status: 'ACTIVE',
+          TwoWayEnabled: true,
+          TwoWayChannelArn: stack.topicArn,
+        }),
+      ]);
+    } finally {
+      smsVoice.destroy();
+    }
   });
 
   it('delivers a phone reply published to the inbound topic to the queue inside the SNS envelope', async () => {
@@ -153,12 +177,12 @@ describe('local stack', () => {
   });
 
   // Last: it stops the shared stack.
-  it('stop() leaves no moto or Temporal server listening', async () => {
-    const ports = [portOf(stack.temporalAddress), portOf(stack.awsEndpoint)];
-    expect(await Promise.all(ports.map(isListening))).toEqual([true, true]);
+  it('stop() leaves no moto, Temporal server or stand-in listening', async () => {
+    const ports = [portOf(stack.temporalAddress), portOf(stack.awsEndpoint), portOf(stack.smsVoiceEndpoint)];
+    expect(await Promise.all(ports.map(isListening))).toEqual([true, true, true]);
     await stack.stop();
     await stack.stop(); // idempotent
-    expect(await Promise.all(ports.map(isListening))).toEqual([false, false]);
+    expect(await Promise.all(ports.map(isListening))).toEqual([false, false, false]);
   });
 });
 
