@@ -4,10 +4,11 @@ import type { Client } from '@temporalio/client';
 import { createAwsClients } from '../aws/clients';
 import { loadSettings } from '../config';
 import type { Settings } from '../config';
-import { CONNECTIVITY_CHECKS, DOCTOR_CHECKS } from '../doctor/checks';
+import { CONNECTIVITY_CHECKS } from '../doctor/checks';
 import type { Check } from '../doctor/checks';
 import { createDoctorContext } from '../doctor/context';
 import { runChecks } from '../doctor/run-checks';
+import { doctorChecksFor } from '../doctor/select-checks';
 import type { CheckReport } from '../doctor/run-checks';
 import { runSetup } from '../setup/setup';
 import type { SetupReport } from '../setup/setup';
@@ -79,7 +80,7 @@ export function formatSetupReport(report: SetupReport): string {
     "Trust policy for the role, if the worker assumes one (SMS_ASK_ROLE_ARN); narrow the principal to the worker's own identity:",
     JSON.stringify(report.trustPolicy, null, 2),
     '',
-    'The step setup cannot do for you:',
+    report.resources.endUserMessaging ? 'What setup cannot do for you:' : 'The step setup cannot do for you:',
     ...report.manualSteps,
   ].join('\n');
 }
@@ -99,16 +100,23 @@ async function runWithContext(settings: Settings, checks: Check[]): Promise<Chec
 
 async function setupWith(
   settings: Settings,
-  opts: { dryRun: boolean; queueName?: string; topicName?: string; temporal: boolean },
+  opts: { dryRun: boolean; queueName?: string; topicName?: string; twoWayChannelRole?: string; temporal: boolean },
 ): Promise<SetupReport> {
   const aws = createAwsClients(settings);
   let temporal: Client | undefined;
   try {
     if (opts.temporal) temporal = await connectClient(settings);
-    const target = setupTargetFrom(settings, { queueName: opts.queueName, topicName: opts.topicName });
-    return await runSetup({ sns: aws.sns, sqs: aws.sqs, sts: aws.sts, temporal }, target, settings, {
-      dryRun: opts.dryRun,
+    const target = setupTargetFrom(settings, {
+      queueName: opts.queueName,
+      topicName: opts.topicName,
+      twoWayChannelRoleArn: opts.twoWayChannelRole,
     });
+    return await runSetup(
+      { sns: aws.sns, sqs: aws.sqs, sts: aws.sts, smsVoice: aws.smsVoice, temporal },
+      target,
+      settings,
+      { dryRun: opts.dryRun },
+    );
   } finally {
     aws.destroy();
     await temporal?.connection.close();
@@ -121,15 +129,25 @@ export function addDiagnosticCommands(program: Command): void {
   program
     .command('setup')
     .description(
-      'create or reconcile the inbound queue, DLQ, topic, subscription, queue policy and search attributes; prints the IAM policies',
+      'create or reconcile the inbound queue, DLQ, topic, subscription, queue policy and search attributes (with End User Messaging, also the configuration set, its event destination and two-way SMS); prints the IAM policies',
     )
     .option('--dry-run', 'print the plan and change nothing')
     .option('--queue-name <name>', 'the inbound queue (default: from SMS_ASK_QUEUE_URL, else sms-ask-inbound)')
     .option('--topic-name <name>', 'the inbound topic (default: from SMS_ASK_INBOUND_TOPIC_ARN, else sms-ask-inbound)')
+    .option(
+      '--two-way-channel-role <arn>',
+      'End User Messaging: an IAM role it assumes to publish replies to the topic (default: none; the topic policy lets it)',
+    )
     .option('--no-temporal', 'do not register the search attributes in Temporal')
     .action(
       async (
-        opts: { dryRun?: boolean; queueName?: string; topicName?: string; temporal: boolean },
+        opts: {
+          dryRun?: boolean;
+          queueName?: string;
+          topicName?: string;
+          twoWayChannelRole?: string;
+          temporal: boolean;
+        },
         command: Command,
       ) => {
         const json = jsonOf(command);
@@ -144,7 +162,7 @@ export function addDiagnosticCommands(program: Command): void {
       },
     );
 
-  const checkCommand = (name: string, description: string, checks: Check[]) =>
+  const checkCommand = (name: string, description: string, checksFor: (settings: Settings) => Check[]) =>
     program
       .command(name)
       .description(description)
@@ -153,7 +171,7 @@ export function addDiagnosticCommands(program: Command): void {
         let settings: Settings | undefined;
         try {
           settings = loadSettings();
-          const report = await runWithContext(settings, checks);
+          const report = await runWithContext(settings, checksFor(settings));
           await finish(json, settings, report, formatCheckReport(report), !report.ok);
         } catch (err) {
           await fail(json, settings, err);
@@ -163,11 +181,11 @@ export function addDiagnosticCommands(program: Command): void {
   checkCommand(
     'test',
     'check that AWS (STS, SNS, SQS) and Temporal can be reached with these settings; exits 1 if not',
-    CONNECTIVITY_CHECKS,
+    () => CONNECTIVITY_CHECKS,
   );
   checkCommand(
     'doctor',
-    'check every known cause of replies that never arrive; says what it saw and the fix; exits 1 on a failure',
-    DOCTOR_CHECKS,
+    'check every known cause of replies that never arrive (with End User Messaging, also two-way, registration, configuration set, sandbox and spend limit); says what it saw and the fix; exits 1 on a failure',
+    doctorChecksFor,
   );
 }

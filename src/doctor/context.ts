@@ -9,6 +9,9 @@ import type { Client } from '@temporalio/client';
 import type { AwsConnections } from '../aws/clients';
 import type { Settings } from '../config';
 import { SETTINGS_ENV } from '../config';
+import type { ConfigurationSetInformation } from '@aws-sdk/client-pinpoint-sms-voice-v2';
+import { configurationSetNameOf, findConfigurationSet, findOriginationIdentity } from '../setup/end-user-messaging';
+import type { OriginationIdentity } from '../setup/end-user-messaging';
 import { parseArn, parsePolicy, queueNameOf } from '../setup/resources';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
@@ -65,6 +68,10 @@ export interface DoctorContext {
   /** Undefined when the queue has no redrive policy and no DLQ is configured. */
   dlq(): Promise<DlqFacts | undefined>;
   topicArn(): string;
+  /** End User Messaging: the pool or phone number sends go from (owned by "eum-origination"). */
+  originationIdentity(): Promise<OriginationIdentity>;
+  /** End User Messaging: the configuration set, undefined when it does not exist. */
+  configurationSet(): Promise<ConfigurationSetInformation | undefined>;
   /** The Temporal client; for any check but "temporal", a failure to connect skips the check. */
   temporal(): Promise<Client>;
   connectTemporal(): Promise<Client>;
@@ -132,6 +139,20 @@ export function createDoctorContext(
       from: configured ? SETTINGS_ENV.dlq : "the queue's redrive policy",
     };
   });
+  const needsCredentials = () =>
+    identity().catch(() => {
+      throw new CheckSkipped('needs working AWS credentials (see "credentials")');
+    });
+  const originationIdentity = ownedBy('eum-origination', async () => {
+    const id = settings.originationIdentity ?? settings.originationNumber;
+    if (!id) throw new CheckSkipped(`${SETTINGS_ENV.originationIdentity} is not set`);
+    await needsCredentials();
+    return findOriginationIdentity(aws.smsVoice, id, await region());
+  });
+  const configurationSet = ownedBy('eum-configuration-set', async () => {
+    await needsCredentials();
+    return findConfigurationSet(aws.smsVoice, configurationSetNameOf(settings.configurationSet));
+  });
   return {
     settings,
     aws,
@@ -139,6 +160,8 @@ export function createDoctorContext(
     identity,
     queue,
     dlq,
+    originationIdentity,
+    configurationSet,
     topicArn: () => {
       if (!settings.inboundTopicArn) throw new CheckSkipped(`${SETTINGS_ENV.inboundTopicArn} is not set`);
       return settings.inboundTopicArn;

@@ -1,14 +1,70 @@
-/** The IAM documents `setup` prints, scoped to the real ARNs, and the one step it cannot do. */
+/** The IAM documents `setup` prints, scoped to the real ARNs, and the steps it cannot do. */
 import type { Settings } from '../config';
 import { SETTINGS_ENV } from '../config';
 import type { InboundResources } from './reconcile';
-import type { PolicyDocument } from './resources';
+import type { PolicyDocument, PolicyStatement } from './resources';
 
-/** Every AWS action sms-ask's worker, `test` and `doctor` call, by resource. */
-export function workerIamPolicy(r: Pick<InboundResources, 'queueArn' | 'dlqArn' | 'topicArn'>): PolicyDocument {
+/**
+ * What the End User Messaging path calls: SendTextMessage is authorized on each resource the send
+ * names (the origination identity, the configuration set and, when set, the protect configuration;
+ * resource types in the Service Authorization Reference for sms-voice); doctor's Describe* list the
+ * account's numbers and pools and read account-wide attributes, so they take "*".
+ */
+function endUserMessagingStatements(eum: EndUserMessagingArns): PolicyStatement[] {
+  return [
+    {
+      Sid: 'SendTextMessages',
+      Effect: 'Allow',
+      Action: 'sms-voice:SendTextMessage',
+      Resource: [
+        eum.originationIdentityArn,
+        eum.configurationSetArn,
+        ...(eum.protectConfigurationArn ? [eum.protectConfigurationArn] : []),
+      ],
+    },
+    {
+      Sid: 'ReadEndUserMessaging',
+      Effect: 'Allow',
+      Action: [
+        'sms-voice:DescribePhoneNumbers',
+        'sms-voice:DescribePools',
+        'sms-voice:DescribeConfigurationSets',
+        'sms-voice:DescribeAccountAttributes',
+        'sms-voice:DescribeSpendLimits',
+      ],
+      Resource: '*',
+    },
+  ];
+}
+
+export interface EndUserMessagingArns {
+  originationIdentityArn: string;
+  configurationSetArn: string;
+  protectConfigurationArn?: string;
+}
+
+/** The protect configuration's ARN, from its ID or ARN. */
+export function protectConfigurationArnOf(
+  r: Pick<InboundResources, 'partition' | 'region' | 'accountId'>,
+  idOrArn: string,
+): string {
+  return idOrArn.startsWith('arn:')
+    ? idOrArn
+    : `arn:${r.partition}:sms-voice:${r.region}:${r.accountId}:protect-configuration/${idOrArn}`;
+}
+
+/**
+ * Every AWS action sms-ask's worker, `test` and `doctor` call, by resource; with `eum` (smsSender
+ * end-user-messaging), End User Messaging's too.
+ */
+export function workerIamPolicy(
+  r: Pick<InboundResources, 'queueArn' | 'dlqArn' | 'topicArn'>,
+  eum?: EndUserMessagingArns,
+): PolicyDocument {
   return {
     Version: '2012-10-17',
     Statement: [
+      ...(eum ? endUserMessagingStatements(eum) : []),
       // SMS to a phone number has no resource ARN: "*" is the only possible scope.
       { Sid: 'SendSms', Effect: 'Allow', Action: ['sns:Publish', 'sns:CheckIfPhoneNumberIsOptedOut'], Resource: '*' },
       {
@@ -79,5 +135,18 @@ export function twoWayChannelSteps(
     `  - Never with a sender ID: an alphanumeric sender cannot be replied to${settings.senderId ? ` (${SETTINGS_ENV.senderId} is set: unset it for two-way asks)` : ''}.`,
     '  - The number, the topic and the queue must be in the same region.',
     '  - New accounts are in the SMS sandbox: only verified destination numbers receive SMS until AWS moves the account out.',
+  ];
+}
+
+/**
+ * What setup cannot do for End User Messaging, where it turns on two-way SMS itself: what AWS must
+ * approve. `sms-ask doctor` reports where each stands.
+ */
+export function endUserMessagingSteps(r: Pick<InboundResources, 'region'>): string[] {
+  return [
+    `AWS must approve these; \`sms-ask doctor\` shows where each stands (region ${r.region}):`,
+    '  - Registration: a US 10DLC number sends only once its brand and campaign are registered; a US toll-free number only once its registration is approved (up to 15 business days). Register in AWS End User Messaging SMS → Registrations.',
+    '  - Sandbox: a new account sends only to verified destination numbers until you request production access (End User Messaging SMS console → Account settings).',
+    '  - Spend limit: the monthly text spend limit stops every send once reached; request an increase through a support case, then raise it.',
   ];
 }

@@ -20,9 +20,17 @@ import {
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { STSClient } from '@aws-sdk/client-sts';
+import type { PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import type { Client } from '@temporalio/client';
 import { registerSearchAttributes } from '../temporal/search-attribute-registration';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes';
+import {
+  applyEndUserMessaging,
+  configurationSetNameOf,
+  describeEndUserMessaging,
+  planEndUserMessaging,
+} from './end-user-messaging';
+import type { EndUserMessagingPlan, EumStepResource } from './end-user-messaging';
 import {
   SMS_SERVICE_PRINCIPAL,
   isNotFound,
@@ -30,6 +38,7 @@ import {
   parsePolicy,
   queuePolicyAllowsTopic,
   queuePolicyOpenness,
+  topicPolicyAllowsSmsService,
   topicPolicyOpenness,
   withQueuePolicyStatement,
   withTopicPolicyStatements,
@@ -40,6 +49,8 @@ export interface SetupClients {
   sns: SNSClient;
   sqs: SQSClient;
   sts: STSClient;
+  /** End User Messaging SMS: needed when the target has `endUserMessaging`. */
+  smsVoice?: PinpointSMSVoiceV2Client;
   /** When given, setup also registers sms-ask's search attributes in its namespace. */
   temporal?: Client;
 }
@@ -47,7 +58,7 @@ export interface SetupClients {
 export type StepAction = 'create' | 'update' | 'none';
 
 export interface SetupStep {
-  resource: 'dlq' | 'queue' | 'topic' | 'subscription' | 'search-attributes';
+  resource: 'dlq' | 'queue' | 'topic' | 'subscription' | EumStepResource | 'search-attributes';
   action: StepAction;
   /** ARN or name of the resource. */
   target: string;
@@ -67,7 +78,13 @@ export interface InboundResources {
   dlqUrl?: string;
   topicArn: string;
   subscriptionArn?: string;
+  /** With End User Messaging: what the worker sends through (its IAM policy names them). */
+  endUserMessaging?: { originationIdentityArn: string; configurationSetArn: string };
 }
+
+/** The resources once setup has made them: every URL and ARN known. */
+export type AppliedResources = InboundResources &
+  Required<Pick<InboundResources, 'queueUrl' | 'dlqUrl' | 'subscriptionArn'>>;
 
 export interface SetupPlan {
   target: SetupTarget;
@@ -77,6 +94,7 @@ export interface SetupPlan {
   queueAttributes: Record<string, string>;
   queueAttributeChanges: Record<string, string>;
   missingSearchAttributes: string[];
+  endUserMessaging?: EndUserMessagingPlan;
 }
 
 interface QueueState {
@@ -208,7 +226,10 @@ export async function planSetup(clients: SetupClients, target: SetupTarget): Pro
       target: topicArn,
       changes: ['create the inbound topic', onlyAws],
     });
-  else if (topicPolicyOpenness(parsePolicy(topic.Policy), topicArn, target.bridgeRoleArn))
+  else if (
+    topicPolicyOpenness(parsePolicy(topic.Policy), topicArn, target.bridgeRoleArn) ||
+    !topicPolicyAllowsSmsService(parsePolicy(topic.Policy), topicArn)
+  )
     steps.push({ resource: 'topic', action: 'update', target: topicArn, changes: [onlyAws] });
   else
     steps.push({
@@ -236,6 +257,20 @@ export async function planSetup(clients: SetupClients, target: SetupTarget): Pro
           changes: ['subscribe the queue to the topic (SNS envelope, not raw delivery)'],
         },
   );
+
+  let endUserMessaging: EndUserMessagingPlan | undefined;
+  if (target.endUserMessaging) {
+    if (!clients.smsVoice) throw new Error('setup for End User Messaging needs its client (smsVoice)');
+    const state = await describeEndUserMessaging(clients.smsVoice, target.endUserMessaging, region);
+    const name = configurationSetNameOf(target.endUserMessaging.configurationSet);
+    endUserMessaging = planEndUserMessaging(
+      state,
+      target.endUserMessaging,
+      topicArn,
+      arn('sms-voice', `configuration-set/${name}`),
+    );
+    steps.push(...endUserMessaging.steps);
+  }
 
   let missingSearchAttributes: string[] = [];
   if (clients.temporal) {
@@ -273,11 +308,18 @@ export async function planSetup(clients: SetupClients, target: SetupTarget): Pro
       dlqUrl: dlq?.url,
       topicArn,
       subscriptionArn: subscription?.arn,
+      ...(endUserMessaging && {
+        endUserMessaging: {
+          originationIdentityArn: endUserMessaging.identity.arn,
+          configurationSetArn: endUserMessaging.configurationSetArn,
+        },
+      }),
     },
     steps,
     queueAttributes,
     queueAttributeChanges,
     missingSearchAttributes,
+    ...(endUserMessaging && { endUserMessaging }),
   };
 }
 
@@ -289,7 +331,7 @@ function required<T>(value: T | undefined, what: string): T {
 }
 
 /** Makes the plan's changes, in dependency order; returns the resources with every URL and ARN known. */
-export async function applySetup(clients: SetupClients, plan: SetupPlan): Promise<Required<InboundResources>> {
+export async function applySetup(clients: SetupClients, plan: SetupPlan): Promise<AppliedResources> {
   const { sns, sqs } = clients;
   const step = (resource: SetupStep['resource']) => plan.steps.find((s) => s.resource === resource)?.action ?? 'none';
   const { target, resources } = plan;
@@ -352,10 +394,19 @@ export async function applySetup(clients: SetupClients, plan: SetupPlan): Promis
     subscriptionArn = out.SubscriptionArn;
   }
 
+  // After the topic policy: End User Messaging publishes its events and replies to the topic.
+  let endUserMessaging = resources.endUserMessaging;
+  if (plan.endUserMessaging && endUserMessaging) {
+    if (!clients.smsVoice) throw new Error('setup for End User Messaging needs its client (smsVoice)');
+    const configurationSetArn = await applyEndUserMessaging(clients.smsVoice, plan.endUserMessaging);
+    endUserMessaging = { ...endUserMessaging, configurationSetArn };
+  }
+
   if (clients.temporal && step('search-attributes') === 'create') await registerSearchAttributes(clients.temporal);
 
   return {
     ...resources,
+    ...(endUserMessaging && { endUserMessaging }),
     queueUrl: required(queueUrl, 'queue URL'),
     dlqUrl,
     subscriptionArn: required(subscriptionArn, 'subscription ARN'),

@@ -1,5 +1,6 @@
 /** Names, ARNs and policies of the inbound resources, shared by `setup` and `doctor`. */
 import type { Settings } from '../config';
+import { SETTINGS_ENV } from '../config';
 
 export const DEFAULT_INBOUND_NAME = 'sms-ask-inbound';
 export const QUEUE_POLICY_SID = 'AllowInboundSmsTopic';
@@ -21,6 +22,18 @@ export interface SetupTarget {
   maxReceiveCount: number;
   /** An IAM role that may publish replies to the topic besides the SMS service. */
   bridgeRoleArn?: string;
+  /** With `smsSender: end-user-messaging`: the configuration set and two-way SMS, too. */
+  endUserMessaging?: EndUserMessagingTarget;
+}
+
+/** What `setup` reconciles on End User Messaging. */
+export interface EndUserMessagingTarget {
+  /** Pool or phone number: ID, ARN or E.164 number. */
+  originationIdentity: string;
+  /** Name or ARN. */
+  configurationSet: string;
+  /** An IAM role End User Messaging assumes to publish replies; without one, the topic policy lets it. */
+  twoWayChannelRoleArn?: string;
 }
 
 /** The last path segment of a queue URL, or the name itself. */
@@ -48,8 +61,13 @@ export function parseArn(
 /** Names from the settings: the configured queue, topic and DLQ, or sms-ask's defaults; `overrides` win. */
 export function setupTargetFrom(
   settings: Settings,
-  overrides: Partial<Pick<SetupTarget, 'queueName' | 'topicName'>> = {},
+  overrides: Partial<Pick<SetupTarget, 'queueName' | 'topicName'>> & { twoWayChannelRoleArn?: string } = {},
 ): SetupTarget {
+  const originationIdentity = settings.originationIdentity ?? settings.originationNumber;
+  if (settings.smsSender === 'end-user-messaging' && originationIdentity === undefined)
+    throw new Error(
+      `${SETTINGS_ENV.smsSender}=end-user-messaging needs the pool or phone number replies come to: set ${SETTINGS_ENV.originationIdentity} (pool-…, phone-…, an ARN or +E.164), then run setup again`,
+    );
   const queueName = overrides.queueName ?? (settings.queueUrl ? queueNameOf(settings.queueUrl) : DEFAULT_INBOUND_NAME);
   const topicName =
     overrides.topicName ??
@@ -63,6 +81,14 @@ export function setupTargetFrom(
     visibilityTimeoutSeconds: settings.queueVisibilityTimeoutSeconds,
     maxReceiveCount: settings.maxReceiveCount,
     ...(settings.inboundBridgeRoleArn && { bridgeRoleArn: settings.inboundBridgeRoleArn }),
+    ...(settings.smsSender === 'end-user-messaging' &&
+      originationIdentity !== undefined && {
+        endUserMessaging: {
+          originationIdentity,
+          configurationSet: settings.configurationSet,
+          ...(overrides.twoWayChannelRoleArn && { twoWayChannelRoleArn: overrides.twoWayChannelRoleArn }),
+        },
+      }),
   };
 }
 
@@ -299,6 +325,23 @@ const isEveryone = (principal: unknown) =>
 const publishes = (s: PolicyStatement, topicArn: string) =>
   asList(s.Action).some((a) => matchesWildcard(a, 'sns:Publish')) &&
   (s.Resource === undefined || asList(s.Resource).some((r) => matchesWildcard(r, topicArn)));
+
+/**
+ * Whether the topic policy lets AWS End User Messaging SMS publish to the topic: two-way replies
+ * and the configuration set's events both come from sms-voice.amazonaws.com, and need an Allow of
+ * sns:Publish for it (unless a two-way channel role publishes instead).
+ */
+export function topicPolicyAllowsSmsService(policy: PolicyDocument | undefined, topicArn: string): boolean {
+  return statementsOf(policy).some(
+    (s) =>
+      s.Effect === 'Allow' &&
+      (s.Principal === '*' ||
+        (typeof s.Principal === 'object' &&
+          s.Principal !== null &&
+          asList((s.Principal as Record<string, unknown>).Service).includes(SMS_SERVICE_PRINCIPAL))) &&
+      publishes(s, topicArn),
+  );
+}
 
 /**
  * Why someone other than the SMS service (and the bridge role) could publish a reply to the topic,

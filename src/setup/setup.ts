@@ -1,6 +1,12 @@
 import type { Settings } from '../config';
 import { SETTINGS_ENV } from '../config';
-import { roleTrustPolicy, twoWayChannelSteps, workerIamPolicy } from './iam-policy';
+import {
+  endUserMessagingSteps,
+  protectConfigurationArnOf,
+  roleTrustPolicy,
+  twoWayChannelSteps,
+  workerIamPolicy,
+} from './iam-policy';
 import { applySetup, hasChanges, planSetup } from './reconcile';
 import type { InboundResources, SetupClients, SetupStep } from './reconcile';
 import type { PolicyDocument, SetupTarget } from './resources';
@@ -18,11 +24,12 @@ export interface SetupReport {
   manualSteps: string[];
 }
 
-/** Plans, and unless `dryRun`, applies; then describes the IAM policies and the manual step. */
+/** Plans, and unless `dryRun`, applies; then describes the IAM policies and the manual steps. */
 export async function runSetup(
   clients: SetupClients,
   target: SetupTarget,
-  settings: Pick<Settings, 'originationNumber' | 'senderId' | 'roleExternalId'>,
+  settings: Pick<Settings, 'originationNumber' | 'senderId' | 'roleExternalId'> &
+    Partial<Pick<Settings, 'protectConfigurationId'>>,
   { dryRun }: { dryRun: boolean },
 ): Promise<SetupReport> {
   const plan = await planSetup(clients, target);
@@ -35,15 +42,30 @@ export async function runSetup(
     [SETTINGS_ENV.inboundFormats]: 'sns-envelope',
     ...(resources.dlqUrl ? { [SETTINGS_ENV.dlq]: resources.dlqUrl } : {}),
     AWS_REGION: resources.region,
+    ...(target.endUserMessaging && {
+      [SETTINGS_ENV.smsSender]: 'end-user-messaging',
+      [SETTINGS_ENV.originationIdentity]: target.endUserMessaging.originationIdentity,
+      [SETTINGS_ENV.configurationSet]: target.endUserMessaging.configurationSet,
+    }),
   };
+  const eum = resources.endUserMessaging;
   return {
     dryRun,
     changed,
     steps: plan.steps,
     resources,
     workerSettings,
-    workerPolicy: workerIamPolicy(resources),
+    workerPolicy: workerIamPolicy(
+      resources,
+      eum && {
+        ...eum,
+        ...(settings.protectConfigurationId && {
+          protectConfigurationArn: protectConfigurationArnOf(resources, settings.protectConfigurationId),
+        }),
+      },
+    ),
     trustPolicy: roleTrustPolicy(resources, settings.roleExternalId),
-    manualSteps: twoWayChannelSteps(resources, settings),
+    // With End User Messaging, setup turns on two-way itself: only what AWS must approve is left.
+    manualSteps: eum ? endUserMessagingSteps(resources) : twoWayChannelSteps(resources, settings),
   };
 }
