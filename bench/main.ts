@@ -27,6 +27,7 @@ import { measureFloor } from './scenarios/floor';
 import { measureLimit } from './scenarios/limit';
 import { measureLatency } from './scenarios/latency';
 import { measureOutbound } from './scenarios/outbound';
+import { measureReceipts } from './scenarios/receipts';
 import { measureAtSize, PendingPool } from './scenarios/scale';
 import { measureThroughput } from './scenarios/throughput';
 import { WorkerProcess } from './worker-process';
@@ -44,6 +45,7 @@ const OURS_CAP_MS = 120_000;
 const TASK_QUEUE = 'bench';
 const OUTBOUND_TASK_QUEUE = 'bench-outbound';
 const LIMIT_TASK_QUEUE = 'bench-limit';
+const RECEIPTS_TASK_QUEUE = 'bench-receipts';
 /** Replies per second to asks already out while a campaign sends. */
 const CAMPAIGN_REPLY_RATE = 5;
 /** Asks (and replies) whose histories the costs are counted from. */
@@ -141,6 +143,25 @@ async function runScenarios(
     runs(options, scenario),
   );
   if (replyScenarios.length > 0) await runReplyScenarios(options, stack, fleet, results, startWorker, stopWorker);
+
+  if (runs(options, 'receipts')) {
+    // On the stack's inbound queue, where the configuration set's events arrive (the reply scenarios' worker has stopped).
+    const receiptsWorker = await startWorker('receipts', {
+      SMS_ASK_TASK_QUEUE: RECEIPTS_TASK_QUEUE,
+      SMS_ASK_SMS_PUBLISH_RATE: SETUP_PUBLISH_RATE,
+      SMS_ASK_SMS_SENDER: 'end-user-messaging',
+      SMS_ASK_ORIGINATION_IDENTITY: stack.originationNumber,
+    });
+    results.receipts = await measureReceipts({
+      fleet: { ...fleet, asks: new SmsAskClient(client, { taskQueue: RECEIPTS_TASK_QUEUE }) },
+      standIn: stack.endUserMessaging,
+      queueUrl: stack.queueUrl,
+      taskQueue: RECEIPTS_TASK_QUEUE,
+      count: options.receipts,
+      progress: new Progress('receipts'),
+    });
+    await stopWorker(receiptsWorker);
+  }
 
   if (runs(options, 'outbound')) {
     const { QueueUrl: outboundQueueUrl } = await sqs.send(

@@ -35,11 +35,23 @@ export interface BenchOptions {
   campaignReplies: number;
   /** The campaign's asks start with each of these priorities in turn (the asks already out are normal). */
   campaignPriority: AskPriority[];
+  /** Asks sent through End User Messaging (the stand-in) in the receipts scenario. */
+  receipts: number;
   /** Run only these scenarios (all when empty). */
   only: Scenario[];
 }
 
-export const SCENARIOS = ['limit', 'floor', 'latency', 'throughput', 'scale', 'xsoar', 'outbound', 'campaign'] as const;
+export const SCENARIOS = [
+  'limit',
+  'floor',
+  'latency',
+  'throughput',
+  'scale',
+  'xsoar',
+  'receipts',
+  'outbound',
+  'campaign',
+] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 const DEFAULTS: Omit<BenchOptions, 'quick' | 'out' | 'xsoar' | 'profile' | 'only'> = {
@@ -57,6 +69,7 @@ const DEFAULTS: Omit<BenchOptions, 'quick' | 'out' | 'xsoar' | 'profile' | 'only
   campaign: [2000],
   campaignReplies: 100,
   campaignPriority: ['normal', 'bulk'],
+  receipts: 40,
 };
 
 const QUICK: Partial<BenchOptions> = {
@@ -70,6 +83,7 @@ const QUICK: Partial<BenchOptions> = {
   xsoarCap: 12,
   campaign: [50],
   campaignReplies: 10,
+  receipts: 10,
 };
 
 function positiveNumber(value: string): number {
@@ -176,6 +190,12 @@ export function parseOptions(argv: string[]): BenchOptions {
         '--campaign-priority <list>',
         `the campaign asks' priority; several (e.g. normal,bulk) run each campaign once per priority (default ${DEFAULTS.campaignPriority.join(',')})`,
       ).argParser(priorityList),
+    )
+    .addOption(
+      new Option(
+        '--receipts <n>',
+        `asks sent through End User Messaging in the receipts scenario (default ${DEFAULTS.receipts}, quick ${QUICK.receipts})`,
+      ).argParser(positiveInteger),
     )
     .addOption(new Option('--only <list>', `run only these scenarios: ${SCENARIOS.join(', ')}`).argParser(scenarioList))
     .addOption(

@@ -9,6 +9,7 @@ import type { WorkCost } from './scenarios/costs';
 import type { FloorResult } from './scenarios/floor';
 import { formatCpuPerUnit } from './cpu-meter';
 import type { LimitResult } from './scenarios/limit';
+import type { ReceiptsResult } from './scenarios/receipts';
 import type { LatencyResult } from './scenarios/latency';
 import type { OutboundResult } from './scenarios/outbound';
 import type { ScalePoint } from './scenarios/scale';
@@ -31,6 +32,8 @@ export interface BenchResults {
   campaigns?: CampaignResult[];
   /** Averages over `sample` asks: to start one and send its question, and to route one reply to the ask's end. */
   costs?: { sample: number; perAsk: WorkCost; perReply: WorkCost };
+  /** Asks sent through End User Messaging, with delivery receipts. */
+  receipts?: ReceiptsResult;
   /** The first sms-ask worker of the run, when it reported that it runs. */
   worker?: WorkerStart;
   targets?: TargetCheck[];
@@ -256,6 +259,40 @@ export function markdownSummary(results: BenchResults): string {
   if (results.costs) {
     rows.push([`cost per ask (mean of ${results.costs.sample})`, describeCost(results.costs.perAsk), '—', '—', '']);
     rows.push([`cost per reply (mean of ${results.costs.sample})`, describeCost(results.costs.perReply), '—', '—', '']);
+  }
+  const receipts = results.receipts;
+  if (receipts) {
+    const p50p99 = (l: { p50: number; p99: number }) => `${formatMs(l.p50)} / ${formatMs(l.p99)}`;
+    rows.push([
+      `delivery receipts: send → delivered recorded, p50 / p99 (${receipts.asks} asks)`,
+      `${p50p99(receipts.sendToDelivered)} (the stand-in waits ${receipts.eventDelayMs} ms before each of 2 events; event → recorded ${p50p99(receipts.eventToRecorded)})`,
+      'none (no receipts)',
+      '—',
+      '',
+    ]);
+    rows.push([
+      `delivery receipts: blocked event → next tier's SMS, p50 / p99 (${receipts.failureToNextTier.count} asks)`,
+      p50p99(receipts.failureToNextTier),
+      "the tier's timer",
+      '—',
+      '',
+    ]);
+    const without = results.costs ? ` (without receipts: ${describeCost(results.costs.perAsk)})` : '';
+    const withoutReply = results.costs ? ` (without receipts: ${describeCost(results.costs.perReply)})` : '';
+    rows.push([
+      `cost per ask with receipts (mean of ${receipts.costs.sample})`,
+      `${describeCost(receipts.costs.perAsk)}${without}`,
+      '—',
+      '—',
+      '',
+    ]);
+    rows.push([
+      `cost per reply with receipts (mean of ${receipts.costs.sample})`,
+      `${describeCost(receipts.costs.perReply)}${withoutReply}`,
+      '—',
+      '—',
+      '',
+    ]);
   }
   if (results.worker) {
     rows.push([

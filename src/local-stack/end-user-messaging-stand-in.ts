@@ -155,6 +155,9 @@ export interface EndUserMessagingStandIn {
   stop(): Promise<void>;
 }
 
+/** The pause before each delivery event, by default: a carrier's receipt is never instant. */
+export const DEFAULT_EVENT_DELAY_MS = 50;
+
 const TARGET_PREFIX = 'PinpointSMSVoiceV2.';
 const CONTENT_TYPE = 'application/x-amz-json-1.0';
 const MAX_BODY_BYTES = 256 * 1024;
@@ -405,7 +408,7 @@ const matches = (destination: EventDestinationRecord, type: string) =>
 export async function startEndUserMessagingStandIn(options: StandInOptions): Promise<EndUserMessagingStandIn> {
   const { sns, region } = options;
   const accountId = options.accountId ?? '123456789012';
-  const eventDelayMs = options.eventDelayMs ?? 50;
+  const eventDelayMs = options.eventDelayMs ?? DEFAULT_EVENT_DELAY_MS;
   const pricePerPart = options.pricePerPart ?? 0.00581;
   const monthlySpendLimit = options.monthlySpendLimit ?? 1000;
   const accountTier = options.accountTier ?? 'PRODUCTION';
