@@ -54,6 +54,8 @@ export function deliveryStatusOf(eventType: string, isFinal: boolean): DeliveryS
 }
 
 const MAX_REASON_CHARS = 200;
+const MAX_CONTEXT_VALUE_CHARS = 800;
+const MAX_CONTEXT_ENTRIES = 5;
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 const epochMs = z.number().int().positive().max(8.64e15);
@@ -67,7 +69,11 @@ const DeliveryEventSchema = z.object({
   messageId: text(MAX_MESSAGE_ID_LENGTH),
   messageRequestTimestamp: epochMs.optional(),
   messageStatusDescription: z.string().optional(),
-  context: z.record(z.string().max(100), z.string().max(MAX_MESSAGE_ID_LENGTH)).optional(),
+  // AWS's bounds on a send's Context: 5 entries, keys up to 100 characters, values up to 800.
+  context: z
+    .record(z.string().max(100), z.string().max(MAX_CONTEXT_VALUE_CHARS))
+    .refine((context) => Object.keys(context).length <= MAX_CONTEXT_ENTRIES, 'at most 5 entries')
+    .optional(),
   totalMessagePrice: price,
   totalCarrierFee: price,
 });

@@ -70,10 +70,7 @@ export function localAwsClientConfig(stack: Pick<LocalStack, 'region' | 'awsEndp
 }
 
 /** The configuration set `setup` would make: its delivery events go to the inbound topic, as replies do. */
-async function createDeliveryEventDestination(
-  config: PinpointSMSVoiceV2ClientConfig,
-  topicArn: string,
-): Promise<void> {
+async function createDeliveryEventDestination(config: PinpointSMSVoiceV2ClientConfig, topicArn: string): Promise<void> {
   const client = new PinpointSMSVoiceV2Client(config);
   try {
     await client.send(new CreateConfigurationSetCommand({ ConfigurationSetName: LOCAL_CONFIGURATION_SET }));

@@ -84,6 +84,12 @@ describe('delivery events on the inbound queue', () => {
     expect(blocked).toMatchObject({ ok: true, delivery: { event: { status: 'undelivered', isFinal: true } } });
   });
 
+  it("names an ask of the longest entitlement (its Context value is up to AWS's 800 characters)", () => {
+    const askId = `ask/${'e'.repeat(400)}`;
+    const read = readInboundBody(envelope(smsEvent({ context: { smsAskAskId: askId, smsAskKind: 'question' } })), 'q');
+    expect(read).toMatchObject({ ok: true, delivery: { event: { askId } } });
+  });
+
   it('still reads replies as replies', () => {
     const reply = envelope({ originationNumber: '+12065550142', messageBody: '4821', inboundMessageId: 'in-1' });
     expect(readInboundBody(reply, 'q', { topicArn: TOPIC })).toMatchObject({ ok: true, reply: { body: '4821' } });
@@ -99,6 +105,11 @@ describe('delivery events on the inbound queue', () => {
     ['with a huge message id', envelope(smsEvent({ messageId: 'x'.repeat(500) })), /messageId/],
     ['with a negative price', envelope(smsEvent({ totalMessagePrice: -1 })), /totalMessagePrice/],
     ['with a context that is no map', envelope(smsEvent({ context: 'ask/e-1' })), /context/],
+    [
+      'with more context than AWS allows',
+      envelope(smsEvent({ context: Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`k${i}`, 'v'])) })),
+      /at most 5 entries/,
+    ],
   ])('refuses an event %s, with a reason for the log (it goes to the DLQ)', (_, body, reason) => {
     const read = readInboundBody(body, 'q', { topicArn: TOPIC });
     expect(read.ok).toBe(false);
