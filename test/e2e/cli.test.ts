@@ -229,6 +229,7 @@ describe('sms-ask stack up / down', () => {
       expect(Object.keys(stackEnv).sort()).toEqual([
         'AWS_ACCESS_KEY_ID',
         'AWS_ENDPOINT_URL',
+        'AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2',
         'AWS_REGION',
         'AWS_SECRET_ACCESS_KEY',
         'SMS_ASK_HTTP_KEYLESS',

@@ -136,13 +136,17 @@ describe('forged and guessed replies on the local stack', () => {
 
   it('lets a STOP that SNS confirms start the next tier', async () => {
     // moto lists numbers ending in 99 as opted out. Its question cannot be sent (sms-ask checks the
-    // list first), yet its STOP is confirmed through the same SNS call as any other.
+    // list first), yet its STOP is confirmed through the same SNS call as any other. `undelivered:
+    // wait`: the refused send alone would start the next tier; here the STOP must.
     const [oncall, stopped, lead] = [
       newPhone(),
       `+1206555${String(Math.floor(Math.random() * 100)).padStart(2, '0')}99`,
       newPhone(),
     ];
-    const { askId } = await ask([oncall, stopped], 'Rotate the root key?', { escalation: [{ after: '9m', to: lead }] });
+    const { askId } = await ask([oncall, stopped], 'Rotate the root key?', {
+      escalation: [{ after: '9m', to: lead }],
+      undelivered: 'wait',
+    });
     await reply(stopped, 'STOP');
     const state = await eventOf(askId, 'escalated');
     expect(state.events.find((e) => e.type === 'opted_out')).toMatchObject({
