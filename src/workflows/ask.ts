@@ -427,7 +427,7 @@ function refuseMisleadingText(input: NormalizedAsk): NormalizedAsk {
 /**
  * Keeps the search attributes and memo that `pending` reads in step with the ask. Each upsert is a
  * history event, so only what changed is written: the attributes when the tier, reminders or
- * deadline move; the memo (question and context, never the codes) once, for a child ask that no
+ * deadline move, or a question turns out undelivered (rare: a delivered one writes nothing); the memo (question and context, never the codes) once, for a child ask that no
  * client started with one.
  */
 class ListingPublisher {
