@@ -483,7 +483,7 @@ export const settingsSchema = z
       .optional(),
     /** The secret name (in webhookSecrets) that signs webhooks whose callback names none. Default: the only secret, if there is one. */
     webhookDefaultSecretName: z.string().min(1).optional(),
-    /** The events the default webhook gets: ended, escalated, opted_out (comma-separated). Default ended. */
+    /** The events the default webhook gets: ended, escalated, opted_out, guess_limit_reached, undelivered (comma-separated). Default ended. */
     webhookEvents: z
       .unknown()
       .transform((v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : v))

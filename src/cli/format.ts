@@ -1,5 +1,6 @@
 /** Human-readable renderings for the CLI; --json prints the objects themselves. */
 import type { PendingAsk } from '../client/sms-ask-client';
+import { describeDelivery, formatUsd } from '../domain/delivery-event';
 import { formatMs } from '../domain/duration';
 import type { AskPolicy } from '../domain/policy';
 import type { AskState, RecipientState } from '../workflows/definitions';
@@ -22,6 +23,17 @@ function codesOf(codes: { option: string; code: string }[]): string {
   return codes.map((c) => `${c.option}=${c.code}`).join(' ');
 }
 
+/**
+ * A recipient's delivery in the pending table: from the ask itself when its codes were read, else
+ * what the listing holds, which names only the undelivered ("-": nothing known to have gone wrong).
+ */
+function pendingDelivery(row: PendingAsk, phone: string): string {
+  const delivery = row.delivery?.[phone];
+  if (delivery)
+    return delivery.status === 'undelivered' ? `not delivered: ${delivery.eventType}` : describeDelivery(delivery);
+  return row.undelivered.includes(phone) ? 'not delivered' : '-';
+}
+
 export function formatPending(rows: PendingAsk[], now = Date.now()): string {
   if (rows.length === 0) return 'No pending asks.';
   const lines = rows.flatMap((row) =>
@@ -29,6 +41,7 @@ export function formatPending(rows: PendingAsk[], now = Date.now()): string {
       row.entitlement,
       phone,
       row.codes ? codesOf(row.codes[phone] ?? []) : '-',
+      pendingDelivery(row, phone),
       formatDuration(now - Date.parse(row.startedAt)),
       formatDuration(Date.parse(row.deadline) - now),
       String(row.tier),
@@ -38,7 +51,7 @@ export function formatPending(rows: PendingAsk[], now = Date.now()): string {
     ]),
   );
   return table(
-    ['ENTITLEMENT', 'RECIPIENT', 'CODES', 'AGE', 'TIME LEFT', 'TIER', 'REMINDERS', 'POLICY', 'QUESTION'],
+    ['ENTITLEMENT', 'RECIPIENT', 'CODES', 'DELIVERY', 'AGE', 'TIME LEFT', 'TIER', 'REMINDERS', 'POLICY', 'QUESTION'],
     lines,
   );
 }
@@ -66,6 +79,8 @@ function recipientLine(r: RecipientState): string {
     r.answer && `answered ${r.answer.option}`,
     r.optedOut && 'opted out',
     r.sendError && `not sent: ${r.sendError}`,
+    r.delivery && describeDelivery(r.delivery),
+    r.costUsd !== undefined && formatUsd(r.costUsd),
   ].filter(Boolean);
   return `  ${r.phone}  tier ${r.tier}  ${codesOf(r.codes)}${notes.length ? `  (${notes.join('; ')})` : ''}`;
 }
@@ -83,6 +98,9 @@ export function formatStatus(state: AskState): string {
     `policy:    ${state.policyName}: ${describePolicy(state.policy)}`,
     `progress:  tier ${state.tier} of ${state.policy.escalation.length}, reminders ${state.remindersSent} of ${state.policy.reminders?.max ?? 0}`,
     `deadline:  ${state.deadline}`,
+    ...(state.costUsd !== undefined
+      ? [`cost:      ${formatUsd(state.costUsd)} (as the delivery events priced its SMS)`]
+      : []),
     'recipients:',
     ...state.recipients.map(recipientLine),
     'timeline:',

@@ -50,6 +50,7 @@ import type {
   CancelRequest,
   OperatorAction,
   OptionCode,
+  RecipientDelivery,
   WebhookDeliveryReport,
 } from '../workflows/definitions';
 import type { webhookDeliveryWorkflow } from '../workflows/webhook-delivery';
@@ -167,8 +168,15 @@ export interface PendingAsk {
   incident?: string;
   question: string;
   recipients: string[];
+  /** Recipients whose question never reached the phone (refused at send, or its delivery failed), from the listing. */
+  undelivered: string[];
   /** Each recipient's reply codes; only with `withCodes`, read from the ask itself (they are not in the listing). */
   codes?: Record<string, OptionCode[]>;
+  /**
+   * Each recipient's question delivery, as its End User Messaging events said (recipients with no
+   * event yet, or sent through SNS, have none); only with `withCodes`, read in the same query as the codes.
+   */
+  delivery?: Record<string, RecipientDelivery>;
   startedAt: string;
   deadline: string;
   /** Escalation tiers started so far. */
@@ -662,6 +670,7 @@ export class SmsAskClient {
         incident: attributes.get(askSearchAttributes.incident),
         question: memo.question,
         recipients: [...(attributes.get(askSearchAttributes.recipients) ?? [])],
+        undelivered: [...(attributes.get(askSearchAttributes.undelivered) ?? [])],
         startedAt: execution.startTime.toISOString(),
         deadline: deadline.toISOString(),
         tier: attributes.get(askSearchAttributes.tier) ?? 0,
@@ -675,13 +684,16 @@ export class SmsAskClient {
     );
   }
 
-  /** One status query per ask, a few at a time; an ask that ended meanwhile keeps no codes. */
+  /** One status query per ask, a few at a time (codes and delivery); an ask that ended meanwhile keeps neither. */
   private async addCodes(rows: PendingAsk[]): Promise<void> {
     const queue = [...rows];
     const lane = async () => {
       for (let row = queue.shift(); row; row = queue.shift()) {
         const state = await queryStatus(this.handle(row.askId)).catch(() => undefined);
         row.codes = state ? Object.fromEntries(state.recipients.map((r) => [r.phone, r.codes])) : {};
+        row.delivery = Object.fromEntries(
+          state?.recipients.flatMap((r) => (r.delivery ? [[r.phone, r.delivery]] : [])) ?? [],
+        );
       }
     };
     await Promise.all(Array.from({ length: 8 }, lane));

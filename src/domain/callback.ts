@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 
-export const WEBHOOK_EVENTS = ['ended', 'escalated', 'opted_out', 'guess_limit_reached'] as const;
+export const WEBHOOK_EVENTS = ['ended', 'escalated', 'opted_out', 'guess_limit_reached', 'undelivered'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 /** What a playbook writes in an ask's `callback`. */

@@ -119,3 +119,19 @@ export function parseDeliveryEvent(obj: Record<string, unknown>): DeliveryEventP
     },
   };
 }
+
+/**
+ * A question's delivery as a person reads it: "delivered", "not delivered: TEXT_BLOCKED (reason)",
+ * "delivery pending", "delivery unknown". The console's format.mjs words it the same.
+ */
+export function describeDelivery(delivery: { status: DeliveryStatus; eventType: string; reason?: string }): string {
+  if (delivery.status === 'delivered') return 'delivered';
+  if (delivery.status === 'pending') return 'delivery pending';
+  if (delivery.status === 'unknown') return 'delivery unknown';
+  return `not delivered: ${delivery.eventType}${delivery.reason ? ` (${delivery.reason})` : ''}`;
+}
+
+/** A price in USD as AWS gives it, to five decimals at most: "$0.00581". */
+export function formatUsd(usd: number): string {
+  return `$${usd.toFixed(5).replace(/(\.\d\d\d*?)0+$/, '$1')}`;
+}

@@ -58,7 +58,7 @@ export const pendingQuery = z
     codes: queryBoolean
       .optional()
       .describe(
-        "Also each recipient's reply codes, read from each ask of the page (one query per ask; the listing itself holds none)",
+        "Also each recipient's reply codes and delivery state, read from each ask of the page (one query per ask; the listing itself holds no codes, and of delivery only `undelivered`)",
       ),
     limit: pageLimit(500, 100),
     after: cursorOf(decodePendingCursor).optional(),
@@ -186,10 +186,21 @@ const answerSchema = z.object({
 });
 const eventSchema = z.object({
   at: z.string(),
-  type: z.string().describe('sent, reply_received, answered, extended, cancelled, webhook_delivered …'),
+  type: z
+    .string()
+    .describe('sent, delivered, undelivered, reply_received, answered, extended, cancelled, webhook_delivered …'),
   phone: z.string().optional(),
   by: z.string().optional().describe('The operator (the API key name) for answer, cancel, extend, resend'),
   detail: z.string().optional(),
+});
+/** A question SMS's delivery, from its End User Messaging delivery events. */
+const deliverySchema = z.object({
+  status: z
+    .enum(['pending', 'delivered', 'undelivered', 'unknown'])
+    .describe('undelivered: it never will be (blocked, unreachable, expired …); unknown: no final word in 72 hours'),
+  eventType: z.string().describe("AWS's event type: TEXT_DELIVERED, TEXT_BLOCKED …"),
+  at: z.string(),
+  reason: z.string().optional().describe("AWS's words for the status"),
 });
 const askStatus = z.enum(['waiting', 'answered', 'timed_out', 'cancelled', 'unreachable', 'undecided']);
 
@@ -208,6 +219,9 @@ export const askStateSchema = z
         codes: z.array(optionCode),
         answer: z.looseObject({ option: z.string(), optionIndex: z.number().int(), at: z.string() }).optional(),
         optedOut: z.boolean().optional(),
+        sendError: z.string().optional().describe('The question was refused at send, for good'),
+        delivery: deliverySchema.optional().describe('Absent: sent through SNS (no receipts), or no event yet'),
+        costUsd: z.number().optional().describe("This recipient's SMS, as their delivery events priced them"),
       }),
     ),
     policy: z.looseObject({}),
@@ -219,6 +233,7 @@ export const askStateSchema = z
     endedAt: z.string().optional(),
     cancelReason: z.string().optional(),
     context: z.record(z.string(), z.unknown()),
+    costUsd: z.number().optional().describe("The ask's SMS so far, in USD, as their delivery events priced them"),
     events: z.array(eventSchema),
   })
   .describe("An ask's state, with its event log");
@@ -237,7 +252,14 @@ export const pendingListSchema = z.object({
   asks: z.array(
     listedAsk.extend({
       recipients: z.array(z.string()),
+      undelivered: z
+        .array(z.string())
+        .describe('Recipients whose question never reached the phone: refused at send, or its delivery failed'),
       codes: z.record(z.string(), z.array(optionCode)).optional().describe('Only with codes=true'),
+      delivery: z
+        .record(z.string(), deliverySchema)
+        .optional()
+        .describe("Only with codes=true: each recipient's delivery that is known, read with the codes"),
       startedAt: z.string(),
       deadline: z.string(),
       tier: z.number().int(),

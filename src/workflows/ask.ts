@@ -46,7 +46,7 @@ import type {
   NormalizedAsk,
   RegisteredAndAsked,
 } from './definitions';
-import { askSearchAttributePairs } from './search-attributes';
+import { askSearchAttributePairs, isUndelivered } from './search-attributes';
 
 /**
  * A recipient's registration and first question, as one activity on the rate-limited SMS queue. It
@@ -293,11 +293,17 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
       webhooks.observe(ask.state);
       const due = ask.nextDue();
       const waitMs = due.at - Date.now();
-      // Wake early for anything a handler changed: the end, an SMS to send, a new schedule.
+      // Wake early for anything a handler changed: the end, an SMS to send, a new schedule, or a
+      // question that turned out undelivered (for the listing and the webhook; rare, so the timer
+      // it restarts costs little, whereas a delivered one wakes nothing).
       if (
         waitMs > 0 &&
         (await condition(
-          () => ask.state.status !== 'waiting' || ask.outbox.length > 0 || ask.nextDue().at !== due.at,
+          () =>
+            ask.state.status !== 'waiting' ||
+            ask.outbox.length > 0 ||
+            ask.nextDue().at !== due.at ||
+            listing.behind(ask.state),
           waitMs,
         ))
       ) {
@@ -427,14 +433,21 @@ function refuseMisleadingText(input: NormalizedAsk): NormalizedAsk {
 /**
  * Keeps the search attributes and memo that `pending` reads in step with the ask. Each upsert is a
  * history event, so only what changed is written: the attributes when the tier, reminders or
- * deadline move; the memo (question and context, never the codes) once, for a child ask that no
+ * deadline move, or a question turns out undelivered (rare: a delivered one writes nothing); the memo (question and context, never the codes) once, for a child ask that no
  * client started with one.
  */
 class ListingPublisher {
   private attributes = '';
   private memoWritten = false;
+  private undelivered = 0;
+
+  /** A question turned out undelivered since the last publish: the listing does not show it yet. */
+  behind(state: AskState): boolean {
+    return state.recipients.filter(isUndelivered).length !== this.undelivered;
+  }
 
   publish(state: AskState): void {
+    this.undelivered = state.recipients.filter(isUndelivered).length;
     const pairs = askSearchAttributePairs(state);
     if (JSON.stringify(pairs) !== this.attributes) {
       upsertSearchAttributes(pairs);

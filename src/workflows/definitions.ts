@@ -461,7 +461,8 @@ export interface OneWaySmsInput {
 
 // Webhook delivery: the workflow that retries it and the activity that posts it.
 
-export type WebhookType = 'ask.ended' | 'ask.escalated' | 'ask.opted_out' | 'ask.guess_limit_reached';
+export type WebhookType =
+  'ask.ended' | 'ask.escalated' | 'ask.opted_out' | 'ask.guess_limit_reached' | 'ask.undelivered';
 
 export interface WebhookDeliveryInput {
   /** The delivery's id, sent as Sms-Ask-Delivery: the same on every retry, for the receiver's dedupe. */

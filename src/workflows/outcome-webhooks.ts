@@ -21,6 +21,8 @@ export function withoutCodes(state: AskState): AskState {
 
 export class OutcomeWebhooks {
   private seenEvents = 0;
+  /** Phones whose undelivered question has had its webhook: a reminder's failure after it makes no second one. */
+  private readonly undelivered = new Set<string>();
   private readonly starting: Promise<void>[] = [];
 
   constructor(
@@ -28,7 +30,10 @@ export class OutcomeWebhooks {
     private readonly callback: NormalizedCallback | undefined,
   ) {}
 
-  /** Starts a delivery for each escalation or opt-out logged since the last call, if the callback wants them. */
+  /**
+   * Starts a delivery for each escalation, opt-out, guess limit or undelivered question logged since
+   * the last call, if the callback wants them. An undelivered reminder or feedback SMS has none.
+   */
   observe(state: AskState): void {
     const events = state.events.slice(this.seenEvents);
     const first = this.seenEvents;
@@ -42,6 +47,12 @@ export class OutcomeWebhooks {
       if (event.type === 'guess_limit_reached' && wanted.includes('guess_limit_reached')) {
         this.start({ type: 'guess_limit_reached', index: first + i }, 'ask.guess_limit_reached', state);
       }
+      if (
+        event.type === 'undelivered' &&
+        wanted.includes('undelivered') &&
+        this.questionUndelivered(event.phone, state)
+      )
+        this.start({ type: 'undelivered', index: first + i }, 'ask.undelivered', state);
     });
   }
 
@@ -50,6 +61,14 @@ export class OutcomeWebhooks {
     this.observe(state);
     if (state.status !== 'waiting' && this.callback?.events.includes('ended')) this.start('ended', 'ask.ended', state);
     await Promise.all(this.starting);
+  }
+
+  /** The first `undelivered` entry of a phone whose question is undelivered: the question's own. */
+  private questionUndelivered(phone: string | undefined, state: AskState): boolean {
+    const recipient = state.recipients.find((r) => r.phone === phone);
+    if (!phone || recipient?.delivery?.status !== 'undelivered' || this.undelivered.has(phone)) return false;
+    this.undelivered.add(phone);
+    return true;
   }
 
   private start(event: Parameters<typeof webhookDeliveryId>[1], type: WebhookType, state: AskState): void {

@@ -14,6 +14,8 @@ export const askSearchAttributes = {
   tier: defineSearchAttributeKey('SmsAskTier', SearchAttributeType.INT),
   remindersSent: defineSearchAttributeKey('SmsAskRemindersSent', SearchAttributeType.INT),
   policy: defineSearchAttributeKey('SmsAskPolicy', SearchAttributeType.KEYWORD),
+  /** Recipients whose question never reached the phone: refused at send, or a delivery event said so. */
+  undelivered: defineSearchAttributeKey('SmsAskUndelivered', SearchAttributeType.KEYWORD_LIST),
 } as const;
 
 export const SEARCH_ATTRIBUTE_KEYS = Object.values(askSearchAttributes);
@@ -30,12 +32,21 @@ export type AskListing = Pick<
   AskState,
   'entitlement' | 'context' | 'deadline' | 'tier' | 'remindersSent' | 'policyName'
 > & {
-  recipients: readonly Pick<RecipientState, 'phone'>[];
+  recipients: readonly Pick<RecipientState, 'phone' | 'sendError' | 'delivery'>[];
 };
 
-/** The search attribute values of an ask; upserted whenever its tier, reminders or deadline change. */
+/** Whether a recipient's question never reached the phone: SNS or End User Messaging refused it, or its delivery failed. */
+export function isUndelivered(r: Pick<RecipientState, 'sendError' | 'delivery'>): boolean {
+  return r.sendError !== undefined || r.delivery?.status === 'undelivered';
+}
+
+/**
+ * The search attribute values of an ask; upserted whenever its tier, reminders or deadline change,
+ * or a question turns out undelivered (which stays so: the list only grows, and is left out while empty).
+ */
 export function askSearchAttributePairs(state: AskListing): SearchAttributePair[] {
   const incident = incidentOf(state);
+  const undelivered = state.recipients.filter(isUndelivered).map((r) => r.phone);
   return [
     { key: askSearchAttributes.entitlement, value: state.entitlement },
     ...(incident === undefined ? [] : [{ key: askSearchAttributes.incident, value: incident }]),
@@ -44,6 +55,7 @@ export function askSearchAttributePairs(state: AskListing): SearchAttributePair[
     { key: askSearchAttributes.tier, value: state.tier },
     { key: askSearchAttributes.remindersSent, value: state.remindersSent },
     { key: askSearchAttributes.policy, value: state.policyName },
+    ...(undelivered.length === 0 ? [] : [{ key: askSearchAttributes.undelivered, value: undelivered }]),
   ];
 }
 

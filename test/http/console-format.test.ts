@@ -1,5 +1,9 @@
 /** What the console shows, from the API's data: the same masks as the logs, countdowns, outcomes. */
 import { describe, expect, it } from 'vitest';
+import {
+  describeDelivery as domainDescribeDelivery,
+  formatUsd as domainFormatUsd,
+} from '../../src/domain/delivery-event';
 import { maskPhone as domainMaskPhone, maskPhonesIn as domainMaskPhonesIn } from '../../src/domain/phone-mask';
 
 // The page's own module, as the browser loads it: an ES module, so imported dynamically from here.
@@ -52,5 +56,39 @@ describe('the console formatting', () => {
       '?to=%2B12065550142&overdue=true',
     );
     expect(pendingQuery({ incident: '1042' }, 'eyJwIjpbXX0')).toBe('?incident=1042&after=eyJwIjpbXX0');
+  });
+
+  it("words a question's delivery as `sms-ask status` does, and puts it in the recipient's note with its cost", async () => {
+    const { describeDelivery, formatUsd, recipientNote } = await loadFormat();
+    const at = '2026-12-01T09:00:04.000Z';
+    for (const delivery of [
+      { status: 'delivered', eventType: 'TEXT_DELIVERED', at },
+      { status: 'pending', eventType: 'TEXT_PENDING', at },
+      { status: 'unknown', eventType: 'TEXT_UNKNOWN', at },
+      { status: 'undelivered', eventType: 'TEXT_BLOCKED', at, reason: 'Blocked as spam by phone carrier' },
+      { status: 'undelivered', eventType: 'TEXT_TTL_EXPIRED', at },
+    ] as const)
+      expect(describeDelivery(delivery)).toBe(domainDescribeDelivery(delivery));
+    for (const usd of [0.00581, 0.01162, 0, 1.5]) expect(formatUsd(usd)).toBe(domainFormatUsd(usd));
+
+    expect(recipientNote({})).toBe('');
+    expect(recipientNote({ optedOut: true })).toBe('opted out');
+    expect(
+      recipientNote({ delivery: { status: 'delivered', eventType: 'TEXT_DELIVERED', at }, costUsd: 0.00581 }),
+    ).toBe('delivered · $0.00581');
+    expect(
+      recipientNote({
+        delivery: { status: 'undelivered', eventType: 'TEXT_INVALID', at, reason: '+12065550142 is not a mobile' },
+      }),
+    ).toBe('not delivered: TEXT_INVALID (…0142 is not a mobile)');
+    expect(recipientNote({ sendError: 'SNS refused +12065550142: opted out' })).toBe('SNS refused …0142: opted out');
+  });
+
+  it('marks the pending recipients whose question never reached the phone', async () => {
+    const { pendingRecipients } = await loadFormat();
+    expect(pendingRecipients({ recipients: ['+12065550142', '+12065550188'], undelivered: ['+12065550188'] })).toBe(
+      '…0142, …0188 (not delivered)',
+    );
+    expect(pendingRecipients({ recipients: ['+12065550142'] })).toBe('…0142');
   });
 });

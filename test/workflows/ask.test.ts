@@ -3,7 +3,7 @@ import { WithStartWorkflowOperation, WorkflowFailedError, WorkflowUpdateFailedEr
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AskEndedError } from '../../src/client/sms-ask-client';
 import { listSentSms, waitForSms } from '../../src/local-stack/phone-simulator';
-import { pendingAsksQuery, recipientWorkflowId, registerUpdate } from '../../src/workflows/definitions';
+import { deliverySignal, pendingAsksQuery, recipientWorkflowId, registerUpdate } from '../../src/workflows/definitions';
 import type { AskState } from '../../src/workflows/definitions';
 import { deliverReply, eventually, newPhone, sharedStack, startTestWorker } from '../support/harness';
 import type { TestWorker } from '../support/harness';
@@ -235,6 +235,37 @@ describe('ask workflow', () => {
     // No "expired" reply to the duplicate either: only the question and one success feedback.
     await new Promise((r) => setTimeout(r, 500));
     expect((await listSentSms(sharedStack().awsEndpoint)).filter((m) => m.phoneNumber === phone)).toHaveLength(2);
+  });
+
+  it('lists a recipient whose question was blocked as undelivered, and keeps waiting for the other', async () => {
+    const [blocked, other] = [newPhone(), newPhone()];
+    const { askId } = await worker.asks.start({ to: [blocked, other], question: 'Wipe device?', timeout: '1h' });
+    const sent = await eventually(async () => {
+      const state = await worker.asks.status(askId);
+      return state.recipients.length === 2 && state.recipients.every((r) => r.messageId) ? state : undefined;
+    }, `the SMS of ${askId}`);
+    await worker.client.workflow.getHandle(askId).signal(deliverySignal, {
+      messageId: sent.recipients.find((r) => r.phone === blocked)!.messageId!,
+      eventType: 'TEXT_BLOCKED',
+      status: 'undelivered',
+      isFinal: true,
+      destination: blocked,
+      at: new Date().toISOString(),
+      reason: 'Blocked as spam by phone carrier',
+      askId,
+      kind: 'question',
+    });
+    const [row] = await eventually(async () => {
+      const rows = await worker.asks.listPending({ recipient: blocked }, { withCodes: true });
+      return rows[0]?.undelivered.length ? rows : undefined;
+    }, 'the undelivered recipient in pending');
+    expect(row).toMatchObject({
+      askId,
+      undelivered: [blocked],
+      delivery: { [blocked]: { status: 'undelivered', eventType: 'TEXT_BLOCKED' } },
+    });
+    expect((await worker.asks.status(askId)).status).toBe('waiting');
+    await worker.asks.cancel(askId, { by: 'test', reason: 'done' });
   });
 
   it('falls to the default when the only recipient opts out with STOP', async () => {

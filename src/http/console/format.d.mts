@@ -14,6 +14,21 @@ export function formatDuration(ms: number): string;
 export function timeLeft(deadline: string, now: number): { text: string; overdue: boolean };
 export function outcomeOf(ask: OutcomeLike): { label: string; detail: string; kind: string };
 export function describeAnswer(answer: AnswerLike | undefined): string;
+export interface DeliveryLike {
+  status: 'pending' | 'delivered' | 'undelivered' | 'unknown';
+  eventType: string;
+  at?: string;
+  reason?: string;
+}
+export function describeDelivery(delivery: DeliveryLike): string;
+export function formatUsd(usd: number): string;
+export function recipientNote(recipient: {
+  optedOut?: boolean;
+  sendError?: string;
+  delivery?: DeliveryLike;
+  costUsd?: number;
+}): string;
+export function pendingRecipients(ask: { recipients: string[]; undelivered?: string[] }): string;
 export function eventLabel(type: string): string;
 export function askApiPath(askId: string): string;
 export function pendingQuery(

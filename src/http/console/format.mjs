@@ -53,6 +53,40 @@ export function describeAnswer(answer) {
   return `${answer.option} (default)`;
 }
 
+/** A question's delivery, worded as `sms-ask status` words it (src/domain/delivery-event.ts describeDelivery). */
+export function describeDelivery(delivery) {
+  if (delivery.status === 'delivered') return 'delivered';
+  if (delivery.status === 'pending') return 'delivery pending';
+  if (delivery.status === 'unknown') return 'delivery unknown';
+  return `not delivered: ${delivery.eventType}${delivery.reason ? ` (${delivery.reason})` : ''}`;
+}
+
+/** A price in USD, to five decimals at most, as `sms-ask status` shows it. */
+export function formatUsd(usd) {
+  return `$${Number(usd)
+    .toFixed(5)
+    .replace(/(\.\d\d\d*?)0+$/, '$1')}`;
+}
+
+/** The pending list's recipients, masked, each whose question never reached the phone marked so. */
+export function pendingRecipients(ask) {
+  const undelivered = new Set(ask.undelivered ?? []);
+  return ask.recipients
+    .map((phone) => `${maskPhone(phone)}${undelivered.has(phone) ? ' (not delivered)' : ''}`)
+    .join(', ');
+}
+
+/** The recipient table's Note: opted out, the send's refusal, the question's delivery and its cost; numbers masked. */
+export function recipientNote(recipient) {
+  const notes = [
+    recipient.optedOut && 'opted out',
+    recipient.sendError && maskPhonesIn(recipient.sendError),
+    recipient.delivery && maskPhonesIn(describeDelivery(recipient.delivery)),
+    recipient.costUsd !== undefined && formatUsd(recipient.costUsd),
+  ];
+  return notes.filter(Boolean).join(' · ');
+}
+
 export function eventLabel(type) {
   return String(type).replace(/_/g, ' ');
 }
