@@ -85,6 +85,10 @@ export async function routeBatch(
         return undefined;
       }
       stats.routed++;
+      if ('delivery' in parsed) {
+        stats.deliveryEvents = (stats.deliveryEvents ?? 0) + 1;
+        stats.lastDeliveryEventAt = new Date().toISOString();
+      }
       return message;
     }),
   );

@@ -32,6 +32,7 @@ import {
   topicPolicyOpenness,
 } from '../setup/resources';
 import { inboundPollerWorkflowId } from '../workflows/definitions';
+import type { PollStats } from '../workflows/definitions';
 import { askSearchAttributes } from '../workflows/search-attributes';
 import { pendingAsksVisibilityQuery } from '../client/sms-ask-client';
 import { recipientRuns } from '../inbound/recipient-restore';
@@ -230,6 +231,25 @@ async function decodedHeartbeat(client: Client, payload: Payload | undefined): P
   for (const codec of [...client.options.loadedDataConverter.payloadCodecs].reverse())
     payloads = await codec.decode(payloads);
   return payloads[0];
+}
+
+/** What the inbound poller's running poll activities last reported in their heartbeats; empty when none runs. */
+export async function pollerHeartbeats(ctx: DoctorContext): Promise<Partial<PollStats>[]> {
+  const queue = await ctx.queue();
+  const client = await ctx.temporal();
+  let description;
+  try {
+    description = await client.workflow
+      .getHandle(inboundPollerWorkflowId(ctx.settings.taskQueue, queue.url))
+      .describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return [];
+    throw err;
+  }
+  const beats = await Promise.all(
+    (description.raw.pendingActivities ?? []).map((a) => decodedHeartbeat(client, a.heartbeatDetails?.payloads?.[0])),
+  );
+  return beats.flatMap((beat) => (beat ? [defaultPayloadConverter.fromPayload<Partial<PollStats>>(beat)] : []));
 }
 
 export const pollerCheck: Check = {

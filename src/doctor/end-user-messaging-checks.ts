@@ -17,6 +17,7 @@ import {
 } from '../setup/end-user-messaging';
 import { findQueueSubscription } from '../setup/reconcile';
 import { parseArn, parsePolicy, topicPolicyAllowsSmsService } from '../setup/resources';
+import { pollerHeartbeats } from './checks';
 import type { Check, CheckOutcome } from './checks';
 
 const SETUP_FIX =
@@ -248,9 +249,23 @@ export const eumEventsCheck: Check = {
       };
     if (!(await findQueueSubscription(sns, topicArn, queue.arn)))
       return { status: 'skip', saw: 'not checked', fix: 'see "subscription"' };
+    const path = `${configurationSetNameOf(ctx.settings.configurationSet)} → ${topicArn} (its policy lets sms-voice.amazonaws.com publish) → ${queue.arn}`;
+    const beats = await pollerHeartbeats(ctx).catch(() => []);
+    if (beats.length === 0)
+      return {
+        status: 'pass',
+        saw: `the path is in place: ${path}; no poller runs, so whether events arrive is not known`,
+      };
+    const events = beats.reduce((sum, beat) => sum + (beat.deliveryEvents ?? 0), 0);
+    const last = beats
+      .map((beat) => beat.lastDeliveryEventAt ?? '')
+      .sort()
+      .pop();
     return {
       status: 'pass',
-      saw: `the path is in place: ${configurationSetNameOf(ctx.settings.configurationSet)} → ${topicArn} (its policy lets sms-voice.amazonaws.com publish) → ${queue.arn}. Only the path is checked: the worker records no time of the last event, so whether events did arrive is not known here`,
+      saw: last
+        ? `events arrive: the poller routed ${events} delivery event(s) in its current lease (up to 30 min), the last at ${last}; path ${path}`
+        : `the path is in place: ${path}; the poller has routed no delivery event in its current lease (up to 30 min): if SMS went out meanwhile, look at the event destination and the topic's delivery failures in CloudWatch`,
     };
   },
 };

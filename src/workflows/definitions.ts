@@ -561,6 +561,10 @@ export interface PollInboundInput {
 export interface PollStats {
   received: number;
   routed: number;
+  /** Of the routed, End User Messaging delivery events (the rest are replies). */
+  deliveryEvents?: number;
+  /** When the last of them came (ISO 8601): `doctor` tells from it whether events arrive. */
+  lastDeliveryEventAt?: string;
   bad: number;
   /** Replies Temporal did not take; they return to the queue after its visibility timeout. */
   failed: number;

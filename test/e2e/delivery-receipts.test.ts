@@ -15,6 +15,10 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEndUserMessagingStandIn } from '../../src/local-stack/end-user-messaging-stand-in';
 import type { EndUserMessagingStandIn, SentTextMessage } from '../../src/local-stack/end-user-messaging-stand-in';
+import { createAwsClients } from '../../src/aws/clients';
+import { createDoctorContext } from '../../src/doctor/context';
+import { eumEventsCheck } from '../../src/doctor/end-user-messaging-checks';
+import { runChecks } from '../../src/doctor/run-checks';
 import { localAwsClientConfig, provisionInboundResources } from '../../src/local-stack/local-stack';
 import type { AskState } from '../../src/workflows/definitions';
 import { ensureInboundPoller } from '../../src/worker/worker';
@@ -134,6 +138,31 @@ describe('delivery receipts through End User Messaging', () => {
     expect(state.events.map((e) => e.type)).toEqual(['sent', 'delivered']);
     expect(state.events[0]?.detail).toMatch(/^End User Messaging message /);
     await worker.asks.cancel(askId, { by: 'test' });
+
+    // doctor sees them arrive, from the poller's heartbeat (every 5 s).
+    Object.assign(process.env, {
+      AWS_REGION: sharedStack().region,
+      AWS_ENDPOINT_URL: sharedStack().awsEndpoint,
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+    });
+    const clients = {
+      ...createAwsClients(worker.settings),
+      smsVoice: new PinpointSMSVoiceV2Client({ ...localAwsClientConfig(sharedStack()), endpoint: standIn.endpoint }),
+    };
+    const saw = await eventually(
+      async () => {
+        const report = await runChecks(
+          [eumEventsCheck],
+          createDoctorContext(worker.settings, clients, async () => worker.client),
+        );
+        const check = report.checks[0]!;
+        return check.status === 'pass' && /^events arrive/.test(check.saw) ? check.saw : undefined;
+      },
+      "doctor's events check",
+      15_000,
+    );
+    expect(saw).toMatch(/routed [1-9]\d* delivery event\(s\) in its current lease/);
   });
 
   it('starts the next tier within seconds of a blocked event, not at its timer', async () => {
