@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEndUserMessagingStandIn } from '../../src/local-stack/end-user-messaging-stand-in';
 import type { EndUserMessagingStandIn, SentTextMessage } from '../../src/local-stack/end-user-messaging-stand-in';
 import { createAwsClients } from '../../src/aws/clients';
+import { SmsAskClient } from '../../src/client/sms-ask-client';
 import { createDoctorContext } from '../../src/doctor/context';
 import { eumEventsCheck } from '../../src/doctor/end-user-messaging-checks';
 import { runChecks } from '../../src/doctor/run-checks';
@@ -24,11 +25,13 @@ import type { AskState } from '../../src/workflows/definitions';
 import { ensureInboundPoller } from '../../src/worker/worker';
 import { eventually, localAws, newPhone, sharedStack, startTestWorker } from '../support/harness';
 import type { TestWorker } from '../support/harness';
+import { BIN, WorkerProcess, workerEnv } from '../support/worker-process';
 
 const aws = localAws();
 const ORIGIN = '+18885550123';
 let standIn: EndUserMessagingStandIn;
-let inbound: Awaited<ReturnType<typeof provisionInboundResources>>;
+type Inbound = Awaited<ReturnType<typeof provisionInboundResources>>;
+let inbound: Inbound;
 let worker: TestWorker;
 let configurationSet: string;
 
@@ -49,33 +52,41 @@ async function startWorker(taskQueue?: string): Promise<TestWorker> {
   return started;
 }
 
-beforeAll(async () => {
+/** A fresh inbound topic and queue, and a configuration set whose events go to that topic. */
+async function inboundWithEvents(): Promise<{ inbound: Inbound; configurationSet: string }> {
   const name = `receipts-${randomUUID().slice(0, 8)}`;
-  inbound = await provisionInboundResources({
+  const made = await provisionInboundResources({
     ...aws,
     queueName: name,
     topicName: name,
     visibilityTimeoutSeconds: 1,
     maxReceiveCount: 2,
   });
+  const smsVoice = new PinpointSMSVoiceV2Client({ ...localAwsClientConfig(sharedStack()), endpoint: standIn.endpoint });
+  try {
+    await smsVoice.send(new CreateConfigurationSetCommand({ ConfigurationSetName: name }));
+    await smsVoice.send(
+      new CreateEventDestinationCommand({
+        ConfigurationSetName: name,
+        EventDestinationName: 'sms-ask-inbound',
+        MatchingEventTypes: ['TEXT_ALL'],
+        SnsDestination: { TopicArn: made.topicArn },
+      }),
+    );
+  } finally {
+    smsVoice.destroy();
+  }
+  return { inbound: made, configurationSet: name };
+}
+
+beforeAll(async () => {
   standIn = await startEndUserMessagingStandIn({
     sns: aws.sns,
     region: sharedStack().region,
     phoneNumbers: [{ phoneNumber: ORIGIN }],
     eventDelayMs: 50,
   });
-  const smsVoice = new PinpointSMSVoiceV2Client({ ...localAwsClientConfig(sharedStack()), endpoint: standIn.endpoint });
-  configurationSet = name;
-  await smsVoice.send(new CreateConfigurationSetCommand({ ConfigurationSetName: name }));
-  await smsVoice.send(
-    new CreateEventDestinationCommand({
-      ConfigurationSetName: name,
-      EventDestinationName: 'sms-ask-inbound',
-      MatchingEventTypes: ['TEXT_ALL'],
-      SnsDestination: { TopicArn: inbound.topicArn },
-    }),
-  );
-  smsVoice.destroy();
+  ({ inbound, configurationSet } = await inboundWithEvents());
   worker = await startWorker();
 });
 
@@ -224,23 +235,51 @@ describe('delivery receipts through End User Messaging', () => {
     expect((await worker.asks.result(askId)).status).toBe('answered');
   });
 
-  it("acts on a blocked event that waited on the queue while the ask's worker was stopped", async () => {
-    const [oncall, lead] = [newPhone(), newPhone()];
-    standIn.setOutcome(oncall, []);
-    const { askId } = await worker.asks.start({
-      to: oncall,
-      question: 'Revoke token-3?',
-      policy: { timeout: '1h', escalation: [{ after: '30m', to: lead }] },
-    });
-    const first = await sentTo(oncall);
-    await stateWhen(askId, 'the send recorded', (s) => s.recipients[0]?.messageId === first.messageId);
-    const { taskQueue } = worker;
-    await worker.stop();
-    standIn.eventFor(first.messageId, 'TEXT_CARRIER_UNREACHABLE', { isFinal: true });
-    worker = await startWorker(taskQueue);
-    await sentTo(lead, 30_000);
-    const state = await stateWhen(askId, 'the escalation', (s) => s.events.some((e) => e.type === 'escalated'));
-    expect(state.events.filter((e) => e.type === 'undelivered')).toHaveLength(1);
-    await worker.asks.cancel(askId, { by: 'test' });
-  });
+  it('acts on an undelivered event that waited on the queue while the only worker was killed', async () => {
+    // A built worker of its own (a child process), on an inbound queue and configuration set of its own,
+    // so that no other poller takes the event while it is down.
+    const own = await inboundWithEvents();
+    const taskQueue = `receipts-kill-${randomUUID().slice(0, 8)}`;
+    const env = workerEnv(
+      sharedStack(),
+      { taskQueue, queueUrl: own.inbound.queueUrl },
+      {
+        SMS_ASK_INBOUND_TOPIC_ARN: own.inbound.topicArn,
+        SMS_ASK_SMS_SENDER: 'end-user-messaging',
+        SMS_ASK_ORIGINATION_IDENTITY: ORIGIN,
+        SMS_ASK_CONFIGURATION_SET: own.configurationSet,
+        AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2: standIn.endpoint,
+      },
+    );
+    let killable = await WorkerProcess.start([BIN, 'worker'], env);
+    const asks = new SmsAskClient(worker.client, { taskQueue });
+    try {
+      const [oncall, lead] = [newPhone(), newPhone()];
+      standIn.setOutcome(oncall, []);
+      const { askId } = await asks.start({
+        to: oncall,
+        question: 'Revoke token-3?',
+        policy: { timeout: '1h', escalation: [{ after: '30m', to: lead }] },
+      });
+      const first = await sentTo(oncall);
+      await eventually(
+        async () => ((await asks.status(askId)).recipients[0]?.messageId === first.messageId ? true : undefined),
+        'the send recorded',
+      );
+      expect(await killable.kill('SIGKILL')).toBeNull();
+      standIn.eventFor(first.messageId, 'TEXT_CARRIER_UNREACHABLE', { isFinal: true });
+      killable = await WorkerProcess.start([BIN, 'worker'], env);
+      // The dead worker's poll is retried once its heartbeat times out (30 s).
+      await sentTo(lead, 60_000);
+      const state = await eventually(async () => {
+        const now = await asks.status(askId);
+        return now.events.some((e) => e.type === 'escalated') ? now : undefined;
+      }, 'the escalation');
+      expect(state.events.filter((e) => e.type === 'undelivered')).toHaveLength(1);
+      await asks.cancel(askId, { by: 'test' });
+      expect(await queueDepth(own.inbound.dlqUrl)).toBe(0);
+    } finally {
+      await killable.stop();
+    }
+  }, 120_000);
 });
