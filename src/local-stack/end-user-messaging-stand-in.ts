@@ -488,6 +488,20 @@ export async function startEndUserMessagingStandIn(options: StandInOptions): Pro
     return destination;
   };
 
+  /** The destination that an update or delete names, by its configuration set and its own name. */
+  const namedEventDestination = (input: Record<string, unknown>) => {
+    const set = findConfigurationSet(
+      readString(input, 'ConfigurationSetName', { required: true, min: 1, max: 256, pattern: RESOURCE_ID_OR_ARN })!,
+    );
+    const name = readString(input, 'EventDestinationName', {
+      required: true,
+      min: 1,
+      max: 64,
+      pattern: CONFIGURATION_SET_NAME,
+    })!;
+    return { set, destination: findEventDestination(set, name) };
+  };
+
   /** Like moto's SNS: every number ending in 99 is on the opt-out list. */
   const isOptedOut = (phone: string) => phone.endsWith('99');
 
@@ -784,18 +798,7 @@ export async function startEndUserMessagingStandIn(options: StandInOptions): Pro
     },
 
     UpdateEventDestination(input) {
-      const set = findConfigurationSet(
-        readString(input, 'ConfigurationSetName', { required: true, min: 1, max: 256, pattern: RESOURCE_ID_OR_ARN })!,
-      );
-      const destination = findEventDestination(
-        set,
-        readString(input, 'EventDestinationName', {
-          required: true,
-          min: 1,
-          max: 64,
-          pattern: CONFIGURATION_SET_NAME,
-        })!,
-      );
+      const { set, destination } = namedEventDestination(input);
       const enabled = readBoolean(input, 'Enabled');
       const types = readEventTypes(input, 'MatchingEventTypes', false);
       noExtraDestinations(input);
@@ -812,18 +815,7 @@ export async function startEndUserMessagingStandIn(options: StandInOptions): Pro
     },
 
     DeleteEventDestination(input) {
-      const set = findConfigurationSet(
-        readString(input, 'ConfigurationSetName', { required: true, min: 1, max: 256, pattern: RESOURCE_ID_OR_ARN })!,
-      );
-      const destination = findEventDestination(
-        set,
-        readString(input, 'EventDestinationName', {
-          required: true,
-          min: 1,
-          max: 64,
-          pattern: CONFIGURATION_SET_NAME,
-        })!,
-      );
+      const { set, destination } = namedEventDestination(input);
       set.EventDestinations = set.EventDestinations.filter((d) => d !== destination);
       return {
         ConfigurationSetArn: set.ConfigurationSetArn,

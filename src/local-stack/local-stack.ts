@@ -69,14 +69,18 @@ export function localAwsClientConfig(stack: Pick<LocalStack, 'region' | 'awsEndp
   return { region: stack.region, endpoint: stack.awsEndpoint, credentials: LOCAL_CREDENTIALS };
 }
 
-/** The configuration set `setup` would make: its delivery events go to the inbound topic, as replies do. */
-async function createDeliveryEventDestination(config: PinpointSMSVoiceV2ClientConfig, topicArn: string): Promise<void> {
+/** A configuration set as `setup` would make it: its delivery events go to the inbound topic, as replies do. */
+export async function createDeliveryEventDestination(
+  config: PinpointSMSVoiceV2ClientConfig,
+  topicArn: string,
+  configurationSet = LOCAL_CONFIGURATION_SET,
+): Promise<void> {
   const client = new PinpointSMSVoiceV2Client(config);
   try {
-    await client.send(new CreateConfigurationSetCommand({ ConfigurationSetName: LOCAL_CONFIGURATION_SET }));
+    await client.send(new CreateConfigurationSetCommand({ ConfigurationSetName: configurationSet }));
     await client.send(
       new CreateEventDestinationCommand({
-        ConfigurationSetName: LOCAL_CONFIGURATION_SET,
+        ConfigurationSetName: configurationSet,
         EventDestinationName: 'sms-ask-inbound',
         MatchingEventTypes: ['TEXT_ALL'],
         SnsDestination: { TopicArn: topicArn },

@@ -5,11 +5,7 @@
  * topic, so they reach the worker's poller through moto's SQS exactly as AWS delivers them.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  CreateConfigurationSetCommand,
-  CreateEventDestinationCommand,
-  PinpointSMSVoiceV2Client,
-} from '@aws-sdk/client-pinpoint-sms-voice-v2';
+import { PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +16,11 @@ import { SmsAskClient } from '../../src/client/sms-ask-client';
 import { createDoctorContext } from '../../src/doctor/context';
 import { eumEventsCheck } from '../../src/doctor/end-user-messaging-checks';
 import { runChecks } from '../../src/doctor/run-checks';
-import { localAwsClientConfig, provisionInboundResources } from '../../src/local-stack/local-stack';
+import {
+  createDeliveryEventDestination,
+  localAwsClientConfig,
+  provisionInboundResources,
+} from '../../src/local-stack/local-stack';
 import type { AskState } from '../../src/workflows/definitions';
 import { ensureInboundPoller } from '../../src/worker/worker';
 import { eventually, localAws, newPhone, sharedStack, startTestWorker } from '../support/harness';
@@ -62,20 +62,11 @@ async function inboundWithEvents(): Promise<{ inbound: Inbound; configurationSet
     visibilityTimeoutSeconds: 1,
     maxReceiveCount: 2,
   });
-  const smsVoice = new PinpointSMSVoiceV2Client({ ...localAwsClientConfig(sharedStack()), endpoint: standIn.endpoint });
-  try {
-    await smsVoice.send(new CreateConfigurationSetCommand({ ConfigurationSetName: name }));
-    await smsVoice.send(
-      new CreateEventDestinationCommand({
-        ConfigurationSetName: name,
-        EventDestinationName: 'sms-ask-inbound',
-        MatchingEventTypes: ['TEXT_ALL'],
-        SnsDestination: { TopicArn: made.topicArn },
-      }),
-    );
-  } finally {
-    smsVoice.destroy();
-  }
+  await createDeliveryEventDestination(
+    { ...localAwsClientConfig(sharedStack()), endpoint: standIn.endpoint },
+    made.topicArn,
+    name,
+  );
   return { inbound: made, configurationSet: name };
 }
 
