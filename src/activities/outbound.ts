@@ -164,7 +164,8 @@ export function createSmsActivities({ sns, smsVoice, client, settings, logger }:
         return { codes, sent };
       } catch (err) {
         const failure = asActivityFailure(err);
-        if (failure instanceof ApplicationFailure) return { codes, sendError: failure.message };
+        if (failure instanceof ApplicationFailure)
+          return { codes, sendError: failure.message, ...(failure.type && { sendErrorCode: failure.type }) };
         throw err;
       }
     },

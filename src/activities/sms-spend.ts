@@ -96,7 +96,8 @@ export function createSmsSpendGuard({
   const refuse = (reason: 'country' | 'segments' | 'daily_budget', to: string, message: string): never => {
     smsRefused.inc({ reason });
     logger.warn({ to: maskPhone(to), reason }, `SMS not sent: ${message}`);
-    throw ApplicationFailure.nonRetryable(message, reason === 'daily_budget' ? 'DailyBudgetSpent' : 'SmsRefused');
+    const type = { country: 'SmsCountryRefused', segments: 'SmsRefused', daily_budget: 'DailyBudgetSpent' }[reason];
+    throw ApplicationFailure.nonRetryable(message, type);
   };
   return {
     /** Throws a non-retryable failure unless `text` may go to `to`; returns its segments, charged to the day. */

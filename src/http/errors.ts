@@ -77,7 +77,8 @@ export function toHttpError(err: unknown): HttpError | undefined {
     return new HttpError(409, 'ask_failed', `The ask failed: ${err.cause?.message ?? err.message}`);
   if (err instanceof SmsSendError && err.code === 'DailyBudgetSpent')
     return new HttpError(429, 'budget_spent', err.message);
-  if (err instanceof SmsSendError && err.code === 'SmsRefused') return new HttpError(400, 'sms_refused', err.message);
+  if (err instanceof SmsSendError && (err.code === 'SmsRefused' || err.code === 'SmsCountryRefused'))
+    return new HttpError(400, 'sms_refused', err.message);
   if (err instanceof SmsSendError) {
     if (err.permanent && /Invalid|Validation|OptedOut/.test(err.code))
       return new HttpError(400, 'sms_refused', err.message);

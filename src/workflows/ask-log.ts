@@ -7,6 +7,7 @@ import { MAX_DURATION_MS, formatMs } from '../domain/duration';
 import { MAX_LOGGED_REPLY_CHARS, clipText } from '../domain/input-limits';
 import { maskPhoneForSms } from '../domain/phone-mask';
 import { hiddenTextProblem } from '../domain/misleading-text';
+import { refusesThePhone } from '../domain/send-refusals';
 import { composeQuestionSms, smsSegmentInfo } from '../domain/sms-text';
 import { DEFAULT_ASK_SEGMENT_BUDGET, DEFAULT_MAX_SMS_SEGMENTS } from '../domain/spend';
 import type { DeliveryEvent } from '../domain/delivery-event';
@@ -242,17 +243,19 @@ export class AskLog {
    * A question that never went out makes its recipient unreachable, and under `undelivered:
    * escalate` counts them out at once; a lost reminder or feedback does not.
    */
-  notDelivered(sms: OutgoingSms, reason: string, at: Date): void {
+  notDelivered(sms: OutgoingSms, reason: string, at: Date, code?: string): void {
     if (sms.kind === 'feedback') return; // a courtesy: its failure is not the ask's
     if (sms.again) {
       this.record(at, 'send_failed', { phone: sms.to, detail: `${sms.again}: ${reason}` });
       return;
     }
     this.recipient(sms.to).sendError = reason;
-    const jump = this.countOut();
+    // Only a refusal of the phone counts it out: one of the deployment's (permissions, budget) is for people to fix.
+    const ofThePhone = refusesThePhone(code);
+    const jump = ofThePhone && this.countOut();
     this.record(at, 'send_failed', { phone: sms.to, detail: `${reason}${jump ? '; the next tier starts now' : ''}` });
     if (jump) this.state.tierJumpAt ??= at.toISOString();
-    if (this.state.policy.undelivered === 'escalate') this.settle(at);
+    if (ofThePhone && this.state.policy.undelivered === 'escalate') this.settle(at);
   }
 
   /**

@@ -272,15 +272,16 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
       if (!outcome) ask.outbox.push(sms);
       else if (outcome.skipped !== undefined) ask.skipped(sms, outcome.skipped, now);
       else if (outcome.sent) ask.delivered(sms, now, outcome.sent);
-      else ask.notDelivered(sms, outcome.sendError ?? 'not sent', now);
+      else ask.notDelivered(sms, outcome.sendError ?? 'not sent', now, outcome.sendErrorCode);
     }
   };
 
   try {
     await startTier(0, new Date(ask.state.startedAt));
     await deliver(ask);
-    // Under `undelivered: escalate` the next tier or the default takes over; with neither, the ask ended unreachable.
-    if (ask.everySendFailed() && (input.policy.undelivered !== 'escalate' || ask.state.status === 'unreachable')) {
+    // A refusal of the phone under `undelivered: escalate` hands over to the next tier or the default; without
+    // them the ask ended unreachable, and a refusal of the deployment's (or an ask from before) fails it, as before.
+    if (ask.everySendFailed() && ask.state.status !== 'answered' && ask.state.tierJumpAt === undefined) {
       throw ApplicationFailure.nonRetryable(
         `Could not send the question to any recipient: ${ask.state.recipients.map((r) => `${r.phone}: ${r.sendError}`).join('; ')}`,
         'SendFailed',
@@ -413,7 +414,7 @@ async function deliver(ask: AskLog): Promise<void> {
         else if (sent.tooLong !== undefined) ask.skipped(sms, sent.tooLong, new Date());
       } catch (err) {
         ask.returnSegments(cost);
-        ask.notDelivered(sms, causeMessage(err), new Date());
+        ask.notDelivered(sms, causeMessage(err), new Date(), failureType(err));
       }
     }),
   );
@@ -505,6 +506,12 @@ function logOnError(signal: string, handle: () => void): void {
   } catch (err) {
     log.error(`${signal} signal not applied`, { error: String(err) });
   }
+}
+
+/** The type of the ApplicationFailure an activity failed with (its code), if any. */
+function failureType(err: unknown): string | undefined {
+  const cause = (err as { cause?: unknown }).cause;
+  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
 }
 
 function causeMessage(err: unknown): string {

@@ -521,6 +521,8 @@ export interface RegisteredAndAsked {
   codes: OptionCode[];
   sent?: SentSms;
   sendError?: string;
+  /** The refusal's code (the failure type), which tells a refusal of the phone from the deployment's. */
+  sendErrorCode?: string;
 }
 
 export interface FeedbackInput {

@@ -480,7 +480,7 @@ describe('AskLog: questions that never reach the phone', () => {
 
   it('counts a recipient whose question was refused for good out at once; an ask from before keeps waiting', () => {
     const refuse = (log: AskLog, now: Date) =>
-      log.notDelivered({ kind: 'question', to: ONCALL, text: '' }, 'SNS refused the SMS (OptedOut)', now);
+      log.notDelivered({ kind: 'question', to: ONCALL, text: '' }, 'SNS refused the SMS (OptedOut)', now, 'OptedOut');
     const ask = new SimulatedAsk({ policy: tiers });
     // SimulatedAsk records every send; a refused one is what the workflow reports instead.
     ask.act(refuse).advanceTo(HOUR);
@@ -490,5 +490,15 @@ describe('AskLog: questions that never reach the phone', () => {
     delete before.log.state.policy.undelivered;
     before.act(refuse).advanceTo(HOUR);
     expect(before.log.state.tier).toBe(0);
+  });
+
+  it("never counts a recipient out for a refusal that is the deployment's to fix (permissions, the day's budget)", () => {
+    for (const code of ['AuthorizationErrorException', 'DailyBudgetSpent', 'ResourceNotFoundException', undefined]) {
+      const ask = new SimulatedAsk({ defaultAnswer: 'Yes', policy: tiers });
+      ask.act((log, now) => log.notDelivered({ kind: 'question', to: ONCALL, text: '' }, 'refused', now, code));
+      ask.advanceTo(HOUR);
+      expect(ask.log.state).toMatchObject({ status: 'waiting', tier: 0 });
+      expect(ask.log.state.tierJumpAt).toBeUndefined();
+    }
   });
 });
