@@ -585,6 +585,15 @@ export const settingsSchema = z
         message: 'a session token needs the explicit access key ID and secret access key it belongs to',
       });
     }
+    // Found at the first send, it would fail every question as if every phone were unreachable.
+    if (settings.smsSender === 'end-user-messaging' && !settings.originationIdentity && !settings.originationNumber) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['originationIdentity'],
+        message:
+          'End User Messaging sends from a pool or phone number: set originationIdentity (SMS_ASK_ORIGINATION_IDENTITY) or originationNumber',
+      });
+    }
   });
 
 export type Settings = z.infer<typeof settingsSchema>;

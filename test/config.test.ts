@@ -56,6 +56,15 @@ describe('loadSettings', () => {
     expect(problems).toMatch(/SMS_ASK_QUEUE_URL \(queueUrl\)/);
   });
 
+  it('refuses End User Messaging with nothing to send from, naming the setting', () => {
+    expect(() => loadSettings({ SMS_ASK_SMS_SENDER: 'end-user-messaging' })).toThrow(
+      /SMS_ASK_ORIGINATION_IDENTITY \(originationIdentity\): End User Messaging sends from a pool or phone number/,
+    );
+    expect(
+      loadSettings({ SMS_ASK_SMS_SENDER: 'end-user-messaging', SMS_ASK_ORIGINATION_NUMBER: '+18885550100' }).smsSender,
+    ).toBe('end-user-messaging');
+  });
+
   it('says which config file could not be read', () => {
     expect(() => loadSettings({ SMS_ASK_CONFIG: '/nonexistent/sms-ask.yaml' })).toThrow(
       /SMS_ASK_CONFIG: cannot read \/nonexistent\/sms-ask.yaml/,
