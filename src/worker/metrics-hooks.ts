@@ -21,11 +21,35 @@ import {
 } from '../observability/metrics';
 import type { SmsAskMetricsSinks } from '../workflows/metrics-sink';
 
-/** The workflows' metrics sink; not called while a workflow replays, so nothing is counted twice. */
+/**
+ * Runs that have ended on this worker, the latest first out last: a workflow task whose completion
+ * the server refused (a signal came meanwhile) runs its end again, and its sink calls with it.
+ */
+class RecentRuns {
+  private readonly runs = new Set<string>();
+
+  constructor(private readonly capacity: number) {}
+
+  /** False for a run already seen. */
+  add(runId: string): boolean {
+    if (this.runs.has(runId)) return false;
+    this.runs.add(runId);
+    if (this.runs.size > this.capacity) this.runs.delete(this.runs.values().next().value!);
+    return true;
+  }
+}
+
+const endedRuns = new RecentRuns(10_000);
+
+/** The workflows' metrics sink; not called while a workflow replays, and an end counted once per run. */
 export const metricsSinks: InjectedSinks<SmsAskMetricsSinks> = {
   smsAskMetrics: {
     askStarted: { fn: () => asksStarted.inc() },
-    askEnded: { fn: (_info, outcome) => asksEnded.inc({ outcome }) },
+    askEnded: {
+      fn: (info, outcome) => {
+        if (endedRuns.add(info.runId)) asksEnded.inc({ outcome });
+      },
+    },
     replyDuplicate: { fn: () => repliesDuplicate.inc() },
     guessLimitReached: { fn: (_info, asks) => replyGuessLimitReached.inc(asks) },
     replyToAnswer: { fn: (_info, seconds) => replyToAnswerSeconds.observe(seconds) },
