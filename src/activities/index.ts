@@ -3,7 +3,7 @@ import type { MainActivities } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
 import { createInboundActivities } from './inbound';
 import { createOptOutActivities } from './opt-out';
-import { createSmsActivities } from './outbound';
+import { createNoticeActivities, createSmsActivities } from './outbound';
 import { createValidationActivities } from './validation';
 import { createWebhookActivities } from './webhook';
 
@@ -17,6 +17,7 @@ export function createActivities(deps: ActivityDeps): MainActivities {
     ...createOptOutActivities(deps),
     ...createWebhookActivities(deps),
     ...createAskFeedActivities(deps),
+    ...createNoticeActivities(deps),
   };
 }
 

@@ -14,6 +14,7 @@ import { SMS_ATTEMPT_MARGIN_MS, SMS_ATTEMPT_START_TO_CLOSE_MS } from '../workflo
 import type {
   AskSmsInput,
   FeedbackInput,
+  NoticeSent,
   FeedbackSent,
   OptionCode,
   RegisterAndAskInput,
@@ -120,10 +121,94 @@ function smsSender({ sns, smsVoice, settings }: Pick<ActivityDeps, 'sns' | 'smsV
     publishSms(sns, settings, to, message, { checkOptOut, abortSignal });
 }
 
+/** Renders a feedback template and sends it, unless that kind is turned off or the ask has no room for it. */
+function feedbackSender(
+  { settings, logger }: Pick<ActivityDeps, 'settings' | 'logger'>,
+  guard: ReturnType<typeof createSmsSpendGuard>,
+  send: SendOne,
+  attempt: <T>(work: (signal: AbortSignal) => Promise<T>) => Promise<T>,
+) {
+  return async ({ to, kind, values, maxSegments, askId }: FeedbackInput): Promise<FeedbackSent> => {
+    const feedback = settings.feedback[kind];
+    if (!feedback.enabled) return { sent: false };
+    const message = renderTemplate(feedback.template, { phone_number: to, ...values });
+    const { segments } = smsSegmentInfo(message);
+    if (maxSegments !== undefined && segments > maxSegments) {
+      logger.warn(
+        { to: maskPhone(to), kind, segments, maxSegments },
+        "feedback SMS not sent: the ask's segment budget has no room for it",
+      );
+      return { sent: false, tooLong: segments };
+    }
+    try {
+      await guard.admit(to, message);
+      const { messageId } = await attempt((abortSignal) => send(to, message, { kind: 'feedback', askId }, abortSignal));
+      logger.info({ to: maskPhone(to), kind, messageId }, 'feedback SMS sent');
+      return { sent: true, messageId, segments };
+    } catch (err) {
+      throw asActivityFailure(err);
+    }
+  };
+}
+
+/**
+ * This worker's share of the SMS publish rate for notices sent as local activities, which the SMS
+ * task queue's dispatch limit does not see: a token bucket of one second's worth. The server's
+ * limit is for all workers together; this one is per worker.
+ */
+class PublishAllowance {
+  private tokens: number;
+  private last = Date.now();
+
+  constructor(private readonly perSecond: number) {
+    this.tokens = perSecond;
+  }
+
+  take(): boolean {
+    const now = Date.now();
+    this.tokens = Math.min(this.perSecond, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+/** A local activity's AWS calls end with its cancellation, and shortly before its timeout. */
+async function withinLocalAttempt<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  const budgetMs = Math.max(ctx.info.startToCloseTimeoutMs - SMS_ATTEMPT_MARGIN_MS, 1_000);
+  return work(AbortSignal.any([ctx.cancellationSignal, AbortSignal.timeout(budgetMs)]));
+}
+
+/**
+ * An ask's last notices (success, outcome), sent as a local activity within the workflow task
+ * that ends it: one workflow task fewer per reply. Within this worker's share of the publish rate;
+ * beyond it the ask sends them on the SMS queue as before.
+ */
+export function createNoticeActivities({ sns, smsVoice, client, settings, logger }: ActivityDeps) {
+  const guard = createSmsSpendGuard({ client, settings, logger });
+  const sendFeedback = feedbackSender(
+    { settings, logger },
+    guard,
+    smsSender({ sns, smsVoice, settings }),
+    withinLocalAttempt,
+  );
+  const allowance = new PublishAllowance(settings.smsPublishRate);
+  return {
+    async sendNoticeNow(input: FeedbackInput): Promise<NoticeSent> {
+      if (!settings.feedback[input.kind].enabled) return { sent: false };
+      if (!allowance.take()) return { sent: false, deferred: true };
+      return sendFeedback(input);
+    },
+  };
+}
+
 /** Every SMS goes through these, on the SMS task queue, where the publish rate limit holds. */
 export function createSmsActivities({ sns, smsVoice, client, settings, logger }: ActivityDeps): SmsActivities {
   const guard = createSmsSpendGuard({ client, settings, logger });
   const send = smsSender({ sns, smsVoice, settings });
+  const sendFeedback = feedbackSender({ settings, logger }, guard, send, withinAttempt);
   // The opt-out check and the publish are two AWS calls, each with the SDK's retries.
   const worstCaseMs = 2 * awsCallWorstCaseMs(settings);
   const attemptBudgetMs = SMS_ATTEMPT_START_TO_CLOSE_MS - SMS_ATTEMPT_MARGIN_MS;
@@ -192,29 +277,7 @@ export function createSmsActivities({ sns, smsVoice, client, settings, logger }:
     },
 
     /** Sends a feedback SMS from a configured template, unless that kind of feedback is turned off. */
-    async sendFeedback({ to, kind, values, maxSegments, askId }: FeedbackInput): Promise<FeedbackSent> {
-      const feedback = settings.feedback[kind];
-      if (!feedback.enabled) return { sent: false };
-      const message = renderTemplate(feedback.template, { phone_number: to, ...values });
-      const { segments } = smsSegmentInfo(message);
-      if (maxSegments !== undefined && segments > maxSegments) {
-        logger.warn(
-          { to: maskPhone(to), kind, segments, maxSegments },
-          "feedback SMS not sent: the ask's segment budget has no room for it",
-        );
-        return { sent: false, tooLong: segments };
-      }
-      try {
-        await guard.admit(to, message);
-        const { messageId } = await withinAttempt((abortSignal) =>
-          send(to, message, { kind: 'feedback', askId }, abortSignal),
-        );
-        logger.info({ to: maskPhone(to), kind, messageId }, 'feedback SMS sent');
-        return { sent: true, messageId, segments };
-      } catch (err) {
-        throw asActivityFailure(err);
-      }
-    },
+    sendFeedback,
 
     /** A one-way SMS (the API's and the CLI's `send`), logged with who sent it. */
     async sendOneWaySms({ to, message, by }: OneWaySmsInput): Promise<SentSms> {

@@ -109,6 +109,11 @@ export interface NormalizedAsk {
   spend?: AskSpend;
   /** The ask's end goes to the ended-asks feed; absent (never false), so asks without it keep their old input. */
   feed?: true;
+  /**
+   * Its last notices (success, outcome) go out within the workflow task that ends it, as a local
+   * activity; absent in asks started before, which replay with the SMS queue's activity.
+   */
+  noticesInTask?: true;
 }
 
 export function normalizeAskRequest(request: unknown, options: NormalizeOptions): NormalizedAsk {
@@ -197,6 +202,7 @@ export function normalizeAskRequest(request: unknown, options: NormalizeOptions)
     ...(callback && { callback }),
     spend: { askSegmentBudget: spend.askSegmentBudget, maxSmsSegments: spend.maxSmsSegments },
     ...(req.feed === true && { feed: true as const }),
+    noticesInTask: true,
   };
 }
 

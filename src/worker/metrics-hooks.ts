@@ -59,7 +59,7 @@ export const metricsSinks: InjectedSinks<SmsAskMetricsSinks> = {
 /** The kind of SMS an SMS activity sends: question (sendSms, registerAndAsk) or the feedback kind; undefined for other activities. */
 function smsKind(activityType: string, args: readonly unknown[]): string | undefined {
   if (activityType === 'sendSms' || activityType === 'registerAndAsk') return 'question';
-  if (activityType === 'sendFeedback') return String((args[0] as { kind?: unknown } | undefined)?.kind ?? 'feedback');
+  if (activityType === 'sendFeedback' || activityType === 'sendNoticeNow') return String((args[0] as { kind?: unknown } | undefined)?.kind ?? 'feedback');
   return undefined;
 }
 

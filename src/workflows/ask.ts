@@ -42,6 +42,7 @@ import type {
   AskState,
   AskWorkflowInput,
   EndedAskRecord,
+  FeedbackInput,
   MainActivities,
   NormalizedAsk,
   RegisteredAndAsked,
@@ -77,6 +78,12 @@ const { validateAsk } = proxyLocalActivities<MainActivities>({
 const { isPhoneOptedOut } = proxyActivities<MainActivities>({
   startToCloseTimeout: '20s',
   retry: { initialInterval: '1s', maximumInterval: '5s', maximumAttempts: 3 },
+});
+
+// An ended ask's notices, within the task that ends it; one retry, then the SMS queue's activity.
+const { sendNoticeNow } = proxyLocalActivities<MainActivities>({
+  startToCloseTimeout: '20s',
+  retry: { initialInterval: '1s', maximumAttempts: 2 },
 });
 
 // Retried for a while: the feed's reader must see every end, and the feed drops a repeat by ask id.
@@ -278,7 +285,7 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
 
   try {
     await startTier(0, new Date(ask.state.startedAt));
-    await deliver(ask);
+    await deliver(ask, input.noticesInTask === true);
     // A refusal of the phone under `undelivered: escalate` hands over to the next tier or the default; without
     // them the ask ended unreachable, and a refusal of the deployment's (or an ask from before) fails it, as before.
     if (ask.everySendFailed() && ask.state.status !== 'answered' && ask.state.tierJumpAt === undefined) {
@@ -308,13 +315,13 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
           waitMs,
         ))
       ) {
-        await deliver(ask);
+        await deliver(ask, input.noticesInTask === true);
         continue;
       }
       if (due.kind === 'deadline') ask.timeOut(new Date());
       else if (due.kind === 'reminder') ask.remind(due.round, new Date(due.at));
       else await startTier(due.tier, new Date(due.at));
-      await deliver(ask);
+      await deliver(ask, input.noticesInTask === true);
     }
   } catch (err) {
     if (isCancellation(err)) ask.cancel({ by: 'workflow cancellation' }, new Date());
@@ -334,7 +341,7 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
       ]);
       // Replies that raced the end get their "expired" feedback before the workflow closes.
       while (ask.outbox.length > 0 || !allHandlersFinished()) {
-        await deliver(ask);
+        await deliver(ask, input.noticesInTask === true);
         await condition(() => ask.outbox.length > 0 || allHandlersFinished());
       }
     });
@@ -378,8 +385,17 @@ async function recordInFeed(taskQueue: string, state: AskState): Promise<void> {
 }
 
 /** Sends what the ask's rules queued, and records how each send went. */
-async function deliver(ask: AskLog): Promise<void> {
+async function deliver(ask: AskLog, noticesInTask: boolean): Promise<void> {
   const { sendSms, sendFeedback } = smsActivities(smsOptions);
+  // Once the ask has ended, its notices go out within this workflow task where the worker's share of the
+  // publish rate allows; else (or should that fail) on the SMS queue.
+  const sendNotice = async (notice: FeedbackInput) => {
+    if (noticesInTask && ask.state.status !== 'waiting') {
+      const now = await sendNoticeNow(notice).catch(() => undefined);
+      if (now && !now.deferred) return now;
+    }
+    return sendFeedback(notice);
+  };
   await Promise.all(
     ask.outbox.splice(0).map(async (sms) => {
       // Paid for before it goes out, so that parallel sends never take the ask past its budget.
@@ -402,7 +418,7 @@ async function deliver(ask: AskLog): Promise<void> {
           ask.delivered(sms, new Date(), sent);
           return;
         }
-        const sent = await sendFeedback({
+        const sent = await sendNotice({
           to: sms.to,
           kind: sms.feedback,
           values: sms.values,

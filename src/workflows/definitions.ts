@@ -583,8 +583,12 @@ export interface PollStats {
 /** The ask workflow's signature, by name: activities and the router do not import workflow code. */
 export type AskWorkflow = (request: AskWorkflowInput) => Promise<AskState>;
 
+/** A notice sent as a local activity; `deferred`: the worker's share of the publish rate is used up, send it the usual way. */
+export type NoticeSent = FeedbackSent & { deferred?: boolean };
+
 /** The main task queue's activities, as the workflows see them through proxyActivities. */
 export interface MainActivities {
+  sendNoticeNow(input: FeedbackInput): Promise<NoticeSent>;
   pollInbound(input: PollInboundInput): Promise<PollStats>;
   validateAsk(request: AskRequest): Promise<NormalizedAsk>;
   isPhoneOptedOut(input: { phone: string }): Promise<boolean>;
