@@ -156,7 +156,7 @@ function feedbackSender(
  * task queue's dispatch limit does not see: a token bucket of one second's worth. The server's
  * limit is for all workers together; this one is per worker.
  */
-class PublishAllowance {
+export class PublishAllowance {
   private tokens: number;
   private last = Date.now();
 
@@ -171,6 +171,22 @@ class PublishAllowance {
     if (this.tokens < 1) return false;
     this.tokens -= 1;
     return true;
+  }
+}
+
+/** Notices this worker sent lately, by ask, phone and kind; the oldest go first. */
+class RecentNotices {
+  private readonly notices = new Map<string, NoticeSent>();
+
+  constructor(private readonly capacity: number) {}
+
+  get(key: string): NoticeSent | undefined {
+    return this.notices.get(key);
+  }
+
+  set(key: string, notice: NoticeSent): void {
+    this.notices.set(key, notice);
+    if (this.notices.size > this.capacity) this.notices.delete(this.notices.keys().next().value!);
   }
 }
 
@@ -195,11 +211,20 @@ export function createNoticeActivities({ sns, smsVoice, client, settings, logger
     withinLocalAttempt,
   );
   const allowance = new PublishAllowance(settings.smsPublishRate);
+  const sent = new RecentNotices(10_000);
   return {
     async sendNoticeNow(input: FeedbackInput): Promise<NoticeSent> {
       if (!settings.feedback[input.kind].enabled) return { sent: false };
+      // The task that ran this may run again (its completion refused because a signal came meanwhile):
+      // an ask's success or outcome notice, which goes to a phone once, is not sent twice from this worker.
+      const once = input.askId !== undefined && (input.kind === 'success' || input.kind === 'outcome');
+      const key = `${input.askId}/${input.to}/${input.kind}`;
+      const earlier = once ? sent.get(key) : undefined;
+      if (earlier) return { ...earlier, again: true };
       if (!allowance.take()) return { sent: false, deferred: true };
-      return sendFeedback(input);
+      const result = await sendFeedback(input);
+      if (once && result.sent) sent.set(key, result);
+      return result;
     },
   };
 }

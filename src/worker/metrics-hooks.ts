@@ -59,7 +59,8 @@ export const metricsSinks: InjectedSinks<SmsAskMetricsSinks> = {
 /** The kind of SMS an SMS activity sends: question (sendSms, registerAndAsk) or the feedback kind; undefined for other activities. */
 function smsKind(activityType: string, args: readonly unknown[]): string | undefined {
   if (activityType === 'sendSms' || activityType === 'registerAndAsk') return 'question';
-  if (activityType === 'sendFeedback' || activityType === 'sendNoticeNow') return String((args[0] as { kind?: unknown } | undefined)?.kind ?? 'feedback');
+  if (activityType === 'sendFeedback' || activityType === 'sendNoticeNow')
+    return String((args[0] as { kind?: unknown } | undefined)?.kind ?? 'feedback');
   return undefined;
 }
 
@@ -71,12 +72,12 @@ export function smsMetricsInterceptor(ctx: Context): ActivityInterceptors {
         const kind = smsKind(ctx.info.activityType, input.args);
         if (!kind) return next(input);
         try {
-          const result = (await next(input)) as { sent?: unknown; sendError?: string } | undefined;
+          const result = (await next(input)) as { sent?: unknown; sendError?: string; again?: boolean } | undefined;
           // registerAndAsk returns a permanent send failure instead of throwing it, so the
           // registration it made stands.
           if (result?.sendError !== undefined) smsFailed.inc({ kind, permanent: 'true' });
           // A feedback kind that is turned off sends nothing.
-          else if (result?.sent !== false) smsSent.inc({ kind });
+          else if (result?.sent !== false && result?.again !== true) smsSent.inc({ kind });
           return result;
         } catch (err) {
           smsFailed.inc({ kind, permanent: String(err instanceof ApplicationFailure && err.nonRetryable) });

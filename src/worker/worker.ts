@@ -189,7 +189,11 @@ export async function createSmsAskWorker({
       dataConverter,
       ...code,
       // A prebuilt bundle holds the workflow interceptors; the worker bundles them with a workflowsPath.
-      ...(code.workflowsPath && { interceptors: { workflowModules: [...WORKFLOW_INTERCEPTOR_MODULES] } }),
+      // The SMS metrics count the ended asks' notices, sent here as local activities.
+      interceptors: {
+        activity: [smsMetricsInterceptor],
+        ...(code.workflowsPath && { workflowModules: [...WORKFLOW_INTERCEPTOR_MODULES] }),
+      },
       sinks: metricsSinks,
       ...versioning,
       activities: createActivities(deps),

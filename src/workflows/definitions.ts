@@ -583,8 +583,11 @@ export interface PollStats {
 /** The ask workflow's signature, by name: activities and the router do not import workflow code. */
 export type AskWorkflow = (request: AskWorkflowInput) => Promise<AskState>;
 
-/** A notice sent as a local activity; `deferred`: the worker's share of the publish rate is used up, send it the usual way. */
-export type NoticeSent = FeedbackSent & { deferred?: boolean };
+/**
+ * A notice sent as a local activity. `deferred`: the worker's share of the publish rate is used up,
+ * send it the usual way. `again`: this worker sent it already (the task ran twice), and not now.
+ */
+export type NoticeSent = FeedbackSent & { deferred?: boolean; again?: boolean };
 
 /** The main task queue's activities, as the workflows see them through proxyActivities. */
 export interface MainActivities {
