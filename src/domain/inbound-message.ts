@@ -240,7 +240,7 @@ function parseEnvelope(
   sqsMessageId: string,
   limits: InboundLimits,
   stamps: InboundStamps,
-): InboundParseResult {
+): InboundReadResult {
   const type = obj['Type'];
   if (typeof type !== 'string') return fail(`SNS envelope's Type must be a string (got ${typeName(type)})`);
   if (type === 'SubscriptionConfirmation') {
@@ -273,6 +273,15 @@ function parseEnvelope(
   if (!isJsonObject(inner.value)) {
     return fail(`SNS envelope's Message is not a JSON object (got ${typeName(inner.value)})`);
   }
+  if (looksLikeDeliveryEvent(inner.value)) {
+    // SNS always names its topic, and End User Messaging publishes only through SNS.
+    if (topicArn === undefined && limits.topicArn !== undefined)
+      return fail(`delivery event is without a TopicArn, not from the inbound topic ${limits.topicArn}`);
+    const snsMessageId = envelope.data.MessageId;
+    if (snsMessageId !== undefined && snsMessageId.length > MAX_MESSAGE_ID_LENGTH)
+      return fail(`SNS MessageId is longer than ${MAX_MESSAGE_ID_LENGTH} characters`);
+    return readDeliveryEvent(inner.value, snsMessageId ?? sqsMessageId);
+  }
   if (!looksLikeTwoWayPayload(inner.value)) {
     return fail(`SNS envelope's Message is not a two-way SMS payload (keys: ${listKeys(inner.value)})`);
   }
@@ -290,37 +299,6 @@ function parseEnvelope(
   return parsed;
 }
 
-/**
- * Reads one SQS message body, in the formats `limits.formats` allows. Never throws: a bad message (malformed, or over the limits) gets a
- * reason to log, and stays on the queue so redrive moves it to the DLQ. Linear in the body's size.
- */
-export function parseInboundMessage(
-  body: string,
-  sqsMessageId: string,
-  limits: InboundLimits = {},
-  stamps: InboundStamps = {},
-): InboundParseResult {
-  // Some HTTP bridges prepend a byte-order mark, which JSON.parse rejects.
-  const text = body.replace(/^\uFEFF/, '');
-  if (text.trim() === '') return fail('body is empty');
-
-  const parsed = parseJson(text);
-  if (!parsed.ok) return fail('body is not JSON');
-  if (!isJsonObject(parsed.value)) return fail(`body is JSON but not an object (got ${typeName(parsed.value)})`);
-
-  const obj = parsed.value;
-  let result: InboundParseResult;
-  if ('Type' in obj) result = parseEnvelope(obj, sqsMessageId, limits, stamps);
-  else if (looksLikeTwoWayPayload(obj)) result = parseTwoWayPayload(obj, sqsMessageId, undefined, limits, stamps);
-  else return fail(`not an SNS notification nor a two-way SMS payload (keys: ${listKeys(obj)})`);
-  if (result.ok && limits.formats !== undefined && !limits.formats.includes(result.reply.format)) {
-    return fail(
-      `${FORMAT_NAMES[result.reply.format]}, a format this deployment does not take (inboundFormats: ${limits.formats.join(', ')})`,
-    );
-  }
-  return result;
-}
-
 /** A delivery event read from the inbound queue, with where it came from. */
 export interface InboundDelivery {
   event: DeliveryEvent;
@@ -330,10 +308,16 @@ export interface InboundDelivery {
 
 export type InboundReadResult = InboundParseResult | { ok: true; delivery: InboundDelivery };
 
+function readDeliveryEvent(obj: JsonObject, dedupeKey: string): InboundReadResult {
+  const parsed = parseDeliveryEvent(obj);
+  return parsed.ok ? { ok: true, delivery: { event: parsed.event, dedupeKey } } : parsed;
+}
+
 /**
- * Reads one SQS message body: an End User Messaging delivery event (in an SNS envelope from the
- * inbound topic, or raw where the deployment takes raw delivery), else a reply as parseInboundMessage
- * reads it. Never throws.
+ * Reads one SQS message body, in the formats `limits.formats` allows: a reply, or an End User
+ * Messaging delivery event (in an SNS envelope from the inbound topic, or raw where the deployment
+ * takes raw delivery). Never throws: a bad message (malformed, or over the limits) gets a reason to
+ * log, and stays on the queue so redrive moves it to the DLQ. Linear in the body's size.
  */
 export function readInboundBody(
   body: string,
@@ -341,42 +325,43 @@ export function readInboundBody(
   limits: InboundLimits = {},
   stamps: InboundStamps = {},
 ): InboundReadResult {
-  const event = deliveryEventIn(body, limits);
-  if (event === undefined) return parseInboundMessage(body, sqsMessageId, limits, stamps);
-  if (!event.ok) return event;
-  return { ok: true, delivery: { event: event.event, dedupeKey: event.snsMessageId ?? sqsMessageId } };
+  // Some HTTP bridges prepend a byte-order mark, which JSON.parse rejects.
+  const text = body.replace(/^\uFEFF/, '');
+  if (text.trim() === '') return fail('body is empty');
+
+  const parsed = parseJson(text);
+  if (!parsed.ok) return fail('body is not JSON');
+  if (!isJsonObject(parsed.value)) return fail(`body is JSON but not an object (got ${typeName(parsed.value)})`);
+
+  const obj = parsed.value;
+  if ('Type' in obj) return onlyTakenFormats(parseEnvelope(obj, sqsMessageId, limits, stamps), limits);
+  if (looksLikeDeliveryEvent(obj)) {
+    if (limits.formats !== undefined && !limits.formats.includes('raw'))
+      return fail(
+        `a delivery event without an SNS envelope (raw message delivery), a format this deployment does not take (inboundFormats: ${limits.formats.join(', ')})`,
+      );
+    return readDeliveryEvent(obj, sqsMessageId);
+  }
+  if (looksLikeTwoWayPayload(obj))
+    return onlyTakenFormats(parseTwoWayPayload(obj, sqsMessageId, undefined, limits, stamps), limits);
+  return fail(`not an SNS notification nor a two-way SMS payload (keys: ${listKeys(obj)})`);
 }
 
-/** Undefined when the body does not mean to be a delivery event. */
-function deliveryEventIn(
+function onlyTakenFormats(result: InboundReadResult, limits: InboundLimits): InboundReadResult {
+  if (!result.ok || !('reply' in result) || limits.formats === undefined) return result;
+  if (limits.formats.includes(result.reply.format)) return result;
+  return fail(
+    `${FORMAT_NAMES[result.reply.format]}, a format this deployment does not take (inboundFormats: ${limits.formats.join(', ')})`,
+  );
+}
+
+/** readInboundBody for the ways in that take replies only (a Twilio webhook, doctor's look at the DLQ, tests). */
+export function parseInboundMessage(
   body: string,
-  limits: InboundLimits,
-): ({ ok: true; event: DeliveryEvent; snsMessageId?: string } | { ok: false; reason: string }) | undefined {
-  const outer = parseJson(body.replace(/^\uFEFF/, ''));
-  if (!outer.ok || !isJsonObject(outer.value)) return undefined;
-  const obj = outer.value;
-  if (!('Type' in obj)) {
-    if (!looksLikeDeliveryEvent(obj)) return undefined;
-    if (limits.formats !== undefined && !limits.formats.includes('raw'))
-      return {
-        ok: false,
-        reason: `a delivery event without an SNS envelope (raw message delivery), a format this deployment does not take (inboundFormats: ${limits.formats.join(', ')})`,
-      };
-    return parseDeliveryEvent(obj);
-  }
-  const envelope = SnsEnvelopeSchema.safeParse(obj);
-  if (!envelope.success || envelope.data.Type !== 'Notification') return undefined;
-  const inner = parseJson(envelope.data.Message);
-  if (!inner.ok || !isJsonObject(inner.value) || !looksLikeDeliveryEvent(inner.value)) return undefined;
-  const topicArn = envelope.data.TopicArn;
-  if (limits.topicArn !== undefined && topicArn !== limits.topicArn) {
-    const from = typeof topicArn === 'string' ? `from topic ${clip(topicArn)}` : 'without a TopicArn';
-    return { ok: false, reason: `delivery event is ${from}, not the inbound topic ${limits.topicArn}` };
-  }
-  const parsed = parseDeliveryEvent(inner.value);
-  if (!parsed.ok) return parsed;
-  const snsMessageId = envelope.data.MessageId;
-  if (snsMessageId !== undefined && snsMessageId.length > MAX_MESSAGE_ID_LENGTH)
-    return { ok: false, reason: `SNS MessageId is longer than ${MAX_MESSAGE_ID_LENGTH} characters` };
-  return { ...parsed, ...(snsMessageId !== undefined && { snsMessageId }) };
+  sqsMessageId: string,
+  limits: InboundLimits = {},
+  stamps: InboundStamps = {},
+): InboundParseResult {
+  const read = readInboundBody(body, sqsMessageId, limits, stamps);
+  return 'delivery' in read ? fail('an SMS delivery event, not a reply') : read;
 }
