@@ -251,11 +251,8 @@ export class AskLog {
     }
     this.recipient(sms.to).sendError = reason;
     // Only a refusal of the phone counts it out: one of the deployment's (permissions, budget) is for people to fix.
-    const ofThePhone = refusesThePhone(code);
-    const jump = ofThePhone && this.countOut();
-    this.record(at, 'send_failed', { phone: sms.to, detail: `${reason}${jump ? '; the next tier starts now' : ''}` });
-    if (jump) this.state.tierJumpAt ??= at.toISOString();
-    if (ofThePhone && this.state.policy.undelivered === 'escalate') this.settle(at);
+    const countsOut = refusesThePhone(code) && this.state.policy.undelivered === 'escalate';
+    this.recordOut(at, 'send_failed', sms.to, reason, countsOut);
   }
 
   /**
@@ -283,14 +280,15 @@ export class AskLog {
   private applyDelivery(r: RecipientState, event: DeliveryEvent, at: Date): void {
     const key = deliveryKey(event);
     if (this.deliveryKeys.has(key)) return;
-    const ofQuestion = event.messageId === r.messageId;
     this.deliveryKeys.add(key);
     this.addCost(r, event);
-    const what = ofQuestion ? 'question' : (event.kind ?? 'SMS');
-    if (!ofQuestion) {
+    if (event.messageId !== r.messageId) {
       // A reminder's or feedback's failure is logged, never acted on.
       if (event.status === 'undelivered')
-        this.record(at, 'undelivered', { phone: r.phone, detail: `${what} ${this.deliveryDetail(event)}` });
+        this.record(at, 'undelivered', {
+          phone: r.phone,
+          detail: `${event.kind ?? 'SMS'} ${this.deliveryDetail(event)}`,
+        });
       return;
     }
     const final = r.delivery !== undefined && r.delivery.status !== 'pending';
@@ -309,15 +307,9 @@ export class AskLog {
       return;
     }
     if (event.status !== 'undelivered') return;
-    const acts =
+    const countsOut =
       this.state.status === 'waiting' && this.state.policy.undelivered === 'escalate' && !r.answer && !r.optedOut;
-    const jump = acts && this.countOut();
-    this.record(at, 'undelivered', {
-      phone: r.phone,
-      detail: `question ${this.deliveryDetail(event)}${jump ? '; the next tier starts now' : ''}`,
-    });
-    if (jump) this.state.tierJumpAt ??= at.toISOString();
-    if (acts) this.settle(at);
+    this.recordOut(at, 'undelivered', r.phone, `question ${this.deliveryDetail(event)}`, countsOut);
   }
 
   private deliveryDetail(event: DeliveryEvent): string {
@@ -334,13 +326,21 @@ export class AskLog {
     this.state.costUsd = roundUsd((this.state.costUsd ?? 0) + added);
   }
 
-  /** Under `undelivered: escalate`, whether the next tier starts now: the ask waits and has one. */
-  private countOut(): boolean {
-    return (
-      this.state.policy.undelivered === 'escalate' &&
-      this.state.status === 'waiting' &&
-      this.state.tier < this.state.policy.escalation.length
-    );
+  /**
+   * Logs why a recipient can no longer answer. `countsOut`: as for a STOP, the next tier starts now
+   * (while the ask waits and has one), and the answers so far are settled without them.
+   */
+  private recordOut(
+    at: Date,
+    type: 'opted_out' | 'send_failed' | 'undelivered',
+    phone: string,
+    detail: string,
+    countsOut: boolean,
+  ): void {
+    const jump = countsOut && this.state.status === 'waiting' && this.state.tier < this.state.policy.escalation.length;
+    if (jump) this.state.tierJumpAt ??= at.toISOString();
+    this.record(at, type, { phone, detail: `${detail}${jump ? '; the next tier starts now' : ''}` });
+    if (countsOut) this.settle(at);
   }
 
   /**
@@ -476,13 +476,7 @@ export class AskLog {
     const recipient = this.state.recipients.find((r) => r.phone === phone);
     if (!recipient || recipient.optedOut) return;
     recipient.optedOut = true;
-    const jump = this.state.status === 'waiting' && this.state.tier < this.state.policy.escalation.length;
-    if (jump) this.state.tierJumpAt ??= at.toISOString();
-    this.record(at, 'opted_out', {
-      phone,
-      detail: `texted an opt-out keyword, and SNS lists the number as opted out${jump ? '; the next tier starts now' : ''}`,
-    });
-    this.settle(at);
+    this.recordOut(at, 'opted_out', phone, 'texted an opt-out keyword, and SNS lists the number as opted out', true);
   }
 
   /** What the recipient's phone workflow saw and decided nothing on: an unconfirmed STOP, a throttled guesser. */
