@@ -173,6 +173,7 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
   setHandler(extendUpdate, (req) => thenState(() => ask.extend(req, new Date())), {
     validator: (req) => ask.checkExtend(req),
   });
+  const sendOutbox = () => deliver(ask, input.noticesInTask === true);
   /** A tier's registrations are out (the first from the start): its recipients are not in the log yet, so a re-send waits for them. */
   let registeringTier = true;
   setHandler(
@@ -285,7 +286,7 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
 
   try {
     await startTier(0, new Date(ask.state.startedAt));
-    await deliver(ask, input.noticesInTask === true);
+    await sendOutbox();
     // A refusal of the phone under `undelivered: escalate` hands over to the next tier or the default; without
     // them the ask ended unreachable, and a refusal of the deployment's (or an ask from before) fails it, as before.
     if (ask.everySendFailed() && ask.state.status !== 'answered' && ask.state.tierJumpAt === undefined) {
@@ -315,13 +316,13 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
           waitMs,
         ))
       ) {
-        await deliver(ask, input.noticesInTask === true);
+        await sendOutbox();
         continue;
       }
       if (due.kind === 'deadline') ask.timeOut(new Date());
       else if (due.kind === 'reminder') ask.remind(due.round, new Date(due.at));
       else await startTier(due.tier, new Date(due.at));
-      await deliver(ask, input.noticesInTask === true);
+      await sendOutbox();
     }
   } catch (err) {
     if (isCancellation(err)) ask.cancel({ by: 'workflow cancellation' }, new Date());
@@ -341,7 +342,7 @@ export async function askWorkflow(request: AskWorkflowInput): Promise<AskState> 
       ]);
       // Replies that raced the end get their "expired" feedback before the workflow closes.
       while (ask.outbox.length > 0 || !allHandlersFinished()) {
-        await deliver(ask, input.noticesInTask === true);
+        await sendOutbox();
         await condition(() => ask.outbox.length > 0 || allHandlersFinished());
       }
     });
@@ -450,8 +451,8 @@ function refuseMisleadingText(input: NormalizedAsk): NormalizedAsk {
 /**
  * Keeps the search attributes and memo that `pending` reads in step with the ask. Each upsert is a
  * history event, so only what changed is written: the attributes when the tier, reminders or
- * deadline move, or a question turns out undelivered (rare: a delivered one writes nothing); the memo (question and context, never the codes) once, for a child ask that no
- * client started with one.
+ * deadline move, or a question turns out undelivered (rare: a delivered one writes nothing); the
+ * memo (question and context, never the codes) once, for a child ask that no client started with one.
  */
 class ListingPublisher {
   private attributes = '';
