@@ -23,6 +23,7 @@ import type {
 } from '../workflows/definitions';
 import type { SmsKind } from '../domain/delivery-event';
 import type { ActivityDeps } from './deps';
+import { BoundedMap } from '../domain/bounded-map';
 import { createSmsSpendGuard } from './sms-spend';
 import type { OneWaySmsInput } from '../workflows/definitions';
 
@@ -88,14 +89,19 @@ const HEARTBEAT_EVERY_MS = 5_000;
  */
 async function withinAttempt<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const ctx = Context.current();
-  const budgetMs = Math.max(ctx.info.startToCloseTimeoutMs - SMS_ATTEMPT_MARGIN_MS, 1_000);
-  const signal = AbortSignal.any([ctx.cancellationSignal, AbortSignal.timeout(budgetMs)]);
   const heartbeat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
   try {
-    return await work(signal);
+    return await withinLocalAttempt(work);
   } finally {
     clearInterval(heartbeat);
   }
+}
+
+/** withinAttempt for a local activity, which has no heartbeat: its AWS calls end with it, and shortly before its timeout. */
+async function withinLocalAttempt<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  const budgetMs = Math.max(ctx.info.startToCloseTimeoutMs - SMS_ATTEMPT_MARGIN_MS, 1_000);
+  return work(AbortSignal.any([ctx.cancellationSignal, AbortSignal.timeout(budgetMs)]));
 }
 
 /** What an SMS is and which ask it belongs to, for its delivery events; the ask's deadline bounds its time to live. */
@@ -174,29 +180,6 @@ export class PublishAllowance {
   }
 }
 
-/** Notices this worker sent lately, by ask, phone and kind; the oldest go first. */
-class RecentNotices {
-  private readonly notices = new Map<string, NoticeSent>();
-
-  constructor(private readonly capacity: number) {}
-
-  get(key: string): NoticeSent | undefined {
-    return this.notices.get(key);
-  }
-
-  set(key: string, notice: NoticeSent): void {
-    this.notices.set(key, notice);
-    if (this.notices.size > this.capacity) this.notices.delete(this.notices.keys().next().value!);
-  }
-}
-
-/** A local activity's AWS calls end with its cancellation, and shortly before its timeout. */
-async function withinLocalAttempt<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const ctx = Context.current();
-  const budgetMs = Math.max(ctx.info.startToCloseTimeoutMs - SMS_ATTEMPT_MARGIN_MS, 1_000);
-  return work(AbortSignal.any([ctx.cancellationSignal, AbortSignal.timeout(budgetMs)]));
-}
-
 /**
  * An ask's last notices (success, outcome), sent as a local activity within the workflow task
  * that ends it: one workflow task fewer per reply. Within this worker's share of the publish rate;
@@ -211,7 +194,8 @@ export function createNoticeActivities({ sns, smsVoice, client, settings, logger
     withinLocalAttempt,
   );
   const allowance = new PublishAllowance(settings.smsPublishRate);
-  const sent = new RecentNotices(10_000);
+  // Notices this worker sent lately, by ask, phone and kind.
+  const sent = new BoundedMap<string, NoticeSent>(10_000);
   return {
     async sendNoticeNow(input: FeedbackInput): Promise<NoticeSent> {
       if (!settings.feedback[input.kind].enabled) return { sent: false };

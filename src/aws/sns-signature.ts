@@ -4,6 +4,7 @@
  * key is in the X.509 certificate at SigningCertURL, which must be on SNS's own host.
  */
 import { X509Certificate, createVerify } from 'node:crypto';
+import { BoundedMap } from '../domain/bounded-map';
 
 export interface SnsSignatureOptions {
   /**
@@ -39,7 +40,7 @@ function defaultPrefixes(topicArn: unknown): string[] {
 
 /** Checks envelopes; holds the certificates it fetched, so make one per process. */
 export class SnsSignatureVerifier {
-  private readonly certificates = new Map<string, Promise<X509Certificate>>();
+  private readonly certificates = new BoundedMap<string, Promise<X509Certificate>>(MAX_CACHED_CERTIFICATES);
 
   constructor(private readonly options: SnsSignatureOptions = {}) {}
 
@@ -101,8 +102,6 @@ export class SnsSignatureVerifier {
     const cached = this.certificates.get(url);
     if (cached) return cached;
     const loading = this.download(url);
-    if (this.certificates.size >= MAX_CACHED_CERTIFICATES)
-      this.certificates.delete(this.certificates.keys().next().value!);
     this.certificates.set(url, loading);
     // A failed download is not kept: the next message tries again.
     loading.catch(() => this.certificates.delete(url));

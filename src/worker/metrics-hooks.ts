@@ -19,27 +19,14 @@ import {
   smsFailed,
   smsSent,
 } from '../observability/metrics';
+import { BoundedMap } from '../domain/bounded-map';
 import type { SmsAskMetricsSinks } from '../workflows/metrics-sink';
 
 /**
- * Runs that have ended on this worker, the latest first out last: a workflow task whose completion
- * the server refused (a signal came meanwhile) runs its end again, and its sink calls with it.
+ * Runs that have ended on this worker lately: a workflow task whose completion the server refused
+ * (a signal came meanwhile) runs its end again, and its sink calls with it.
  */
-class RecentRuns {
-  private readonly runs = new Set<string>();
-
-  constructor(private readonly capacity: number) {}
-
-  /** False for a run already seen. */
-  add(runId: string): boolean {
-    if (this.runs.has(runId)) return false;
-    this.runs.add(runId);
-    if (this.runs.size > this.capacity) this.runs.delete(this.runs.values().next().value!);
-    return true;
-  }
-}
-
-const endedRuns = new RecentRuns(10_000);
+const endedRuns = new BoundedMap<string, true>(10_000);
 
 /** The workflows' metrics sink; not called while a workflow replays, and an end counted once per run. */
 export const metricsSinks: InjectedSinks<SmsAskMetricsSinks> = {
@@ -47,7 +34,9 @@ export const metricsSinks: InjectedSinks<SmsAskMetricsSinks> = {
     askStarted: { fn: () => asksStarted.inc() },
     askEnded: {
       fn: (info, outcome) => {
-        if (endedRuns.add(info.runId)) asksEnded.inc({ outcome });
+        if (endedRuns.has(info.runId)) return;
+        endedRuns.set(info.runId, true);
+        asksEnded.inc({ outcome });
       },
     },
     replyDuplicate: { fn: () => repliesDuplicate.inc() },
