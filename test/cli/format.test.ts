@@ -3,8 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { PendingAsk } from '../../src/client/sms-ask-client';
 import { formatPending, formatStatus } from '../../src/cli/format';
 import { describeDelivery, formatUsd } from '../../src/domain/delivery-event';
-import type { AskPolicy } from '../../src/domain/policy';
-import type { AskState, RecipientState } from '../../src/workflows/definitions';
+import { askState } from '../support/ask-state';
 
 const ONCALL = '+12065550142';
 const LEAD = '+12065550188';
@@ -13,36 +12,6 @@ const codes = [
   { option: 'Yes', code: '4821' },
   { option: 'No', code: '7302' },
 ];
-
-const policy: AskPolicy = {
-  timeout: 3600_000,
-  escalation: [],
-  onTimeout: {},
-  responders: 'any',
-  notify: { outcome: true, escalation: true },
-  acceptLabels: false,
-  undelivered: 'escalate',
-};
-
-function askState(recipients: RecipientState[], extra: Partial<AskState> = {}): AskState {
-  return {
-    askId: 'ask/e-1',
-    entitlement: 'e-1',
-    question: 'Isolate WS-042?',
-    options: ['Yes', 'No'],
-    status: 'waiting',
-    recipients,
-    policy,
-    policyName: 'default',
-    tier: 0,
-    remindersSent: 0,
-    startedAt: '2026-12-01T09:00:00.000Z',
-    deadline: '2026-12-01T10:00:00.000Z',
-    context: {},
-    events: [],
-    ...extra,
-  };
-}
 
 describe('sms-ask status', () => {
   it("shows each recipient's delivery, what their SMS cost, and the ask's cost", () => {

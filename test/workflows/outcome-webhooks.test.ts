@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type * as workflow from '@temporalio/workflow';
 import type { AskEvent, AskState, RecipientState, WebhookDeliveryInput } from '../../src/workflows/definitions';
 import { OutcomeWebhooks } from '../../src/workflows/outcome-webhooks';
+import { askState } from '../support/ask-state';
 
 const started = vi.hoisted((): WebhookDeliveryInput[] => []);
 // Only startChild is played here: it records the delivery instead of starting a child workflow.
@@ -28,30 +29,8 @@ function recipient(phone: string, extra: Partial<RecipientState> = {}): Recipien
   return { phone, tier: 0, codes: [{ option: 'Yes', code: '4821' }], ...extra };
 }
 
-function askState(recipients: RecipientState[], events: AskEvent[], status: AskState['status'] = 'waiting'): AskState {
-  return {
-    askId: 'ask/e-1',
-    entitlement: 'e-1',
-    question: 'Isolate WS-042?',
-    options: ['Yes', 'No'],
-    status,
-    recipients,
-    policy: {
-      timeout: 3600_000,
-      escalation: [],
-      onTimeout: {},
-      responders: 'any',
-      notify: { outcome: true, escalation: true },
-      acceptLabels: false,
-    },
-    policyName: 'default',
-    tier: 0,
-    remindersSent: 0,
-    startedAt: '2026-12-01T09:00:00.000Z',
-    deadline: '2026-12-01T10:00:00.000Z',
-    context: {},
-    events,
-  };
+function stateOf(recipients: RecipientState[], events: AskEvent[], status: AskState['status'] = 'waiting'): AskState {
+  return askState(recipients, { events, status });
 }
 
 const blocked = { status: 'undelivered', eventType: 'TEXT_BLOCKED', at, reason: 'Blocked as spam' } as const;
@@ -74,11 +53,11 @@ describe('outcome webhooks', () => {
       recipient(ONCALL, { delivery: blocked }),
       recipient(LEAD, { delivery: { status: 'delivered', eventType: 'TEXT_DELIVERED', at } }),
     ];
-    webhooks.observe(askState(recipients, events));
+    webhooks.observe(stateOf(recipients, events));
     webhooks.observe(
-      askState(recipients, [...events, { at, type: 'undelivered', phone: ONCALL, detail: 'reminder not delivered' }]),
+      stateOf(recipients, [...events, { at, type: 'undelivered', phone: ONCALL, detail: 'reminder not delivered' }]),
     );
-    await webhooks.ended(askState(recipients, events, 'unreachable'));
+    await webhooks.ended(stateOf(recipients, events, 'unreachable'));
     expect(started.map((d) => [d.deliveryId, d.type])).toEqual([['webhook/ask/e-1/undelivered/3', 'ask.undelivered']]);
     expect(started[0]!.ask.recipients[0]).toMatchObject({ phone: ONCALL, delivery: blocked, codes: [] });
   });
@@ -87,7 +66,7 @@ describe('outcome webhooks', () => {
     const webhooks = new OutcomeWebhooks('ask/e-1', callback(['ended']));
     const recipients = [recipient(ONCALL, { delivery: blocked, costUsd: 0.00581 })];
     const events: AskEvent[] = [{ at, type: 'undelivered', phone: ONCALL }];
-    await webhooks.ended({ ...askState(recipients, events, 'unreachable'), costUsd: 0.00581 });
+    await webhooks.ended({ ...stateOf(recipients, events, 'unreachable'), costUsd: 0.00581 });
     expect(started.map((d) => d.type)).toEqual(['ask.ended']);
     expect(started[0]!.ask).toMatchObject({
       costUsd: 0.00581,
