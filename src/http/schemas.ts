@@ -19,6 +19,18 @@ export const askIdParams = z
 
 const queryBoolean = z.enum(['true', 'false']).transform((v) => v === 'true');
 
+/**
+ * A whole number in a query string, digits only: coercion alone would read `wait=` or `wait=%20`
+ * as 0 and `0x10` as 16. Documented as the integer it is.
+ */
+const queryInteger = (min: number, max: number) =>
+  z
+    .string()
+    .refine((raw) => /^\d{1,9}$/.test(raw), 'a whole number, in digits')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .meta({ type: 'integer', minimum: min, maximum: max });
+
 /** A listing filter: it goes into a visibility query. */
 const filterText = (max: number) =>
   z.string().min(1).max(max).regex(WITHOUT_CONTROL_CHARACTERS, 'must not contain control characters');
@@ -39,11 +51,7 @@ const cursorOf = (decode: (cursor: string) => unknown) =>
     .describe('The `next` of the page before, for the page after it');
 
 const pageLimit = (max: number, fallback: number) =>
-  z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(max)
+  queryInteger(1, max)
     .optional()
     .describe(`At most this many a page; default ${fallback}. \`next\` is given when more follow`);
 
@@ -76,11 +84,7 @@ export const endedQuery = z
 export function resultQuery(maxWaitSeconds: number) {
   return z
     .object({
-      wait: z.coerce
-        .number()
-        .int()
-        .min(0)
-        .max(maxWaitSeconds)
+      wait: queryInteger(0, maxWaitSeconds)
         .optional()
         .describe(
           `Seconds to wait for the ask to end before answering 202 (long poll); default 0, at most ${maxWaitSeconds}`,
@@ -98,12 +102,8 @@ export const feedQuery = z
       .regex(/^\d{1,15}$/, 'a cursor: the `next` of the last page')
       .optional()
       .describe('Entries strictly after this cursor; default 0 (from the oldest entry kept)'),
-    limit: z.coerce.number().int().min(1).max(500).optional().describe('At most this many entries; default 100'),
-    wait: z.coerce
-      .number()
-      .int()
-      .min(0)
-      .max(FEED_MAX_WAIT_SECONDS)
+    limit: queryInteger(1, 500).optional().describe('At most this many entries; default 100'),
+    wait: queryInteger(0, FEED_MAX_WAIT_SECONDS)
       .optional()
       .describe(
         `With nothing after the cursor, seconds to wait for an entry (long poll); default 0, at most ${FEED_MAX_WAIT_SECONDS}`,
