@@ -8,7 +8,10 @@ export interface CpuPerUnit {
   /** Milliseconds of CPU per unit; absent where the process is not known or not readable. */
   worker?: number;
   temporal?: number;
+  /** moto: SNS, and SQS unless the replies travel through ElasticMQ. */
   aws?: number;
+  /** ElasticMQ, when the replies travel through it. */
+  sqs?: number;
 }
 
 export type StackPids = { [K in keyof CpuPerUnit]?: number };
@@ -36,12 +39,13 @@ export function startCpuMeter(pids: StackPids): (units: number) => CpuPerUnit {
   };
 }
 
-/** "worker 12.0, Temporal 31.5, moto 9.1 ms". */
+/** "worker 12.0, Temporal 31.5, moto 9.1, ElasticMQ 1.2 ms". */
 export function formatCpuPerUnit(cpu: CpuPerUnit): string {
   const parts = [
     ['worker', cpu.worker],
     ['Temporal', cpu.temporal],
     ['moto', cpu.aws],
+    ['ElasticMQ', cpu.sqs],
   ].flatMap(([name, ms]) => (ms === undefined ? [] : [`${name} ${(ms as number).toFixed(1)}`]));
   return parts.length ? `${parts.join(', ')} ms` : 'not measured';
 }

@@ -2,6 +2,8 @@
  * npm run bench: reply latency, burst throughput, scale and outbound rate of sms-ask on the local
  * stack, each measured with sms-ask's polling defaults and, in the same run, with the XSOAR pack's
  * (5 s long poll, 10 messages, 10 s sleep), next to the floor set by SQS and Temporal themselves.
+ * The replies travel through ElasticMQ by default (--sqs): moto serves one call at a time, and on
+ * it the reply path would measure the emulator. SNS, the SMS record and the receipts stay on moto.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,6 +14,9 @@ import { SmsAskClient } from '../src/client/sms-ask-client';
 import { localAwsClientConfig, startLocalStack } from '../src/local-stack/local-stack';
 import type { LocalStack } from '../src/local-stack/local-stack';
 import { installQuietRuntime } from '../src/worker/runtime';
+import { startElasticMq } from '../faults/servers';
+import type { ElasticMqServer } from '../faults/servers';
+import type { StackPids } from './cpu-meter';
 import { createFleet, createPendingAsks, drainQueue } from './fleet';
 import type { Fleet, PendingAsk } from './fleet';
 import { mapConcurrently, sleep } from './pool';
@@ -51,6 +56,46 @@ const CAMPAIGN_REPLY_RATE = 5;
 /** Asks (and replies) whose histories the costs are counted from. */
 const COST_SAMPLE = 20;
 const COST_SETTLE_MS = 2_000;
+/** The inbound queue's settings, as `setup` gives them. */
+const INBOUND_QUEUE = { visibilityTimeoutSeconds: 30, maxReceiveCount: 5 };
+
+/** Where the replies travel: moto's SQS (the local stack's), or ElasticMQ beside it. */
+interface ReplySqs {
+  name: string;
+  sqs: SQSClient;
+  /** The reply scenarios' inbound queue. */
+  queueUrl: string;
+  /** A new inbound queue with its DLQ. */
+  createQueue(name: string): Promise<string>;
+  /** What a worker needs to poll `queueUrl` there. */
+  workerEnv(queueUrl: string): Record<string, string>;
+  pids: StackPids;
+}
+
+const SCENARIOS_WITH_REPLIES = ['floor', 'latency', 'throughput', 'scale', 'xsoar', 'outbound', 'campaign'] as const;
+
+async function replySqsOn(stack: LocalStack, elasticMq: ElasticMqServer | undefined): Promise<ReplySqs> {
+  if (!elasticMq) {
+    const sqs = new SQSClient(localAwsClientConfig(stack));
+    return {
+      name: 'moto',
+      sqs,
+      queueUrl: stack.queueUrl,
+      createQueue: async (name) => (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl!,
+      workerEnv: (queueUrl) => ({ SMS_ASK_QUEUE_URL: queueUrl }),
+      pids: stack.pids,
+    };
+  }
+  const { queueUrl } = await elasticMq.createInboundQueue('bench-inbound', INBOUND_QUEUE);
+  return {
+    name: 'ElasticMQ',
+    sqs: new SQSClient(localAwsClientConfig({ region: stack.region, awsEndpoint: elasticMq.endpoint })),
+    queueUrl,
+    createQueue: async (name) => (await elasticMq.createInboundQueue(name, INBOUND_QUEUE)).queueUrl,
+    workerEnv: (url) => ({ AWS_ENDPOINT_URL_SQS: elasticMq.endpoint, SMS_ASK_QUEUE_URL: url }),
+    pids: { ...stack.pids, sqs: elasticMq.pid },
+  };
+}
 
 async function run(): Promise<void> {
   const options = parseOptions(process.argv);
@@ -63,11 +108,18 @@ async function run(): Promise<void> {
   const stackProgress = new Progress('local stack');
   const stack = await startLocalStack({ log: (line) => stackProgress.update(line) });
   stackProgress.done(`Temporal ${stack.temporalAddress}, moto ${stack.awsEndpoint}`);
+  let elasticMq: ElasticMqServer | undefined;
+  if (options.sqs === 'elasticmq' && SCENARIOS_WITH_REPLIES.some((scenario) => runs(options, scenario))) {
+    const progress = new Progress('ElasticMQ');
+    elasticMq = await startElasticMq(path.join(outDir, 'elasticmq.log'), stack.region);
+    progress.done(`${elasticMq.endpoint} (the replies' SQS)`);
+  }
   const connection = await Connection.connect({ address: stack.temporalAddress });
   const workers = new Set<WorkerProcess>();
   const stopAll = async () => {
     await Promise.all([...workers].map((worker) => worker.stop()));
     await connection.close();
+    await elasticMq?.stop();
     await stack.stop();
   };
   process.once('SIGINT', () => void stopAll().finally(() => process.exit(130)));
@@ -75,6 +127,7 @@ async function run(): Promise<void> {
     const results = await runScenarios(
       options,
       stack,
+      await replySqsOn(stack, elasticMq),
       new Client({ connection, namespace: stack.namespace }),
       outDir,
       workers,
@@ -91,12 +144,13 @@ async function run(): Promise<void> {
 async function runScenarios(
   options: BenchOptions,
   stack: LocalStack,
+  replySqs: ReplySqs,
   client: Client,
   outDir: string,
   workers: Set<WorkerProcess>,
 ): Promise<BenchResults> {
-  const sqs = new SQSClient(localAwsClientConfig(stack));
-  const fleet = createFleet(client, sqs, TASK_QUEUE, stack);
+  const motoSqs = new SQSClient(localAwsClientConfig(stack));
+  const fleet = createFleet(client, replySqs.sqs, TASK_QUEUE, stack);
   const profileArgs = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(outDir, 'profiles')}`] : [];
   const started = async (name: string, starting: Promise<WorkerProcess>) => {
     const progress = new Progress(`worker ${name}`);
@@ -116,7 +170,13 @@ async function runScenarios(
     await worker.stop();
     workers.delete(worker);
   };
-  const results: BenchResults = { startedAt: new Date().toISOString(), runSeconds: 0, machine: machine(), options };
+  const results: BenchResults = {
+    startedAt: new Date().toISOString(),
+    runSeconds: 0,
+    machine: machine(),
+    options,
+    replySqs: replySqs.name,
+  };
 
   if (runs(options, 'limit')) {
     const limitWorker = await started(
@@ -142,7 +202,8 @@ async function runScenarios(
   const replyScenarios = (['floor', 'latency', 'throughput', 'scale', 'xsoar'] as const).filter((scenario) =>
     runs(options, scenario),
   );
-  if (replyScenarios.length > 0) await runReplyScenarios(options, stack, fleet, results, startWorker, stopWorker);
+  if (replyScenarios.length > 0)
+    await runReplyScenarios(options, stack, replySqs, fleet, results, startWorker, stopWorker);
 
   if (runs(options, 'receipts')) {
     // On the stack's inbound queue, where the configuration set's events arrive (the reply scenarios' worker has stopped).
@@ -153,7 +214,7 @@ async function runScenarios(
       SMS_ASK_ORIGINATION_IDENTITY: stack.originationNumber,
     });
     results.receipts = await measureReceipts({
-      fleet: { ...fleet, asks: new SmsAskClient(client, { taskQueue: RECEIPTS_TASK_QUEUE }) },
+      fleet: { ...fleet, sqs: motoSqs, asks: new SmsAskClient(client, { taskQueue: RECEIPTS_TASK_QUEUE }) },
       standIn: stack.endUserMessaging,
       queueUrl: stack.queueUrl,
       taskQueue: RECEIPTS_TASK_QUEUE,
@@ -164,12 +225,10 @@ async function runScenarios(
   }
 
   if (runs(options, 'outbound')) {
-    const { QueueUrl: outboundQueueUrl } = await sqs.send(
-      new CreateQueueCommand({ QueueName: 'bench-outbound-inbound' }),
-    );
+    const outboundQueueUrl = await replySqs.createQueue('bench-outbound-inbound');
     const outboundWorker = await startWorker('outbound', {
+      ...replySqs.workerEnv(outboundQueueUrl),
       SMS_ASK_TASK_QUEUE: OUTBOUND_TASK_QUEUE,
-      SMS_ASK_QUEUE_URL: outboundQueueUrl!,
       SMS_ASK_SMS_PUBLISH_RATE: String(options.publishRate),
     });
     results.outbound = await measureOutbound({
@@ -189,10 +248,10 @@ async function runScenarios(
       // Each campaign on a fresh worker and task queue, so that its peak memory is its own.
       const name = `campaign-${size}-${priority}`;
       const taskQueue = `bench-${name}`;
-      const { QueueUrl: queueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `bench-${name}-inbound` }));
+      const queueUrl = await replySqs.createQueue(`bench-${name}-inbound`);
       const worker = await startWorker(name, {
+        ...replySqs.workerEnv(queueUrl),
         SMS_ASK_TASK_QUEUE: taskQueue,
-        SMS_ASK_QUEUE_URL: queueUrl!,
         SMS_ASK_SMS_PUBLISH_RATE: SETUP_PUBLISH_RATE,
       });
       results.worker ??= worker.startup;
@@ -202,21 +261,22 @@ async function runScenarios(
       setup.done();
       const campaign = await measureCampaign({
         fleet: campaignFleet,
-        queueUrl: queueUrl!,
+        queueUrl,
         worker,
         count: size,
         priority,
         replyTo,
         replyPerSecond: CAMPAIGN_REPLY_RATE,
         progress: new Progress(`campaign ${size} ${priority}`),
-        stackPids: stack.pids,
+        stackPids: replySqs.pids,
       });
       results.campaigns.push(campaign);
       results.campaign = campaign;
       await stopWorker(worker);
     }
   }
-  sqs.destroy();
+  motoSqs.destroy();
+  replySqs.sqs.destroy();
   return results;
 }
 
@@ -224,13 +284,19 @@ async function runScenarios(
 async function runReplyScenarios(
   options: BenchOptions,
   stack: LocalStack,
+  replySqs: ReplySqs,
   fleet: Fleet,
   results: BenchResults,
   startWorker: (name: string, env: Record<string, string>) => Promise<WorkerProcess>,
   stopWorker: (worker: WorkerProcess) => Promise<void>,
 ): Promise<void> {
   const { client } = fleet;
-  const replyWorkerEnv = { SMS_ASK_TASK_QUEUE: TASK_QUEUE, SMS_ASK_SMS_PUBLISH_RATE: SETUP_PUBLISH_RATE };
+  const { queueUrl } = replySqs;
+  const replyWorkerEnv = {
+    ...replySqs.workerEnv(queueUrl),
+    SMS_ASK_TASK_QUEUE: TASK_QUEUE,
+    SMS_ASK_SMS_PUBLISH_RATE: SETUP_PUBLISH_RATE,
+  };
   let worker = await startWorker('ours', replyWorkerEnv);
   results.worker = worker.startup;
 
@@ -268,7 +334,7 @@ async function runReplyScenarios(
     results.latency = {
       ours: await measureLatency({
         fleet,
-        queueUrl: stack.queueUrl,
+        queueUrl,
         asks: latencyAsks,
         perSecond: options.rate,
         capMs: OURS_CAP_MS,
@@ -296,11 +362,11 @@ async function runReplyScenarios(
   if (runs(options, 'throughput')) {
     const ours = await measureThroughput({
       fleet,
-      queueUrl: stack.queueUrl,
+      queueUrl,
       asks: burstAsks,
       capMs: OURS_CAP_MS,
       progress: new Progress('throughput (ours)'),
-      pids: { worker: worker.pid, ...stack.pids },
+      pids: { worker: worker.pid, ...replySqs.pids },
     });
     if (results.limit) ours.fractionOfLimit = ours.perSecond / results.limit.perSecond;
     results.throughput = { ours };
@@ -314,7 +380,7 @@ async function runReplyScenarios(
       await pool.growTo(size + options.samples, progress);
       const point = await measureAtSize({
         fleet,
-        queueUrl: stack.queueUrl,
+        queueUrl,
         worker,
         pool,
         samples: options.samples,
@@ -341,7 +407,7 @@ async function runReplyScenarios(
     worker = await startWorker('xsoar-style', { ...replyWorkerEnv, ...XSOAR_POLLING });
     const capMs = options.xsoarCap * 1000;
     const leftovers = async (asks: readonly PendingAsk[]) => {
-      await drainQueue(fleet, stack.queueUrl);
+      await drainQueue(fleet, queueUrl);
       await mapConcurrently(asks, 32, (ask) =>
         fleet.asks.cancel(ask.askId, { by: 'bench', reason: 'benchmark clean-up' }).catch(() => undefined),
       );
@@ -349,7 +415,7 @@ async function runReplyScenarios(
     results.latency ??= { ours: undefined };
     results.latency.xsoar = await measureLatency({
       fleet,
-      queueUrl: stack.queueUrl,
+      queueUrl,
       asks: xsoarLatencyAsks,
       perSecond: options.rate,
       capMs,
@@ -359,7 +425,7 @@ async function runReplyScenarios(
     results.throughput ??= { ours: undefined };
     results.throughput.xsoar = await measureThroughput({
       fleet,
-      queueUrl: stack.queueUrl,
+      queueUrl,
       asks: xsoarBurstAsks,
       capMs,
       progress: new Progress('throughput (XSOAR-style)'),
@@ -369,7 +435,7 @@ async function runReplyScenarios(
       const progress = new Progress(`scale ${pool.size} (XSOAR-style)`);
       const point = await measureAtSize({
         fleet,
-        queueUrl: stack.queueUrl,
+        queueUrl,
         worker,
         pool,
         samples: Math.min(options.samples, options.xsoarReplies),

@@ -39,7 +39,12 @@ export interface BenchOptions {
   receipts: number;
   /** Run only these scenarios (all when empty). */
   only: Scenario[];
+  /** The SQS server the replies travel through (SNS and the SMS record stay on moto). */
+  sqs: SqsServer;
 }
+
+export const SQS_SERVERS = ['elasticmq', 'moto'] as const;
+export type SqsServer = (typeof SQS_SERVERS)[number];
 
 export const SCENARIOS = [
   'limit',
@@ -54,7 +59,7 @@ export const SCENARIOS = [
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
-const DEFAULTS: Omit<BenchOptions, 'quick' | 'out' | 'xsoar' | 'profile' | 'only'> = {
+const DEFAULTS: Omit<BenchOptions, 'quick' | 'out' | 'xsoar' | 'profile' | 'only' | 'sqs'> = {
   rate: 20,
   duration: 10,
   burst: 300,
@@ -200,6 +205,14 @@ export function parseOptions(argv: string[]): BenchOptions {
     .addOption(new Option('--only <list>', `run only these scenarios: ${SCENARIOS.join(', ')}`).argParser(scenarioList))
     .addOption(
       new Option(
+        '--sqs <server>',
+        'the SQS the replies travel through: elasticmq (many calls at once) or moto (one call at a time, as the local stack)',
+      )
+        .choices(SQS_SERVERS)
+        .default('elasticmq'),
+    )
+    .addOption(
+      new Option(
         '--xsoar-cap <s>',
         `seconds an XSOAR-style run waits for answers (default ${DEFAULTS.xsoarCap})`,
       ).argParser(positiveNumber),
@@ -216,6 +229,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     xsoar: given.xsoar !== false,
     profile: Boolean(given.profile),
     only: given.only ?? [],
+    sqs: given.sqs ?? 'elasticmq',
   };
 }
 

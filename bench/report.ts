@@ -21,6 +21,8 @@ export interface BenchResults {
   runSeconds: number;
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string };
   options: BenchOptions;
+  /** The SQS server the replies travelled through: moto, or ElasticMQ (--sqs). */
+  replySqs?: string;
   floor?: FloorResult;
   limit?: LimitResult;
   latency?: { ours?: LatencyResult; xsoar?: LatencyResult };
@@ -328,7 +330,7 @@ export function markdownSummary(results: BenchResults): string {
     (results.targets ?? []).map((t) => [t.target, t.measured, t.met ? 'yes' : '**no**']),
   );
   const { machine } = results;
-  const footer = `${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}; whole run ${(results.runSeconds / 60).toFixed(1)} min${results.options.quick ? ' (--quick)' : ''}.`;
+  const footer = `${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}; whole run ${(results.runSeconds / 60).toFixed(1)} min${results.options.quick ? ' (--quick)' : ''}; replies through ${results.replySqs ?? 'moto'}'s SQS, SNS on moto.`;
   return `${table}\n${targets}\n${footer}\n`;
 }
 

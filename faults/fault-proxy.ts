@@ -75,11 +75,15 @@ export class FaultProxy {
   private readonly server: http.Server;
   private endpointUrl = '';
 
-  private constructor(upstream: URL, random: () => number) {
+  private constructor(
+    private readonly upstream: URL,
+    private readonly sqsUpstream: URL,
+    random: () => number,
+  ) {
     this.server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => void this.handle(req, res, Buffer.concat(chunks), upstream, random));
+      req.on('end', () => void this.handle(req, res, Buffer.concat(chunks), random));
     });
     // Keep-alive sockets would hold stop() open.
     this.server.keepAliveTimeout = 1_000;
@@ -89,9 +93,12 @@ export class FaultProxy {
     return this.endpointUrl;
   }
 
-  /** Listens on a free loopback port and forwards to `target` (http://host:port). */
-  static async start(target: string, random: () => number = Math.random): Promise<FaultProxy> {
-    const proxy = new FaultProxy(new URL(target), random);
+  /**
+   * Listens on a free loopback port and forwards to `target` (http://host:port), SQS calls to
+   * `sqsTarget` when given (an SQS server of its own, such as ElasticMQ).
+   */
+  static async start(target: string, options: { sqsTarget?: string; random?: () => number } = {}): Promise<FaultProxy> {
+    const proxy = new FaultProxy(new URL(target), new URL(options.sqsTarget ?? target), options.random ?? Math.random);
     await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
     proxy.endpointUrl = `http://127.0.0.1:${(proxy.server.address() as AddressInfo).port}`;
     return proxy;
@@ -118,7 +125,6 @@ export class FaultProxy {
     req: http.IncomingMessage,
     res: http.ServerResponse,
     body: Buffer,
-    upstream: URL,
     random: () => number,
   ): Promise<void> {
     const call = identify(req, body);
@@ -141,7 +147,7 @@ export class FaultProxy {
       errorResponse(res, call, rule.fault);
       return;
     }
-    this.forward(req, res, body, upstream);
+    this.forward(req, res, body, call.service === 'sqs' ? this.sqsUpstream : this.upstream);
   }
 
   private forward(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, upstream: URL): void {

@@ -1,12 +1,14 @@
 /**
  * npm run faults: outages and faults under a steady stream of replies, on the local stack with
- * real parts (a Temporal dev server with a database file, moto behind a fault-injecting proxy, two
- * `sms-ask worker` processes on one queue). For each scenario: replies sent, answered, lost,
- * answered twice, misrouted, SMS sent twice, messages in the DLQ.
+ * real parts (a Temporal dev server with a database file, moto for SNS and ElasticMQ for SQS behind a
+ * fault-injecting proxy, two `sms-ask worker` processes on one queue). For each scenario: replies
+ * sent, answered, lost, answered twice, misrouted, SMS sent twice, messages in the DLQ.
  *
  *   npm run faults               every scenario at full length (about 20 minutes and more on 2 cores)
  *   npm run faults -- --quick    a short smoke run of every scenario
  *   npm run faults -- --only kill,temporal-down   some scenarios
+ *   npm run faults -- --sqs moto the queue on moto too (it serves one call at a time: a stream of
+ *                                20 replies/s outruns it on 2 cores)
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -25,7 +27,7 @@ import { sendReplyStream, Strangers } from './load';
 import { collectOutcomes, tally } from './outcomes';
 import type { ScenarioResult } from './outcomes';
 import { renderTable } from './report';
-import { freePort, startMoto, TemporalDevServer } from './servers';
+import { freePort, startElasticMq, startMoto, TemporalDevServer } from './servers';
 import { WorkerPool } from './worker-pool';
 
 const REGION = 'us-east-1';
@@ -37,7 +39,7 @@ interface Stage {
   proxy: FaultProxy;
   temporal: TemporalDevServer;
   workers: WorkerPool;
-  /** The queue as the load generator reaches it (moto, no faults). */
+  /** The queue as the load generator reaches it (no faults). */
   queueUrl: string;
   /** The queue as the workers reach it (through the proxy). */
   workerQueueUrl: string;
@@ -203,8 +205,10 @@ async function main(): Promise<void> {
       rate: { type: 'string' },
       answering: { type: 'string' },
       workers: { type: 'string', default: '2' },
+      sqs: { type: 'string', default: 'elasticmq' },
     },
   });
+  if (values.sqs !== 'elasticmq' && values.sqs !== 'moto') throw new Error('--sqs is elasticmq or moto');
   const quick = values.quick ?? false;
   const rate = Number(values.rate ?? 20);
   // Replies a second that answer an ask: each ask costs a registration and a question SMS up
@@ -240,7 +244,17 @@ async function main(): Promise<void> {
   try {
     const moto = await startMoto(path.join(OUT_DIR, 'moto.log'), REGION);
     cleanups.push(() => moto.stop());
-    const proxy = await FaultProxy.start(moto.endpoint);
+    let inbound = { endpoint: moto.endpoint, queueUrl: moto.queueUrl, dlqUrl: moto.dlqUrl };
+    if (values.sqs === 'elasticmq') {
+      const elasticMq = await startElasticMq(path.join(OUT_DIR, 'elasticmq.log'), REGION);
+      cleanups.push(() => elasticMq.stop());
+      const queues = await elasticMq.createInboundQueue('sms-ask-inbound', {
+        visibilityTimeoutSeconds: 30,
+        maxReceiveCount: 5,
+      });
+      inbound = { endpoint: elasticMq.endpoint, ...queues };
+    }
+    const proxy = await FaultProxy.start(moto.endpoint, { sqsTarget: inbound.endpoint });
     cleanups.push(() => proxy.stop());
     // The database file lives in memory-backed /dev/shm where there is one: the run measures faults, not the disk.
     const dbDir = fs.existsSync('/dev/shm') ? fs.mkdtempSync('/dev/shm/sms-ask-faults-') : OUT_DIR;
@@ -254,11 +268,13 @@ async function main(): Promise<void> {
     );
     await temporal.start();
     cleanups.push(() => temporal.stop());
-    log(`Temporal ${temporal.address} (database file), moto ${moto.endpoint}, fault proxy ${proxy.endpoint}`);
+    log(
+      `Temporal ${temporal.address} (database file), moto ${moto.endpoint}, SQS ${inbound.endpoint}, fault proxy ${proxy.endpoint}`,
+    );
 
     // The workers reach SNS and SQS only through the proxy: the queue URL names the proxy too, as
     // the SDK sends SQS calls to the queue URL's host.
-    const workerQueueUrl = moto.queueUrl.replace(moto.endpoint, proxy.endpoint);
+    const workerQueueUrl = inbound.queueUrl.replace(inbound.endpoint, proxy.endpoint);
     const workers = new WorkerPool(
       Number(values.workers),
       {
@@ -283,7 +299,7 @@ async function main(): Promise<void> {
     const connection = await Connection.connect({ address: temporal.address });
     cleanups.push(() => connection.close());
     const client = new Client({ connection, namespace: 'default' });
-    const sqs = new SQSClient(localAwsClientConfig({ region: REGION, awsEndpoint: moto.endpoint }));
+    const sqs = new SQSClient(localAwsClientConfig({ region: REGION, awsEndpoint: inbound.endpoint }));
     cleanups.push(async () => sqs.destroy());
     const fleet = createFleet(client, sqs, TASK_QUEUE, { awsEndpoint: moto.endpoint, topicArn: moto.topicArn });
     const stage: Stage = {
@@ -291,9 +307,9 @@ async function main(): Promise<void> {
       proxy,
       temporal,
       workers,
-      queueUrl: moto.queueUrl,
+      queueUrl: inbound.queueUrl,
       workerQueueUrl,
-      dlqUrl: moto.dlqUrl,
+      dlqUrl: inbound.dlqUrl,
       strangers: new Strangers(),
       log,
     };
@@ -304,7 +320,7 @@ async function main(): Promise<void> {
 
     const table = renderTable(results, rate, answering);
     const minutes = ((Date.now() - started) / 60_000).toFixed(1);
-    const summary = `${table}\n\n(${quick ? 'quick run' : 'full run'}, ${rate} replies/s of which ${answering}/s answer an ask, ${workers.workers.length} worker processes; whole run ${minutes} min)\n`;
+    const summary = `${table}\n\n(${quick ? 'quick run' : 'full run'}, SQS on ${values.sqs}, ${rate} replies/s of which ${answering}/s answer an ask, ${workers.workers.length} worker processes; whole run ${minutes} min)\n`;
     fs.writeFileSync(path.join(OUT_DIR, 'faults.md'), summary);
     fs.writeFileSync(path.join(OUT_DIR, 'faults.json'), JSON.stringify({ quick, rate, answering, results }, null, 2));
     console.log(`\n${summary}`);

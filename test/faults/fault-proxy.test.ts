@@ -1,4 +1,6 @@
 /** The fault run's proxy, between a real AWS SDK client and moto: each fault looks to the SDK as it would from AWS. */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,5 +80,35 @@ describe('FaultProxy', () => {
     await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 0 }));
     proxy.clearRules();
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_500);
+  });
+
+  it('sends SQS calls to an SQS server of their own when given one, and the rest to the emulator', async () => {
+    const sqsCalls: string[] = [];
+    const sqsServer = http.createServer((req, res) => {
+      sqsCalls.push(String(req.headers['x-amz-target']));
+      req.resume().on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+        res.end(JSON.stringify({ Messages: [] }));
+      });
+    });
+    await new Promise<void>((resolve) => sqsServer.listen(0, '127.0.0.1', resolve));
+    const split = await FaultProxy.start(sharedStack().awsEndpoint, {
+      sqsTarget: `http://127.0.0.1:${(sqsServer.address() as AddressInfo).port}`,
+    });
+    try {
+      const config = { ...clientConfig(), endpoint: split.endpoint };
+      const published = await new SNSClient(config).send(
+        new PublishCommand({ PhoneNumber: '+12065550142', Message: 'to the emulator' }),
+      );
+      expect(published.MessageId).toBeTruthy();
+      const received = await new SQSClient(config).send(
+        new ReceiveMessageCommand({ QueueUrl: `${split.endpoint}/000000000000/elsewhere`, WaitTimeSeconds: 0 }),
+      );
+      expect(received.Messages ?? []).toEqual([]);
+      expect(sqsCalls).toEqual(['AmazonSQS.ReceiveMessage']);
+    } finally {
+      await split.stop();
+      await new Promise((resolve) => sqsServer.close(resolve));
+    }
   });
 });
