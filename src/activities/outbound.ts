@@ -158,32 +158,50 @@ function feedbackSender(
 }
 
 /**
+ * Notices a worker sends within workflow tasks at once. A task waits for its notice, and the answer
+ * is recorded only when that task completes: beyond a few at once (a burst of answers, a slow SNS)
+ * the SMS queue takes them, so that no task waits behind a queue of this worker's own sends.
+ */
+export const NOTICES_IN_TASKS_AT_ONCE = 8;
+
+/**
  * This worker's share of the SMS publish rate for notices sent as local activities, which the SMS
- * task queue's dispatch limit does not see: a token bucket of one second's worth. The server's
- * limit is for all workers together; this one is per worker.
+ * task queue's dispatch limit does not see: a token bucket of one second's worth, and at most
+ * `maxAtOnce` notices in flight. The server's limit is for all workers together; this one is per worker.
  */
 export class PublishAllowance {
   private tokens: number;
   private last = Date.now();
+  private inFlight = 0;
 
-  constructor(private readonly perSecond: number) {
+  constructor(
+    private readonly perSecond: number,
+    private readonly maxAtOnce = NOTICES_IN_TASKS_AT_ONCE,
+  ) {
     this.tokens = perSecond;
   }
 
+  /** Takes a token and a place in flight, to be given back with `release`; false when either is spent. */
   take(): boolean {
+    if (this.inFlight >= this.maxAtOnce) return false;
     const now = Date.now();
     this.tokens = Math.min(this.perSecond, this.tokens + ((now - this.last) / 1000) * this.perSecond);
     this.last = now;
     if (this.tokens < 1) return false;
     this.tokens -= 1;
+    this.inFlight += 1;
     return true;
+  }
+
+  release(): void {
+    this.inFlight = Math.max(0, this.inFlight - 1);
   }
 }
 
 /**
  * An ask's last notices (success, outcome), sent as a local activity within the workflow task
- * that ends it: one workflow task fewer per reply. Within this worker's share of the publish rate;
- * beyond it the ask sends them on the SMS queue as before.
+ * that ends it: one workflow task fewer per reply. Within this worker's share of the publish rate
+ * and NOTICES_IN_TASKS_AT_ONCE; beyond them the ask sends them on the SMS queue as before.
  */
 export function createNoticeActivities({ sns, smsVoice, client, settings, logger }: ActivityDeps) {
   const guard = createSmsSpendGuard({ client, settings, logger });
@@ -206,9 +224,13 @@ export function createNoticeActivities({ sns, smsVoice, client, settings, logger
       const earlier = once ? sent.get(key) : undefined;
       if (earlier) return { ...earlier, again: true };
       if (!allowance.take()) return { sent: false, deferred: true };
-      const result = await sendFeedback(input);
-      if (once && result.sent) sent.set(key, result);
-      return result;
+      try {
+        const result = await sendFeedback(input);
+        if (once && result.sent) sent.set(key, result);
+        return result;
+      } finally {
+        allowance.release();
+      }
     },
   };
 }

@@ -80,10 +80,12 @@ const { isPhoneOptedOut } = proxyActivities<MainActivities>({
   retry: { initialInterval: '1s', maximumInterval: '5s', maximumAttempts: 3 },
 });
 
-// An ended ask's notices, within the task that ends it; one retry, then the SMS queue's activity.
+// An ended ask's notices, within the task that ends it: one try, its AWS calls cut short after 3 s
+// (withinLocalAttempt keeps a margin of the timeout), then the SMS queue's activity. The answer is
+// recorded when this task completes, so a slow SNS must not hold the task for long.
 const { sendNoticeNow } = proxyLocalActivities<MainActivities>({
-  startToCloseTimeout: '20s',
-  retry: { initialInterval: '1s', maximumAttempts: 2 },
+  startToCloseTimeout: '8s',
+  retry: { maximumAttempts: 1 },
 });
 
 // Retried for a while: the feed's reader must see every end, and the feed drops a repeat by ask id.
