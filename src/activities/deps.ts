@@ -4,6 +4,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Settings } from '../config';
+import type { SmsSpendGuard } from './sms-spend';
 
 /** What every activity factory is built over; injected so that tests can swap the clients. */
 export interface ActivityDeps {
@@ -14,4 +15,9 @@ export interface ActivityDeps {
   client: Client;
   settings: Settings;
   logger: Logger;
+  /**
+   * The worker's one spend guard, shared by the SMS queue's activities and the notices sent within
+   * workflow tasks, so that they charge one lease of the day's budget. Default: one per factory.
+   */
+  spendGuard?: SmsSpendGuard;
 }

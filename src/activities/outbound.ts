@@ -25,6 +25,7 @@ import type { SmsKind } from '../domain/delivery-event';
 import type { ActivityDeps } from './deps';
 import { BoundedMap } from '../domain/bounded-map';
 import { createSmsSpendGuard } from './sms-spend';
+import type { SmsSpendGuard } from './sms-spend';
 import type { OneWaySmsInput } from '../workflows/definitions';
 
 /** Well inside the ask workflow's heartbeat timeout for a registration (1 minute). */
@@ -130,7 +131,7 @@ function smsSender({ sns, smsVoice, settings }: Pick<ActivityDeps, 'sns' | 'smsV
 /** Renders a feedback template and sends it, unless that kind is turned off or the ask has no room for it. */
 function feedbackSender(
   { settings, logger }: Pick<ActivityDeps, 'settings' | 'logger'>,
-  guard: ReturnType<typeof createSmsSpendGuard>,
+  guard: SmsSpendGuard,
   send: SendOne,
   attempt: <T>(work: (signal: AbortSignal) => Promise<T>) => Promise<T>,
 ) {
@@ -203,8 +204,8 @@ export class PublishAllowance {
  * that ends it: one workflow task fewer per reply. Within this worker's share of the publish rate
  * and NOTICES_IN_TASKS_AT_ONCE; beyond them the ask sends them on the SMS queue as before.
  */
-export function createNoticeActivities({ sns, smsVoice, client, settings, logger }: ActivityDeps) {
-  const guard = createSmsSpendGuard({ client, settings, logger });
+export function createNoticeActivities({ sns, smsVoice, client, settings, logger, spendGuard }: ActivityDeps) {
+  const guard = spendGuard ?? createSmsSpendGuard({ client, settings, logger });
   const sendFeedback = feedbackSender(
     { settings, logger },
     guard,
@@ -236,8 +237,15 @@ export function createNoticeActivities({ sns, smsVoice, client, settings, logger
 }
 
 /** Every SMS goes through these, on the SMS task queue, where the publish rate limit holds. */
-export function createSmsActivities({ sns, smsVoice, client, settings, logger }: ActivityDeps): SmsActivities {
-  const guard = createSmsSpendGuard({ client, settings, logger });
+export function createSmsActivities({
+  sns,
+  smsVoice,
+  client,
+  settings,
+  logger,
+  spendGuard,
+}: ActivityDeps): SmsActivities {
+  const guard = spendGuard ?? createSmsSpendGuard({ client, settings, logger });
   const send = smsSender({ sns, smsVoice, settings });
   const sendFeedback = feedbackSender({ settings, logger }, guard, send, withinAttempt);
   // The opt-out check and the publish are two AWS calls, each with the SDK's retries.

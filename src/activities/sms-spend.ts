@@ -77,6 +77,11 @@ export class DailySegmentLease {
   }
 }
 
+export interface SmsSpendGuard {
+  /** Throws a non-retryable failure unless `text` may go to `to`; returns its segments, charged to the day. */
+  admit(to: string, text: string): Promise<number>;
+}
+
 /**
  * The checks every SMS passes on the SMS queue, whatever path it came by (an ask, a re-send, a
  * feedback, a one-way SMS, a workflow started straight from Temporal): the country allowlist, the
@@ -90,7 +95,7 @@ export function createSmsSpendGuard({
   client: Client;
   settings: Settings;
   logger: Logger;
-}) {
+}): SmsSpendGuard {
   const limits = spendLimits(settings);
   const lease = new DailySegmentLease(client, settings);
   const refuse = (reason: 'country' | 'segments' | 'daily_budget', to: string, message: string): never => {
@@ -100,7 +105,6 @@ export function createSmsSpendGuard({
     throw ApplicationFailure.nonRetryable(message, type);
   };
   return {
-    /** Throws a non-retryable failure unless `text` may go to `to`; returns its segments, charged to the day. */
     async admit(to: string, text: string): Promise<number> {
       const country = countryProblem(to, limits.smsCountries);
       if (country) refuse('country', to, country);

@@ -5,6 +5,7 @@ import type { WorkerDeploymentVersion } from '@temporalio/common';
 import type { NativeConnection, WorkerOptions, WorkflowBundleOption } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, createSmsActivities } from '../activities';
+import { createSmsSpendGuard } from '../activities/sms-spend';
 import type { AwsClients } from '../aws/clients';
 import type { Settings } from '../config';
 import { POLLER_PRIORITY_KEY } from '../domain/ask-priority';
@@ -173,7 +174,7 @@ export async function createSmsAskWorker({
   workflows,
   dataConverter,
 }: SmsAskWorkerDeps) {
-  const deps = { ...aws, client, settings, logger };
+  const deps = { ...aws, client, settings, logger, spendGuard: createSmsSpendGuard({ client, settings, logger }) };
   instrumentSqsReceives(aws.sqs);
   const code: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = workflows ?? {
     workflowBundle: await workflowBundle(),

@@ -177,4 +177,23 @@ describe('spend without bound, bounded', () => {
       await again.stop();
     }
   });
+
+  it("charges an ask's question and its last notice to one lease of the day's budget per worker", async () => {
+    // The question goes out on the SMS queue, the outcome within the task that ends the ask: one worker, one lease.
+    const day = await startTestWorker({ dailySegmentBudget: 2 });
+    const phone = newPhone();
+    try {
+      const { askId } = await day.asks.start({ to: phone, question: 'Isolate WS-042?', timeout: '10m' });
+      await eventually(async () => ((await smsTo(phone)).length === 1 ? true : undefined), 'the question');
+      await day.asks.cancel(askId, { by: 'test', reason: 'done' });
+      await day.asks.result(askId);
+      await eventually(async () => ((await smsTo(phone)).length === 2 ? true : undefined), 'the outcome SMS');
+      const today = new Date().toISOString().slice(0, 10);
+      const history = await day.client.workflow.getHandle(dailySpendWorkflowId(day.taskQueue, today)).fetchHistory();
+      const leases = (history.events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+      expect(leases).toHaveLength(1);
+    } finally {
+      await day.stop();
+    }
+  });
 });
